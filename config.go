@@ -1,0 +1,198 @@
+package creek
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+)
+
+// SyncPolicy says when appended bytes reach stable storage.
+type SyncPolicy int
+
+const (
+	// SyncEveryAppend makes Append return only after its bytes are synced.
+	// Concurrent appenders share one fsync (group commit). The default.
+	SyncEveryAppend SyncPolicy = iota
+	// SyncPeriodically syncs every LogConfig.SyncInterval or every
+	// LogConfig.SyncBytes appended bytes, whichever comes first. Append
+	// returns before its bytes are synced; a crash can lose up to that much.
+	SyncPeriodically
+	// SyncNever leaves writing back to the operating system, as Kafka does by
+	// default. A process crash loses nothing; a machine crash can.
+	SyncNever
+)
+
+// String returns the policy's name as the creek command spells it.
+func (p SyncPolicy) String() string {
+	switch p {
+	case SyncEveryAppend:
+		return "every-append"
+	case SyncPeriodically:
+		return "periodic"
+	case SyncNever:
+		return "never"
+	}
+	return fmt.Sprintf("SyncPolicy(%d)", int(p))
+}
+
+// CleanupPolicy says how a log sheds old records (Kafka's cleanup.policy).
+type CleanupPolicy int
+
+const (
+	// CleanupDelete deletes whole segments past Retention or RetentionBytes.
+	CleanupDelete CleanupPolicy = iota
+	// CleanupCompact keeps the newest record of each key.
+	CleanupCompact
+	// CleanupCompactDelete compacts and also deletes by retention.
+	CleanupCompactDelete
+)
+
+// String returns the policy as Kafka's cleanup.policy spells it.
+func (p CleanupPolicy) String() string {
+	switch p {
+	case CleanupDelete:
+		return "delete"
+	case CleanupCompact:
+		return "compact"
+	case CleanupCompactDelete:
+		return "compact,delete"
+	}
+	return fmt.Sprintf("CleanupPolicy(%d)", int(p))
+}
+
+func (p CleanupPolicy) deletes() bool  { return p == CleanupDelete || p == CleanupCompactDelete }
+func (p CleanupPolicy) compacts() bool { return p == CleanupCompact || p == CleanupCompactDelete }
+
+// Defaults of LogConfig, named after the Kafka setting they stand for.
+const (
+	DefaultSegmentBytes       = 1 << 30         // segment.bytes
+	DefaultIndexIntervalBytes = 4096            // index.interval.bytes
+	DefaultMaxBatchBytes      = 1048588         // max.message.bytes
+	DefaultSyncInterval       = time.Second     // creek's own; Kafka leaves it to the OS
+	DefaultDeleteRetention    = 24 * time.Hour  // delete.retention.ms
+	DefaultCheckInterval      = 5 * time.Minute // log.retention.check.interval.ms
+	DefaultMinCleanableRatio  = 0.5             // min.cleanable.dirty.ratio
+	maxSegmentBytes           = math.MaxInt32   // positions in an index entry are int32
+)
+
+// LogConfig configures a Log. The zero value is valid; each field gives its
+// default. A zero limit means no limit, so a Log on its own keeps everything
+// until told otherwise; topics apply Kafka's defaults on top.
+type LogConfig struct {
+	// SegmentBytes is the size at which the active segment rolls; default
+	// 1 GiB, at most 2 GiB - 1.
+	SegmentBytes int64
+	// SegmentAge rolls the active segment when its first batch is older than
+	// this (Kafka's segment.ms); zero never rolls by age.
+	SegmentAge time.Duration
+	// IndexIntervalBytes is how many log bytes lie between two offset index
+	// entries; default 4 KiB.
+	IndexIntervalBytes int
+	// MaxBatchBytes is the largest batch Append accepts; default 1 MiB + 12,
+	// as Kafka's max.message.bytes.
+	MaxBatchBytes int
+
+	// Sync says when appends reach stable storage; default SyncEveryAppend.
+	Sync SyncPolicy
+	// SyncInterval bounds the time between syncs under SyncPeriodically;
+	// default 1s.
+	SyncInterval time.Duration
+	// SyncBytes syncs after this many unsynced bytes under SyncPeriodically;
+	// zero syncs only on SyncInterval.
+	SyncBytes int64
+
+	// Cleanup says how old records go; default CleanupDelete.
+	Cleanup CleanupPolicy
+	// Retention deletes segments whose newest record is older than this;
+	// zero keeps them forever.
+	Retention time.Duration
+	// RetentionBytes deletes the oldest segments while the log is larger than
+	// this; zero sets no limit.
+	RetentionBytes int64
+	// DeleteRetention is how long compaction keeps a tombstone (a record with
+	// a null value); default 24h.
+	DeleteRetention time.Duration
+	// MinCleanableRatio is the share of a log's sealed bytes that must be
+	// uncompacted before the cleaner runs; default 0.5.
+	MinCleanableRatio float64
+	// CheckInterval is how often the log applies retention and compaction in
+	// the background; default 5 minutes.
+	CheckInterval time.Duration
+
+	// Logger receives what recovery cut and what the cleaner did; default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+func (c LogConfig) withDefaults() LogConfig {
+	if c.SegmentBytes == 0 {
+		c.SegmentBytes = DefaultSegmentBytes
+	}
+	if c.IndexIntervalBytes == 0 {
+		c.IndexIntervalBytes = DefaultIndexIntervalBytes
+	}
+	if c.MaxBatchBytes == 0 {
+		c.MaxBatchBytes = DefaultMaxBatchBytes
+	}
+	if c.SyncInterval == 0 {
+		c.SyncInterval = DefaultSyncInterval
+	}
+	if c.DeleteRetention == 0 {
+		c.DeleteRetention = DefaultDeleteRetention
+	}
+	if c.MinCleanableRatio == 0 {
+		c.MinCleanableRatio = DefaultMinCleanableRatio
+	}
+	if c.CheckInterval == 0 {
+		c.CheckInterval = DefaultCheckInterval
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// validate reports every problem at once. It expects defaults to be filled.
+func (c LogConfig) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...))
+	}
+	if c.SegmentBytes < 1024 || c.SegmentBytes > maxSegmentBytes {
+		bad("SegmentBytes %d is outside [1024, %d]", c.SegmentBytes, int64(maxSegmentBytes))
+	}
+	if c.SegmentAge < 0 {
+		bad("SegmentAge %v is negative", c.SegmentAge)
+	}
+	if c.IndexIntervalBytes < 0 {
+		bad("IndexIntervalBytes %d is negative", c.IndexIntervalBytes)
+	}
+	if c.MaxBatchBytes < 61 {
+		bad("MaxBatchBytes %d is below a batch header", c.MaxBatchBytes)
+	}
+	if int64(c.MaxBatchBytes) > c.SegmentBytes {
+		bad("MaxBatchBytes %d exceeds SegmentBytes %d", c.MaxBatchBytes, c.SegmentBytes)
+	}
+	if c.Sync < SyncEveryAppend || c.Sync > SyncNever {
+		bad("unknown Sync %v", c.Sync)
+	}
+	if c.SyncInterval < 0 || c.SyncBytes < 0 {
+		bad("SyncInterval %v and SyncBytes %d must not be negative", c.SyncInterval, c.SyncBytes)
+	}
+	if c.Cleanup < CleanupDelete || c.Cleanup > CleanupCompactDelete {
+		bad("unknown Cleanup %v", c.Cleanup)
+	}
+	if c.Retention < 0 || c.RetentionBytes < 0 || c.DeleteRetention < 0 {
+		bad("Retention %v, RetentionBytes %d and DeleteRetention %v must not be negative",
+			c.Retention, c.RetentionBytes, c.DeleteRetention)
+	}
+	if c.MinCleanableRatio < 0 || c.MinCleanableRatio > 1 {
+		bad("MinCleanableRatio %v is outside [0, 1]", c.MinCleanableRatio)
+	}
+	if c.CheckInterval < 0 {
+		bad("CheckInterval %v is negative", c.CheckInterval)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,88 @@
+package creek
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/creekmq/creek/internal/batch"
+)
+
+// Errors a caller can test with errors.Is. Each maps to a Kafka protocol error
+// code in kafkaCodes.
+var (
+	// ErrCorrupt matches stored or received bytes that fail validation: a bad
+	// CRC, a short batch, a malformed record. *CorruptError matches it.
+	ErrCorrupt = batch.ErrCorrupt
+	// ErrOffsetOutOfRange is returned for a read below the log start offset or
+	// past the log end offset.
+	ErrOffsetOutOfRange = errors.New("creek: offset out of range")
+	// ErrMessageTooLarge is returned for a batch larger than MaxBatchBytes.
+	ErrMessageTooLarge = errors.New("creek: batch larger than the maximum")
+	// ErrInvalidConfig is returned by Open functions for a config they cannot
+	// use; the error lists every problem.
+	ErrInvalidConfig = errors.New("creek: invalid config")
+	// ErrInvalidRecord is returned for records that cannot be appended, such
+	// as an empty set.
+	ErrInvalidRecord = errors.New("creek: invalid record")
+	// ErrClosed is returned by calls on a closed Log.
+	ErrClosed = errors.New("creek: closed")
+	// ErrLogFailed is returned by appends after a write or fsync failed. The
+	// log keeps refusing appends until it is reopened, because after a failed
+	// fsync the kernel may have dropped the dirty pages (retrying the fsync
+	// would report success for lost data).
+	ErrLogFailed = errors.New("creek: log failed; reopen it")
+)
+
+// Kafka protocol error codes (see the protocol guide's error table).
+const (
+	kafkaCorruptMessage    int16 = 2
+	kafkaOffsetOutOfRange  int16 = 1
+	kafkaMessageTooLarge   int16 = 10
+	kafkaInvalidConfig     int16 = 40
+	kafkaInvalidRecord     int16 = 87
+	kafkaKafkaStorageError int16 = 56
+	kafkaUnknownServer     int16 = -1
+)
+
+// kafkaCodes maps each public error to the code a Kafka client understands.
+var kafkaCodes = []struct {
+	err  error
+	code int16
+}{
+	{ErrCorrupt, kafkaCorruptMessage},
+	{ErrOffsetOutOfRange, kafkaOffsetOutOfRange},
+	{ErrMessageTooLarge, kafkaMessageTooLarge},
+	{ErrInvalidConfig, kafkaInvalidConfig},
+	{ErrInvalidRecord, kafkaInvalidRecord},
+	{ErrLogFailed, kafkaKafkaStorageError},
+	{ErrClosed, kafkaKafkaStorageError},
+}
+
+// KafkaCode returns the Kafka protocol error code for err: 0 for nil, -1
+// (UNKNOWN_SERVER_ERROR) for an error creek does not name.
+func KafkaCode(err error) int16 {
+	if err == nil {
+		return 0
+	}
+	for _, c := range kafkaCodes {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return kafkaUnknownServer
+}
+
+// CorruptError reports stored bytes that fail validation. It matches
+// ErrCorrupt.
+type CorruptError struct {
+	Path     string // the segment file
+	Position int64  // byte position in the file where the bad batch starts
+	Reason   string
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("creek: corrupt data in %s at position %d: %s", e.Path, e.Position, e.Reason)
+}
+
+// Is reports whether target is ErrCorrupt.
+func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }

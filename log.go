@@ -1,0 +1,336 @@
+package creek
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/fsx"
+)
+
+// Log is a segmented commit log of Kafka record batches: a partition's
+// storage, or a write-ahead log on its own.
+//
+// Appends are serialised; any number of goroutines may read while one
+// appends, and readers never wait for the appender. Append, Read and the
+// offset methods are safe for concurrent use.
+type Log struct {
+	fs  fsx.FS
+	dir string
+	cfg LogConfig
+	now func() time.Time
+	log *slog.Logger
+
+	// cleanMu is held by a compaction pass from start to end, and by
+	// truncation and deletion, which must not change the sealed segments it
+	// reads. Taken before appendMu.
+	cleanMu sync.Mutex
+
+	// appendMu serialises appends, rolls, truncation and deletion. It is not
+	// held over the fsync that makes an append durable, so appenders that
+	// arrive during a sync write their batches and share the next one.
+	appendMu      sync.Mutex
+	active        *segment // guarded by appendMu
+	failed        error    // guarded by appendMu; set after a failed write or sync
+	closed        bool     // guarded by appendMu
+	recoveryPoint int64    // guarded by appendMu
+	cleanedOffset int64    // guarded by appendMu; compaction has cleaned below it
+
+	// segsMu guards segments. Readers hold it shared while they read files,
+	// so that truncation and deletion, which hold it exclusively (and also
+	// appendMu), never close a file under a reader.
+	segsMu   sync.RWMutex
+	segments []*segment
+
+	startOffset atomic.Int64 // the log start offset
+	endOffset   atomic.Int64 // the log end offset: the next offset to assign
+
+	group groupCommit
+	stats logCounters
+
+	closing chan struct{}
+	wg      sync.WaitGroup
+}
+
+// LogStats counts what a Log has done since it was opened.
+type LogStats struct {
+	Appends  int64 // batches appended
+	Bytes    int64 // bytes appended
+	Syncs    int64 // fsyncs of segment data
+	Segments int   // segments now
+}
+
+type logCounters struct {
+	appends, bytes, syncs atomic.Int64
+}
+
+// OpenLog opens the log in dir, creating it if needed, and recovers it: it
+// validates every batch written after the last recovery point, cuts a torn
+// tail, and rebuilds indexes that are missing or inconsistent. A corrupt
+// batch in a sealed segment fails the open with a *CorruptError naming the
+// file and position; creek never skips data silently.
+func OpenLog(dir string, cfg LogConfig) (*Log, error) { return openLog(fsx.OS(), dir, cfg) }
+
+func openLog(fs fsx.FS, dir string, cfg LogConfig) (*Log, error) {
+	return openLogAt(fs, dir, cfg, time.Now)
+}
+
+func openLogAt(fs fsx.FS, dir string, cfg LogConfig, now func() time.Time) (*Log, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	l := &Log{
+		fs:      fs,
+		dir:     dir,
+		cfg:     cfg,
+		now:     now,
+		log:     cfg.Logger.With("log", dir),
+		closing: make(chan struct{}),
+	}
+	if err := l.recover(); err != nil {
+		return nil, fmt.Errorf("open log %s: %w", dir, err)
+	}
+	l.group.durable = l.endOffset.Load()
+	l.startBackground()
+	return l, nil
+}
+
+// Dir returns the directory the log lives in.
+func (l *Log) Dir() string { return l.dir }
+
+// StartOffset returns the log start offset: the first offset a read may ask
+// for.
+func (l *Log) StartOffset() int64 { return l.startOffset.Load() }
+
+// EndOffset returns the log end offset: the offset the next append gets.
+func (l *Log) EndOffset() int64 { return l.endOffset.Load() }
+
+// Stats returns counters of the log's work.
+func (l *Log) Stats() LogStats {
+	l.segsMu.RLock()
+	n := len(l.segments)
+	l.segsMu.RUnlock()
+	return LogStats{
+		Appends:  l.stats.appends.Load(),
+		Bytes:    l.stats.bytes.Load(),
+		Syncs:    l.stats.syncs.Load(),
+		Segments: n,
+	}
+}
+
+// Append validates one record batch (length, magic, CRC), gives it the next
+// offsets by setting its base offset in b, writes it and returns that base
+// offset. Under SyncEveryAppend it returns once the batch is synced. Append
+// writes to b (the base offset field, which the CRC does not cover) and does
+// not retain it.
+//
+// A batch over MaxBatchBytes gives ErrMessageTooLarge and a malformed one a
+// *CorruptError; neither touches the log. After a failed write or sync every
+// append gives ErrLogFailed until the log is reopened.
+func (l *Log) Append(b []byte) (int64, error) {
+	if len(b) > l.cfg.MaxBatchBytes {
+		return -1, fmt.Errorf("%w: %d bytes, at most %d", ErrMessageTooLarge, len(b), l.cfg.MaxBatchBytes)
+	}
+	h, err := batch.Validate(b)
+	if err != nil {
+		return -1, fmt.Errorf("append: %w", err)
+	}
+	l.appendMu.Lock()
+	if err := l.appendableLocked(); err != nil {
+		l.appendMu.Unlock()
+		return -1, err
+	}
+	base := l.endOffset.Load()
+	batch.SetBaseOffset(b, base)
+	h.BaseOffset = base
+	if err := l.appendLocked(b, h); err != nil {
+		l.appendMu.Unlock()
+		return -1, err
+	}
+	end := h.LastOffset() + 1
+	needSync := l.cfg.Sync == SyncEveryAppend ||
+		l.cfg.Sync == SyncPeriodically && l.cfg.SyncBytes > 0 && l.group.unsyncedBytes(l.stats.bytes.Load()) >= l.cfg.SyncBytes
+	l.appendMu.Unlock()
+	if needSync {
+		if err := l.waitDurable(end); err != nil {
+			return -1, err
+		}
+	}
+	return base, nil
+}
+
+func (l *Log) appendableLocked() error {
+	if l.closed {
+		return ErrClosed
+	}
+	if l.failed != nil {
+		return fmt.Errorf("%w: %w", ErrLogFailed, l.failed)
+	}
+	return nil
+}
+
+// appendLocked writes a batch whose offsets are set, rolling first when the
+// active segment is full or old.
+func (l *Log) appendLocked(b []byte, h batch.Header) error {
+	if l.shouldRollLocked(h, len(b)) {
+		if err := l.rollLocked(); err != nil {
+			return err
+		}
+	}
+	if err := l.active.append(b, h, l.cfg.IndexIntervalBytes); err != nil {
+		return l.failLocked(err)
+	}
+	l.endOffset.Store(h.LastOffset() + 1)
+	l.stats.appends.Add(1)
+	l.stats.bytes.Add(int64(len(b)))
+	return nil
+}
+
+func (l *Log) shouldRollLocked(h batch.Header, size int) bool {
+	s := l.active
+	if s.size.Load() == 0 {
+		return false
+	}
+	if s.size.Load()+int64(size) > l.cfg.SegmentBytes {
+		return true
+	}
+	if h.LastOffset()-s.base > math.MaxInt32 {
+		return true // relative offsets in the indexes are 32 bits
+	}
+	if l.cfg.SegmentAge > 0 && s.firstTimestamp >= 0 &&
+		l.now().UnixMilli()-s.firstTimestamp >= l.cfg.SegmentAge.Milliseconds() {
+		return true
+	}
+	return false
+}
+
+// rollLocked seals the active segment and starts a new one at the log end
+// offset. Sealing syncs the old segment whatever the sync policy, so that
+// only the last segment can ever have a torn tail.
+func (l *Log) rollLocked() error {
+	old := l.active
+	base := l.endOffset.Load()
+	if err := old.seal(); err != nil {
+		return l.failLocked(err)
+	}
+	l.stats.syncs.Add(1)
+	l.group.markDurable(base)
+	s, err := openSegment(l.fs, l.dir, base, true)
+	if err != nil {
+		return l.failLocked(fmt.Errorf("roll segment %020d: %w", base, err))
+	}
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		return l.failLocked(errors.Join(fmt.Errorf("roll segment %020d: %w", base, err), s.close()))
+	}
+	l.segsMu.Lock()
+	l.segments = append(l.segments, s)
+	l.segsMu.Unlock()
+	l.active = s
+	l.recoveryPoint = base
+	if err := l.writeCheckpointLocked(); err != nil {
+		return l.failLocked(err)
+	}
+	l.log.Debug("rolled segment", "base", base)
+	return nil
+}
+
+// failLocked records a write or sync failure; every later append refuses.
+func (l *Log) failLocked(err error) error {
+	if l.failed == nil {
+		l.failed = err
+		l.log.Error("log failed; appends refused until reopened", "err", err)
+	}
+	return fmt.Errorf("%w: %w", ErrLogFailed, err)
+}
+
+func (l *Log) writeCheckpointLocked() error {
+	return writeCheckpoint(l.fs, l.dir, checkpoint{
+		recoveryPoint:  l.recoveryPoint,
+		logStartOffset: l.startOffset.Load(),
+		cleanedOffset:  l.cleanedOffset,
+	})
+}
+
+// Read appends to dst whole batches starting with the one that holds offset,
+// up to maxBytes in all but always at least one batch, and returns the
+// extended slice. Batches come from one segment; read again from the offset
+// after the last batch for more. Reading at the log end offset returns dst
+// unchanged; reading below the start or past the end gives
+// ErrOffsetOutOfRange. Every batch returned has passed its CRC check; a
+// corrupt one gives a *CorruptError. The returned batches may begin below
+// offset, as Kafka's do: the caller skips records it did not ask for.
+func (l *Log) Read(dst []byte, offset int64, maxBytes int) ([]byte, error) {
+	l.segsMu.RLock()
+	defer l.segsMu.RUnlock()
+	if l.segments == nil {
+		return dst, ErrClosed
+	}
+	start, end := l.startOffset.Load(), l.endOffset.Load()
+	if offset < start || offset > end {
+		return dst, fmt.Errorf("%w: %d is outside [%d, %d]", ErrOffsetOutOfRange, offset, start, end)
+	}
+	for i := l.segmentIndexRLocked(offset); i < len(l.segments); i++ {
+		s := l.segments[i]
+		pos, _, found, err := s.find(offset)
+		if err != nil {
+			return dst, err
+		}
+		if found {
+			return s.read(dst, pos, maxBytes)
+		}
+	}
+	return dst, nil
+}
+
+// segmentIndexRLocked returns the index of the segment that would hold
+// offset: the last one whose base is at or below it.
+func (l *Log) segmentIndexRLocked(offset int64) int {
+	i := sort.Search(len(l.segments), func(i int) bool { return l.segments[i].base > offset })
+	return max(i-1, 0)
+}
+
+// Sync makes every appended batch durable, whatever the sync policy.
+func (l *Log) Sync() error { return l.waitDurable(l.endOffset.Load()) }
+
+// Close syncs the log, records a recovery point at its end so that the next
+// open scans nothing, and closes its files. A second Close returns nil.
+func (l *Log) Close() error {
+	l.appendMu.Lock()
+	if l.closed {
+		l.appendMu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.appendMu.Unlock()
+	close(l.closing)
+	l.wg.Wait()
+
+	l.cleanMu.Lock() // a Compact called directly finishes first
+	defer l.cleanMu.Unlock()
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	var err error
+	if l.failed == nil {
+		if err = l.active.sync(true); err == nil {
+			l.recoveryPoint = l.endOffset.Load()
+			err = l.writeCheckpointLocked()
+		}
+	}
+	l.segsMu.Lock()
+	defer l.segsMu.Unlock()
+	for _, s := range l.segments {
+		err = errors.Join(err, s.close())
+	}
+	l.segments = nil
+	if err != nil {
+		return fmt.Errorf("close log %s: %w", l.dir, err)
+	}
+	return nil
+}

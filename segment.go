@@ -1,0 +1,303 @@
+package creek
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+
+	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/fsx"
+)
+
+// Segment file suffixes. A segment is named by its base offset, zero-padded
+// to 20 digits, so that a directory listing sorts in offset order.
+const (
+	logSuffix       = ".log"
+	indexSuffix     = ".index"
+	timeIndexSuffix = ".timeindex"
+)
+
+func segmentPath(dir string, base int64, suffix string) string {
+	return filepath.Join(dir, fmt.Sprintf("%020d%s", base, suffix))
+}
+
+// segment is one run of the log: a .log file of batches from base onwards
+// and its two indexes. The appender (holding Log.appendMu) writes the active
+// segment; readers use size and next, which the appender publishes after the
+// bytes are written, so they never see a partial batch.
+type segment struct {
+	dir       string
+	base      int64
+	log       fsx.File
+	index     *offsetIndex
+	timeIndex *timeIndex
+
+	size atomic.Int64 // bytes of whole batches
+	next atomic.Int64 // the offset after the last batch; base when empty
+
+	// maxTimestamp is the newest record timestamp, -1 when empty. The
+	// appender writes it; offset-for-time lookups read it.
+	maxTimestamp atomic.Int64
+
+	// Appender only (or immutable once the segment is sealed).
+	firstTimestamp  int64 // the first batch's max timestamp, for age rolls; -1 when empty
+	bytesSinceIndex int
+	lastBatchBase   int64 // base offset of the newest batch
+}
+
+// segmentFiles names the three files of a segment.
+type segmentFiles struct{ log, index, timeIndex string }
+
+func segmentFilesAt(dir string, base int64) segmentFiles {
+	return segmentFiles{
+		log:       segmentPath(dir, base, logSuffix),
+		index:     segmentPath(dir, base, indexSuffix),
+		timeIndex: segmentPath(dir, base, timeIndexSuffix),
+	}
+}
+
+// openSegment opens (creating when create is set) the three files of the
+// segment at base.
+func openSegment(fs fsx.FS, dir string, base int64, create bool) (*segment, error) {
+	return openSegmentFiles(fs, dir, base, segmentFilesAt(dir, base), create)
+}
+
+// openSegmentFiles opens a segment whose files are at paths, which differ
+// from its final names while the cleaner writes it.
+func openSegmentFiles(fs fsx.FS, dir string, base int64, paths segmentFiles, create bool) (*segment, error) {
+	flag := os.O_RDWR
+	if create {
+		flag |= os.O_CREATE | os.O_EXCL
+	}
+	s := &segment{dir: dir, base: base, firstTimestamp: -1, lastBatchBase: -1}
+	s.maxTimestamp.Store(-1)
+	var err error
+	if s.log, err = fs.OpenFile(paths.log, flag, 0o644); err != nil {
+		return nil, err
+	}
+	// Index files are derived data: open or create them whatever create says.
+	idx, err := fs.OpenFile(paths.index, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, errors.Join(err, s.log.Close())
+	}
+	tidx, err := fs.OpenFile(paths.timeIndex, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, errors.Join(err, s.log.Close(), idx.Close())
+	}
+	if create {
+		// A new segment's index files may be left over from a segment that
+		// was truncated away; they describe nothing now.
+		if err := errors.Join(idx.Truncate(0), tidx.Truncate(0)); err != nil {
+			return nil, errors.Join(err, s.log.Close(), idx.Close(), tidx.Close())
+		}
+	}
+	s.index = &offsetIndex{file: idx, base: base}
+	s.timeIndex = &timeIndex{file: tidx, base: base}
+	s.next.Store(base)
+	return s, nil
+}
+
+// name returns the path of the segment's .log file, for messages.
+func (s *segment) name() string { return segmentPath(s.dir, s.base, logSuffix) }
+
+// append writes one batch, whose header is h, at the end of the segment and
+// indexes it when an index interval has passed. The batch becomes visible to
+// readers only when the write has succeeded.
+func (s *segment) append(b []byte, h batch.Header, indexInterval int) error {
+	pos := s.size.Load()
+	if _, err := s.log.WriteAt(b, pos); err != nil {
+		return fmt.Errorf("write %s at %d: %w", s.name(), pos, err)
+	}
+	if err := s.indexBatch(h, pos, indexInterval); err != nil {
+		return err
+	}
+	s.size.Store(pos + int64(len(b)))
+	s.next.Store(h.LastOffset() + 1)
+	return nil
+}
+
+// indexBatch records a batch that starts at pos in the segment's state and,
+// once per index interval, in its indexes. Recovery calls it for every batch
+// it keeps, so a rebuilt index is the index the appender would have written.
+func (s *segment) indexBatch(h batch.Header, pos int64, indexInterval int) error {
+	if s.bytesSinceIndex >= indexInterval || pos == 0 {
+		if err := s.index.append(h.BaseOffset, pos); err != nil {
+			return err
+		}
+		if err := s.timeIndex.maybeAppend(max(s.maxTimestamp.Load(), h.MaxTimestamp), h.BaseOffset); err != nil {
+			return err
+		}
+		s.bytesSinceIndex = 0
+	}
+	s.bytesSinceIndex += h.Size()
+	s.maxTimestamp.Store(max(s.maxTimestamp.Load(), h.MaxTimestamp))
+	if s.firstTimestamp < 0 {
+		s.firstTimestamp = h.MaxTimestamp
+	}
+	s.lastBatchBase = h.BaseOffset
+	return nil
+}
+
+// seal prepares the segment to become read-only: its newest timestamp goes
+// into the time index (so it survives a reopen), and all three files are
+// synced.
+func (s *segment) seal() error {
+	if s.lastBatchBase >= 0 {
+		if err := s.timeIndex.maybeAppend(s.maxTimestamp.Load(), s.lastBatchBase); err != nil {
+			return err
+		}
+	}
+	return s.sync(true)
+}
+
+// sync syncs the log file and, with indexes, the index files too.
+func (s *segment) sync(indexes bool) error {
+	if err := s.log.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", s.name(), err)
+	}
+	if !indexes {
+		return nil
+	}
+	if err := s.index.file.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", s.index.file.Name(), err)
+	}
+	if err := s.timeIndex.file.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", s.timeIndex.file.Name(), err)
+	}
+	return nil
+}
+
+// truncateAt cuts the segment at position, a batch boundary, whose first
+// removed batch starts at offset (the new next offset). State kept only by
+// the appender (timestamps, index interval) is rebuilt by the caller when it
+// matters: Log.truncate reindexes the remaining tail.
+func (s *segment) truncateAt(position, offset int64) error {
+	if err := s.log.Truncate(position); err != nil {
+		return fmt.Errorf("truncate %s to %d: %w", s.name(), position, err)
+	}
+	if err := s.index.truncateAfter(position); err != nil {
+		return err
+	}
+	if err := s.timeIndex.truncateFrom(offset); err != nil {
+		return err
+	}
+	s.size.Store(position)
+	s.next.Store(offset)
+	return nil
+}
+
+// close closes the segment's files.
+func (s *segment) close() error {
+	return errors.Join(s.log.Close(), s.index.file.Close(), s.timeIndex.file.Close())
+}
+
+// remove closes and deletes the segment's files. The caller syncs the
+// directory.
+func (s *segment) remove(fs fsx.FS) error {
+	err := s.close()
+	paths := segmentFilesAt(s.dir, s.base)
+	for _, f := range []string{paths.log, paths.index, paths.timeIndex} {
+		if rerr := fs.Remove(f); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			err = errors.Join(err, rerr)
+		}
+	}
+	return err
+}
+
+// find returns the position and header of the first batch whose last offset
+// is at or after offset, scanning from the index's hint. found is false when
+// every batch in the segment lies below offset.
+func (s *segment) find(offset int64) (pos int64, h batch.Header, found bool, err error) {
+	sc := newScanner(s.log, s.index.lookup(offset), s.size.Load(), 16<<10)
+	for sc.next(false) {
+		if sc.header.LastOffset() >= offset {
+			return sc.pos, sc.header, true, nil
+		}
+	}
+	if sc.err != nil {
+		return 0, batch.Header{}, false, sc.err
+	}
+	return 0, batch.Header{}, false, nil
+}
+
+// read appends to dst the whole batches that start at position pos and fit
+// in maxBytes, or the first batch alone when it is larger (KIP-74: a reader
+// always makes progress). Every batch is validated: a corrupt one is never
+// returned.
+func (s *segment) read(dst []byte, pos int64, maxBytes int) ([]byte, error) {
+	end := s.size.Load()
+	start := len(dst)
+	dst, err := readAt(s.log, dst, pos, int(min(int64(maxBytes), end-pos)))
+	if err != nil {
+		return dst[:start], err
+	}
+	var kept int
+	for b := dst[start:]; len(b) > 0; {
+		one, rest, err := batch.Next(b)
+		if err != nil {
+			break // the rest of the window holds a partial batch
+		}
+		if _, err := batch.Validate(one); err != nil {
+			if kept > 0 {
+				break // return what is good; the next read reports the bad batch
+			}
+			return dst[:start], s.corrupt(pos, err)
+		}
+		kept += len(one)
+		b = rest
+	}
+	if kept > 0 {
+		return dst[:start+kept], nil
+	}
+	// The first batch is larger than maxBytes: read it whole.
+	var head [batch.HeaderSize]byte
+	if _, err := readAt(s.log, head[:0], pos, batch.HeaderSize); err != nil {
+		return dst[:start], err
+	}
+	h, err := batch.ParseHeader(head[:])
+	if err != nil {
+		return dst[:start], s.corrupt(pos, err)
+	}
+	if int64(h.Size()) > end-pos {
+		return dst[:start], s.corrupt(pos, errShortBatch)
+	}
+	if dst, err = readAt(s.log, dst[:start], pos, h.Size()); err != nil {
+		return dst[:start], err
+	}
+	if _, err := batch.Validate(dst[start:]); err != nil {
+		return dst[:start], s.corrupt(pos, err)
+	}
+	return dst, nil
+}
+
+func (s *segment) corrupt(pos int64, err error) error {
+	return &CorruptError{Path: s.name(), Position: pos, Reason: err.Error()}
+}
+
+// readAt appends n bytes of f at pos to dst, growing it as needed. Fewer
+// than n bytes is an error: callers read only below a size they loaded.
+func readAt(f fsx.File, dst []byte, pos int64, n int) ([]byte, error) {
+	start := len(dst)
+	dst = grow(dst, n)
+	got, err := f.ReadAt(dst[start:], pos)
+	if got < n {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return dst[:start], fmt.Errorf("read %s at %d: %w", f.Name(), pos, err)
+	}
+	return dst, nil
+}
+
+// grow returns dst with room for n more bytes and length len(dst)+n.
+func grow(dst []byte, n int) []byte {
+	if cap(dst)-len(dst) < n {
+		bigger := make([]byte, len(dst), len(dst)+n)
+		copy(bigger, dst)
+		dst = bigger
+	}
+	return dst[:len(dst)+n]
+}

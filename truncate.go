@@ -1,0 +1,78 @@
+package creek
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Truncate removes every batch that holds an offset at or above offset, as a
+// follower does when its log has diverged from its leader's (KIP-101), and
+// returns the new log end offset: the base offset of the first batch
+// removed, which is offset itself when offset falls on a batch boundary.
+// Truncating at or past the end does nothing; below the log start offset it
+// gives ErrOffsetOutOfRange. Readers wait while it runs.
+func (l *Log) Truncate(offset int64) (int64, error) {
+	l.cleanMu.Lock()
+	defer l.cleanMu.Unlock()
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	if err := l.appendableLocked(); err != nil {
+		return -1, err
+	}
+	end := l.endOffset.Load()
+	if offset >= end {
+		return end, nil
+	}
+	if offset < l.startOffset.Load() {
+		return -1, fmt.Errorf("%w: truncate to %d, below the start %d", ErrOffsetOutOfRange, offset, l.startOffset.Load())
+	}
+	l.segsMu.Lock()
+	newEnd, err := l.truncateSegmentsLocked(offset)
+	l.segsMu.Unlock()
+	if err != nil {
+		return -1, l.failLocked(err)
+	}
+	l.endOffset.Store(newEnd)
+	l.recoveryPoint = min(l.recoveryPoint, newEnd)
+	l.startOffset.Store(min(l.startOffset.Load(), newEnd))
+	l.group.setDurable(newEnd) // the cut segment was synced below
+	if err := l.writeCheckpointLocked(); err != nil {
+		return -1, l.failLocked(err)
+	}
+	return newEnd, nil
+}
+
+// truncateSegmentsLocked removes the segments above offset and cuts the one
+// that holds it, which becomes the active segment.
+func (l *Log) truncateSegmentsLocked(offset int64) (int64, error) {
+	i := l.segmentIndexRLocked(offset)
+	s := l.segments[i]
+	var err error
+	for _, v := range l.segments[i+1:] {
+		err = errors.Join(err, v.remove(l.fs))
+	}
+	l.segments = l.segments[:i+1]
+	l.active = s
+	if err != nil {
+		return 0, err
+	}
+	pos, h, found, err := s.find(offset)
+	if err != nil {
+		return 0, err
+	}
+	if found {
+		if err := s.truncateAt(pos, h.BaseOffset); err != nil {
+			return 0, err
+		}
+	}
+	if err := s.restoreState(s.size.Load()); err != nil {
+		return 0, err
+	}
+	if err := s.sync(true); err != nil {
+		return 0, err
+	}
+	if err := l.fs.SyncDir(l.dir); err != nil {
+		return 0, err
+	}
+	return s.next.Load(), nil
+}
