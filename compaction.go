@@ -92,6 +92,11 @@ func (l *Log) compact(force bool) (CompactStats, error) {
 	}
 	now := l.now().UnixMilli()
 	for _, group := range l.cleaningGroups(sealed) {
+		select {
+		case <-l.closing:
+			return st, ErrClosed // the groups swapped so far stay; the next pass redoes the rest
+		default:
+		}
 		cleaned, err := l.cleanGroup(group, newest, now, &st)
 		if err != nil {
 			return st, err

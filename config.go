@@ -91,7 +91,7 @@ type LogConfig struct {
 	// entries; default 4 KiB.
 	IndexIntervalBytes int
 	// MaxBatchBytes is the largest batch Append accepts; default 1 MiB + 12,
-	// as Kafka's max.message.bytes.
+	// as Kafka's max.message.bytes, or SegmentBytes when that is smaller.
 	MaxBatchBytes int
 
 	// Sync says when appends reach stable storage; default SyncEveryAppend.
@@ -134,7 +134,7 @@ func (c LogConfig) withDefaults() LogConfig {
 		c.IndexIntervalBytes = DefaultIndexIntervalBytes
 	}
 	if c.MaxBatchBytes == 0 {
-		c.MaxBatchBytes = DefaultMaxBatchBytes
+		c.MaxBatchBytes = int(min(DefaultMaxBatchBytes, c.SegmentBytes))
 	}
 	if c.SyncInterval == 0 {
 		c.SyncInterval = DefaultSyncInterval

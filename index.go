@@ -100,7 +100,7 @@ func (x *offsetIndex) load(logSize int64) (ok bool, err error) {
 		return false, x.reset()
 	}
 	buf := make([]byte, size)
-	if _, err := x.file.ReadAt(buf, 0); err != nil {
+	if n, err := x.file.ReadAt(buf, 0); n < len(buf) {
 		return false, fmt.Errorf("read %s: %w", x.file.Name(), err)
 	}
 	entries := make([]offsetEntry, 0, size/offsetIndexEntrySize)

@@ -174,7 +174,7 @@ func (l *Log) recoverSegment(s *segment, next, recoveryPoint int64) error {
 		if err != nil {
 			return err
 		}
-		if okIdx && okTime && s.lastIndexedBatchMatches() {
+		if okIdx && okTime && s.timeIndexCovers() && s.lastIndexedBatchMatches() {
 			s.next.Store(next)
 			s.maxTimestamp.Store(s.timeIndex.maxTimestamp())
 			return nil
@@ -190,7 +190,7 @@ func (l *Log) recoverSegment(s *segment, next, recoveryPoint int64) error {
 		if err != nil {
 			return err
 		}
-		if okIdx && okTime && s.lastIndexedBatchMatches() {
+		if okIdx && okTime && s.timeIndexCovers() && s.lastIndexedBatchMatches() {
 			if from, err = s.positionOf(recoveryPoint); err != nil {
 				from = 0
 			}
@@ -256,6 +256,10 @@ func (s *segment) lastIndexedBatchMatches() bool {
 	sc := newScanner(s.log, int64(e.position), s.size.Load(), batchMinSize)
 	return sc.next(false) && sc.header.BaseOffset == s.base+int64(e.relOffset)
 }
+
+// timeIndexCovers reports whether the time index has an entry when the
+// segment has a batch: the first batch is always indexed.
+func (s *segment) timeIndexCovers() bool { return s.size.Load() == 0 || !s.timeIndex.empty() }
 
 // positionOf returns the position of the batch that starts at offset.
 func (s *segment) positionOf(offset int64) (int64, error) {

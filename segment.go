@@ -230,7 +230,7 @@ func (s *segment) find(offset int64) (pos int64, h batch.Header, found bool, err
 func (s *segment) read(dst []byte, pos int64, maxBytes int) ([]byte, error) {
 	end := s.size.Load()
 	start := len(dst)
-	dst, err := readAt(s.log, dst, pos, int(min(int64(maxBytes), end-pos)))
+	dst, err := readAt(s.log, dst, pos, int(max(min(int64(maxBytes), end-pos), 0)))
 	if err != nil {
 		return dst[:start], err
 	}

@@ -59,6 +59,14 @@ func (x *timeIndex) maxTimestamp() int64 {
 	return x.entries[len(x.entries)-1].timestamp
 }
 
+// empty reports whether the index has no entries. A segment holding any
+// batch has at least one.
+func (x *timeIndex) empty() bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.entries) == 0
+}
+
 // maybeAppend adds (timestamp, baseOffset) when timestamp is newer than the
 // last entry.
 func (x *timeIndex) maybeAppend(timestamp, baseOffset int64) error {
@@ -103,7 +111,7 @@ func (x *timeIndex) load(nextOffset int64) (ok bool, err error) {
 		return false, x.reset()
 	}
 	buf := make([]byte, size)
-	if _, err := x.file.ReadAt(buf, 0); err != nil {
+	if n, err := x.file.ReadAt(buf, 0); n < len(buf) {
 		return false, fmt.Errorf("read %s: %w", x.file.Name(), err)
 	}
 	entries := make([]timeEntry, 0, size/timeIndexEntrySize)
@@ -121,4 +129,55 @@ func (x *timeIndex) load(nextOffset int64) (ok bool, err error) {
 	x.entries = entries
 	x.mu.Unlock()
 	return true, nil
+}
+
+// OffsetForTime returns the offset of the first record whose timestamp is at
+// or after ts (Unix milliseconds) and at or above the log start offset, as
+// Kafka's ListOffsets does, and false when there is none. Batches stamped
+// with LogAppendTime count their records at the batch's time.
+func (l *Log) OffsetForTime(ts int64) (int64, bool, error) {
+	l.segsMu.RLock()
+	defer l.segsMu.RUnlock()
+	if l.segments == nil {
+		return -1, false, ErrClosed
+	}
+	start := l.startOffset.Load()
+	for _, s := range l.segments {
+		// Segments are in offset order, not time order: the first one
+		// holding a record at or after ts holds the earliest such offset.
+		if s.maxTimestamp.Load() < ts || s.next.Load() <= start {
+			continue
+		}
+		offset, found, err := s.offsetForTime(ts, start)
+		if err != nil || found {
+			return offset, found, err
+		}
+	}
+	return -1, false, nil
+}
+
+// offsetForTime looks for the first record of s at or after ts and start.
+func (s *segment) offsetForTime(ts, start int64) (int64, bool, error) {
+	from := max(s.timeIndex.lookupBefore(ts), start)
+	sc := newScanner(s.log, s.index.lookup(from), s.size.Load(), 64<<10)
+	for sc.next(true) {
+		h := sc.header
+		if h.MaxTimestamp < ts || h.LastOffset() < start || h.Control() {
+			continue
+		}
+		b, err := sc.bytes()
+		if err != nil {
+			return -1, false, err
+		}
+		records, err := decodeRecords(b)
+		if err != nil {
+			return -1, false, s.corrupt(sc.pos, err)
+		}
+		for _, r := range records {
+			if r.Offset(h) >= start && r.Timestamp(h) >= ts {
+				return r.Offset(h), true, nil
+			}
+		}
+	}
+	return -1, false, sc.err
 }

@@ -34,7 +34,7 @@ func TestTruncate(t *testing.T) {
 				assert.Equal(t, tc.wantEnd, end)
 				assert.Equal(t, tc.wantEnd, l.EndOffset())
 				kept := want[:tc.wantEnd/2]
-				assert.Equal(t, kept, readAll(t, l))
+				assert.ElementsMatch(t, kept, readAll(t, l))
 
 				more := appendN(t, l, 3, 2, 100)
 				kept = append(kept[:len(kept):len(kept)], more...)
