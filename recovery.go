@@ -175,6 +175,7 @@ func (l *Log) recoverSegment(s *segment, next, recoveryPoint int64) error {
 			return err
 		}
 		if okIdx && okTime && s.timeIndexCovers() && s.lastIndexedBatchMatches() {
+			s.verifiedBelow = size // trusted, not verified: reads check CRCs
 			s.next.Store(next)
 			s.maxTimestamp.Store(s.timeIndex.maxTimestamp())
 			return nil
@@ -202,6 +203,7 @@ func (l *Log) recoverSegment(s *segment, next, recoveryPoint int64) error {
 	if err := s.restoreState(from); err != nil {
 		return err
 	}
+	s.verifiedBelow = from
 	return l.validateFrom(s, from, last)
 }
 

@@ -1,11 +1,13 @@
 package creek
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"github.com/creekmq/creek/internal/batch"
@@ -41,6 +43,13 @@ type segment struct {
 	// maxTimestamp is the newest record timestamp, -1 when empty. The
 	// appender writes it; offset-for-time lookups read it.
 	maxTimestamp atomic.Int64
+
+	// verifiedBelow is the position below which this process has not yet
+	// checked the batches' CRCs: reads validate those, every time. Batches
+	// at or above it passed Validate on append, in recovery or in the
+	// cleaner, and reads check only their framing. Set before the segment
+	// is shared; lowered by truncation under Log.segsMu.
+	verifiedBelow int64
 
 	// Appender only (or immutable once the segment is sealed).
 	firstTimestamp  int64 // the first batch's max timestamp, for age rolls; -1 when empty
@@ -186,6 +195,7 @@ func (s *segment) truncateAt(position, offset int64) error {
 	}
 	s.size.Store(position)
 	s.next.Store(offset)
+	s.verifiedBelow = min(s.verifiedBelow, position)
 	return nil
 }
 
@@ -211,17 +221,25 @@ func (s *segment) remove(fs fsx.FS) error {
 // is at or after offset, scanning from the index's hint. found is false when
 // every batch in the segment lies below offset.
 func (s *segment) find(offset int64) (pos int64, h batch.Header, found bool, err error) {
-	sc := newScanner(s.log, s.index.lookup(offset), s.size.Load(), 16<<10)
+	buf := findBuffers.Get().(*[]byte)
+	sc := scanner{file: s.log, pos: s.index.lookup(offset), end: s.size.Load(), chunk: findChunk, buf: (*buf)[:0]}
 	for sc.next(false) {
 		if sc.header.LastOffset() >= offset {
-			return sc.pos, sc.header, true, nil
+			pos, h, found = sc.pos, sc.header, true
+			break
 		}
 	}
-	if sc.err != nil {
-		return 0, batch.Header{}, false, sc.err
-	}
-	return 0, batch.Header{}, false, nil
+	*buf = sc.buf[:0] // keep a buffer the scanner grew
+	findBuffers.Put(buf)
+	return pos, h, found, sc.err
 }
+
+// findChunk is how much find reads at a time: an index interval and a
+// header, so that one read usually reaches the batch it looks for.
+const findChunk = 16 << 10
+
+// findBuffers recycles find's scanner buffers: every Read calls find.
+var findBuffers = sync.Pool{New: func() any { b := make([]byte, 0, findChunk); return &b }}
 
 // read appends to dst the whole batches that start at position pos and fit
 // in maxBytes, or the first batch alone when it is larger (KIP-74: a reader
@@ -236,15 +254,18 @@ func (s *segment) read(dst []byte, pos int64, maxBytes int) ([]byte, error) {
 	}
 	var kept int
 	for b := dst[start:]; len(b) > 0; {
-		one, rest, err := batch.Next(b)
-		if err != nil {
+		if !holdsWholeBatch(b) {
 			break // the rest of the window holds a partial batch
 		}
-		if _, err := batch.Validate(one); err != nil {
+		one, rest, err := batch.Next(b)
+		if err != nil {
+			break
+		}
+		if err := s.check(one, pos+int64(kept)); err != nil {
 			if kept > 0 {
 				break // return what is good; the next read reports the bad batch
 			}
-			return dst[:start], s.corrupt(pos, err)
+			return dst[:start], err
 		}
 		kept += len(one)
 		b = rest
@@ -267,10 +288,36 @@ func (s *segment) read(dst []byte, pos int64, maxBytes int) ([]byte, error) {
 	if dst, err = readAt(s.log, dst[:start], pos, h.Size()); err != nil {
 		return dst[:start], err
 	}
-	if _, err := batch.Validate(dst[start:]); err != nil {
-		return dst[:start], s.corrupt(pos, err)
+	if err := s.check(dst[start:], pos); err != nil {
+		return dst[:start], err
 	}
 	return dst, nil
+}
+
+// holdsWholeBatch reports whether b starts with a whole batch by its length
+// field. It is the cheap test a read window's end needs; batch.Next, which
+// builds an error for a partial batch, would allocate on every read.
+func holdsWholeBatch(b []byte) bool {
+	if len(b) < batch.HeaderSize {
+		return false
+	}
+	length := int64(binary.BigEndian.Uint32(b[batch.LengthFieldEnd-4:]))
+	return int64(len(b)) >= batch.LengthFieldEnd+length
+}
+
+// check validates the batch b read at pos: its CRC too when this process
+// has not checked it before (see verifiedBelow), else its framing.
+func (s *segment) check(b []byte, pos int64) error {
+	var err error
+	if pos < s.verifiedBelow {
+		_, err = batch.Validate(b)
+	} else {
+		_, err = batch.ParseHeader(b)
+	}
+	if err != nil {
+		return s.corrupt(pos, err)
+	}
+	return nil
 }
 
 func (s *segment) corrupt(pos int64, err error) error {
