@@ -3,6 +3,7 @@ package creek
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -215,6 +216,14 @@ func (l *Log) validateFrom(s *segment, from int64, last bool) error {
 	}
 	sc := newScanner(s.log, from, s.size.Load(), recoveryChunk)
 	for sc.next(true) {
+		// The CRC does not cover the base offset: check that offsets move
+		// forward (compaction leaves gaps, nothing goes back) and fit the
+		// indexes' 32-bit relative offsets.
+		if h := sc.header; h.BaseOffset < s.next.Load() || h.LastOffset()-s.base > math.MaxInt32 {
+			sc.err = sc.corrupt(fmt.Errorf("batch offsets %d..%d do not follow offset %d in a segment based at %d",
+				h.BaseOffset, h.LastOffset(), s.next.Load(), s.base))
+			break
+		}
 		if err := s.indexBatch(sc.header, sc.pos, l.cfg.IndexIntervalBytes); err != nil {
 			return err
 		}
