@@ -202,6 +202,27 @@ func (w *appendWriter) Write(p []byte) (int, error) {
 
 // gzip ----------------------------------------------------------------------
 
+// resettableWriter is a compressing writer that can start over on a new
+// destination, as gzip.Writer and lz4.Writer can.
+type resettableWriter interface {
+	io.WriteCloser
+	Reset(io.Writer)
+}
+
+// compressTo compresses src with w into out, appending to dst, and returns
+// the extended dst. out holds no memory afterwards.
+func compressTo(w resettableWriter, out *appendWriter, dst, src []byte) ([]byte, error) {
+	out.b = dst
+	w.Reset(out)
+	_, err := w.Write(src)
+	if closeErr := w.Close(); err == nil {
+		err = closeErr
+	}
+	dst = out.b
+	out.b = nil
+	return dst, err
+}
+
 // pooledGzipWriter is a gzip writer with the buffer it writes to.
 type pooledGzipWriter struct {
 	w   *gzip.Writer
@@ -227,14 +248,7 @@ func appendGzip(dst, src []byte, level int) ([]byte, error) {
 		}
 		p.w = w
 	}
-	p.out.b = dst
-	p.w.Reset(&p.out)
-	_, err := p.w.Write(src)
-	if closeErr := p.w.Close(); err == nil {
-		err = closeErr
-	}
-	dst = p.out.b
-	p.out.b = nil
+	dst, err := compressTo(p.w, &p.out, dst, src)
 	pool.Put(p)
 	return dst, err
 }
@@ -347,14 +361,7 @@ func appendLZ4(dst, src []byte, level int) ([]byte, error) {
 			return dst, err
 		}
 	}
-	p.out.b = dst
-	p.w.Reset(&p.out)
-	_, err := p.w.Write(src)
-	if closeErr := p.w.Close(); err == nil {
-		err = closeErr
-	}
-	dst = p.out.b
-	p.out.b = nil
+	dst, err := compressTo(p.w, &p.out, dst, src)
 	pool.Put(p)
 	return dst, err
 }
