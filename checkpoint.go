@@ -31,6 +31,9 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// errNoCheckpoint reports a log directory without a checkpoint file.
+var errNoCheckpoint = errors.New("no checkpoint")
+
 type checkpoint struct {
 	recoveryPoint  int64
 	logStartOffset int64
@@ -70,14 +73,13 @@ func unmarshalCheckpoint(b []byte) (checkpoint, error) {
 	return c, nil
 }
 
-// readCheckpoint returns the directory's checkpoint. A missing file gives the
-// zero checkpoint (recover everything). A damaged one is reported to the
-// caller, who logs it and recovers everything: the file is an optimisation,
-// the segments are the truth.
+// readCheckpoint returns the directory's checkpoint, and errNoCheckpoint
+// when there is none. A damaged one is reported to the caller, who logs it
+// and validates everything: the segments are the truth.
 func readCheckpoint(fs fsx.FS, dir string) (checkpoint, error) {
 	f, err := fsx.Open(fs, filepath.Join(dir, checkpointName))
 	if errors.Is(err, os.ErrNotExist) {
-		return checkpoint{}, nil
+		return checkpoint{}, errNoCheckpoint
 	}
 	if err != nil {
 		return checkpoint{}, err

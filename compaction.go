@@ -69,10 +69,22 @@ func (l *Log) compact(force bool) (CompactStats, error) {
 		l.appendMu.Unlock()
 		return st, err
 	}
-	sealed := append([]*segment(nil), l.segments[:len(l.segments)-1]...)
+	// Only segments the recovery point has passed: recovery reads a gap in
+	// an unflushed segment as lost data, and compaction makes gaps.
+	n := 0
+	for n+1 < len(l.segments) && l.segments[n+1].base <= l.recoveryPoint {
+		n++
+	}
+	sealed := append([]*segment(nil), l.segments[:n]...)
 	cleanedOffset := l.cleanedOffset
 	end := l.active.base
+	if n > 0 {
+		end = l.segments[n].base
+	}
 	l.appendMu.Unlock()
+	if n == 0 {
+		return st, nil
+	}
 
 	var dirtyBytes int64
 	for _, s := range sealed {

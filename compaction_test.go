@@ -90,6 +90,7 @@ func TestCompaction(t *testing.T) {
 			}
 		}
 		endBefore := l.EndOffset()
+		require.NoError(t, l.Sync()) // compaction cleans only flushed segments
 		st, err := l.compact(true)
 		require.NoError(t, err)
 		assert.Positive(t, st.RecordsRemoved)
@@ -122,6 +123,7 @@ func TestCompaction(t *testing.T) {
 
 		// An hour later the tombstone goes too, once its segment is sealed.
 		appendKeyed(t, l, clock.now().UnixMilli(), make([]keyedWrite, 30)...)
+		require.NoError(t, l.Sync())
 		clock.advance(2 * time.Hour)
 		_, err = l.compact(true)
 		require.NoError(t, err)

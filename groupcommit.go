@@ -77,15 +77,16 @@ func (l *Log) waitDurable(end int64) error {
 	return nil
 }
 
-// syncActive syncs the active segment and returns the end offset and the
-// appended byte count it covers. Sealed segments were synced when sealed.
+// syncActive syncs the active segment, waits for the background flushes of
+// segments rolled before it, and returns the end offset and the appended
+// byte count that are then durable.
 func (l *Log) syncActive() (end, bytes int64, err error) {
 	l.appendMu.Lock()
 	if err := l.appendableLocked(); err != nil {
 		l.appendMu.Unlock()
 		return 0, 0, err
 	}
-	s := l.active
+	s, flushed := l.active, l.lastFlush
 	end, bytes = l.endOffset.Load(), l.stats.bytes.Load()
 	// Holding segsMu shared keeps the segment open (truncation and deletion
 	// take it exclusively) without blocking appenders during the fsync.
@@ -93,13 +94,20 @@ func (l *Log) syncActive() (end, bytes int64, err error) {
 	l.appendMu.Unlock()
 	err = s.sync(false)
 	l.segsMu.RUnlock()
-	if err != nil {
-		l.appendMu.Lock()
-		err = l.failLocked(err)
-		l.appendMu.Unlock()
-		return 0, 0, err
+	if err == nil {
+		l.stats.syncs.Add(1)
 	}
-	l.stats.syncs.Add(1)
+	if flushed != nil {
+		<-flushed // not while holding segsMu: a roll waiting for it would block the flush
+	}
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	if err != nil {
+		return 0, 0, l.failLocked(err)
+	}
+	if err := l.appendableLocked(); err != nil {
+		return 0, 0, err // a background flush failed
+	}
 	return end, bytes, nil
 }
 

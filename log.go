@@ -54,6 +54,10 @@ type Log struct {
 	group groupCommit
 	stats logCounters
 
+	// lastFlush is closed when the newest background flush of a rolled
+	// segment has moved the recovery point; guarded by appendMu.
+	lastFlush chan struct{}
+
 	closing chan struct{}
 	wg      sync.WaitGroup
 }
@@ -212,16 +216,24 @@ func (l *Log) shouldRollLocked(h batch.Header, size int) bool {
 }
 
 // rollLocked seals the active segment and starts a new one at the log end
-// offset. Sealing syncs the old segment whatever the sync policy, so that
-// only the last segment can ever have a torn tail.
+// offset. Under SyncEveryAppend the old segment is synced first, so the
+// recovery point moves to the new base at once; otherwise a background
+// flush syncs it (as Kafka's roll does) and moves the recovery point when
+// it is done, so appends do not wait for a whole segment to reach disk.
 func (l *Log) rollLocked() error {
 	old := l.active
 	base := l.endOffset.Load()
-	if err := old.seal(); err != nil {
+	if err := old.sealIndexes(); err != nil {
 		return l.failLocked(err)
 	}
-	l.stats.syncs.Add(1)
-	l.group.markDurable(base)
+	flushNow := l.cfg.Sync == SyncEveryAppend
+	if flushNow {
+		if err := old.sync(true); err != nil {
+			return l.failLocked(err)
+		}
+		l.stats.syncs.Add(1)
+		l.group.markDurable(base)
+	}
 	s, err := openSegment(l.fs, l.dir, base, true)
 	if err != nil {
 		return l.failLocked(fmt.Errorf("roll segment %020d: %w", base, err))
@@ -233,11 +245,15 @@ func (l *Log) rollLocked() error {
 	l.segments = append(l.segments, s)
 	l.segsMu.Unlock()
 	l.active = s
+	l.log.Debug("rolled segment", "base", base)
+	if !flushNow {
+		l.flushInBackgroundLocked(old, base)
+		return nil
+	}
 	l.recoveryPoint = base
 	if err := l.writeCheckpointLocked(); err != nil {
 		return l.failLocked(err)
 	}
-	l.log.Debug("rolled segment", "base", base)
 	return nil
 }
 

@@ -24,9 +24,16 @@ func (l *Log) recover() error {
 	if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
 		return err
 	}
+	// Without a checkpoint nothing says what was flushed: every sealed
+	// segment is validated and corruption in one is an error, not a tail
+	// to cut. A new log writes its checkpoint at once, so a missing one
+	// means a lost one.
 	cp, err := readCheckpoint(l.fs, l.dir)
-	if err != nil {
+	known := err == nil
+	if err != nil && !errors.Is(err, errNoCheckpoint) {
 		l.log.Warn("ignoring damaged checkpoint; validating every segment", "err", err)
+	}
+	if !known {
 		cp = checkpoint{}
 	}
 	if err := l.finishCompaction(); err != nil {
@@ -48,6 +55,11 @@ func (l *Log) recover() error {
 		if err := l.fs.SyncDir(l.dir); err != nil {
 			return errors.Join(err, s.close())
 		}
+		cp = checkpoint{recoveryPoint: bases[0], logStartOffset: bases[0], cleanedOffset: bases[0]}
+		if err := writeCheckpoint(l.fs, l.dir, cp); err != nil {
+			return errors.Join(err, s.close())
+		}
+		known = true
 	} else {
 		for _, base := range bases {
 			s, err := openSegment(l.fs, l.dir, base, false)
@@ -57,12 +69,28 @@ func (l *Log) recover() error {
 			l.segments = append(l.segments, s)
 		}
 	}
-	for i, s := range l.segments {
+	for i := 0; i < len(l.segments); i++ {
 		next := int64(-1) // unknown for the last segment
 		if i+1 < len(l.segments) {
 			next = l.segments[i+1].base
 		}
-		if err := l.recoverSegment(s, next, cp.recoveryPoint); err != nil {
+		// A sealed segment was flushed if the recovery point passed it, or,
+		// with no checkpoint, by assumption (see above).
+		flushed := next >= 0 && (next <= cp.recoveryPoint || !known)
+		s := l.segments[i]
+		cut, err := l.recoverSegment(s, next, cp.recoveryPoint, flushed && known, flushed)
+		if err == nil && !flushed && next >= 0 && s.next.Load() < next {
+			// Its last batches never reached the disk: what follows them
+			// would sit after a hole. (Compaction, which leaves gaps, only
+			// rewrites flushed segments.)
+			l.log.Warn("unflushed segment ends before the next begins", "segment", s.name(),
+				"end_offset", s.next.Load(), "next_base", next)
+			cut = true
+		}
+		if err == nil && cut && next >= 0 {
+			err = l.dropSegmentsAfter(i)
+		}
+		if err != nil {
 			return errors.Join(err, l.closeSegments())
 		}
 	}
@@ -151,68 +179,78 @@ func parseSegmentName(name, suffix string) (int64, bool) {
 	return base, err == nil && base >= 0
 }
 
-// recoverSegment sets s's size, next offset and appender state and makes its
-// indexes consistent. next is the following segment's base, or -1 for the
-// last segment.
-func (l *Log) recoverSegment(s *segment, next, recoveryPoint int64) error {
-	size, err := s.log.Size()
+// dropSegmentsAfter removes the segments after index i: recovery cut a
+// torn tail in segment i, and nothing written after it was synced.
+func (l *Log) dropSegmentsAfter(i int) error {
+	var err error
+	for _, s := range l.segments[i+1:] {
+		l.log.Warn("removing segment after a torn tail", "segment", s.name(), "bytes", s.size.Load())
+		err = errors.Join(err, s.remove(l.fs))
+	}
+	l.segments = l.segments[:i+1]
 	if err != nil {
 		return err
 	}
+	return l.fs.SyncDir(l.dir)
+}
+
+// recoverSegment sets s's size, next offset and appender state and makes its
+// indexes consistent. next is the following segment's base, or -1 for the
+// last segment. A trusted segment is only checked for index consistency; a
+// flushed one has no torn tail, so a bad batch in it is an error. cut
+// reports that a torn tail was cut off.
+func (l *Log) recoverSegment(s *segment, next, recoveryPoint int64, trusted, flushed bool) (cut bool, err error) {
+	size, err := s.log.Size()
+	if err != nil {
+		return false, err
+	}
 	s.size.Store(size)
-	last := next < 0
 	// Where validation starts: past everything below the recovery point
 	// when the indexes can be trusted to find it.
 	from := int64(0)
 	switch {
-	case !last && next <= recoveryPoint:
-		// Sealed and synced: trust the batches, check the indexes.
-		okIdx, err := s.index.load(size)
+	case trusted:
+		// Sealed, synced and validated before: check only the indexes.
+		ok, err := s.loadIndexes(next)
 		if err != nil {
-			return err
+			return false, err
 		}
-		okTime, err := s.timeIndex.load(next)
-		if err != nil {
-			return err
-		}
-		if okIdx && okTime && s.timeIndexCovers() && s.lastIndexedBatchMatches() {
+		if ok {
 			s.verifiedBelow = size // trusted, not verified: reads check CRCs
 			s.next.Store(next)
 			s.maxTimestamp.Store(s.timeIndex.maxTimestamp())
-			return nil
+			return false, nil
 		}
 		l.log.Warn("rebuilding inconsistent index", "segment", s.name())
-		from = 0
 	case recoveryPoint > s.base:
-		okIdx, err := s.index.load(size)
+		ok, err := s.loadIndexes(recoveryPoint)
 		if err != nil {
-			return err
+			return false, err
 		}
-		okTime, err := s.timeIndex.load(recoveryPoint)
-		if err != nil {
-			return err
-		}
-		if okIdx && okTime && s.timeIndexCovers() && s.lastIndexedBatchMatches() {
+		if ok {
 			if from, err = s.positionOf(recoveryPoint); err != nil {
 				from = 0
 			}
 		}
 	}
 	if err := s.index.truncateAfter(from); err != nil {
-		return err
+		return false, err
 	}
 	if err := s.restoreState(from); err != nil {
-		return err
+		return false, err
 	}
 	s.verifiedBelow = from
-	return l.validateFrom(s, from, last)
+	return l.validateFrom(s, from, !flushed, next >= 0)
 }
 
-// validateFrom validates the batches of s from position from onwards,
-// indexing each, and cuts a torn tail of the last segment.
-func (l *Log) validateFrom(s *segment, from int64, last bool) error {
+// validateFrom validates the batches of s from position from onwards and
+// indexes each. A short or corrupt batch in a segment that was not flushed
+// before the recovery point is a torn tail: it is cut off, with a warning,
+// and cut is true. In a flushed segment it is corruption: an error.
+// sealed says whether segments follow s.
+func (l *Log) validateFrom(s *segment, from int64, unflushed, sealed bool) (cut bool, err error) {
 	if err := s.timeIndex.truncateFrom(s.next.Load()); err != nil {
-		return err
+		return false, err
 	}
 	sc := newScanner(s.log, from, s.size.Load(), recoveryChunk)
 	for sc.next(true) {
@@ -225,35 +263,34 @@ func (l *Log) validateFrom(s *segment, from int64, last bool) error {
 			break
 		}
 		if err := s.indexBatch(sc.header, sc.pos, l.cfg.IndexIntervalBytes); err != nil {
-			return err
+			return false, err
 		}
 		s.next.Store(sc.header.LastOffset() + 1)
 	}
 	var corrupt *CorruptError
 	switch {
-	case sc.err == nil && !last:
-		return s.seal() // the newest timestamp goes into the time index, as at a roll
+	case sc.err == nil && sealed:
+		return false, s.seal() // the newest timestamp goes into the time index, as at a roll
 	case sc.err == nil:
-		return nil
+		return false, nil
 	case !errors.Is(sc.err, errShortBatch) && !errors.As(sc.err, &corrupt):
-		return sc.err // a read error: nothing is known about the bytes
-	case !last:
+		return false, sc.err // a read error: nothing is known about the bytes
+	case !unflushed:
 		if corrupt == nil {
 			corrupt = &CorruptError{Path: s.name(), Position: sc.pos, Reason: sc.err.Error()}
 		}
-		return fmt.Errorf("sealed segment: %w", corrupt)
+		return false, fmt.Errorf("flushed segment: %w", corrupt)
 	}
-	cut := s.size.Load() - sc.pos
 	l.log.Warn("cutting torn tail", "segment", s.name(), "position", sc.pos,
-		"bytes", cut, "reason", sc.err.Error())
+		"bytes", s.size.Load()-sc.pos, "reason", sc.err.Error())
 	if err := s.log.Truncate(sc.pos); err != nil {
-		return err
-	}
-	if err := s.log.Sync(); err != nil {
-		return err
+		return false, err
 	}
 	s.size.Store(sc.pos)
-	return nil
+	if sealed {
+		return true, s.seal()
+	}
+	return true, s.log.Sync()
 }
 
 // lastIndexedBatchMatches reports whether the newest offset index entry
@@ -266,6 +303,22 @@ func (s *segment) lastIndexedBatchMatches() bool {
 	}
 	sc := newScanner(s.log, int64(e.position), s.size.Load(), batchMinSize)
 	return sc.next(false) && sc.header.BaseOffset == s.base+int64(e.relOffset)
+}
+
+// loadIndexes loads both index files and reports whether they can be
+// trusted for a segment whose offsets lie below next: each consistent in
+// itself, the time index not empty when the log is not, and the newest
+// offset index entry pointing at the batch it names.
+func (s *segment) loadIndexes(next int64) (bool, error) {
+	okIdx, err := s.index.load(s.size.Load())
+	if err != nil {
+		return false, err
+	}
+	okTime, err := s.timeIndex.load(next)
+	if err != nil {
+		return false, err
+	}
+	return okIdx && okTime && s.timeIndexCovers() && s.lastIndexedBatchMatches(), nil
 }
 
 // timeIndexCovers reports whether the time index has an entry when the

@@ -1,6 +1,7 @@
 package creek
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -206,5 +207,50 @@ func TestCrashKeepsSyncedAppends(t *testing.T) {
 		l2 := mustOpen(t, crashed, "/log", cfg)
 		assert.Equal(t, acked, readAll(t, l2), "after append %d", i)
 		require.NoError(t, l2.Close())
+	}
+}
+
+func TestRecoveryCutsUnflushedSegment(t *testing.T) {
+	fs := fsx.NewMem()
+	cfg := LogConfig{SegmentBytes: 1024, Sync: SyncNever}
+	l := mustOpen(t, fs, "/log", cfg)
+	want := appendN(t, l, 20, 2, 100)
+	require.NoError(t, l.Close())
+	bases, err := l.segmentBases()
+	require.NoError(t, err)
+	require.Greater(t, len(bases), 3)
+
+	// The recovery point says only the first segment was flushed, and the
+	// second has a torn tail: everything from the tear on was never synced.
+	require.NoError(t, writeCheckpoint(fs, "/log", checkpoint{recoveryPoint: bases[1]}))
+	editFile(t, fs, segmentPath("/log", bases[1], logSuffix), cutTail(10))
+
+	l = mustOpen(t, fs, "/log", cfg)
+	got := readAll(t, l)
+	require.NotEmpty(t, got)
+	assert.Equal(t, want[:len(got)], got, "a prefix of what was written survives")
+	assert.Less(t, l.EndOffset(), bases[2], "the cut is in the second segment")
+	assert.Equal(t, 2, l.Stats().Segments, "segments after the tear are dropped")
+	more := appendN(t, l, 1, 2, 100)
+	assert.Equal(t, append(got, more...), readAll(t, l))
+}
+
+// TestCrashUnderSyncNever crashes after every append of a log that never
+// syncs on its own and rolls often (so background flushes are in flight):
+// recovery must always open it and find a contiguous prefix of what was
+// appended.
+func TestCrashUnderSyncNever(t *testing.T) {
+	fs := fsx.NewMem()
+	cfg := LogConfig{SegmentBytes: 1024, IndexIntervalBytes: 200, Sync: SyncNever}
+	l := mustOpen(t, fs, "/log", cfg)
+	var written [][]byte
+	for i := range 60 {
+		written = append(written, appendN(t, l, 1, 1+i%3, 80)...)
+		survivor := mustOpen(t, fs.CrashClone(), "/log", cfg)
+		got := readAll(t, survivor)
+		require.LessOrEqual(t, len(got), len(written))
+		assert.ElementsMatch(t, written[:len(got)], got, "after append %d", i)
+		assert.Equal(t, lastOffsetIn(bytes.Join(got, nil))+1, survivor.EndOffset(), "no hole at the end")
+		require.NoError(t, survivor.Close())
 	}
 }

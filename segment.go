@@ -150,16 +150,21 @@ func (s *segment) indexBatch(h batch.Header, pos int64, indexInterval int) error
 	return nil
 }
 
-// seal prepares the segment to become read-only: its newest timestamp goes
-// into the time index (so it survives a reopen), and all three files are
-// synced.
+// seal prepares the segment to become read-only and syncs its files.
 func (s *segment) seal() error {
-	if s.lastBatchBase >= 0 {
-		if err := s.timeIndex.maybeAppend(s.maxTimestamp.Load(), s.lastBatchBase); err != nil {
-			return err
-		}
+	if err := s.sealIndexes(); err != nil {
+		return err
 	}
 	return s.sync(true)
+}
+
+// sealIndexes puts the segment's newest timestamp into the time index, so
+// that it survives a reopen.
+func (s *segment) sealIndexes() error {
+	if s.lastBatchBase >= 0 {
+		return s.timeIndex.maybeAppend(s.maxTimestamp.Load(), s.lastBatchBase)
+	}
+	return nil
 }
 
 // sync syncs the log file and, with indexes, the index files too.
