@@ -74,19 +74,31 @@ func checkAcked(t *testing.T, mem *fsx.Mem, acked map[int64][]byte) {
 	}
 }
 
+// TestFaultEachOperation fails each file operation of the workload in turn,
+// once (FailAt) and from there on, as a disk that died (FailAfter), until
+// the workload runs clean. Every run fails with the injected error or keeps
+// all it acknowledged, which a crash clone of the memory file system then
+// proves.
 func TestFaultEachOperation(t *testing.T) {
-	for i := int64(0); ; i++ {
-		mem := fsx.NewMem()
-		inj := fsx.Inject(mem, fsx.FailAt(i))
-		acked, err := faultWorkload(t, inj)
-		if err != nil {
-			require.ErrorIs(t, err, fsx.ErrInjected, "fault at op %d", i)
-		}
-		checkAcked(t, mem, acked)
-		if err == nil && inj.Ops() <= i {
-			t.Logf("the workload ran clean after failing each of its %d operations in turn", i)
-			return
-		}
+	for _, injector := range []struct {
+		name string
+		at   func(int64) fsx.Injector
+	}{{"FailAt", fsx.FailAt}, {"FailAfter", fsx.FailAfter}} {
+		t.Run(injector.name, func(t *testing.T) {
+			for i := int64(0); ; i++ {
+				mem := fsx.NewMem()
+				inj := fsx.Inject(mem, injector.at(i))
+				acked, err := faultWorkload(t, inj)
+				if err != nil {
+					require.ErrorIs(t, err, fsx.ErrInjected, "fault at op %d", i)
+				}
+				checkAcked(t, mem, acked)
+				if err == nil && inj.Ops() <= i {
+					t.Logf("the workload ran clean after failing each of its %d operations in turn", i)
+					return
+				}
+			}
+		})
 	}
 }
 
