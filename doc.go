@@ -30,9 +30,11 @@
 // LogConfig.Sync chooses when appends reach stable storage: before Append
 // returns (the default; concurrent appenders share one fsync), periodically,
 // or never (the operating system decides, as Kafka does by default). Whatever
-// the policy, a segment is synced before the next one is created, so after a
-// crash only the newest segment can have a torn tail; opening the log cuts it
-// at the first batch that is short or fails its CRC.
+// the policy, a rolled segment is synced (in the background unless every
+// append syncs) and the checkpoint's recovery point then moves past it.
+// Opening the log validates every batch from the recovery point on and cuts
+// a torn tail at the first batch that is short or fails its CRC; a bad batch
+// below the recovery point is reported as a *CorruptError, never skipped.
 //
 // # Concurrency
 //

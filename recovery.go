@@ -16,10 +16,9 @@ const recoveryChunk = 1 << 20
 //
 // Everything below the checkpoint's recovery point was synced and validated
 // before, so those segments only need their indexes checked. From the
-// recovery point on, every batch is validated; the first short or corrupt
-// one in the last segment marks a torn tail and is cut off with everything
-// after it. Rolls sync the old segment before creating the next, so a bad
-// batch in any other segment is corruption, reported and never skipped.
+// recovery point on, every batch is validated, and the first bad one marks
+// a torn tail: it is cut off, with every segment after it. A bad batch below
+// the recovery point is corruption, reported and never skipped.
 func (l *Log) recover() error {
 	if err := l.fs.MkdirAll(l.dir, 0o755); err != nil {
 		return err
