@@ -77,43 +77,17 @@ func unmarshalCheckpoint(b []byte) (checkpoint, error) {
 // when there is none. A damaged one is reported to the caller, who logs it
 // and validates everything: the segments are the truth.
 func readCheckpoint(fs fsx.FS, dir string) (checkpoint, error) {
-	f, err := fsx.Open(fs, filepath.Join(dir, checkpointName))
+	b, err := readFile(fs, filepath.Join(dir, checkpointName), checkpointSize+1)
 	if errors.Is(err, os.ErrNotExist) {
 		return checkpoint{}, errNoCheckpoint
 	}
 	if err != nil {
 		return checkpoint{}, err
 	}
-	defer f.Close()
-	b := make([]byte, checkpointSize+1) // one more, to notice a longer file
-	n, _ := f.ReadAt(b, 0)
-	return unmarshalCheckpoint(b[:n])
+	return unmarshalCheckpoint(b)
 }
 
-// writeCheckpoint replaces the checkpoint atomically: write a temporary
-// file, sync it, rename it over the old one, sync the directory.
+// writeCheckpoint replaces the checkpoint atomically.
 func writeCheckpoint(fs fsx.FS, dir string, c checkpoint) error {
-	path := filepath.Join(dir, checkpointName)
-	tmp := path + ".tmp"
-	f, err := fsx.Create(fs, tmp)
-	if err != nil {
-		return fmt.Errorf("write checkpoint: %w", err)
-	}
-	_, err = f.WriteAt(c.marshal(), 0)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = fs.Rename(tmp, path)
-	}
-	if err == nil {
-		err = fs.SyncDir(dir)
-	}
-	if err != nil {
-		return fmt.Errorf("write checkpoint: %w", err)
-	}
-	return nil
+	return writeFileAtomic(fs, dir, checkpointName, c.marshal())
 }

@@ -126,14 +126,14 @@ func TestIndexRebuild(t *testing.T) {
 				require.NoError(t, l.Close())
 				sealed := segmentPath("/log", 0, suffix)
 				active := segmentPath("/log", l.segments0Base(t, fs), suffix)
-				before := [][]byte{readFile(t, fs, sealed), readFile(t, fs, active)}
+				before := [][]byte{mustReadFile(t, fs, sealed), mustReadFile(t, fs, active)}
 				tc.damage(t, fs, sealed)
 				tc.damage(t, fs, active)
 
 				l = mustOpen(t, fs, "/log", cfg)
 				assert.Equal(t, want, readAll(t, l))
 				require.NoError(t, l.Close())
-				assert.Equal(t, before, [][]byte{readFile(t, fs, sealed), readFile(t, fs, active)},
+				assert.Equal(t, before, [][]byte{mustReadFile(t, fs, sealed), mustReadFile(t, fs, active)},
 					"a rebuilt index is the index the appender wrote")
 			})
 		}
@@ -153,15 +153,9 @@ func (l *Log) segments0Base(t *testing.T, fs fsx.FS) int64 {
 	return last
 }
 
-func readFile(t *testing.T, fs fsx.FS, path string) []byte {
+func mustReadFile(t *testing.T, fs fsx.FS, path string) []byte {
 	t.Helper()
-	f, err := fsx.Open(fs, path)
-	require.NoError(t, err)
-	defer f.Close()
-	size, err := f.Size()
-	require.NoError(t, err)
-	b := make([]byte, size)
-	_, err = f.ReadAt(b, 0)
+	b, err := readFile(fs, path, 1<<30)
 	require.NoError(t, err)
 	return b
 }
