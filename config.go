@@ -8,6 +8,43 @@ import (
 	"time"
 )
 
+// Config configures a Node. The zero value is valid: a node in memory.
+type Config struct {
+	// Dir is the node's data directory; empty keeps everything in memory.
+	Dir string
+	// Logger receives the node's logs; default slog.Default().
+	Logger *slog.Logger
+	// TopicDefaults are topic configs, by Kafka's names, that every topic
+	// starts from before its own (as a Kafka broker's log.* settings).
+	TopicDefaults map[string]string
+	// AutoCreateTopics creates a topic the first time something is produced
+	// to it (Kafka's auto.create.topics.enable); off by default.
+	AutoCreateTopics bool
+	// AutoCreatePartitions is the partition count of auto-created topics;
+	// default 1 (Kafka's num.partitions).
+	AutoCreatePartitions int32
+}
+
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.AutoCreatePartitions == 0 {
+		c.AutoCreatePartitions = 1
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	if c.AutoCreatePartitions < 0 {
+		return fmt.Errorf("%w: AutoCreatePartitions %d is negative", ErrInvalidConfig, c.AutoCreatePartitions)
+	}
+	if _, err := parseTopicConfig(c.TopicDefaults, nil); err != nil {
+		return fmt.Errorf("TopicDefaults: %w", err)
+	}
+	return nil
+}
+
 // SyncPolicy says when appended bytes reach stable storage.
 type SyncPolicy int
 

@@ -24,7 +24,21 @@ var (
 	// ErrInvalidRecord is returned for records that cannot be appended, such
 	// as an empty set.
 	ErrInvalidRecord = errors.New("creek: invalid record")
-	// ErrClosed is returned by calls on a closed Log.
+	// ErrUnknownTopic is returned for a topic or partition that does not
+	// exist.
+	ErrUnknownTopic = errors.New("creek: unknown topic or partition")
+	// ErrTopicExists is returned when creating a topic that exists.
+	ErrTopicExists = errors.New("creek: topic already exists")
+	// ErrInvalidTopic is returned for a topic name Kafka would refuse, and
+	// for changes to an internal topic.
+	ErrInvalidTopic = errors.New("creek: invalid topic")
+	// ErrInvalidPartitions is returned for a partition count that is not
+	// positive, or that would shrink a topic.
+	ErrInvalidPartitions = errors.New("creek: invalid number of partitions")
+	// ErrInvalidReplicationFactor is returned for a replication factor the
+	// cluster cannot place.
+	ErrInvalidReplicationFactor = errors.New("creek: invalid replication factor")
+	// ErrClosed is returned by calls on a closed Log or Node.
 	ErrClosed = errors.New("creek: closed")
 	// ErrLogFailed is returned by appends after a write or fsync failed. The
 	// log keeps refusing appends until it is reopened, because after a failed
@@ -40,6 +54,11 @@ const (
 	kafkaMessageTooLarge   int16 = 10
 	kafkaInvalidConfig     int16 = 40
 	kafkaInvalidRecord     int16 = 87
+	kafkaUnknownTopic      int16 = 3
+	kafkaTopicExists       int16 = 36
+	kafkaInvalidTopic      int16 = 17
+	kafkaInvalidPartitions int16 = 37
+	kafkaInvalidReplFactor int16 = 38
 	kafkaKafkaStorageError int16 = 56
 	kafkaUnknownServer     int16 = -1
 )
@@ -54,6 +73,11 @@ var kafkaCodes = []struct {
 	{ErrMessageTooLarge, kafkaMessageTooLarge},
 	{ErrInvalidConfig, kafkaInvalidConfig},
 	{ErrInvalidRecord, kafkaInvalidRecord},
+	{ErrUnknownTopic, kafkaUnknownTopic},
+	{ErrTopicExists, kafkaTopicExists},
+	{ErrInvalidTopic, kafkaInvalidTopic},
+	{ErrInvalidPartitions, kafkaInvalidPartitions},
+	{ErrInvalidReplicationFactor, kafkaInvalidReplFactor},
 	{ErrLogFailed, kafkaKafkaStorageError},
 	{ErrClosed, kafkaKafkaStorageError},
 }

@@ -125,18 +125,3 @@ func readAll(t *testing.T, l *Log) [][]byte {
 	}
 	return out
 }
-
-// lastOffsetIn returns the last offset of the last batch in b.
-func lastOffsetIn(b []byte) int64 {
-	last := int64(-1)
-	for len(b) > 0 {
-		one, rest, err := batch.Next(b)
-		if err != nil {
-			break
-		}
-		h, _ := batch.ParseHeader(one)
-		last = h.LastOffset()
-		b = rest
-	}
-	return last
-}

@@ -1,0 +1,466 @@
+package creek
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/creekmq/creek/internal/fsx"
+)
+
+// Node is one creek broker: its topics and their partitions, in memory or
+// in a directory. It is safe for concurrent use.
+type Node struct {
+	cfg Config
+	fs  fsx.FS
+	dir string
+	log *slog.Logger
+	now func() time.Time
+
+	mu     sync.RWMutex // guards topics and closed; held shared while a partition is looked up
+	topics map[string]*topic
+	closed bool
+}
+
+// topic is a topic on this node.
+type topic struct {
+	name       string
+	id         [16]byte
+	configs    map[string]string // set explicitly; the rest are defaults
+	cfg        topicConfig
+	partitions []*partition
+}
+
+// memDir is where a memory node keeps its files, in its own file system.
+const memDir = "/creek"
+
+// Open opens a node. With Config.Dir empty it keeps everything in memory
+// and is ready in microseconds; otherwise it opens (creating if needed) the
+// directory and recovers every partition. Close releases it.
+func Open(cfg Config) (*Node, error) {
+	if cfg.Dir == "" {
+		return openNode(fsx.NewMem(), memDir, cfg, time.Now)
+	}
+	return openNode(fsx.OS(), cfg.Dir, cfg, time.Now)
+}
+
+func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, fs: fs, dir: dir, log: cfg.Logger, now: now, topics: map[string]*topic{}}
+	if err := fs.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	reg, err := readRegistry(fs, dir)
+	if err != nil {
+		return nil, fmt.Errorf("open node %s: %w", dir, err)
+	}
+	for _, rt := range reg.Topics {
+		t, err := n.openTopic(rt)
+		if err != nil {
+			return nil, errors.Join(err, n.closeTopics())
+		}
+		n.topics[t.name] = t
+	}
+	if err := n.removeOrphans(); err != nil {
+		return nil, errors.Join(err, n.closeTopics())
+	}
+	return n, nil
+}
+
+// openTopic opens the partitions of a registered topic.
+func (n *Node) openTopic(rt registryTopic) (*topic, error) {
+	cfg, err := parseTopicConfig(n.cfg.TopicDefaults, rt.Configs)
+	if err != nil {
+		return nil, fmt.Errorf("topic %s: %w", rt.Name, err)
+	}
+	t := &topic{name: rt.Name, id: rt.ID, configs: rt.Configs, cfg: cfg}
+	if err := t.addPartitions(n, rt.Partitions); err != nil {
+		return nil, errors.Join(err, t.close())
+	}
+	return t, nil
+}
+
+// addPartitions opens partitions until the topic has count.
+func (t *topic) addPartitions(n *Node, count int32) error {
+	for i := int32(len(t.partitions)); i < count; i++ {
+		p, err := openPartition(n.fs, n.dir, t.name, i, t.cfg, LogConfig{Logger: n.log}, n.now)
+		if err != nil {
+			return err
+		}
+		t.partitions = append(t.partitions, p)
+	}
+	return nil
+}
+
+func (t *topic) close() error {
+	var err error
+	for _, p := range t.partitions {
+		err = errors.Join(err, p.close())
+	}
+	return err
+}
+
+// removeOrphans deletes partition directories of topics the registry does
+// not hold: a topic deleted before its files were.
+func (n *Node) removeOrphans() error {
+	names, err := n.fs.ReadDir(n.dir)
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, t := range n.topics {
+		for i := range t.partitions {
+			keep[filepath.Base(partitionDir(n.dir, t.name, int32(i)))] = true
+		}
+	}
+	for _, name := range names {
+		if fi, err := n.fs.Stat(filepath.Join(n.dir, name)); err == nil && fi.IsDir() && !keep[name] {
+			n.log.Warn("removing the files of a deleted topic", "dir", name)
+			if err := removeDir(n.fs, filepath.Join(n.dir, name)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// removeDir removes a partition directory and the files in it.
+func removeDir(fs fsx.FS, dir string) error {
+	names, err := fs.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := fs.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	if err := fs.Remove(dir); err != nil {
+		return err
+	}
+	return fs.SyncDir(filepath.Dir(dir))
+}
+
+// saveLocked writes the registry from n.topics.
+func (n *Node) saveLocked() error {
+	var reg registry
+	for _, name := range slices.Sorted(maps.Keys(n.topics)) {
+		t := n.topics[name]
+		reg.Topics = append(reg.Topics, registryTopic{Name: t.name, ID: t.id, Partitions: int32(len(t.partitions)), Configs: t.configs})
+	}
+	return writeRegistry(n.fs, n.dir, reg)
+}
+
+// Close closes every partition. A second Close returns nil.
+func (n *Node) Close() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil
+	}
+	n.closed = true
+	return n.closeTopics()
+}
+
+func (n *Node) closeTopics() error {
+	var err error
+	for _, t := range n.topics {
+		err = errors.Join(err, t.close())
+	}
+	return err
+}
+
+// TopicSpec describes a topic to create.
+type TopicSpec struct {
+	// Partitions is the number of partitions; default 1.
+	Partitions int32
+	// ReplicationFactor is the number of replicas; default 1, and at most
+	// the number of nodes (1 until clusters exist).
+	ReplicationFactor int16
+	// Configs sets topic configs by Kafka's names (see TopicConfigNames);
+	// the rest take the node's TopicDefaults, then Kafka's defaults.
+	Configs map[string]string
+}
+
+// CreateTopic creates a topic. It fails with ErrTopicExists,
+// ErrInvalidTopic (a bad or internal name), ErrInvalidPartitions,
+// ErrInvalidReplicationFactor or ErrInvalidConfig, and creates nothing then.
+func (n *Node) CreateTopic(ctx context.Context, name string, spec TopicSpec) error {
+	if err := validateTopicName(name); err != nil {
+		return err
+	}
+	if internalTopic(name) {
+		return fmt.Errorf("%w: %s is internal", ErrInvalidTopic, name)
+	}
+	return n.createTopic(ctx, name, spec)
+}
+
+func (n *Node) createTopic(ctx context.Context, name string, spec TopicSpec) error {
+	if spec.Partitions == 0 {
+		spec.Partitions = 1
+	}
+	if spec.ReplicationFactor == 0 {
+		spec.ReplicationFactor = 1
+	}
+	if spec.Partitions < 0 {
+		return fmt.Errorf("%w: %d", ErrInvalidPartitions, spec.Partitions)
+	}
+	if spec.ReplicationFactor != 1 {
+		return fmt.Errorf("%w: %d on a node without a cluster", ErrInvalidReplicationFactor, spec.ReplicationFactor)
+	}
+	cfg, err := parseTopicConfig(n.cfg.TopicDefaults, spec.Configs)
+	if err != nil {
+		return fmt.Errorf("create topic %s: %w", name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return ErrClosed
+	}
+	if _, ok := n.topics[name]; ok {
+		return fmt.Errorf("%w: %s", ErrTopicExists, name)
+	}
+	t := &topic{name: name, configs: maps.Clone(spec.Configs), cfg: cfg}
+	if _, err := rand.Read(t.id[:]); err != nil {
+		return err
+	}
+	if err := t.addPartitions(n, spec.Partitions); err != nil {
+		return errors.Join(err, t.close(), n.removeTopicFiles(t))
+	}
+	n.topics[name] = t
+	if err := n.saveLocked(); err != nil {
+		delete(n.topics, name)
+		return errors.Join(err, t.close(), n.removeTopicFiles(t))
+	}
+	return nil
+}
+
+func (n *Node) removeTopicFiles(t *topic) error {
+	var err error
+	for i := range t.partitions {
+		err = errors.Join(err, removeDir(n.fs, partitionDir(n.dir, t.name, int32(i))))
+	}
+	return err
+}
+
+// DeleteTopic deletes a topic and its data. The registry forgets it first,
+// so a crash halfway leaves files that the next Open removes.
+func (n *Node) DeleteTopic(ctx context.Context, name string) error {
+	if internalTopic(name) {
+		return fmt.Errorf("%w: %s is internal", ErrInvalidTopic, name)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	t, err := n.topicLocked(name)
+	if err != nil {
+		return err
+	}
+	delete(n.topics, name)
+	if err := n.saveLocked(); err != nil {
+		n.topics[name] = t
+		return err
+	}
+	return errors.Join(t.close(), n.removeTopicFiles(t))
+}
+
+func (n *Node) topicLocked(name string) (*topic, error) {
+	if n.closed {
+		return nil, ErrClosed
+	}
+	t, ok := n.topics[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownTopic, name)
+	}
+	return t, nil
+}
+
+// CreatePartitions grows a topic to total partitions. Kafka never shrinks
+// a topic: fewer gives ErrInvalidPartitions.
+func (n *Node) CreatePartitions(ctx context.Context, name string, total int32) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	t, err := n.topicLocked(name)
+	if err != nil {
+		return err
+	}
+	if have := int32(len(t.partitions)); total <= have {
+		return fmt.Errorf("%w: %s has %d partitions; asked for %d", ErrInvalidPartitions, name, have, total)
+	}
+	if err := t.addPartitions(n, total); err != nil {
+		return err
+	}
+	return n.saveLocked()
+}
+
+// AlterTopicConfig sets and removes (back to their defaults) configs of a
+// topic, as Kafka's IncrementalAlterConfigs does. Invalid values change
+// nothing. Partitions apply the new settings at once: each reopens its log,
+// after the reads and appends in flight.
+func (n *Node) AlterTopicConfig(ctx context.Context, name string, set map[string]string, remove []string) error {
+	if internalTopic(name) {
+		return fmt.Errorf("%w: %s is internal", ErrInvalidTopic, name)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	t, err := n.topicLocked(name)
+	if err != nil {
+		return err
+	}
+	configs := maps.Clone(t.configs)
+	if configs == nil {
+		configs = map[string]string{}
+	}
+	maps.Copy(configs, set)
+	for _, k := range remove {
+		delete(configs, k)
+	}
+	cfg, err := parseTopicConfig(n.cfg.TopicDefaults, configs)
+	if err != nil {
+		return fmt.Errorf("alter topic %s: %w", name, err)
+	}
+	old := t.configs
+	t.configs = configs
+	if err := n.saveLocked(); err != nil {
+		t.configs = old
+		return err
+	}
+	t.cfg = cfg
+	for _, p := range t.partitions {
+		if err := p.reconfigure(n.fs, cfg, LogConfig{Logger: n.log}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TopicInfo describes a topic.
+type TopicInfo struct {
+	Name       string
+	ID         [16]byte
+	Internal   bool
+	Partitions []PartitionInfo
+	// Configs holds every config with the value in force.
+	Configs map[string]string
+}
+
+// PartitionInfo describes a partition.
+type PartitionInfo struct {
+	Partition      int32
+	LogStartOffset int64
+	HighWatermark  int64 // on a single node, the log end offset
+}
+
+// Topics returns every topic, sorted by name.
+func (n *Node) Topics() []TopicInfo {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	out := make([]TopicInfo, 0, len(n.topics))
+	for _, t := range n.topics {
+		out = append(out, n.describe(t))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// DescribeTopic describes one topic, or gives ErrUnknownTopic.
+func (n *Node) DescribeTopic(name string) (TopicInfo, error) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	t, err := n.topicLocked(name)
+	if err != nil {
+		return TopicInfo{}, err
+	}
+	return n.describe(t), nil
+}
+
+func (n *Node) describe(t *topic) TopicInfo {
+	info := TopicInfo{Name: t.name, ID: t.id, Internal: internalTopic(t.name),
+		Configs: effectiveTopicConfigs(n.cfg.TopicDefaults, t.configs)}
+	for _, p := range t.partitions {
+		p.mu.RLock()
+		info.Partitions = append(info.Partitions, PartitionInfo{Partition: p.index,
+			LogStartOffset: p.log.StartOffset(), HighWatermark: p.log.EndOffset()})
+		p.mu.RUnlock()
+	}
+	return info
+}
+
+// partition returns a partition of a topic, or ErrUnknownTopic.
+func (n *Node) partition(topic string, index int32) (*partition, error) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	t, err := n.topicLocked(topic)
+	if err != nil {
+		return nil, err
+	}
+	if index < 0 || int(index) >= len(t.partitions) {
+		return nil, fmt.Errorf("%w: %s has no partition %d", ErrUnknownTopic, topic, index)
+	}
+	return t.partitions[index], nil
+}
+
+// ProduceBatch appends a Kafka record batch, as a producer sent it, to a
+// partition and returns the offset of its first record. The node validates
+// the batch, applies the topic's compression.type and
+// message.timestamp.type, and waits as the topic's creek.sync says. It may
+// write to b and does not retain it.
+func (n *Node) ProduceBatch(ctx context.Context, topic string, partition int32, b []byte) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return -1, err
+	}
+	p, err := n.partition(topic, partition)
+	if errors.Is(err, ErrUnknownTopic) && n.cfg.AutoCreateTopics && !n.hasTopic(topic) {
+		err = n.CreateTopic(ctx, topic, TopicSpec{Partitions: n.cfg.AutoCreatePartitions})
+		if err == nil || errors.Is(err, ErrTopicExists) { // another producer may have won
+			p, err = n.partition(topic, partition)
+		}
+	}
+	if err != nil {
+		return -1, err
+	}
+	base, _, err := p.produce(b)
+	return base, err
+}
+
+func (n *Node) hasTopic(name string) bool {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	_, ok := n.topics[name]
+	return ok
+}
+
+// FetchBatches appends to dst the stored batches of a partition from
+// offset on, as Kafka's Fetch does: up to opts.MaxBytes (but always one
+// whole batch), waiting up to opts.MaxWait for opts.MinBytes to arrive. The
+// first batch may begin below offset; skip the records before it.
+func (n *Node) FetchBatches(ctx context.Context, dst []byte, topic string, partition int32, offset int64, opts FetchOptions) ([]byte, error) {
+	p, err := n.partition(topic, partition)
+	if err != nil {
+		return dst, err
+	}
+	return p.fetch(ctx, dst, offset, opts)
+}
