@@ -9,6 +9,12 @@ import (
 
 // Record is one Kafka record.
 type Record struct {
+	// Topic and Partition say where a producer sends the record (Partition
+	// only with ManualPartitioner) and where a consumer got it. A Log
+	// ignores them.
+	Topic     string
+	Partition int32
+
 	// Key and Value are the record's bytes; nil means null, which for a
 	// value in a compacted log is a tombstone.
 	Key, Value []byte
