@@ -139,35 +139,65 @@ func (l *Log) Stats() LogStats {
 // *CorruptError; neither touches the log. After a failed write or sync every
 // append gives ErrLogFailed until the log is reopened.
 func (l *Log) Append(b []byte) (int64, error) {
+	base, pending, err := l.write(b)
+	if err != nil {
+		return -1, err
+	}
+	if err := pending.wait(); err != nil {
+		return -1, err
+	}
+	return base, nil
+}
+
+// write is Append without the wait for durability: it validates and writes
+// the batch and returns its base offset and what is left to wait for. A
+// partition checks producer sequences around write and waits after, so
+// that appenders still share fsyncs.
+func (l *Log) write(b []byte) (base int64, pending pendingSync, err error) {
 	if len(b) > l.cfg.MaxBatchBytes {
-		return -1, fmt.Errorf("%w: %d bytes, at most %d", ErrMessageTooLarge, len(b), l.cfg.MaxBatchBytes)
+		return -1, pendingSync{}, fmt.Errorf("%w: %d bytes, at most %d", ErrMessageTooLarge, len(b), l.cfg.MaxBatchBytes)
 	}
 	h, err := batch.Validate(b)
 	if err != nil {
-		return -1, fmt.Errorf("append: %w", err)
+		return -1, pendingSync{}, fmt.Errorf("append: %w", err)
 	}
 	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
 	if err := l.appendableLocked(); err != nil {
-		l.appendMu.Unlock()
-		return -1, err
+		return -1, pendingSync{}, err
 	}
-	base := l.endOffset.Load()
+	base = l.endOffset.Load()
 	batch.SetBaseOffset(b, base)
 	h.BaseOffset = base
 	if err := l.appendLocked(b, h); err != nil {
-		l.appendMu.Unlock()
-		return -1, err
+		return -1, pendingSync{}, err
 	}
-	end := h.LastOffset() + 1
-	needSync := l.cfg.Sync == SyncEveryAppend ||
-		l.cfg.Sync == SyncPeriodically && l.cfg.SyncBytes > 0 && l.group.unsyncedBytes(l.stats.bytes.Load()) >= l.cfg.SyncBytes
-	l.appendMu.Unlock()
-	if needSync {
-		if err := l.waitDurable(end); err != nil {
-			return -1, err
-		}
+	return base, l.pendingSyncLocked(h.LastOffset() + 1), nil
+}
+
+// pendingSync is what an append waits for after its write: a share of an
+// fsync covering its end offset, or nothing.
+type pendingSync struct {
+	l   *Log // nil: nothing to wait for
+	end int64
+}
+
+func (p pendingSync) wait() error {
+	if p.l == nil {
+		return nil
 	}
-	return base, nil
+	return p.l.waitDurable(p.end)
+}
+
+// pendingSyncLocked says what an append that ends at end waits for: under
+// SyncEveryAppend a share of the next fsync, under SyncPeriodically one
+// once SyncBytes are waiting, otherwise nothing.
+func (l *Log) pendingSyncLocked(end int64) pendingSync {
+	if l.cfg.Sync == SyncEveryAppend ||
+		l.cfg.Sync == SyncPeriodically && l.cfg.SyncBytes > 0 && l.group.unsyncedBytes(l.stats.bytes.Load()) >= l.cfg.SyncBytes {
+		return pendingSync{l: l, end: end}
+	}
+	return pendingSync{}
 }
 
 func (l *Log) appendableLocked() error {
