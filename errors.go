@@ -38,6 +38,13 @@ var (
 	// ErrInvalidReplicationFactor is returned for a replication factor the
 	// cluster cannot place.
 	ErrInvalidReplicationFactor = errors.New("creek: invalid replication factor")
+	// ErrOutOfOrderSequence is returned for an idempotent producer's batch
+	// whose sequence does not follow the last one stored: a batch was lost
+	// between them.
+	ErrOutOfOrderSequence = errors.New("creek: out of order sequence number")
+	// ErrInvalidProducerEpoch is returned to a producer fenced by a newer
+	// epoch of the same producer ID.
+	ErrInvalidProducerEpoch = errors.New("creek: producer epoch is fenced by a newer one")
 	// ErrClosed is returned by calls on a closed Log or Node.
 	ErrClosed = errors.New("creek: closed")
 	// ErrLogFailed is returned by appends after a write or fsync failed. The
@@ -59,6 +66,8 @@ const (
 	kafkaInvalidTopic      int16 = 17
 	kafkaInvalidPartitions int16 = 37
 	kafkaInvalidReplFactor int16 = 38
+	kafkaOutOfOrderSeq     int16 = 45
+	kafkaInvalidEpoch      int16 = 47
 	kafkaKafkaStorageError int16 = 56
 	kafkaUnknownServer     int16 = -1
 )
@@ -78,6 +87,8 @@ var kafkaCodes = []struct {
 	{ErrInvalidTopic, kafkaInvalidTopic},
 	{ErrInvalidPartitions, kafkaInvalidPartitions},
 	{ErrInvalidReplicationFactor, kafkaInvalidReplFactor},
+	{ErrOutOfOrderSequence, kafkaOutOfOrderSeq},
+	{ErrInvalidProducerEpoch, kafkaInvalidEpoch},
 	{ErrLogFailed, kafkaKafkaStorageError},
 	{ErrClosed, kafkaKafkaStorageError},
 }

@@ -380,3 +380,31 @@ func (l *Log) Close() error {
 	}
 	return nil
 }
+
+// forEachHeader calls fn with the header of every batch that ends after
+// offset from, in order, without checking CRCs: what a partition replays to
+// rebuild its producer table.
+func (l *Log) forEachHeader(from int64, fn func(batch.Header)) error {
+	l.segsMu.RLock()
+	defer l.segsMu.RUnlock()
+	if l.segments == nil {
+		return ErrClosed
+	}
+	for i := l.segmentIndexRLocked(from); i < len(l.segments); i++ {
+		s := l.segments[i]
+		start := int64(0)
+		if i == l.segmentIndexRLocked(from) {
+			start = s.index.lookup(from)
+		}
+		sc := newScanner(s.log, start, s.size.Load(), recoveryChunk)
+		for sc.next(false) {
+			if sc.header.LastOffset() >= from {
+				fn(sc.header)
+			}
+		}
+		if sc.err != nil {
+			return sc.err
+		}
+	}
+	return nil
+}

@@ -26,10 +26,16 @@ type Node struct {
 	log *slog.Logger
 	now func() time.Time
 
-	mu     sync.RWMutex // guards topics and closed; held shared while a partition is looked up
+	mu     sync.RWMutex // guards the fields below; held shared while a partition is looked up
 	topics map[string]*topic
 	closed bool
+	// Producer IDs in [nextProducerID, producerIDLimit) may be handed out;
+	// the registry records producerIDLimit, so none is ever reused.
+	nextProducerID, producerIDLimit int64
 }
+
+// producerIDBlock is how many producer IDs one registry write reserves.
+const producerIDBlock = 1000
 
 // topic is a topic on this node.
 type topic struct {
@@ -66,6 +72,7 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 	if err != nil {
 		return nil, fmt.Errorf("open node %s: %w", dir, err)
 	}
+	n.nextProducerID, n.producerIDLimit = reg.NextProducerID, reg.NextProducerID
 	for _, rt := range reg.Topics {
 		t, err := n.openTopic(rt)
 		if err != nil {
@@ -160,7 +167,33 @@ func (n *Node) saveLocked() error {
 		t := n.topics[name]
 		reg.Topics = append(reg.Topics, registryTopic{Name: t.name, ID: t.id, Partitions: int32(len(t.partitions)), Configs: t.configs})
 	}
+	reg.NextProducerID = n.producerIDLimit
 	return writeRegistry(n.fs, n.dir, reg)
+}
+
+// InitProducerID gives an idempotent producer a new producer ID, with epoch
+// 0, as Kafka's InitProducerId does for a producer without a transactional
+// ID. Partitions then drop the producer's retried batches and refuse gaps
+// in its sequences.
+func (n *Node) InitProducerID(ctx context.Context) (id int64, epoch int16, err error) {
+	if err := ctx.Err(); err != nil {
+		return -1, -1, err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return -1, -1, ErrClosed
+	}
+	if n.nextProducerID == n.producerIDLimit {
+		n.producerIDLimit += producerIDBlock
+		if err := n.saveLocked(); err != nil {
+			n.producerIDLimit -= producerIDBlock
+			return -1, -1, err
+		}
+	}
+	id = n.nextProducerID
+	n.nextProducerID++
+	return id, 0, nil
 }
 
 // Close closes every partition. A second Close returns nil.

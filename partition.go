@@ -2,6 +2,7 @@ package creek
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -17,6 +18,7 @@ type partition struct {
 	topic string
 	index int32
 	dir   string
+	fs    fsx.FS
 	now   func() time.Time
 
 	// mu guards log and cfg. Produce and Fetch hold it shared while they use
@@ -25,6 +27,8 @@ type partition struct {
 	mu  sync.RWMutex
 	log *Log
 	cfg topicConfig
+
+	producers *producerStates // idempotent producers' recent batches
 
 	waitMu  sync.Mutex
 	arrived chan struct{} // closed, and replaced, when a batch is appended
@@ -44,7 +48,31 @@ func openPartition(fs fsx.FS, nodeDir, topic string, index int32, cfg topicConfi
 		return nil, fmt.Errorf("partition %s-%d: %w", topic, index, err)
 	}
 	p.log = l
+	if p.producers, err = loadProducerStates(fs, p.dir, l); err != nil {
+		return nil, errors.Join(fmt.Errorf("partition %s-%d: %w", topic, index, err), l.Close())
+	}
+	p.fs = fs
 	return p, nil
+}
+
+// loadProducerStates rebuilds a partition's producer table: from its
+// snapshot when it is sound and not past the log's end (a truncated log
+// makes it stale), then by replaying the batch headers after it.
+func loadProducerStates(fs fsx.FS, dir string, l *Log) (*producerStates, error) {
+	states, from := newProducerStates(), l.StartOffset()
+	if b, err := readFile(fs, filepath.Join(dir, producerSnapshotName), 64<<20); err == nil {
+		if s, end, err := unmarshalProducerSnapshot(b); err == nil && end <= l.EndOffset() {
+			states, from = s, end
+		} else if err != nil {
+			l.log.Warn("ignoring damaged producer snapshot; replaying the log", "err", err)
+		}
+	}
+	err := l.forEachHeader(from, func(h batch.Header) {
+		if idempotent(h) {
+			states.recordLocked(h)
+		}
+	})
+	return states, err
 }
 
 // produce appends one batch as the topic's settings say: recompressed when
@@ -71,11 +99,42 @@ func (p *partition) produce(b []byte) (base, appendTime int64, err error) {
 		appendTime = p.now().UnixMilli()
 		batch.SetLogAppendTime(b, appendTime)
 	}
-	if base, err = p.log.Append(b); err != nil {
+	base, pending, err := p.write(b, h)
+	if err == nil {
+		err = pending.wait()
+	}
+	if err != nil {
 		return -1, -1, fmt.Errorf("produce to %s-%d: %w", p.topic, p.index, err)
 	}
 	p.wake()
 	return base, appendTime, nil
+}
+
+// write appends b, whose header is h. For an idempotent producer it checks
+// the sequence first, and answers a retried batch with the offset it was
+// stored at (after waiting, as an append would, for it to be durable).
+func (p *partition) write(b []byte, h batch.Header) (int64, pendingSync, error) {
+	if !idempotent(h) {
+		return p.log.write(b)
+	}
+	p.producers.mu.Lock()
+	defer p.producers.mu.Unlock()
+	dup, err := p.producers.checkLocked(h)
+	if err != nil {
+		return -1, pendingSync{}, err
+	}
+	if dup != nil {
+		p.log.appendMu.Lock()
+		pending := p.log.pendingSyncLocked(dup.endOffset())
+		p.log.appendMu.Unlock()
+		return dup.baseOffset, pending, nil
+	}
+	base, pending, err := p.log.write(b)
+	if err == nil {
+		h.BaseOffset = base
+		p.producers.recordLocked(h)
+	}
+	return base, pending, err
 }
 
 // wake tells waiting readers that a batch arrived.
@@ -199,8 +258,14 @@ func (p *partition) reconfigure(fs fsx.FS, cfg topicConfig, logger LogConfig) er
 	return nil
 }
 
+// close saves the producer table, so that a restart need not replay the
+// log, and closes the log.
 func (p *partition) close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.log.Close()
+	p.producers.mu.Lock()
+	snapshot := p.producers.marshalLocked(p.log.EndOffset())
+	p.producers.mu.Unlock()
+	err := writeFileAtomic(p.fs, p.dir, producerSnapshotName, snapshot)
+	return errors.Join(err, p.log.Close())
 }

@@ -38,6 +38,9 @@ type registryTopic struct {
 
 type registry struct {
 	Topics []registryTopic `json:"topics"`
+	// NextProducerID is the first producer ID not yet handed out; IDs are
+	// handed out in blocks, each recorded here before its first use.
+	NextProducerID int64 `json:"nextProducerId,omitempty"`
 }
 
 func (r registry) marshal() ([]byte, error) {
@@ -73,6 +76,9 @@ func unmarshalRegistry(b []byte) (registry, error) {
 	}
 	if err := json.Unmarshal(b[registryHeader:end], &r); err != nil {
 		return r, fmt.Errorf("topic registry: %w", err)
+	}
+	if r.NextProducerID < 0 {
+		return registry{}, fmt.Errorf("topic registry holds a negative producer ID %d", r.NextProducerID)
 	}
 	seen := map[string]bool{}
 	for _, t := range r.Topics {
