@@ -45,6 +45,8 @@ var (
 	// ErrInvalidProducerEpoch is returned to a producer fenced by a newer
 	// epoch of the same producer ID.
 	ErrInvalidProducerEpoch = errors.New("creek: producer epoch is fenced by a newer one")
+	// ErrProducerClosed is returned for records given to a closed Producer.
+	ErrProducerClosed = errors.New("creek: producer closed")
 	// ErrClosed is returned by calls on a closed Log or Node.
 	ErrClosed = errors.New("creek: closed")
 	// ErrLogFailed is returned by appends after a write or fsync failed. The

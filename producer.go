@@ -1,0 +1,431 @@
+package creek
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/creekmq/creek/internal/batch"
+)
+
+// Acks says when a producer counts a record as sent (Kafka's acks).
+type Acks int8
+
+const (
+	// AcksAll waits until every in-sync replica has the record (acks=-1);
+	// on a single node, until the leader has appended it. The default.
+	AcksAll Acks = iota
+	// AcksLeader waits until the partition leader has appended the record
+	// (acks=1).
+	AcksLeader
+	// AcksNone counts a record as sent once it is queued (acks=0): its
+	// offset is unknown and a failure is only logged.
+	AcksNone
+)
+
+// Compression is the codec a producer compresses batches with.
+type Compression int8
+
+// The codecs of Kafka's record batches.
+const (
+	CompressionNone Compression = iota
+	CompressionGzip
+	CompressionSnappy
+	CompressionLZ4
+	CompressionZstd
+)
+
+// Producer defaults, named after the Kafka settings they stand for.
+const (
+	DefaultBatchBytes  = 16 << 10 // batch.size
+	DefaultBufferBytes = 32 << 20 // buffer.memory
+)
+
+// ProducerConfig configures a Producer. The zero value is valid.
+type ProducerConfig struct {
+	// Partitioner chooses each record's partition; default
+	// KafkaPartitioner(BatchBytes).
+	Partitioner Partitioner
+	// Linger is how long a batch waits for more records before it is sent
+	// (linger.ms); default 0: a batch goes as soon as its partition has no
+	// send in flight, and records that arrive meanwhile fill the next.
+	Linger time.Duration
+	// BatchBytes sends a batch once its records reach this size
+	// (batch.size); default 16 KiB.
+	BatchBytes int
+	// BufferBytes bounds the records waiting to be sent (buffer.memory);
+	// default 32 MiB. A send that would pass it waits, or fails when its
+	// context ends.
+	BufferBytes int64
+	// Compression is the codec of the batches; default none.
+	Compression Compression
+	// Acks says when a record counts as sent; default AcksAll.
+	Acks Acks
+	// DisableIdempotence sends without a producer ID. Idempotence is on by
+	// default: partitions then drop a retried batch and refuse a gap.
+	DisableIdempotence bool
+}
+
+func (c ProducerConfig) withDefaults() ProducerConfig {
+	if c.BatchBytes <= 0 {
+		c.BatchBytes = DefaultBatchBytes
+	}
+	if c.BufferBytes <= 0 {
+		c.BufferBytes = DefaultBufferBytes
+	}
+	if c.Partitioner == nil {
+		c.Partitioner = KafkaPartitioner(c.BatchBytes)
+	}
+	return c
+}
+
+func (c ProducerConfig) validate() error {
+	var errs []error
+	if c.Compression < CompressionNone || c.Compression > CompressionZstd {
+		errs = append(errs, fmt.Errorf("%w: unknown Compression %d", ErrInvalidConfig, c.Compression))
+	}
+	if c.Acks < AcksAll || c.Acks > AcksNone {
+		errs = append(errs, fmt.Errorf("%w: unknown Acks %d", ErrInvalidConfig, c.Acks))
+	}
+	if c.Linger < 0 {
+		errs = append(errs, fmt.Errorf("%w: negative Linger %v", ErrInvalidConfig, c.Linger))
+	}
+	return errors.Join(errs...)
+}
+
+// Producer sends records to a node's topics, in batches per partition. It
+// is safe for concurrent use. Records sent to one partition by one producer
+// are stored in the order they were given to it.
+type Producer struct {
+	node *Node
+	cfg  ProducerConfig
+
+	producerID int64 // -1 without idempotence
+	epoch      int16
+
+	mu        sync.Mutex
+	batches   map[topicPartition]*pendingBatch // filling, one per partition
+	queued    map[topicPartition][]*pendingBatch
+	inFlight  map[topicPartition]bool
+	sequences map[topicPartition]int32
+	buffered  int64
+	freed     chan struct{} // closed and replaced when buffer space is released
+	idle      chan struct{} // closed and replaced when nothing is buffered
+	closed    bool
+
+	wg sync.WaitGroup // sends and linger timers
+}
+
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
+// pendingBatch is a batch being filled or waiting to be sent.
+type pendingBatch struct {
+	records []*Record
+	done    []func(*Record, error)
+	bytes   int
+	timer   *time.Timer // the linger timer, if any
+}
+
+// NewProducer returns a producer for this node's topics. With idempotence
+// on (the default) it takes a producer ID from the node.
+func (n *Node) NewProducer(cfg ProducerConfig) (*Producer, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	p := &Producer{node: n, cfg: cfg, producerID: -1,
+		batches: map[topicPartition]*pendingBatch{}, queued: map[topicPartition][]*pendingBatch{},
+		inFlight: map[topicPartition]bool{}, sequences: map[topicPartition]int32{},
+		freed: make(chan struct{}), idle: make(chan struct{})}
+	if !cfg.DisableIdempotence {
+		var err error
+		if p.producerID, p.epoch, err = n.InitProducerID(context.Background()); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// Produce sends records and waits until each is sent, as Acks says. It
+// sets each record's Partition, Offset and, when it had none, Timestamp.
+// It returns the first error, which wraps the failed record's.
+func (p *Producer) Produce(ctx context.Context, records ...*Record) error {
+	errs := make(chan error, len(records))
+	for _, r := range records {
+		if err := p.ProduceAsync(ctx, r, func(_ *Record, err error) { errs <- err }); err != nil {
+			return err
+		}
+	}
+	var first error
+	for range records {
+		select {
+		case err := <-errs:
+			if first == nil && err != nil {
+				first = err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return first
+}
+
+// ProduceAsync queues a record and returns; done, if not nil, is called
+// once the record is sent or has failed (from another goroutine). It blocks
+// while the buffer is full, and returns ctx's error if ctx ends first, or
+// an error for a record that can never be sent (an unknown topic, a closed
+// producer); done is not called then. The record must not change until
+// done is called.
+func (p *Producer) ProduceAsync(ctx context.Context, r *Record, done func(*Record, error)) error {
+	partitions, err := p.node.partitionCount(ctx, r.Topic)
+	if err != nil {
+		return err
+	}
+	size := recordSize(r)
+	if err := p.reserve(ctx, size); err != nil {
+		return err
+	}
+	part := p.cfg.Partitioner.Partition(r, partitions)
+	if part < 0 || part >= partitions {
+		p.release(size)
+		return fmt.Errorf("%w: %s has no partition %d", ErrUnknownTopic, r.Topic, part)
+	}
+	r.Partition, r.Offset = part, -1
+	if r.Timestamp.IsZero() {
+		r.Timestamp = p.node.now()
+	}
+	if done == nil {
+		done = func(*Record, error) {}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		p.releaseLocked(size)
+		return ErrProducerClosed
+	}
+	tp := topicPartition{r.Topic, part}
+	b := p.batches[tp]
+	if b == nil {
+		b = &pendingBatch{}
+		p.batches[tp] = b
+		if p.cfg.Linger > 0 {
+			p.wg.Add(1)
+			b.timer = time.AfterFunc(p.cfg.Linger, func() {
+				defer p.wg.Done()
+				p.mu.Lock()
+				defer p.mu.Unlock()
+				if p.batches[tp] == b {
+					p.closeBatchLocked(tp)
+				}
+			})
+		}
+	}
+	if p.cfg.Acks == AcksNone {
+		// Sent as far as the caller knows: the producer keeps a copy, so it
+		// never writes to a record the caller has back.
+		queued := *r
+		b.records = append(b.records, &queued)
+		b.done = append(b.done, p.logFailure)
+		done(r, nil)
+	} else {
+		b.records = append(b.records, r)
+		b.done = append(b.done, done)
+	}
+	b.bytes += size
+	if b.bytes >= p.cfg.BatchBytes || p.cfg.Linger == 0 && !p.inFlight[tp] {
+		p.closeBatchLocked(tp)
+	}
+	return nil
+}
+
+// logFailure reports a record that failed after acks=0 counted it sent.
+func (p *Producer) logFailure(r *Record, err error) {
+	if err != nil {
+		p.node.log.Warn("acks=0 record failed", "topic", r.Topic, "partition", r.Partition, "err", err)
+	}
+}
+
+// recordSize estimates what a record takes in a batch and in the buffer.
+func recordSize(r *Record) int {
+	size := len(r.Key) + len(r.Value) + 21 // length, attributes, deltas, key and value lengths
+	for _, h := range r.Headers {
+		size += len(h.Key) + len(h.Value) + 10
+	}
+	return size
+}
+
+// closeBatchLocked stops filling the batch of tp and queues it for sending.
+func (p *Producer) closeBatchLocked(tp topicPartition) {
+	b := p.batches[tp]
+	delete(p.batches, tp)
+	if b.timer != nil && b.timer.Stop() {
+		p.wg.Done() // the timer will not run
+	}
+	p.queued[tp] = append(p.queued[tp], b)
+	p.sendNextLocked(tp)
+}
+
+// sendNextLocked starts sending the oldest queued batch of tp, unless a send
+// to tp is in flight: one at a time per partition keeps records in order.
+func (p *Producer) sendNextLocked(tp topicPartition) {
+	if p.inFlight[tp] || len(p.queued[tp]) == 0 {
+		return
+	}
+	b := p.queued[tp][0]
+	p.queued[tp] = p.queued[tp][1:]
+	p.inFlight[tp] = true
+	seq := p.sequences[tp]
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		err := p.send(tp, b, seq)
+		for i, r := range b.records {
+			b.done[i](r, err)
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if err == nil {
+			// Only a stored batch uses its sequences; after a refused one
+			// the next batch takes them, or the partition would see a gap.
+			p.sequences[tp] = incrementSequence(seq, int32(len(b.records)))
+		}
+		p.inFlight[tp] = false
+		p.releaseLocked(b.bytes)
+		if len(p.queued[tp]) == 0 && p.batches[tp] != nil && p.cfg.Linger == 0 {
+			p.closeBatchLocked(tp) // records that came while this send was in flight
+		}
+		p.sendNextLocked(tp)
+	}()
+}
+
+// send builds the batch and appends it, then sets the records' offsets.
+func (p *Producer) send(tp topicPartition, b *pendingBatch, seq int32) error {
+	opts := batch.BuildOptions{Compression: batch.Compression(p.cfg.Compression),
+		BaseTimestamp: b.records[0].Timestamp.UnixMilli()}
+	if p.producerID >= 0 {
+		opts.Idempotent, opts.ProducerID, opts.ProducerEpoch, opts.BaseSequence = true, p.producerID, p.epoch, seq
+	}
+	var builder batch.Builder
+	builder.Reset(opts)
+	for _, r := range b.records {
+		var headers []batch.RecordHeader
+		for _, h := range r.Headers {
+			headers = append(headers, batch.RecordHeader{Key: h.Key, Value: h.Value})
+		}
+		builder.Add(r.Key, r.Value, headers, r.Timestamp.UnixMilli())
+	}
+	bytes, err := builder.Build()
+	if err != nil {
+		return fmt.Errorf("produce to %s-%d: %w", tp.topic, tp.partition, err)
+	}
+	part, err := p.node.partition(tp.topic, tp.partition)
+	if err != nil {
+		return err
+	}
+	base, appendTime, err := part.produce(bytes)
+	if err != nil {
+		return err
+	}
+	for i, r := range b.records {
+		r.Offset = base + int64(i)
+		if appendTime >= 0 {
+			r.Timestamp = time.UnixMilli(appendTime)
+		}
+	}
+	return nil
+}
+
+// reserve takes size bytes of buffer, waiting for space while ctx lasts.
+func (p *Producer) reserve(ctx context.Context, size int) error {
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return ErrProducerClosed
+		}
+		// A record larger than the whole buffer goes alone when it is empty.
+		if p.buffered+int64(size) <= p.cfg.BufferBytes || p.buffered == 0 {
+			p.buffered += int64(size)
+			p.mu.Unlock()
+			return nil
+		}
+		freed := p.freed
+		p.mu.Unlock()
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (p *Producer) release(size int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.releaseLocked(size)
+}
+
+func (p *Producer) releaseLocked(size int) {
+	p.buffered -= int64(size)
+	close(p.freed)
+	p.freed = make(chan struct{})
+	if p.buffered == 0 {
+		close(p.idle)
+		p.idle = make(chan struct{})
+	}
+}
+
+// Flush sends every queued record now, lingering or not, and waits until
+// all are sent or ctx ends.
+func (p *Producer) Flush(ctx context.Context) error {
+	p.mu.Lock()
+	for tp := range p.batches {
+		p.closeBatchLocked(tp)
+	}
+	for p.buffered > 0 {
+		idle := p.idle
+		p.mu.Unlock()
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		p.mu.Lock()
+	}
+	p.mu.Unlock()
+	return nil
+}
+
+// Close sends what is queued, waits for it, and refuses new records with
+// ErrProducerClosed. A second Close returns nil.
+func (p *Producer) Close() error {
+	err := p.Flush(context.Background())
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.wg.Wait()
+	return err
+}
+
+// partitionCount returns how many partitions a topic has, creating the
+// topic when the node auto-creates topics.
+func (n *Node) partitionCount(ctx context.Context, topic string) (int32, error) {
+	n.mu.RLock()
+	t, err := n.topicLocked(topic)
+	var count int32
+	if err == nil {
+		count = int32(len(t.partitions))
+	}
+	n.mu.RUnlock()
+	if errors.Is(err, ErrUnknownTopic) && n.cfg.AutoCreateTopics {
+		if err = n.CreateTopic(ctx, topic, TopicSpec{Partitions: n.cfg.AutoCreatePartitions}); err == nil || errors.Is(err, ErrTopicExists) {
+			return n.partitionCount(ctx, topic)
+		}
+	}
+	return count, err
+}
