@@ -1,0 +1,422 @@
+package creek
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"sort"
+	"sync"
+	"time"
+)
+
+// TopicPartition names one partition of a topic.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+// OffsetReset says where a consumer starts in a partition it has no
+// position in, or whose position fell out of the log (auto.offset.reset).
+type OffsetReset int8
+
+const (
+	// ResetLatest starts after the last record: only new records are read.
+	// Kafka's default.
+	ResetLatest OffsetReset = iota
+	// ResetEarliest starts at the log start offset.
+	ResetEarliest
+)
+
+// ConsumerConfig configures a Consumer. The zero value is valid.
+type ConsumerConfig struct {
+	// Reset says where to start without a position; default ResetLatest.
+	Reset OffsetReset
+	// MaxPollRecords bounds the records one Poll returns; default 500.
+	MaxPollRecords int
+	// PartitionMaxBytes bounds what one Poll reads from a partition
+	// (max.partition.fetch.bytes); default 1 MiB.
+	PartitionMaxBytes int
+}
+
+// Consumer reads records from partitions it is assigned or subscribed to.
+// It is safe for concurrent use, though Poll is meant for one goroutine.
+type Consumer struct {
+	node *Node
+	cfg  ConsumerConfig
+
+	mu         sync.Mutex
+	assigned   map[TopicPartition]*consumerPosition
+	topics     map[string]bool // subscribed topics
+	pattern    *regexp.Regexp  // subscribed pattern
+	nextFirst  int             // where the next Poll starts, for fairness
+	closed     bool
+	closedChan chan struct{}
+}
+
+type consumerPosition struct {
+	offset int64 // -1: not yet known; Reset decides
+	paused bool
+}
+
+// NewConsumer returns a consumer of this node's topics.
+func (n *Node) NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
+	if cfg.MaxPollRecords <= 0 {
+		cfg.MaxPollRecords = 500
+	}
+	if cfg.PartitionMaxBytes <= 0 {
+		cfg.PartitionMaxBytes = 1 << 20
+	}
+	if cfg.Reset != ResetLatest && cfg.Reset != ResetEarliest {
+		return nil, fmt.Errorf("%w: unknown Reset %d", ErrInvalidConfig, cfg.Reset)
+	}
+	return &Consumer{node: n, cfg: cfg, assigned: map[TopicPartition]*consumerPosition{},
+		topics: map[string]bool{}, closedChan: make(chan struct{})}, nil
+}
+
+// Assign adds partitions to read, from their Reset position. Assigning an
+// unknown partition is not an error: Poll reports it.
+func (c *Consumer) Assign(partitions ...TopicPartition) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, tp := range partitions {
+		if c.assigned[tp] == nil {
+			c.assigned[tp] = &consumerPosition{offset: -1}
+		}
+	}
+}
+
+// Unassign stops reading partitions.
+func (c *Consumer) Unassign(partitions ...TopicPartition) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, tp := range partitions {
+		delete(c.assigned, tp)
+	}
+}
+
+// Subscribe reads every partition of topics, including partitions added
+// later. Without a group, a subscriber reads all of them itself.
+func (c *Consumer) Subscribe(topics ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range topics {
+		c.topics[t] = true
+	}
+}
+
+// SubscribeRegexp reads every partition of every topic whose name matches
+// pattern, including topics created later.
+func (c *Consumer) SubscribeRegexp(pattern *regexp.Regexp) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pattern = pattern
+}
+
+// Seek sets the offset of the next record Poll returns from a partition,
+// assigning the partition if needed.
+func (c *Consumer) Seek(tp TopicPartition, offset int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.positionLocked(tp).offset = offset
+}
+
+func (c *Consumer) positionLocked(tp TopicPartition) *consumerPosition {
+	pos := c.assigned[tp]
+	if pos == nil {
+		pos = &consumerPosition{offset: -1}
+		c.assigned[tp] = pos
+	}
+	return pos
+}
+
+// SeekToBeginning moves to the log start offset of partitions.
+func (c *Consumer) SeekToBeginning(partitions ...TopicPartition) error {
+	return c.seekTo(partitions, func(p *partition) (int64, error) { return p.log.StartOffset(), nil })
+}
+
+// SeekToEnd moves past the last record of partitions.
+func (c *Consumer) SeekToEnd(partitions ...TopicPartition) error {
+	return c.seekTo(partitions, func(p *partition) (int64, error) { return p.log.EndOffset(), nil })
+}
+
+// SeekToTime moves to the first record at or after t in partitions, or to
+// their end when every record is older.
+func (c *Consumer) SeekToTime(t time.Time, partitions ...TopicPartition) error {
+	return c.seekTo(partitions, func(p *partition) (int64, error) {
+		offset, ok, err := p.log.OffsetForTime(t.UnixMilli())
+		if err == nil && !ok {
+			offset = p.log.EndOffset()
+		}
+		return offset, err
+	})
+}
+
+func (c *Consumer) seekTo(partitions []TopicPartition, where func(*partition) (int64, error)) error {
+	for _, tp := range partitions {
+		p, err := c.node.partition(tp.Topic, tp.Partition)
+		if err != nil {
+			return err
+		}
+		p.mu.RLock()
+		offset, err := where(p)
+		p.mu.RUnlock()
+		if err != nil {
+			return err
+		}
+		c.Seek(tp, offset)
+	}
+	return nil
+}
+
+// Pause stops Poll from returning records of partitions until Resume; their
+// positions are kept.
+func (c *Consumer) Pause(partitions ...TopicPartition) { c.setPaused(partitions, true) }
+
+// Resume lets Poll return records of paused partitions again.
+func (c *Consumer) Resume(partitions ...TopicPartition) { c.setPaused(partitions, false) }
+
+func (c *Consumer) setPaused(partitions []TopicPartition, paused bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, tp := range partitions {
+		if pos := c.assigned[tp]; pos != nil {
+			pos.paused = paused
+		}
+	}
+}
+
+// Position returns the offset of the next record Poll returns from a
+// partition, resolving Reset if the consumer has not read it yet.
+func (c *Consumer) Position(tp TopicPartition) (int64, error) {
+	p, err := c.node.partition(tp.Topic, tp.Partition)
+	if err != nil {
+		return -1, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pos := c.assigned[tp]
+	if pos == nil {
+		return -1, fmt.Errorf("%w: %s-%d is not assigned", ErrUnknownTopic, tp.Topic, tp.Partition)
+	}
+	if pos.offset < 0 {
+		pos.offset = c.resetOffset(p)
+	}
+	return pos.offset, nil
+}
+
+// Lag returns how many records of a partition the consumer has not read:
+// the high watermark minus its position.
+func (c *Consumer) Lag(tp TopicPartition) (int64, error) {
+	offset, err := c.Position(tp)
+	if err != nil {
+		return -1, err
+	}
+	p, err := c.node.partition(tp.Topic, tp.Partition)
+	if err != nil {
+		return -1, err
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return max(p.log.EndOffset()-offset, 0), nil
+}
+
+func (c *Consumer) resetOffset(p *partition) int64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if c.cfg.Reset == ResetEarliest {
+		return p.log.StartOffset()
+	}
+	return p.log.EndOffset()
+}
+
+// PartitionRecords are the records Poll read from one partition, in offset
+// order.
+type PartitionRecords struct {
+	TopicPartition
+	Records []Record
+}
+
+// Poll returns records from the assigned partitions that are not paused,
+// waiting until at least one is there or ctx ends. Each call starts with a
+// different partition, so none starves. The records are the caller's.
+func (c *Consumer) Poll(ctx context.Context) ([]PartitionRecords, error) {
+	for {
+		out, wake, err := c.pollOnce(ctx)
+		if err != nil || len(out) > 0 {
+			return out, err
+		}
+		cases := []reflect.SelectCase{
+			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
+			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c.closedChan)},
+		}
+		for _, ch := range wake {
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
+		}
+		switch chosen, _, _ := reflect.Select(cases); chosen {
+		case 0:
+			return nil, ctx.Err()
+		case 1:
+			return nil, ErrClosed
+		}
+	}
+}
+
+// pollOnce reads what is there now, and returns the channels that announce
+// new records when there was nothing.
+func (c *Consumer) pollOnce(ctx context.Context) ([]PartitionRecords, []<-chan struct{}, error) {
+	partitions, err := c.readable()
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []PartitionRecords
+	var wake []<-chan struct{}
+	budget := c.cfg.MaxPollRecords
+	for _, tp := range partitions {
+		if budget == 0 {
+			break
+		}
+		p, err := c.node.partition(tp.Topic, tp.Partition)
+		if err != nil {
+			return nil, nil, err
+		}
+		wake = append(wake, p.arrival()) // before reading: an append after the read still wakes Poll
+		records, err := c.readPartition(ctx, tp, p, budget)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(records) > 0 {
+			out = append(out, PartitionRecords{TopicPartition: tp, Records: records})
+			budget -= len(records)
+		}
+	}
+	return out, wake, nil
+}
+
+// readable returns the partitions to read, assigning those of subscribed
+// topics, in the order this Poll visits them.
+func (c *Consumer) readable() ([]TopicPartition, error) {
+	subscribed := c.subscribedPartitions()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	for _, tp := range subscribed {
+		c.positionLocked(tp)
+	}
+	var tps []TopicPartition
+	for tp, pos := range c.assigned {
+		if !pos.paused {
+			tps = append(tps, tp)
+		}
+	}
+	sort.Slice(tps, func(i, j int) bool {
+		if tps[i].Topic != tps[j].Topic {
+			return tps[i].Topic < tps[j].Topic
+		}
+		return tps[i].Partition < tps[j].Partition
+	})
+	if len(tps) > 0 {
+		c.nextFirst = (c.nextFirst + 1) % len(tps)
+		tps = append(tps[c.nextFirst:], tps[:c.nextFirst]...)
+	}
+	return tps, nil
+}
+
+func (c *Consumer) subscribedPartitions() []TopicPartition {
+	c.mu.Lock()
+	topics, pattern := make([]string, 0, len(c.topics)), c.pattern
+	for t := range c.topics {
+		topics = append(topics, t)
+	}
+	c.mu.Unlock()
+	var out []TopicPartition
+	for _, info := range c.node.Topics() {
+		if !containsString(topics, info.Name) && (pattern == nil || !pattern.MatchString(info.Name)) {
+			continue
+		}
+		for _, p := range info.Partitions {
+			out = append(out, TopicPartition{info.Name, p.Partition})
+		}
+	}
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// readPartition reads up to budget records from the consumer's position in
+// tp and moves the position past them. A position outside the log is reset
+// as Config.Reset says, as Kafka's auto.offset.reset does.
+func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *partition, budget int) ([]Record, error) {
+	offset, err := c.Position(tp)
+	if err != nil {
+		return nil, err
+	}
+	b, err := p.fetch(ctx, nil, offset, FetchOptions{MaxBytes: c.cfg.PartitionMaxBytes})
+	if errors.Is(err, ErrOffsetOutOfRange) {
+		reset := c.resetOffset(p)
+		c.node.log.Info("consumer position out of range; reset", "topic", tp.Topic, "partition", tp.Partition,
+			"position", offset, "reset_to", reset)
+		if !c.moveIf(tp, offset, reset) || reset == offset {
+			return nil, nil
+		}
+		return c.readPartition(ctx, tp, p, budget) // from the new position, now
+	}
+	if err != nil {
+		return nil, err
+	}
+	records, err := decodeBatches(b, offset)
+	if err != nil {
+		return nil, err
+	}
+	if len(records) > budget {
+		records = records[:budget]
+	}
+	for i := range records {
+		records[i].Topic, records[i].Partition = tp.Topic, tp.Partition
+	}
+	switch {
+	case len(records) > 0:
+		c.moveIf(tp, offset, records[len(records)-1].Offset+1)
+	case len(b) > 0:
+		// Only control batches, or records below the position (compaction
+		// left a gap): step past them, or Poll would wait with data ahead.
+		if c.moveIf(tp, offset, lastOffsetIn(b)+1) {
+			return c.readPartition(ctx, tp, p, budget)
+		}
+	}
+	return records, nil
+}
+
+// moveIf moves a partition's position from old to new, unless a Seek or an
+// Unassign changed it meanwhile, and reports whether it did.
+func (c *Consumer) moveIf(tp TopicPartition, old, new int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if pos := c.assigned[tp]; pos != nil && pos.offset == old {
+		pos.offset = new
+		return true
+	}
+	return false
+}
+
+// Close ends the consumer; a Poll waiting returns ErrClosed. A second Close
+// returns nil.
+func (c *Consumer) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		c.closed = true
+		close(c.closedChan)
+	}
+	return nil
+}
