@@ -23,6 +23,9 @@ type Config struct {
 	// AutoCreatePartitions is the partition count of auto-created topics;
 	// default 1 (Kafka's num.partitions).
 	AutoCreatePartitions int32
+	// OffsetsTopicPartitions is the partition count of __consumer_offsets,
+	// made when a group first commits; default 50, as Kafka's.
+	OffsetsTopicPartitions int32
 }
 
 func (c Config) withDefaults() Config {
@@ -32,12 +35,16 @@ func (c Config) withDefaults() Config {
 	if c.AutoCreatePartitions == 0 {
 		c.AutoCreatePartitions = 1
 	}
+	if c.OffsetsTopicPartitions == 0 {
+		c.OffsetsTopicPartitions = DefaultOffsetsTopicPartitions
+	}
 	return c
 }
 
 func (c Config) validate() error {
-	if c.AutoCreatePartitions < 0 {
-		return fmt.Errorf("%w: AutoCreatePartitions %d is negative", ErrInvalidConfig, c.AutoCreatePartitions)
+	if c.AutoCreatePartitions < 0 || c.OffsetsTopicPartitions < 0 {
+		return fmt.Errorf("%w: AutoCreatePartitions %d and OffsetsTopicPartitions %d must not be negative",
+			ErrInvalidConfig, c.AutoCreatePartitions, c.OffsetsTopicPartitions)
 	}
 	if _, err := parseTopicConfig(c.TopicDefaults, nil); err != nil {
 		return fmt.Errorf("TopicDefaults: %w", err)

@@ -38,6 +38,18 @@ type ConsumerConfig struct {
 	// PartitionMaxBytes bounds what one Poll reads from a partition
 	// (max.partition.fetch.bytes); default 1 MiB.
 	PartitionMaxBytes int
+	// Group is the consumer group whose committed offsets the consumer
+	// starts from and commits to (group.id). Empty: no commits. Group
+	// membership and partition assignment by the group are not built yet:
+	// the consumer reads what it is assigned or subscribed to.
+	Group string
+	// DisableAutoCommit stops Poll from committing on its own. By default,
+	// as in Kafka, a consumer with a Group commits its positions every
+	// AutoCommitInterval from inside Poll, and on Close: what the previous
+	// Poll returned counts as processed (at-least-once).
+	DisableAutoCommit bool
+	// AutoCommitInterval is the time between automatic commits; default 5s.
+	AutoCommitInterval time.Duration
 }
 
 // Consumer reads records from partitions it is assigned or subscribed to.
@@ -53,6 +65,8 @@ type Consumer struct {
 	nextFirst  int             // where the next Poll starts, for fairness
 	closed     bool
 	closedChan chan struct{}
+	lastCommit time.Time
+	wg         sync.WaitGroup // CommitAsync calls
 }
 
 type consumerPosition struct {
@@ -68,11 +82,14 @@ func (n *Node) NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	if cfg.PartitionMaxBytes <= 0 {
 		cfg.PartitionMaxBytes = 1 << 20
 	}
+	if cfg.AutoCommitInterval <= 0 {
+		cfg.AutoCommitInterval = 5 * time.Second
+	}
 	if cfg.Reset != ResetLatest && cfg.Reset != ResetEarliest {
 		return nil, fmt.Errorf("%w: unknown Reset %d", ErrInvalidConfig, cfg.Reset)
 	}
 	return &Consumer{node: n, cfg: cfg, assigned: map[TopicPartition]*consumerPosition{},
-		topics: map[string]bool{}, closedChan: make(chan struct{})}, nil
+		topics: map[string]bool{}, closedChan: make(chan struct{}), lastCommit: n.now()}, nil
 }
 
 // Assign adds partitions to read, from their Reset position. Assigning an
@@ -201,7 +218,11 @@ func (c *Consumer) Position(tp TopicPartition) (int64, error) {
 		return -1, fmt.Errorf("%w: %s-%d is not assigned", ErrUnknownTopic, tp.Topic, tp.Partition)
 	}
 	if pos.offset < 0 {
-		pos.offset = c.resetOffset(p)
+		if committed, ok := c.node.CommittedOffsets(c.cfg.Group, tp)[tp]; ok && c.cfg.Group != "" {
+			pos.offset = committed.Offset
+		} else {
+			pos.offset = c.resetOffset(p)
+		}
 	}
 	return pos.offset, nil
 }
@@ -242,6 +263,9 @@ type PartitionRecords struct {
 // waiting until at least one is there or ctx ends. Each call starts with a
 // different partition, so none starves. The records are the caller's.
 func (c *Consumer) Poll(ctx context.Context) ([]PartitionRecords, error) {
+	if err := c.maybeAutoCommit(ctx); err != nil {
+		return nil, err
+	}
 	for {
 		out, wake, err := c.pollOnce(ctx)
 		if err != nil || len(out) > 0 {
@@ -334,7 +358,8 @@ func (c *Consumer) subscribedPartitions() []TopicPartition {
 	c.mu.Unlock()
 	var out []TopicPartition
 	for _, info := range c.node.Topics() {
-		if !containsString(topics, info.Name) && (pattern == nil || !pattern.MatchString(info.Name)) {
+		named := containsString(topics, info.Name)
+		if !named && (pattern == nil || info.Internal || !pattern.MatchString(info.Name)) {
 			continue
 		}
 		for _, p := range info.Partitions {
@@ -409,14 +434,74 @@ func (c *Consumer) moveIf(tp TopicPartition, old, new int64) bool {
 	return false
 }
 
-// Close ends the consumer; a Poll waiting returns ErrClosed. A second Close
-// returns nil.
+// Commit commits the consumer's positions in every assigned partition it
+// has read, or has a position in, to its Group, and waits.
+func (c *Consumer) Commit(ctx context.Context) error {
+	if c.cfg.Group == "" {
+		return fmt.Errorf("%w: the consumer has no Group", ErrInvalidGroupID)
+	}
+	c.mu.Lock()
+	offsets := map[TopicPartition]CommittedOffset{}
+	for tp, pos := range c.assigned {
+		if pos.offset >= 0 {
+			offsets[tp] = CommittedOffset{Offset: pos.offset, LeaderEpoch: -1}
+		}
+	}
+	c.lastCommit = c.node.now()
+	c.mu.Unlock()
+	return c.node.CommitOffsets(ctx, c.cfg.Group, offsets)
+}
+
+// CommitAsync commits as Commit does without waiting; done, if not nil, is
+// called with the result from another goroutine. Close waits for it.
+func (c *Consumer) CommitAsync(ctx context.Context, done func(error)) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		err := c.Commit(ctx)
+		if done != nil {
+			done(err)
+		}
+	}()
+}
+
+// Committed returns the Group's committed offset in a partition, and false
+// when it has none.
+func (c *Consumer) Committed(tp TopicPartition) (CommittedOffset, bool) {
+	co, ok := c.node.CommittedOffsets(c.cfg.Group, tp)[tp]
+	return co, ok && c.cfg.Group != ""
+}
+
+// maybeAutoCommit commits when auto-commit is on and AutoCommitInterval has
+// passed: the positions then cover what earlier Polls returned.
+func (c *Consumer) maybeAutoCommit(ctx context.Context) error {
+	if c.cfg.Group == "" || c.cfg.DisableAutoCommit {
+		return nil
+	}
+	c.mu.Lock()
+	due := c.node.now().Sub(c.lastCommit) >= c.cfg.AutoCommitInterval
+	c.mu.Unlock()
+	if !due {
+		return nil
+	}
+	return c.Commit(ctx)
+}
+
+// Close ends the consumer, committing its positions first when it
+// auto-commits; a Poll waiting returns ErrClosed. A second Close returns
+// nil.
 func (c *Consumer) Close() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.closed {
-		c.closed = true
-		close(c.closedChan)
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	close(c.closedChan)
+	c.mu.Unlock()
+	c.wg.Wait()
+	if c.cfg.Group != "" && !c.cfg.DisableAutoCommit {
+		return c.Commit(context.Background())
 	}
 	return nil
 }

@@ -47,6 +47,8 @@ var (
 	ErrInvalidProducerEpoch = errors.New("creek: producer epoch is fenced by a newer one")
 	// ErrProducerClosed is returned for records given to a closed Producer.
 	ErrProducerClosed = errors.New("creek: producer closed")
+	// ErrInvalidGroupID is returned for group operations without a group.
+	ErrInvalidGroupID = errors.New("creek: invalid group id")
 	// ErrClosed is returned by calls on a closed Log or Node.
 	ErrClosed = errors.New("creek: closed")
 	// ErrLogFailed is returned by appends after a write or fsync failed. The
@@ -70,6 +72,7 @@ const (
 	kafkaInvalidReplFactor int16 = 38
 	kafkaOutOfOrderSeq     int16 = 45
 	kafkaInvalidEpoch      int16 = 47
+	kafkaInvalidGroupID    int16 = 24
 	kafkaKafkaStorageError int16 = 56
 	kafkaUnknownServer     int16 = -1
 )
@@ -91,6 +94,7 @@ var kafkaCodes = []struct {
 	{ErrInvalidReplicationFactor, kafkaInvalidReplFactor},
 	{ErrOutOfOrderSequence, kafkaOutOfOrderSeq},
 	{ErrInvalidProducerEpoch, kafkaInvalidEpoch},
+	{ErrInvalidGroupID, kafkaInvalidGroupID},
 	{ErrLogFailed, kafkaKafkaStorageError},
 	{ErrClosed, kafkaKafkaStorageError},
 }

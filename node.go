@@ -32,6 +32,8 @@ type Node struct {
 	// Producer IDs in [nextProducerID, producerIDLimit) may be handed out;
 	// the registry records producerIDLimit, so none is ever reused.
 	nextProducerID, producerIDLimit int64
+
+	offsets offsetStore // committed offsets, cached from __consumer_offsets
 }
 
 // producerIDBlock is how many producer IDs one registry write reserves.
@@ -81,6 +83,9 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 		n.topics[t.name] = t
 	}
 	if err := n.removeOrphans(); err != nil {
+		return nil, errors.Join(err, n.closeTopics())
+	}
+	if err := n.loadOffsets(); err != nil {
 		return nil, errors.Join(err, n.closeTopics())
 	}
 	return n, nil

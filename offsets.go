@@ -1,0 +1,196 @@
+package creek
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+	"unicode/utf16"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/batch"
+)
+
+// DefaultOffsetsTopicPartitions is the partition count of
+// __consumer_offsets: Kafka's offsets.topic.num.partitions.
+const DefaultOffsetsTopicPartitions = 50
+
+// CommittedOffset is a consumer group's committed position in a partition:
+// the offset of the next record the group will read there.
+type CommittedOffset struct {
+	Offset      int64
+	LeaderEpoch int32 // -1 when unknown
+	Metadata    string
+	CommitTime  time.Time
+}
+
+// offsetStore caches the committed offsets of every group. The truth is the
+// compacted topic __consumer_offsets, in Kafka's record format (kmsg's
+// OffsetCommitKey and OffsetCommitValue), so commits replicate and survive
+// restarts like any other data; the cache is rebuilt from it on open.
+type offsetStore struct {
+	mu     sync.Mutex
+	groups map[string]map[TopicPartition]CommittedOffset
+}
+
+// offsetsPartition returns the __consumer_offsets partition of a group, as
+// Kafka places it: abs(Java's String.hashCode of the group) modulo the
+// partition count.
+func offsetsPartition(group string, partitions int32) int32 {
+	var h int32
+	for _, unit := range utf16.Encode([]rune(group)) {
+		h = 31*h + int32(unit)
+	}
+	if h == -h { // math.MinInt32: Kafka's Utils.abs maps it to 0
+		return 0
+	}
+	if h < 0 {
+		h = -h
+	}
+	return h % partitions
+}
+
+// ensureOffsetsTopic creates __consumer_offsets the first time a group
+// commits.
+func (n *Node) ensureOffsetsTopic(ctx context.Context) (int32, error) {
+	count, err := n.partitionCount(ctx, ConsumerOffsetsTopic)
+	if !errors.Is(err, ErrUnknownTopic) {
+		return count, err
+	}
+	err = n.createTopic(ctx, ConsumerOffsetsTopic, TopicSpec{Partitions: n.cfg.OffsetsTopicPartitions,
+		Configs: map[string]string{ConfigCleanupPolicy: "compact", ConfigSync: SyncEveryAppend.String()}})
+	if err != nil && !errors.Is(err, ErrTopicExists) {
+		return 0, err
+	}
+	return n.partitionCount(ctx, ConsumerOffsetsTopic)
+}
+
+// CommitOffsets records a group's positions in partitions, all in one batch
+// of the group's __consumer_offsets partition, so they commit together.
+func (n *Node) CommitOffsets(ctx context.Context, group string, offsets map[TopicPartition]CommittedOffset) error {
+	if group == "" {
+		return fmt.Errorf("%w: empty group", ErrInvalidGroupID)
+	}
+	if len(offsets) == 0 {
+		return nil
+	}
+	partitions, err := n.ensureOffsetsTopic(ctx)
+	if err != nil {
+		return err
+	}
+	now := n.now()
+	records := make([]batch.Record, 0, len(offsets))
+	stamped := make(map[TopicPartition]CommittedOffset, len(offsets))
+	for tp, c := range offsets {
+		if c.CommitTime.IsZero() {
+			c.CommitTime = now
+		}
+		stamped[tp] = c
+		key := kmsg.OffsetCommitKey{Version: 1, Group: group, Topic: tp.Topic, Partition: tp.Partition}
+		value := kmsg.OffsetCommitValue{Version: 3, Offset: c.Offset, LeaderEpoch: c.LeaderEpoch,
+			Metadata: c.Metadata, CommitTimestamp: c.CommitTime.UnixMilli()}
+		records = append(records, batch.Record{OffsetDelta: int32(len(records)),
+			Key: key.AppendTo(nil), Value: value.AppendTo(nil)})
+	}
+	b, err := batch.Build(batch.BuildOptions{BaseTimestamp: now.UnixMilli()}, records...)
+	if err != nil {
+		return err
+	}
+	p, err := n.partition(ConsumerOffsetsTopic, offsetsPartition(group, partitions))
+	if err != nil {
+		return err
+	}
+	if _, _, err := p.produce(b); err != nil {
+		return fmt.Errorf("commit offsets of group %s: %w", group, err)
+	}
+	n.offsets.mu.Lock()
+	defer n.offsets.mu.Unlock()
+	for tp, c := range stamped {
+		n.offsets.setLocked(group, tp, c)
+	}
+	return nil
+}
+
+// CommittedOffsets returns a group's committed offsets in partitions; a
+// partition without a commit is absent. With no partitions it returns all
+// of the group's.
+func (n *Node) CommittedOffsets(group string, partitions ...TopicPartition) map[TopicPartition]CommittedOffset {
+	n.offsets.mu.Lock()
+	defer n.offsets.mu.Unlock()
+	out := map[TopicPartition]CommittedOffset{}
+	for tp, c := range n.offsets.groups[group] {
+		if len(partitions) == 0 || containsPartition(partitions, tp) {
+			out[tp] = c
+		}
+	}
+	return out
+}
+
+func containsPartition(list []TopicPartition, tp TopicPartition) bool {
+	for _, x := range list {
+		if x == tp {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *offsetStore) setLocked(group string, tp TopicPartition, c CommittedOffset) {
+	if s.groups == nil {
+		s.groups = map[string]map[TopicPartition]CommittedOffset{}
+	}
+	if s.groups[group] == nil {
+		s.groups[group] = map[TopicPartition]CommittedOffset{}
+	}
+	s.groups[group][tp] = c
+}
+
+// loadOffsets rebuilds the cache from __consumer_offsets, if it exists.
+func (n *Node) loadOffsets() error {
+	t := n.topics[ConsumerOffsetsTopic]
+	if t == nil {
+		return nil
+	}
+	n.offsets.mu.Lock()
+	defer n.offsets.mu.Unlock()
+	for _, p := range t.partitions {
+		for offset := p.log.StartOffset(); offset < p.log.EndOffset(); {
+			b, err := p.log.Read(nil, offset, 1<<20)
+			if err != nil {
+				return fmt.Errorf("load committed offsets: %w", err)
+			}
+			records, err := decodeBatches(b, offset)
+			if err != nil {
+				return fmt.Errorf("load committed offsets: %w", err)
+			}
+			for _, r := range records {
+				n.offsets.applyLocked(r)
+			}
+			offset = lastOffsetIn(b) + 1
+		}
+	}
+	return nil
+}
+
+// applyLocked applies one __consumer_offsets record: a commit, or a
+// tombstone that deletes one. Group metadata records (key version 2) are
+// not offsets and are passed over.
+func (s *offsetStore) applyLocked(r Record) {
+	var key kmsg.OffsetCommitKey
+	if len(r.Key) < 2 || r.Key[0] != 0 || r.Key[1] > 1 || key.ReadFrom(r.Key) != nil {
+		return
+	}
+	tp := TopicPartition{key.Topic, key.Partition}
+	if r.Value == nil {
+		delete(s.groups[key.Group], tp)
+		return
+	}
+	var value kmsg.OffsetCommitValue
+	if value.ReadFrom(r.Value) != nil {
+		return
+	}
+	s.setLocked(key.Group, tp, CommittedOffset{Offset: value.Offset, LeaderEpoch: value.LeaderEpoch,
+		Metadata: value.Metadata, CommitTime: time.UnixMilli(value.CommitTimestamp)})
+}
