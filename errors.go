@@ -49,6 +49,9 @@ var (
 	ErrProducerClosed = errors.New("creek: producer closed")
 	// ErrInvalidGroupID is returned for group operations without a group.
 	ErrInvalidGroupID = errors.New("creek: invalid group id")
+	// ErrGroupNotFound is returned for a group that has no committed
+	// offsets.
+	ErrGroupNotFound = errors.New("creek: group not found")
 	// ErrClosed is returned by calls on a closed Log or Node.
 	ErrClosed = errors.New("creek: closed")
 	// ErrLogFailed is returned by appends after a write or fsync failed. The
@@ -73,6 +76,7 @@ const (
 	kafkaOutOfOrderSeq     int16 = 45
 	kafkaInvalidEpoch      int16 = 47
 	kafkaInvalidGroupID    int16 = 24
+	kafkaGroupIDNotFound   int16 = 69
 	kafkaKafkaStorageError int16 = 56
 	kafkaUnknownServer     int16 = -1
 )
@@ -95,6 +99,7 @@ var kafkaCodes = []struct {
 	{ErrOutOfOrderSequence, kafkaOutOfOrderSeq},
 	{ErrInvalidProducerEpoch, kafkaInvalidEpoch},
 	{ErrInvalidGroupID, kafkaInvalidGroupID},
+	{ErrGroupNotFound, kafkaGroupIDNotFound},
 	{ErrLogFailed, kafkaKafkaStorageError},
 	{ErrClosed, kafkaKafkaStorageError},
 }
