@@ -67,24 +67,12 @@ func (n *Node) DeleteGroup(ctx context.Context, group string) error {
 	if len(committed) == 0 {
 		return fmt.Errorf("%w: %q", ErrGroupNotFound, group)
 	}
-	partitions, err := n.ensureOffsetsTopic(ctx)
-	if err != nil {
-		return err
-	}
 	var records []batch.Record
 	for tp := range committed {
 		key := kmsg.OffsetCommitKey{Version: 1, Group: group, Topic: tp.Topic, Partition: tp.Partition}
 		records = append(records, batch.Record{OffsetDelta: int32(len(records)), Key: key.AppendTo(nil)})
 	}
-	b, err := batch.Build(batch.BuildOptions{BaseTimestamp: n.now().UnixMilli()}, records...)
-	if err != nil {
-		return err
-	}
-	p, err := n.partition(ConsumerOffsetsTopic, offsetsPartition(group, partitions))
-	if err != nil {
-		return err
-	}
-	if _, _, err := p.produce(b); err != nil {
+	if err := n.writeGroupRecords(ctx, group, records); err != nil {
 		return fmt.Errorf("delete group %s: %w", group, err)
 	}
 	n.offsets.mu.Lock()

@@ -299,15 +299,9 @@ func (n *Node) removeTopicFiles(t *topic) error {
 // DeleteTopic deletes a topic and its data. The registry forgets it first,
 // so a crash halfway leaves files that the next Open removes.
 func (n *Node) DeleteTopic(ctx context.Context, name string) error {
-	if internalTopic(name) {
-		return fmt.Errorf("%w: %s is internal", ErrInvalidTopic, name)
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	t, err := n.topicLocked(name)
+	t, err := n.changeableTopicLocked(ctx, name, false)
 	if err != nil {
 		return err
 	}
@@ -317,6 +311,18 @@ func (n *Node) DeleteTopic(ctx context.Context, name string) error {
 		return err
 	}
 	return errors.Join(t.close(), n.removeTopicFiles(t))
+}
+
+// changeableTopicLocked returns a topic about to be changed: it exists, ctx
+// has not ended, and it is not internal unless internalOK.
+func (n *Node) changeableTopicLocked(ctx context.Context, name string, internalOK bool) (*topic, error) {
+	if !internalOK && internalTopic(name) {
+		return nil, fmt.Errorf("%w: %s is internal", ErrInvalidTopic, name)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return n.topicLocked(name)
 }
 
 func (n *Node) topicLocked(name string) (*topic, error) {
@@ -333,12 +339,9 @@ func (n *Node) topicLocked(name string) (*topic, error) {
 // CreatePartitions grows a topic to total partitions. Kafka never shrinks
 // a topic: fewer gives ErrInvalidPartitions.
 func (n *Node) CreatePartitions(ctx context.Context, name string, total int32) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	t, err := n.topicLocked(name)
+	t, err := n.changeableTopicLocked(ctx, name, true)
 	if err != nil {
 		return err
 	}
@@ -356,15 +359,9 @@ func (n *Node) CreatePartitions(ctx context.Context, name string, total int32) e
 // nothing. Partitions apply the new settings at once: each reopens its log,
 // after the reads and appends in flight.
 func (n *Node) AlterTopicConfig(ctx context.Context, name string, set map[string]string, remove []string) error {
-	if internalTopic(name) {
-		return fmt.Errorf("%w: %s is internal", ErrInvalidTopic, name)
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	t, err := n.topicLocked(name)
+	t, err := n.changeableTopicLocked(ctx, name, false)
 	if err != nil {
 		return err
 	}

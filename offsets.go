@@ -76,10 +76,6 @@ func (n *Node) CommitOffsets(ctx context.Context, group string, offsets map[Topi
 	if len(offsets) == 0 {
 		return nil
 	}
-	partitions, err := n.ensureOffsetsTopic(ctx)
-	if err != nil {
-		return err
-	}
 	now := n.now()
 	records := make([]batch.Record, 0, len(offsets))
 	stamped := make(map[TopicPartition]CommittedOffset, len(offsets))
@@ -94,15 +90,7 @@ func (n *Node) CommitOffsets(ctx context.Context, group string, offsets map[Topi
 		records = append(records, batch.Record{OffsetDelta: int32(len(records)),
 			Key: key.AppendTo(nil), Value: value.AppendTo(nil)})
 	}
-	b, err := batch.Build(batch.BuildOptions{BaseTimestamp: now.UnixMilli()}, records...)
-	if err != nil {
-		return err
-	}
-	p, err := n.partition(ConsumerOffsetsTopic, offsetsPartition(group, partitions))
-	if err != nil {
-		return err
-	}
-	if _, _, err := p.produce(b); err != nil {
+	if err := n.writeGroupRecords(ctx, group, records); err != nil {
 		return fmt.Errorf("commit offsets of group %s: %w", group, err)
 	}
 	n.offsets.mu.Lock()
@@ -111,6 +99,25 @@ func (n *Node) CommitOffsets(ctx context.Context, group string, offsets map[Topi
 		n.offsets.setLocked(group, tp, c)
 	}
 	return nil
+}
+
+// writeGroupRecords appends records, as one batch, to the group's partition
+// of __consumer_offsets, creating the topic on first use.
+func (n *Node) writeGroupRecords(ctx context.Context, group string, records []batch.Record) error {
+	partitions, err := n.ensureOffsetsTopic(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := batch.Build(batch.BuildOptions{BaseTimestamp: n.now().UnixMilli()}, records...)
+	if err != nil {
+		return err
+	}
+	p, err := n.partition(ConsumerOffsetsTopic, offsetsPartition(group, partitions))
+	if err != nil {
+		return err
+	}
+	_, _, err = p.produce(b)
+	return err
 }
 
 // CommittedOffsets returns a group's committed offsets in partitions; a
