@@ -18,6 +18,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(crashChildEnv) != "" {
 		crashChild() // the child of TestCrashRecovery; never returns
 	}
+	if os.Getenv(nodeCrashChildEnv) != "" {
+		nodeCrashChild() // the child of TestNodeCrashRecovery; never returns
+	}
 	goleak.VerifyTestMain(m)
 }
 
