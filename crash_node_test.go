@@ -5,12 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -56,44 +53,24 @@ func nodeCrashChild() {
 // the producer state (rebuilt from the log, as a killed node saves no
 // snapshot) all survive.
 func TestNodeCrashRecovery(t *testing.T) {
-	seed := *crashSeed
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (rerun with -crash.seed=%d)", seed, seed)
-	rng := rand.New(rand.NewPCG(seed, 1))
+	rng := crashRNG(t, 1)
 	dir := t.TempDir()
 	acked := map[TopicPartition]map[int64]string{}
+	record := func(line string) {
+		var part int32
+		var offset int64
+		var value string
+		_, err := fmt.Sscanf(line, "%d %d %s", &part, &offset, &value)
+		require.NoError(t, err, "child printed %q", line)
+		tp := TopicPartition{"crash", part}
+		if acked[tp] == nil {
+			acked[tp] = map[int64]string{}
+		}
+		acked[tp][offset] = value
+	}
 	trials := max(*crashTrials/5, 3)
 	for trial := range trials {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), nodeCrashChildEnv+"="+dir)
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		cmd.Stderr = os.Stderr
-		require.NoError(t, cmd.Start())
-		lines := bufio.NewScanner(stdout)
-		record := func(line string) {
-			var part int32
-			var offset int64
-			var value string
-			_, err := fmt.Sscanf(line, "%d %d %s", &part, &offset, &value)
-			require.NoError(t, err, "child printed %q", line)
-			tp := TopicPartition{"crash", part}
-			if acked[tp] == nil {
-				acked[tp] = map[int64]string{}
-			}
-			acked[tp][offset] = value
-		}
-		killAfter := rng.IntN(100)
-		for i := 0; i < killAfter && lines.Scan(); i++ {
-			record(lines.Text())
-		}
-		require.NoError(t, cmd.Process.Kill())
-		for lines.Scan() {
-			record(lines.Text())
-		}
-		_ = cmd.Wait()
+		killedChild(t, nodeCrashChildEnv, dir, rng.IntN(100), record)
 
 		n, err := Open(Config{Dir: dir, Logger: discardLogger()})
 		require.NoError(t, err, "trial %d", trial)

@@ -67,31 +67,11 @@ func crashChild() {
 // that nothing corrupt can be read. Each trial's child continues the log the
 // previous one left. Flags: -crash.trials, -crash.seed.
 func TestCrashRecovery(t *testing.T) {
-	seed := *crashSeed
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (rerun with -crash.seed=%d)", seed, seed)
-	rng := rand.New(rand.NewPCG(seed, 0))
+	rng := crashRNG(t, 0)
 	dir := t.TempDir()
 	acked := map[int64]bool{}
 	for trial := range *crashTrials {
-		killAfter := rng.IntN(150)
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		cmd.Stderr = os.Stderr
-		require.NoError(t, cmd.Start())
-		lines := bufio.NewScanner(stdout)
-		for n := 0; n < killAfter && lines.Scan(); n++ {
-			recordAck(t, acked, lines.Text())
-		}
-		require.NoError(t, cmd.Process.Kill())
-		for lines.Scan() { // acknowledged before the kill landed
-			recordAck(t, acked, lines.Text())
-		}
-		_ = cmd.Wait()
+		killedChild(t, crashChildEnv, dir, rng.IntN(150), func(line string) { recordAck(t, acked, line) })
 
 		l, err := OpenLog(dir, LogConfig{SegmentBytes: crashConfig.SegmentBytes, IndexIntervalBytes: crashConfig.IndexIntervalBytes, Logger: discardLogger()})
 		require.NoError(t, err, "trial %d", trial)
@@ -99,6 +79,39 @@ func TestCrashRecovery(t *testing.T) {
 		require.NoError(t, l.Close())
 	}
 	t.Logf("%d trials, %d acknowledged batches", *crashTrials, len(acked))
+}
+
+// crashRNG returns the random source of a crash test, seeded from
+// -crash.seed or the clock, and logs the seed so a failure can be rerun.
+func crashRNG(t *testing.T, stream uint64) *rand.Rand {
+	seed := *crashSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed %d (rerun with -crash.seed=%d)", seed, seed)
+	return rand.New(rand.NewPCG(seed, stream))
+}
+
+// killedChild runs this test binary as a child with env set to dir, hands
+// onLine each line the child prints, kills it (SIGKILL) after killAfter
+// lines, hands onLine what it printed before the kill landed, and waits.
+func killedChild(t *testing.T, env, dir string, killAfter int, onLine func(string)) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env+"="+dir)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	lines := bufio.NewScanner(stdout)
+	for n := 0; n < killAfter && lines.Scan(); n++ {
+		onLine(lines.Text())
+	}
+	require.NoError(t, cmd.Process.Kill())
+	for lines.Scan() {
+		onLine(lines.Text())
+	}
+	_ = cmd.Wait()
 }
 
 func recordAck(t *testing.T, acked map[int64]bool, line string) {
