@@ -2,7 +2,6 @@ package creek_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log"
 
@@ -32,8 +31,6 @@ func deliveryNode() *creek.Node {
 	}
 	return node
 }
-
-var errCrash = errors.New("the process died here")
 
 // consumeOnce polls once and handles each record; commitFirst decides
 // whether the group's offset is committed before or after handling. handle

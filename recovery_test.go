@@ -180,7 +180,7 @@ func TestOrphanFilesRemoved(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, f.Close())
 	}
-	l = mustOpen(t, fs, "/log", LogConfig{})
+	mustOpen(t, fs, "/log", LogConfig{})
 	names, err := fs.ReadDir("/log")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"00000000000000000000.index", "00000000000000000000.log",

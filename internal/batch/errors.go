@@ -38,11 +38,6 @@ func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
 // error for a compressed payload that does not decompress, or nil.
 func (e *CorruptError) Unwrap() error { return e.Err }
 
-// corrupt returns a *CorruptError as an error.
-func corrupt(offset int, reason string) error {
-	return &CorruptError{Offset: int64(offset), Reason: reason}
-}
-
 // corruptf returns a *CorruptError with a formatted reason.
 func corruptf(offset int, format string, args ...any) error {
 	return &CorruptError{Offset: int64(offset), Reason: fmt.Sprintf(format, args...)}

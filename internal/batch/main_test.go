@@ -128,9 +128,3 @@ func varints(vs ...int64) []byte {
 func withLength(body []byte) []byte {
 	return append(varints(int64(len(body))), body...)
 }
-
-// recompute fixes b's CRC after a test has changed fields it covers.
-func recompute(b []byte) []byte {
-	putCRC(b)
-	return b
-}
