@@ -26,6 +26,15 @@ type Config struct {
 	// OffsetsTopicPartitions is the partition count of __consumer_offsets,
 	// made when a group first commits; default 50, as Kafka's.
 	OffsetsTopicPartitions int32
+	// GroupMinSessionTimeout and GroupMaxSessionTimeout bound the session
+	// timeout a group member may ask for (group.min.session.timeout.ms,
+	// group.max.session.timeout.ms); default 6s and 30 min.
+	GroupMinSessionTimeout, GroupMaxSessionTimeout time.Duration
+	// GroupInitialRebalanceDelay holds an empty group's first rebalance
+	// open this long, so members starting together share one generation
+	// (group.initial.rebalance.delay.ms). Default 0: Kafka's 3s would slow
+	// every test that starts a group.
+	GroupInitialRebalanceDelay time.Duration
 }
 
 func (c Config) withDefaults() Config {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -38,11 +39,43 @@ type ConsumerConfig struct {
 	// PartitionMaxBytes bounds what one Poll reads from a partition
 	// (max.partition.fetch.bytes); default 1 MiB.
 	PartitionMaxBytes int
-	// Group is the consumer group whose committed offsets the consumer
-	// starts from and commits to (group.id). Empty: no commits. Group
-	// membership and partition assignment by the group are not built yet:
-	// the consumer reads what it is assigned or subscribed to.
+	// Group is the consumer group (group.id) whose committed offsets the
+	// consumer starts from and commits to. A consumer with a Group that
+	// subscribes is a member: the group shares the partitions of its
+	// topics among its members and moves them as members come and go. One
+	// that assigns itself partitions only stores offsets there, which the
+	// group allows while it has no members. Empty: no group, no commits.
 	Group string
+	// InstanceID makes the consumer a static member (group.instance.id,
+	// KIP-345): it does not leave the group on Close, and when it comes
+	// back within SessionTimeout it gets its partitions back without a
+	// rebalance.
+	InstanceID string
+	// ClientID names the consumer in the group's member IDs and
+	// descriptions; default "creek".
+	ClientID string
+	// Assignors decide which member reads which partitions, in order of
+	// preference (partition.assignment.strategy); the group uses the first
+	// that every member lists. Default CooperativeStickyAssignor. They
+	// must all be cooperative or all eager.
+	Assignors []Assignor
+	// SessionTimeout is how long the group waits for a member's heartbeat
+	// before it hands the member's partitions to the others; default 45s.
+	SessionTimeout time.Duration
+	// HeartbeatInterval is the time between heartbeats; default 3s.
+	HeartbeatInterval time.Duration
+	// RebalanceTimeout is how long a rebalance waits for members to
+	// rejoin: a member that cannot give up its partitions in time, because
+	// nothing calls Poll, leaves the group (max.poll.interval.ms); default
+	// 5 min.
+	RebalanceTimeout time.Duration
+	// OnAssigned, OnRevoked and OnLost are called, from inside Poll (or
+	// Close) on its goroutine, when the group gives the consumer
+	// partitions, takes them back in a rebalance, or finds them lost: the
+	// consumer fell out of the group, and another member may read them
+	// already, so committing them is no longer possible. OnAssigned is
+	// called after every rebalance, with the partitions added. Optional.
+	OnAssigned, OnRevoked, OnLost func([]TopicPartition)
 	// DisableAutoCommit stops Poll from committing on its own. By default,
 	// as in Kafka, a consumer with a Group commits its positions every
 	// AutoCommitInterval from inside Poll, and on Close: what the previous
@@ -67,6 +100,11 @@ type Consumer struct {
 	closedChan chan struct{}
 	lastCommit time.Time
 	wg         sync.WaitGroup // CommitAsync calls
+
+	member     *groupMember     // set once the consumer subscribes with a Group
+	steps      []*rebalanceStep // assignment changes for Poll to apply, in order
+	stepPosted chan struct{}    // wakes a waiting Poll for steps
+	groupErr   error            // why the member left its group for good
 }
 
 type consumerPosition struct {
@@ -85,11 +123,55 @@ func (n *Node) NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	if cfg.AutoCommitInterval <= 0 {
 		cfg.AutoCommitInterval = 5 * time.Second
 	}
-	if cfg.Reset != ResetLatest && cfg.Reset != ResetEarliest {
-		return nil, fmt.Errorf("%w: unknown Reset %d", ErrInvalidConfig, cfg.Reset)
+	cfg = cfg.withGroupDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	return &Consumer{node: n, cfg: cfg, assigned: map[TopicPartition]*consumerPosition{},
-		topics: map[string]bool{}, closedChan: make(chan struct{}), lastCommit: n.now()}, nil
+		topics: map[string]bool{}, closedChan: make(chan struct{}), lastCommit: n.now(),
+		stepPosted: make(chan struct{}, 1)}, nil
+}
+
+func (cfg ConsumerConfig) withGroupDefaults() ConsumerConfig {
+	if cfg.ClientID == "" {
+		cfg.ClientID = "creek"
+	}
+	if len(cfg.Assignors) == 0 {
+		cfg.Assignors = []Assignor{CooperativeStickyAssignor()}
+	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = 45 * time.Second
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = 3 * time.Second
+	}
+	if cfg.RebalanceTimeout <= 0 {
+		cfg.RebalanceTimeout = 5 * time.Minute
+	}
+	return cfg
+}
+
+func (cfg ConsumerConfig) validate() error {
+	var errs []error
+	if cfg.Reset != ResetLatest && cfg.Reset != ResetEarliest {
+		errs = append(errs, fmt.Errorf("%w: unknown Reset %d", ErrInvalidConfig, cfg.Reset))
+	}
+	names := map[string]bool{}
+	for _, a := range cfg.Assignors {
+		if names[a.Name()] {
+			errs = append(errs, fmt.Errorf("%w: assignor %q listed twice", ErrInvalidConfig, a.Name()))
+		}
+		names[a.Name()] = true
+		if a.Cooperative() != cfg.Assignors[0].Cooperative() {
+			errs = append(errs, fmt.Errorf("%w: assignors %q and %q follow different rebalance protocols",
+				ErrInvalidConfig, cfg.Assignors[0].Name(), a.Name()))
+		}
+	}
+	if cfg.HeartbeatInterval >= cfg.SessionTimeout {
+		errs = append(errs, fmt.Errorf("%w: HeartbeatInterval %v must be below SessionTimeout %v",
+			ErrInvalidConfig, cfg.HeartbeatInterval, cfg.SessionTimeout))
+	}
+	return errors.Join(errs...)
 }
 
 // Assign adds partitions to read, from their Reset position. Assigning an
@@ -113,22 +195,37 @@ func (c *Consumer) Unassign(partitions ...TopicPartition) {
 	}
 }
 
-// Subscribe reads every partition of topics, including partitions added
-// later. Without a group, a subscriber reads all of them itself.
+// Subscribe reads topics, including partitions added later. With a Group,
+// the consumer joins it and reads the partitions the group assigns it;
+// without one, it reads every partition itself.
 func (c *Consumer) Subscribe(topics ...string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, t := range topics {
 		c.topics[t] = true
 	}
+	c.subscriptionChangedLocked()
 }
 
-// SubscribeRegexp reads every partition of every topic whose name matches
-// pattern, including topics created later.
+// SubscribeRegexp reads every topic whose name matches pattern, including
+// topics created later, as Subscribe does.
 func (c *Consumer) SubscribeRegexp(pattern *regexp.Regexp) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.pattern = pattern
+	c.subscriptionChangedLocked()
+}
+
+// subscriptionChangedLocked joins the group, or rejoins it with the new
+// topics.
+func (c *Consumer) subscriptionChangedLocked() {
+	switch {
+	case c.cfg.Group == "" || c.closed:
+	case c.member == nil:
+		c.member = startGroupMember(c)
+	default:
+		c.member.askRejoin()
+	}
 }
 
 // Seek sets the offset of the next record Poll returns from a partition,
@@ -263,9 +360,8 @@ type PartitionRecords struct {
 // waiting until at least one is there or ctx ends. Each call starts with a
 // different partition, so none starves. The records are the caller's.
 func (c *Consumer) Poll(ctx context.Context) ([]PartitionRecords, error) {
-	if err := c.maybeAutoCommit(ctx); err != nil {
-		return nil, err
-	}
+	c.applySteps(ctx)
+	c.maybeAutoCommit(ctx)
 	for {
 		out, wake, err := c.pollOnce(ctx)
 		if err != nil || len(out) > 0 {
@@ -274,6 +370,7 @@ func (c *Consumer) Poll(ctx context.Context) ([]PartitionRecords, error) {
 		cases := []reflect.SelectCase{
 			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
 			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c.closedChan)},
+			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c.stepPosted)},
 		}
 		for _, ch := range wake {
 			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
@@ -283,6 +380,8 @@ func (c *Consumer) Poll(ctx context.Context) ([]PartitionRecords, error) {
 			return nil, ctx.Err()
 		case 1:
 			return nil, ErrClosed
+		case 2:
+			c.applySteps(ctx)
 		}
 	}
 }
@@ -327,8 +426,13 @@ func (c *Consumer) readable() ([]TopicPartition, error) {
 	if c.closed {
 		return nil, ErrClosed
 	}
-	for _, tp := range subscribed {
-		c.positionLocked(tp)
+	if c.groupErr != nil {
+		return nil, c.groupErr
+	}
+	if c.member == nil { // without a group, a subscriber reads every partition
+		for _, tp := range subscribed {
+			c.positionLocked(tp)
+		}
 	}
 	var tps []TopicPartition
 	for tp, pos := range c.assigned {
@@ -350,20 +454,29 @@ func (c *Consumer) readable() ([]TopicPartition, error) {
 }
 
 func (c *Consumer) subscribedPartitions() []TopicPartition {
+	var out []TopicPartition
+	for topic, count := range c.subscribedTopics() {
+		for p := range count {
+			out = append(out, TopicPartition{topic, p})
+		}
+	}
+	return out
+}
+
+// subscribedTopics returns the partition count of each existing topic the
+// consumer subscribes to, by name or by pattern.
+func (c *Consumer) subscribedTopics() map[string]int32 {
 	c.mu.Lock()
 	topics, pattern := make([]string, 0, len(c.topics)), c.pattern
 	for t := range c.topics {
 		topics = append(topics, t)
 	}
 	c.mu.Unlock()
-	var out []TopicPartition
+	out := map[string]int32{}
 	for _, info := range c.node.Topics() {
 		named := containsString(topics, info.Name)
-		if !named && (pattern == nil || info.Internal || !pattern.MatchString(info.Name)) {
-			continue
-		}
-		for _, p := range info.Partitions {
-			out = append(out, TopicPartition{info.Name, p.Partition})
+		if named || pattern != nil && !info.Internal && pattern.MatchString(info.Name) {
+			out[info.Name] = int32(len(info.Partitions))
 		}
 	}
 	return out
@@ -435,21 +548,32 @@ func (c *Consumer) moveIf(tp TopicPartition, old, new int64) bool {
 }
 
 // Commit commits the consumer's positions in every assigned partition it
-// has read, or has a position in, to its Group, and waits.
-func (c *Consumer) Commit(ctx context.Context) error {
+// has read, or has a position in, to its Group, and waits. A group member
+// whose generation a rebalance ended gets ErrIllegalGeneration or
+// ErrUnknownMemberID, and its commit is not stored.
+func (c *Consumer) Commit(ctx context.Context) error { return c.commit(ctx, nil) }
+
+// commit commits the positions in partitions, or in all assigned ones when
+// partitions is nil.
+func (c *Consumer) commit(ctx context.Context, partitions []TopicPartition) error {
 	if c.cfg.Group == "" {
 		return fmt.Errorf("%w: the consumer has no Group", ErrInvalidGroupID)
 	}
 	c.mu.Lock()
 	offsets := map[TopicPartition]CommittedOffset{}
 	for tp, pos := range c.assigned {
-		if pos.offset >= 0 {
+		if pos.offset >= 0 && (partitions == nil || slices.Contains(partitions, tp)) {
 			offsets[tp] = CommittedOffset{Offset: pos.offset, LeaderEpoch: -1}
 		}
 	}
 	c.lastCommit = c.node.now()
+	member := c.member
 	c.mu.Unlock()
-	return c.node.CommitOffsets(ctx, c.cfg.Group, offsets)
+	id := groupIdentity{Generation: -1}
+	if member != nil {
+		id = member.identity()
+	}
+	return c.node.commitOffsets(ctx, c.cfg.Group, id, offsets)
 }
 
 // CommitAsync commits as Commit does without waiting; done, if not nil, is
@@ -473,23 +597,27 @@ func (c *Consumer) Committed(tp TopicPartition) (CommittedOffset, bool) {
 }
 
 // maybeAutoCommit commits when auto-commit is on and AutoCommitInterval has
-// passed: the positions then cover what earlier Polls returned.
-func (c *Consumer) maybeAutoCommit(ctx context.Context) error {
+// passed: the positions then cover what earlier Polls returned. A failure
+// is logged, as Kafka's consumers do; the next commit covers it.
+func (c *Consumer) maybeAutoCommit(ctx context.Context) {
 	if c.cfg.Group == "" || c.cfg.DisableAutoCommit {
-		return nil
+		return
 	}
 	c.mu.Lock()
 	due := c.node.now().Sub(c.lastCommit) >= c.cfg.AutoCommitInterval
 	c.mu.Unlock()
 	if !due {
-		return nil
+		return
 	}
-	return c.Commit(ctx)
+	if err := c.Commit(ctx); err != nil {
+		c.node.log.Warn("consumer auto-commit failed", "group", c.cfg.Group, "err", err)
+	}
 }
 
-// Close ends the consumer, committing its positions first when it
-// auto-commits; a Poll waiting returns ErrClosed. A second Close returns
-// nil.
+// Close ends the consumer; a Poll waiting returns ErrClosed. With
+// auto-commit it commits its positions first. A group member then gives
+// up its partitions (OnRevoked is called) and, unless static, leaves the
+// group so the others rebalance at once. A second Close returns nil.
 func (c *Consumer) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -498,9 +626,13 @@ func (c *Consumer) Close() error {
 	}
 	c.closed = true
 	close(c.closedChan)
+	member := c.member
 	c.mu.Unlock()
 	c.wg.Wait()
-	if c.cfg.Group != "" && !c.cfg.DisableAutoCommit {
+	switch {
+	case member != nil:
+		return c.leaveGroup(context.Background())
+	case c.cfg.Group != "" && !c.cfg.DisableAutoCommit:
 		return c.Commit(context.Background())
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/group"
 )
 
 // Errors a caller can test with errors.Is. Each maps to a Kafka protocol error
@@ -48,12 +49,35 @@ var (
 	// ErrProducerClosed is returned for records given to a closed Producer.
 	ErrProducerClosed = errors.New("creek: producer closed")
 	// ErrInvalidGroupID is returned for group operations without a group.
-	ErrInvalidGroupID = errors.New("creek: invalid group id")
+	ErrInvalidGroupID = group.ErrInvalidGroupID
 	// ErrGroupNotFound is returned for a group that has no committed
 	// offsets.
 	ErrGroupNotFound = errors.New("creek: group not found")
+	// ErrUnknownMemberID is returned to a group member the coordinator does
+	// not know: it left, or its session expired. It must rejoin.
+	ErrUnknownMemberID = group.ErrUnknownMemberID
+	// ErrIllegalGeneration is returned to a group member whose generation is
+	// not the group's: a rebalance happened without it.
+	ErrIllegalGeneration = group.ErrIllegalGeneration
+	// ErrRebalanceInProgress tells a group member that the group is
+	// rebalancing and it must rejoin.
+	ErrRebalanceInProgress = group.ErrRebalanceInProgress
+	// ErrMemberIDRequired is returned to a member joining without an ID: it
+	// must join again with the ID the response carries (KIP-394).
+	ErrMemberIDRequired = group.ErrMemberIDRequired
+	// ErrFencedInstanceID is returned to a static member whose instance ID
+	// another member has since joined with.
+	ErrFencedInstanceID = group.ErrFencedInstanceID
+	// ErrInconsistentGroupProtocol is returned to a member whose protocol
+	// type, or protocols, the group's members do not share.
+	ErrInconsistentGroupProtocol = group.ErrInconsistentGroupProtocol
+	// ErrInvalidSessionTimeout is returned for a session timeout outside the
+	// node's bounds.
+	ErrInvalidSessionTimeout = group.ErrInvalidSessionTimeout
+	// ErrNonEmptyGroup is returned when deleting a group that has members.
+	ErrNonEmptyGroup = group.ErrNonEmptyGroup
 	// ErrClosed is returned by calls on a closed Log or Node.
-	ErrClosed = errors.New("creek: closed")
+	ErrClosed = group.ErrClosed
 	// ErrLogFailed is returned by appends after a write or fsync failed. The
 	// log keeps refusing appends until it is reopened, because after a failed
 	// fsync the kernel may have dropped the dirty pages (retrying the fsync
@@ -78,6 +102,14 @@ const (
 	kafkaInvalidGroupID    int16 = 24
 	kafkaGroupIDNotFound   int16 = 69
 	kafkaKafkaStorageError int16 = 56
+	kafkaUnknownMemberID   int16 = 25
+	kafkaIllegalGeneration int16 = 22
+	kafkaRebalancing       int16 = 27
+	kafkaMemberIDRequired  int16 = 79
+	kafkaFencedInstanceID  int16 = 82
+	kafkaInconsistentProto int16 = 23
+	kafkaInvalidSession    int16 = 26
+	kafkaNonEmptyGroup     int16 = 68
 	kafkaUnknownServer     int16 = -1
 )
 
@@ -100,6 +132,14 @@ var kafkaCodes = []struct {
 	{ErrInvalidProducerEpoch, kafkaInvalidEpoch},
 	{ErrInvalidGroupID, kafkaInvalidGroupID},
 	{ErrGroupNotFound, kafkaGroupIDNotFound},
+	{ErrUnknownMemberID, kafkaUnknownMemberID},
+	{ErrIllegalGeneration, kafkaIllegalGeneration},
+	{ErrRebalanceInProgress, kafkaRebalancing},
+	{ErrMemberIDRequired, kafkaMemberIDRequired},
+	{ErrFencedInstanceID, kafkaFencedInstanceID},
+	{ErrInconsistentGroupProtocol, kafkaInconsistentProto},
+	{ErrInvalidSessionTimeout, kafkaInvalidSession},
+	{ErrNonEmptyGroup, kafkaNonEmptyGroup},
 	{ErrLogFailed, kafkaKafkaStorageError},
 	{ErrClosed, kafkaKafkaStorageError},
 }

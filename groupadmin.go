@@ -3,25 +3,47 @@ package creek
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/creekmq/creek/internal/batch"
 )
 
-// ListGroups returns the groups that have committed offsets, sorted.
+// ListGroups returns the groups that have members or committed offsets,
+// sorted.
 func (n *Node) ListGroups() []string {
+	groups := n.groups.Groups()
 	n.offsets.mu.Lock()
-	defer n.offsets.mu.Unlock()
-	var groups []string
 	for g, offsets := range n.offsets.groups {
 		if len(offsets) > 0 {
 			groups = append(groups, g)
 		}
 	}
-	sort.Strings(groups)
-	return groups
+	n.offsets.mu.Unlock()
+	slices.Sort(groups)
+	return slices.Compact(groups)
+}
+
+// GroupDescription is a consumer group as kafka-consumer-groups --describe
+// shows it: its members and what they read, its committed offsets and lag.
+type GroupDescription struct {
+	Group string
+	// State is the group's state by Kafka's names: Empty, PreparingRebalance,
+	// CompletingRebalance, Stable, or Dead for a group without members.
+	State      string
+	Protocol   string // the assignor the members chose
+	Generation int32
+	Members    []GroupMemberDescription // oldest first
+	Offsets    []GroupOffset            // sorted by topic and partition
+}
+
+// GroupMemberDescription is one member of a group.
+type GroupMemberDescription struct {
+	MemberID   string
+	InstanceID string // group.instance.id of a static member
+	ClientID   string
+	Assignment []TopicPartition // empty while a rebalance decides it
 }
 
 // GroupOffset is a group's committed offset in one partition, with its lag.
@@ -32,14 +54,24 @@ type GroupOffset struct {
 	Lag           int64 // records after the commit; -1 when the partition is gone
 }
 
-// DescribeGroup returns a group's committed offsets with their lag, sorted
-// by topic and partition. An unknown group gives ErrGroupNotFound.
-func (n *Node) DescribeGroup(group string) ([]GroupOffset, error) {
-	committed := n.CommittedOffsets(group)
-	if len(committed) == 0 {
-		return nil, fmt.Errorf("%w: %q", ErrGroupNotFound, group)
+// DescribeGroup returns a group's members and committed offsets. A group
+// with neither gives ErrGroupNotFound.
+func (n *Node) DescribeGroup(groupID string) (GroupDescription, error) {
+	membership := n.groups.Describe(groupID)
+	committed := n.CommittedOffsets(groupID)
+	if len(committed) == 0 && len(membership.Members) == 0 {
+		return GroupDescription{}, fmt.Errorf("%w: %q", ErrGroupNotFound, groupID)
 	}
-	out := make([]GroupOffset, 0, len(committed))
+	d := GroupDescription{Group: groupID, State: membership.State.String(), Protocol: membership.Protocol,
+		Generation: membership.Generation}
+	if len(membership.Members) == 0 {
+		d.State = "Empty" // its offsets keep it, as in Kafka
+	}
+	for _, m := range membership.Members {
+		assignment, _ := decodeAssignment(m.Assignment) // a Kafka client's may not decode: shown empty
+		d.Members = append(d.Members, GroupMemberDescription{MemberID: m.MemberID, InstanceID: m.InstanceID,
+			ClientID: m.ClientID, Assignment: assignment})
+	}
 	for tp, c := range committed {
 		o := GroupOffset{TopicPartition: tp, Committed: c, HighWatermark: -1, Lag: -1}
 		if p, err := n.partition(tp.Topic, tp.Partition); err == nil {
@@ -48,21 +80,19 @@ func (n *Node) DescribeGroup(group string) ([]GroupOffset, error) {
 			p.mu.RUnlock()
 			o.Lag = max(o.HighWatermark-c.Offset, 0)
 		}
-		out = append(out, o)
+		d.Offsets = append(d.Offsets, o)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Topic != out[j].Topic {
-			return out[i].Topic < out[j].Topic
-		}
-		return out[i].Partition < out[j].Partition
-	})
-	return out, nil
+	slices.SortFunc(d.Offsets, func(a, b GroupOffset) int { return compareTopicPartitions(a.TopicPartition, b.TopicPartition) })
+	return d, nil
 }
 
 // DeleteGroup deletes a group's committed offsets: one tombstone per
 // partition in __consumer_offsets, which compaction then removes. An
-// unknown group gives ErrGroupNotFound.
+// unknown group gives ErrGroupNotFound, one with members ErrNonEmptyGroup.
 func (n *Node) DeleteGroup(ctx context.Context, group string) error {
+	if err := n.groups.CheckDeletable(group); err != nil {
+		return fmt.Errorf("delete group %s: %w", group, err)
+	}
 	committed := n.CommittedOffsets(group)
 	if len(committed) == 0 {
 		return fmt.Errorf("%w: %q", ErrGroupNotFound, group)

@@ -26,10 +26,12 @@ func TestGroupAdmin(t *testing.T) {
 
 	described, err := n.DescribeGroup("audit")
 	require.NoError(t, err)
-	require.Len(t, described, 2)
-	assert.Equal(t, tp0, described[0].TopicPartition)
-	assert.Equal(t, int64(0), described[0].Lag)
-	assert.Equal(t, int64(1), described[1].Lag, "one record after the commit")
+	assert.Equal(t, "Empty", described.State)
+	assert.Empty(t, described.Members)
+	require.Len(t, described.Offsets, 2)
+	assert.Equal(t, tp0, described.Offsets[0].TopicPartition)
+	assert.Equal(t, int64(0), described.Offsets[0].Lag)
+	assert.Equal(t, int64(1), described.Offsets[1].Lag, "one record after the commit")
 	_, err = n.DescribeGroup("nobody")
 	require.ErrorIs(t, err, ErrGroupNotFound)
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/creekmq/creek/internal/fsx"
+	"github.com/creekmq/creek/internal/group"
 )
 
 // Node is one creek broker: its topics and their partitions, in memory or
@@ -33,7 +34,11 @@ type Node struct {
 	// the registry records producerIDLimit, so none is ever reused.
 	nextProducerID, producerIDLimit int64
 
-	offsets offsetStore // committed offsets, cached from __consumer_offsets
+	offsets offsetStore        // committed offsets, cached from __consumer_offsets
+	groups  *group.Coordinator // consumer group membership
+	// metadataChanged is closed, and replaced, when topics or partitions
+	// come or go: group members watch it to rebalance.
+	metadataChanged chan struct{}
 }
 
 // producerIDBlock is how many producer IDs one registry write reserves.
@@ -66,7 +71,10 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, fs: fs, dir: dir, log: cfg.Logger, now: now, topics: map[string]*topic{}}
+	n := &Node{cfg: cfg, fs: fs, dir: dir, log: cfg.Logger, now: now, topics: map[string]*topic{},
+		metadataChanged: make(chan struct{})}
+	n.groups = group.New(group.Config{Logger: cfg.Logger, MinSessionTimeout: cfg.GroupMinSessionTimeout,
+		MaxSessionTimeout: cfg.GroupMaxSessionTimeout, InitialRebalanceDelay: cfg.GroupInitialRebalanceDelay})
 	if err := fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -209,7 +217,23 @@ func (n *Node) Close() error {
 		return nil
 	}
 	n.closed = true
+	n.groups.Close()
 	return n.closeTopics()
+}
+
+// metadataChangedLocked wakes everything waiting for a change of topics or
+// partitions.
+func (n *Node) metadataChangedLocked() {
+	close(n.metadataChanged)
+	n.metadataChanged = make(chan struct{})
+}
+
+// watchMetadata returns a channel closed at the next change of topics or
+// partitions.
+func (n *Node) watchMetadata() <-chan struct{} {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.metadataChanged
 }
 
 func (n *Node) closeTopics() error {
@@ -285,6 +309,7 @@ func (n *Node) createTopic(ctx context.Context, name string, spec TopicSpec) err
 		delete(n.topics, name)
 		return errors.Join(err, t.close(), n.removeTopicFiles(t))
 	}
+	n.metadataChangedLocked()
 	return nil
 }
 
@@ -310,6 +335,7 @@ func (n *Node) DeleteTopic(ctx context.Context, name string) error {
 		n.topics[name] = t
 		return err
 	}
+	n.metadataChangedLocked()
 	return errors.Join(t.close(), n.removeTopicFiles(t))
 }
 
@@ -348,6 +374,7 @@ func (n *Node) CreatePartitions(ctx context.Context, name string, total int32) e
 	if have := int32(len(t.partitions)); total <= have {
 		return fmt.Errorf("%w: %s has %d partitions; asked for %d", ErrInvalidPartitions, name, have, total)
 	}
+	defer n.metadataChangedLocked() // some partitions may have opened even on error
 	if err := t.addPartitions(n, total); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/group"
 )
 
 // DefaultOffsetsTopicPartitions is the partition count of
@@ -68,10 +69,25 @@ func (n *Node) ensureOffsetsTopic(ctx context.Context) (int32, error) {
 }
 
 // CommitOffsets records a group's positions in partitions, all in one batch
-// of the group's __consumer_offsets partition, so they commit together.
+// of the group's __consumer_offsets partition, so they commit together. It
+// commits as a client outside the group, as an admin tool or a consumer
+// that assigns itself partitions does: while the group has members it
+// fails with ErrUnknownMemberID, so it cannot overwrite their progress.
 func (n *Node) CommitOffsets(ctx context.Context, group string, offsets map[TopicPartition]CommittedOffset) error {
-	if group == "" {
+	return n.commitOffsets(ctx, group, groupIdentity{Generation: -1}, offsets)
+}
+
+// groupIdentity names the member a commit comes from.
+type groupIdentity = group.Identity
+
+// commitOffsets commits for a member of the group, after the coordinator
+// checked its generation: a member fenced by a rebalance cannot commit.
+func (n *Node) commitOffsets(ctx context.Context, groupID string, member groupIdentity, offsets map[TopicPartition]CommittedOffset) error {
+	if groupID == "" {
 		return fmt.Errorf("%w: empty group", ErrInvalidGroupID)
+	}
+	if err := n.groups.ValidateCommit(groupID, member); err != nil {
+		return fmt.Errorf("commit offsets of group %s: %w", groupID, err)
 	}
 	if len(offsets) == 0 {
 		return nil
@@ -84,19 +100,19 @@ func (n *Node) CommitOffsets(ctx context.Context, group string, offsets map[Topi
 			c.CommitTime = now
 		}
 		stamped[tp] = c
-		key := kmsg.OffsetCommitKey{Version: 1, Group: group, Topic: tp.Topic, Partition: tp.Partition}
+		key := kmsg.OffsetCommitKey{Version: 1, Group: groupID, Topic: tp.Topic, Partition: tp.Partition}
 		value := kmsg.OffsetCommitValue{Version: 3, Offset: c.Offset, LeaderEpoch: c.LeaderEpoch,
 			Metadata: c.Metadata, CommitTimestamp: c.CommitTime.UnixMilli()}
 		records = append(records, batch.Record{OffsetDelta: int32(len(records)),
 			Key: key.AppendTo(nil), Value: value.AppendTo(nil)})
 	}
-	if err := n.writeGroupRecords(ctx, group, records); err != nil {
-		return fmt.Errorf("commit offsets of group %s: %w", group, err)
+	if err := n.writeGroupRecords(ctx, groupID, records); err != nil {
+		return fmt.Errorf("commit offsets of group %s: %w", groupID, err)
 	}
 	n.offsets.mu.Lock()
 	defer n.offsets.mu.Unlock()
 	for tp, c := range stamped {
-		n.offsets.setLocked(group, tp, c)
+		n.offsets.setLocked(groupID, tp, c)
 	}
 	return nil
 }
