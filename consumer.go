@@ -195,6 +195,19 @@ func (c *Consumer) Unassign(partitions ...TopicPartition) {
 	}
 }
 
+// Assignment returns the partitions the consumer reads: those it assigned
+// itself, or those its group gave it, sorted.
+func (c *Consumer) Assignment() []TopicPartition {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]TopicPartition, 0, len(c.assigned))
+	for tp := range c.assigned {
+		out = append(out, tp)
+	}
+	slices.SortFunc(out, compareTopicPartitions)
+	return out
+}
+
 // Subscribe reads topics, including partitions added later. With a Group,
 // the consumer joins it and reads the partitions the group assigns it;
 // without one, it reads every partition itself.

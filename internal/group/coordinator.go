@@ -280,7 +280,10 @@ func (c *Coordinator) joinStaticLocked(g *group, req JoinRequest) (<-chan joinRe
 	}
 	c.cfg.Logger.Info("static group member replaced", "group", g.id, "instance", req.InstanceID,
 		"old_member", oldID, "member", m.id)
-	if g.state == Stable && !wasLeader && sameProtocols(old.protocols, m.protocols) {
+	// As Kafka: a rejoin that leaves the group's protocol as it was does
+	// not rebalance; a leader's does, as the leader's job is to notice
+	// changes.
+	if g.state == Stable && !wasLeader && g.electProtocol() == g.protocol {
 		c.touchLocked(g, m)
 		return nil, JoinResponse{Generation: g.generation, Protocol: g.protocol, LeaderID: g.leader,
 			MemberID: m.id}, nil
@@ -519,18 +522,6 @@ func (g *group) supports(req JoinRequest) bool {
 		}
 	}
 	return false
-}
-
-func sameProtocols(a, b []Protocol) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Name != b[i].Name || string(a[i].Metadata) != string(b[i].Metadata) {
-			return false
-		}
-	}
-	return true
 }
 
 // newMemberID returns a member ID as Kafka forms them: the client ID, a
