@@ -301,7 +301,7 @@ func (c *Coordinator) addMemberLocked(g *group, id string, req JoinRequest) *mem
 	if len(g.members) == 1 {
 		g.protocolType = req.ProtocolType
 	}
-	c.cfg.Logger.Info("group member joined", "group", g.id, "member", id, "instance", req.InstanceID,
+	c.cfg.Logger.Debug("group member joined", "group", g.id, "member", id, "instance", req.InstanceID,
 		"client", req.ClientID)
 	return m
 }
@@ -344,7 +344,7 @@ func (c *Coordinator) prepareRebalanceLocked(g *group, reason string) {
 	if g.initialDelay {
 		delay = min(delay, c.cfg.InitialRebalanceDelay)
 	}
-	c.cfg.Logger.Info("group rebalancing", "group", g.id, "generation", g.generation, "reason", reason)
+	c.cfg.Logger.Debug("group rebalancing", "group", g.id, "generation", g.generation, "reason", reason)
 	g.state = PreparingRebalance
 	if g.joinTimer != nil {
 		g.joinTimer.Stop()

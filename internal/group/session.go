@@ -53,7 +53,7 @@ func (c *Coordinator) sync(req SyncRequest) (<-chan syncResult, []byte, error) {
 			member.assignment = req.Assignments[id]
 		}
 		g.state = Stable
-		c.cfg.Logger.Info("group stable", "group", g.id, "generation", g.generation)
+		c.cfg.Logger.Debug("group stable", "group", g.id, "generation", g.generation)
 		for _, member := range g.members {
 			member.awaitingAssignment = false
 			if member.syncing != nil {
