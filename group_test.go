@@ -125,15 +125,26 @@ func requireDescribed(t *testing.T, n *Node, group string, members int, state st
 // once, and under cooperative-sticky the partitions of a member that stays
 // are never revoked.
 func TestGroupOfThreeCooperativeSticky(t *testing.T) {
+	t.Run("memory", func(t *testing.T) { testGroupOfThree(t, false) })
+	t.Run("disk", func(t *testing.T) { testGroupOfThree(t, true) })
+}
+
+func testGroupOfThree(t *testing.T, onDisk bool) {
 	synctest.Test(t, func(t *testing.T) {
-		n := NewTestNode(t, Config{Logger: discardLogger(), OffsetsTopicPartitions: 3})
+		cfg := Config{Logger: discardLogger(), OffsetsTopicPartitions: 3}
+		if onDisk {
+			cfg.Dir = t.TempDir()
+		}
+		n, err := Open(cfg)
+		require.NoError(t, err)
+		t.Cleanup(func() { assert.NoError(t, n.Close()) })
 		require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{Partitions: 6}))
 		p := newTestProducer(t, n, ProducerConfig{Partitioner: RoundRobinPartitioner()})
-		cfg := ConsumerConfig{SessionTimeout: 10 * time.Second, HeartbeatInterval: time.Second,
+		consumerCfg := ConsumerConfig{SessionTimeout: 10 * time.Second, HeartbeatInterval: time.Second,
 			AutoCommitInterval: time.Second}
-		a := joinTestMember(t, n, cfg, "t")
-		b := joinTestMember(t, n, cfg, "t")
-		c := joinTestMember(t, n, cfg, "t")
+		a := joinTestMember(t, n, consumerCfg, "t")
+		b := joinTestMember(t, n, consumerCfg, "t")
+		c := joinTestMember(t, n, consumerCfg, "t")
 		settle()
 		d := requireDescribed(t, n, "g", 3, "Stable")
 		for _, member := range d.Members {
@@ -156,7 +167,7 @@ func TestGroupOfThreeCooperativeSticky(t *testing.T) {
 
 		c.crash() // no leave: the group waits out its session
 		produced = append(produced, produceSpread(t, p, "t", "after-crash", 60)...)
-		time.Sleep(cfg.SessionTimeout)
+		time.Sleep(consumerCfg.SessionTimeout)
 		settle()
 		d = requireDescribed(t, n, "g", 1, "Stable")
 		assert.Equal(t, b.c.Assignment(), d.Members[0].Assignment)
