@@ -2,11 +2,11 @@ package creek
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
+
+	"github.com/creekmq/creek/internal/latency"
 )
 
 // benchNode opens a node on disk whose topic "bench" has the given
@@ -102,41 +102,20 @@ func BenchmarkEndToEndLatency(b *testing.B) {
 			}
 			defer c.Close()
 			c.Subscribe("bench")
-			origin := time.Now()
-			errs := make(chan error, 1)
-			go func() {
-				tick := time.NewTicker(time.Second / rate)
-				defer tick.Stop()
-				for range b.N {
-					<-tick.C
-					v := binary.BigEndian.AppendUint64(make([]byte, 0, 100), uint64(time.Since(origin)))
-					if err := p.ProduceAsync(ctx, &Record{Topic: "bench", Value: v[:100]}, nil); err != nil {
-						errs <- err
-						return
-					}
-				}
-				errs <- p.Flush(ctx)
-			}()
-			latencies := make([]time.Duration, 0, b.N)
-			for len(latencies) < b.N {
-				polled, err := c.Poll(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				now := time.Since(origin)
-				for _, pr := range polled {
-					for _, r := range pr.Records {
-						latencies = append(latencies, now-time.Duration(binary.BigEndian.Uint64(r.Value)))
-					}
-				}
-			}
-			if err := <-errs; err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(b.N)/time.Since(origin).Seconds(), "records/s")
-			slices.Sort(latencies)
-			b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds()), "p50-µs")
-			b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds()), "p99-µs")
+			latency.Measure(b, rate,
+				func(v []byte) error { return p.ProduceAsync(ctx, &Record{Topic: "bench", Value: v}, nil) },
+				func() ([][]byte, error) { return polledValues(c.Poll(ctx)) })
 		})
 	}
+}
+
+// polledValues returns the values of what Poll returned.
+func polledValues(polled []PartitionRecords, err error) ([][]byte, error) {
+	var values [][]byte
+	for _, pr := range polled {
+		for _, r := range pr.Records {
+			values = append(values, r.Value)
+		}
+	}
+	return values, err
 }

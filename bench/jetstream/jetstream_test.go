@@ -37,20 +37,7 @@ func BenchmarkPublishAsync(b *testing.B) {
 	for _, level := range levels {
 		b.Run(level.name+"/system=creek", func(b *testing.B) {
 			ctx := context.Background()
-			node, err := creek.Open(creek.Config{Dir: b.TempDir()})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer node.Close()
-			err = node.CreateTopic(ctx, "bench", creek.TopicSpec{Configs: map[string]string{creek.ConfigSync: level.creekSync}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			p, err := node.NewProducer(creek.ProducerConfig{Acks: creek.AcksLeader})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer p.Close()
+			_, p := openCreek(b, level.creekSync)
 			b.SetBytes(int64(len(value)))
 			start := time.Now()
 			for range b.N {
@@ -89,6 +76,26 @@ func BenchmarkPublishAsync(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "records/s")
 		})
 	}
+}
+
+// openCreek opens a creek node on disk with a topic "bench" of the given
+// sync policy, and a producer with acks leader; both close with b.
+func openCreek(b *testing.B, sync string) (*creek.Node, *creek.Producer) {
+	node, err := creek.Open(creek.Config{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { node.Close() })
+	err = node.CreateTopic(context.Background(), "bench", creek.TopicSpec{Configs: map[string]string{creek.ConfigSync: sync}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := node.NewProducer(creek.ProducerConfig{Acks: creek.AcksLeader})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Close() })
+	return node, p
 }
 
 // startJetStream runs an embedded NATS server with JetStream file storage on

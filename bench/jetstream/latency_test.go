@@ -2,14 +2,13 @@ package jetstream
 
 import (
 	"context"
-	"encoding/binary"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/creekmq/creek"
+	"github.com/creekmq/creek/internal/latency"
 )
 
 // latencyRate is the pace of BenchmarkEndToEndLatency: below what either
@@ -24,27 +23,14 @@ func BenchmarkEndToEndLatency(b *testing.B) {
 	for _, level := range levels {
 		b.Run(level.name+"/system=creek", func(b *testing.B) {
 			ctx := context.Background()
-			node, err := creek.Open(creek.Config{Dir: b.TempDir()})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer node.Close()
-			err = node.CreateTopic(ctx, "bench", creek.TopicSpec{Configs: map[string]string{creek.ConfigSync: level.creekSync}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			p, err := node.NewProducer(creek.ProducerConfig{Acks: creek.AcksLeader})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer p.Close()
+			node, p := openCreek(b, level.creekSync)
 			c, err := node.NewConsumer(creek.ConsumerConfig{Reset: creek.ResetEarliest})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer c.Close()
 			c.Subscribe("bench")
-			measureLatency(b,
+			latency.Measure(b, latencyRate,
 				func(v []byte) error { return p.ProduceAsync(ctx, &creek.Record{Topic: "bench", Value: v}, nil) },
 				func() ([][]byte, error) {
 					polled, err := c.Poll(ctx)
@@ -66,7 +52,7 @@ func BenchmarkEndToEndLatency(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer sub.Unsubscribe()
-			measureLatency(b,
+			latency.Measure(b, latencyRate,
 				func(v []byte) error { _, err := js.PublishAsync("bench", v); return err },
 				func() ([][]byte, error) {
 					select {
@@ -78,43 +64,4 @@ func BenchmarkEndToEndLatency(b *testing.B) {
 				})
 		})
 	}
-}
-
-// measureLatency publishes b.N records stamped with the time since a
-// common origin, paced by a ticker, receives them, and reports the
-// percentiles and the rate the ticker reached.
-func measureLatency(b *testing.B, publish func([]byte) error, receive func() ([][]byte, error)) {
-	origin := time.Now()
-	errs := make(chan error, 1)
-	go func() {
-		tick := time.NewTicker(time.Second / latencyRate)
-		defer tick.Stop()
-		for range b.N {
-			<-tick.C
-			v := binary.BigEndian.AppendUint64(make([]byte, 0, 100), uint64(time.Since(origin)))
-			if err := publish(v[:100]); err != nil {
-				errs <- err
-				return
-			}
-		}
-		errs <- nil
-	}()
-	latencies := make([]time.Duration, 0, b.N)
-	for len(latencies) < b.N {
-		values, err := receive()
-		if err != nil {
-			b.Fatal(err)
-		}
-		now := time.Since(origin)
-		for _, v := range values {
-			latencies = append(latencies, now-time.Duration(binary.BigEndian.Uint64(v)))
-		}
-	}
-	if err := <-errs; err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(float64(b.N)/time.Since(origin).Seconds(), "records/s")
-	slices.Sort(latencies)
-	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds()), "p50-µs")
-	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds()), "p99-µs")
 }
