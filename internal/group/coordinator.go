@@ -143,22 +143,22 @@ type group struct {
 	pending      map[string]*time.Timer // IDs given with ErrMemberIDRequired, not yet used
 	joinTimer    *time.Timer            // ends the join phase: rebalance timeout or initial delay
 	initialDelay bool                   // the join phase waits out InitialRebalanceDelay
+	joinPhase    uint64                 // counts join phases: a timer of an earlier one does nothing
 }
 
 // member is one member of a group.
 type member struct {
-	id, instanceID     string
-	clientID, host     string
-	seq                uint64
-	sessionTimeout     time.Duration
-	rebalanceTimeout   time.Duration
-	protocols          []Protocol
-	assignment         []byte
-	joining            chan joinResult // set while the member awaits its JoinGroup response
-	syncing            chan syncResult // set while the member awaits its SyncGroup response
-	session            *time.Timer
-	sessionGeneration  uint64 // invalidates a session timer that fired as it was reset
-	awaitingAssignment bool   // joined the current generation, not yet synced
+	id, instanceID    string
+	clientID, host    string
+	seq               uint64
+	sessionTimeout    time.Duration
+	rebalanceTimeout  time.Duration
+	protocols         []Protocol
+	assignment        []byte
+	joining           chan joinResult // set while the member awaits its JoinGroup response
+	syncing           chan syncResult // set while the member awaits its SyncGroup response
+	session           *time.Timer
+	sessionGeneration uint64 // invalidates a session timer that fired as it was reset
 }
 
 type joinResult struct {
@@ -256,6 +256,7 @@ func (c *Coordinator) joinStaticLocked(g *group, req JoinRequest) (<-chan joinRe
 	oldID, known := g.instances[req.InstanceID]
 	switch {
 	case !known && req.MemberID != "":
+		c.forgetIfDeadLocked(g)
 		return nil, JoinResponse{}, ErrUnknownMemberID
 	case !known:
 		return c.rejoinLocked(g, c.addMemberLocked(g, newMemberID(req.ClientID), req), req), JoinResponse{}, nil
@@ -268,12 +269,12 @@ func (c *Coordinator) joinStaticLocked(g *group, req JoinRequest) (<-chan joinRe
 	old := g.members[oldID]
 	m := &member{id: newMemberID(req.ClientID), instanceID: req.InstanceID, seq: old.seq,
 		assignment: old.assignment}
-	m.update(req)
 	c.failWaitsLocked(old, ErrFencedInstanceID)
 	old.stopSession()
 	delete(g.members, oldID)
 	g.members[m.id] = m
 	g.instances[req.InstanceID] = m.id
+	g.update(m, req)
 	wasLeader := g.leader == oldID
 	if wasLeader {
 		g.leader = m.id
@@ -309,7 +310,7 @@ func (c *Coordinator) addMemberLocked(g *group, id string, req JoinRequest) *mem
 // rejoinLocked enters m in the join phase, starting a rebalance if none is
 // under way, and returns the channel its response will come on.
 func (c *Coordinator) rejoinLocked(g *group, m *member, req JoinRequest) <-chan joinResult {
-	m.update(req)
+	g.update(m, req)
 	c.failWaitsLocked(m, ErrRebalanceInProgress) // a join superseding one still waiting
 	wait := make(chan joinResult, 1)
 	m.joining = wait
@@ -319,6 +320,15 @@ func (c *Coordinator) rejoinLocked(g *group, m *member, req JoinRequest) <-chan 
 	}
 	c.maybeCompleteJoinLocked(g) // may answer wait at once
 	return wait
+}
+
+// update takes a member's settings from its join. A lone member may
+// change the group's protocol type, as nobody else is bound by it.
+func (g *group) update(m *member, req JoinRequest) {
+	m.update(req)
+	if len(g.members) == 1 {
+		g.protocolType = req.ProtocolType
+	}
 }
 
 func (m *member) update(req JoinRequest) {
@@ -334,7 +344,6 @@ func (c *Coordinator) prepareRebalanceLocked(g *group, reason string) {
 		if m.syncing != nil {
 			c.failWaitsLocked(m, ErrRebalanceInProgress)
 		}
-		m.awaitingAssignment = false
 	}
 	delay := time.Duration(0)
 	for _, m := range g.members {
@@ -349,14 +358,16 @@ func (c *Coordinator) prepareRebalanceLocked(g *group, reason string) {
 	if g.joinTimer != nil {
 		g.joinTimer.Stop()
 	}
-	g.joinTimer = time.AfterFunc(delay, func() { c.joinTimeout(g) })
+	g.joinPhase++
+	phase := g.joinPhase
+	g.joinTimer = time.AfterFunc(delay, func() { c.joinTimeout(g, phase) })
 }
 
 // joinTimeout ends a join phase whose time is up.
-func (c *Coordinator) joinTimeout(g *group) {
+func (c *Coordinator) joinTimeout(g *group, phase uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if g.state != PreparingRebalance || c.groups[g.id] != g {
+	if g.state != PreparingRebalance || c.groups[g.id] != g || g.joinPhase != phase {
 		return
 	}
 	c.completeJoinLocked(g)
@@ -405,17 +416,15 @@ func (c *Coordinator) completeJoinLocked(g *group) {
 		"protocol", g.protocol, "leader", g.leader, "members", len(g.members))
 	members := g.memberList()
 	for _, m := range g.members {
-		m.awaitingAssignment = true
-		c.touchLocked(g, m)
-		if m.joining == nil {
-			continue
+		if m.joining != nil {
+			resp := JoinResponse{Generation: g.generation, Protocol: g.protocol, LeaderID: g.leader, MemberID: m.id}
+			if m.id == g.leader {
+				resp.Members = members
+			}
+			m.joining <- joinResult{resp: resp}
+			m.joining = nil
 		}
-		resp := JoinResponse{Generation: g.generation, Protocol: g.protocol, LeaderID: g.leader, MemberID: m.id}
-		if m.id == g.leader {
-			resp.Members = members
-		}
-		m.joining <- joinResult{resp: resp}
-		m.joining = nil
+		c.touchLocked(g, m) // a leader that dies now must not leave the others waiting in Sync
 	}
 }
 
@@ -512,7 +521,10 @@ func (g *group) supports(req JoinRequest) bool {
 	for _, p := range req.Protocols {
 		shared := true
 		for id, m := range g.members {
-			if id != req.MemberID && m.instanceID != req.InstanceID && m.metadata(p.Name) == nil {
+			if id == req.MemberID || (req.InstanceID != "" && m.instanceID == req.InstanceID) {
+				continue
+			}
+			if m.metadata(p.Name) == nil {
 				shared = false
 				break
 			}

@@ -29,7 +29,7 @@ func (c *Coordinator) Describe(group string) Description {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	g := c.groups[group]
-	if g == nil {
+	if g == nil || len(g.members) == 0 {
 		return Description{Group: group, State: Dead}
 	}
 	d := Description{Group: g.id, State: g.state, ProtocolType: g.protocolType, Protocol: g.protocol,

@@ -55,7 +55,6 @@ func (c *Coordinator) sync(req SyncRequest) (<-chan syncResult, []byte, error) {
 		g.state = Stable
 		c.cfg.Logger.Debug("group stable", "group", g.id, "generation", g.generation)
 		for _, member := range g.members {
-			member.awaitingAssignment = false
 			if member.syncing != nil {
 				member.syncing <- syncResult{assignment: member.assignment}
 				member.syncing = nil
@@ -192,6 +191,9 @@ func (c *Coordinator) expire(g *group, m *member, generation uint64) {
 func (c *Coordinator) expirePending(g *group, id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.groups[g.id] != g {
+		return // the group was forgotten and made anew meanwhile
+	}
 	delete(g.pending, id)
 	c.forgetIfDeadLocked(g)
 }
