@@ -35,6 +35,16 @@ type Config struct {
 	// (group.initial.rebalance.delay.ms). Default 0: Kafka's 3s would slow
 	// every test that starts a group.
 	GroupInitialRebalanceDelay time.Duration
+	// Listen is the address the node serves the Kafka protocol on, for
+	// example "127.0.0.1:9092"; port 0 picks a free port (Node.Addr
+	// reports it). Empty: no listener, in-process clients only.
+	Listen string
+	// AdvertisedAddr is the host:port Kafka clients are told to connect
+	// to (advertised.listeners); default the address listened on.
+	AdvertisedAddr string
+	// MaxRequestBytes bounds one Kafka request (socket.request.max.bytes);
+	// default 100 MiB.
+	MaxRequestBytes int32
 }
 
 func (c Config) withDefaults() Config {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/creekmq/creek/internal/fsx"
 	"github.com/creekmq/creek/internal/group"
+	"github.com/creekmq/creek/internal/kafka"
 )
 
 // Node is one creek broker: its topics and their partitions, in memory or
@@ -39,6 +40,8 @@ type Node struct {
 	// metadataChanged is closed, and replaced, when topics or partitions
 	// come or go: group members watch it to rebalance.
 	metadataChanged chan struct{}
+	kafka           *kafka.Server // the Kafka listener, when Config.Listen is set
+	stopListener    sync.Once
 }
 
 // producerIDBlock is how many producer IDs one registry write reserves.
@@ -95,6 +98,11 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 	}
 	if err := n.loadOffsets(); err != nil {
 		return nil, errors.Join(err, n.closeTopics())
+	}
+	if cfg.Listen != "" {
+		if err := n.listen(); err != nil {
+			return nil, errors.Join(err, n.closeTopics())
+		}
 	}
 	return n, nil
 }
@@ -209,16 +217,23 @@ func (n *Node) InitProducerID(ctx context.Context) (id int64, epoch int16, err e
 	return id, 0, nil
 }
 
-// Close closes every partition. A second Close returns nil.
+// Close stops the Kafka listener (requests in flight finish first), ends
+// every group, and closes every partition. A second Close returns nil.
 func (n *Node) Close() error {
+	var err error
+	n.stopListener.Do(func() { // first, so requests in flight finish against an open node
+		if n.kafka != nil {
+			err = n.kafka.Close()
+		}
+	})
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
-		return nil
+		return err
 	}
 	n.closed = true
 	n.groups.Close()
-	return n.closeTopics()
+	return errors.Join(err, n.closeTopics())
 }
 
 // metadataChangedLocked wakes everything waiting for a change of topics or
@@ -491,10 +506,17 @@ func (n *Node) partition(topic string, index int32) (*partition, error) {
 // message.timestamp.type, and waits as the topic's creek.sync says. It may
 // write to b and does not retain it.
 func (n *Node) ProduceBatch(ctx context.Context, topic string, partition int32, b []byte) (int64, error) {
+	base, _, _, err := n.produceBatch(ctx, topic, partition, b)
+	return base, err
+}
+
+// produceBatch is ProduceBatch that also returns the log append time (-1
+// unless the topic stamps it) and the partition.
+func (n *Node) produceBatch(ctx context.Context, topic string, partition int32, b []byte) (base, appendTime int64, p *partition, err error) {
 	if err := ctx.Err(); err != nil {
-		return -1, err
+		return -1, -1, nil, err
 	}
-	p, err := n.partition(topic, partition)
+	p, err = n.partition(topic, partition)
 	if errors.Is(err, ErrUnknownTopic) && n.cfg.AutoCreateTopics && !n.hasTopic(topic) {
 		err = n.CreateTopic(ctx, topic, TopicSpec{Partitions: n.cfg.AutoCreatePartitions})
 		if err == nil || errors.Is(err, ErrTopicExists) { // another producer may have won
@@ -502,10 +524,10 @@ func (n *Node) ProduceBatch(ctx context.Context, topic string, partition int32, 
 		}
 	}
 	if err != nil {
-		return -1, err
+		return -1, -1, nil, err
 	}
-	base, _, err := p.produce(b)
-	return base, err
+	base, appendTime, err = p.produce(b)
+	return base, appendTime, p, err
 }
 
 func (n *Node) hasTopic(name string) bool {

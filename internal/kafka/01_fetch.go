@@ -1,0 +1,101 @@
+package kafka
+
+import (
+	"context"
+	"reflect"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Fetch, versions 4–12 (RecordBatch v2, topics by name). Stored batches
+// are returned as they are; the first batch may begin before the offset
+// asked for, which clients skip. The response waits up to MaxWaitMillis
+// for MinBytes, waking when any partition asked for grows. Fetch sessions
+// (KIP-227) are not kept: a request opening one is answered with session
+// ID 0, which tells the client to send full fetches, and one continuing a
+// session gets FETCH_SESSION_ID_NOT_FOUND. The response's MaxBytes is
+// kept as KIP-74 allows: whole batches, so the first partition with data
+// always gets one, and each later one may exceed what is left by at most
+// one batch. Replica fetches (ReplicaID ≥ 0) come with the cluster.
+
+// defaultFetchMaxBytes is fetch.max.bytes' default.
+const defaultFetchMaxBytes = 50 << 20
+
+func serveFetch(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
+	req := r.(*kmsg.FetchRequest)
+	if req.SessionEpoch > 0 {
+		resp := req.ResponseKind().(*kmsg.FetchResponse)
+		resp.ErrorCode = codeFetchSessionIDNotFound
+		return resp
+	}
+	deadline := time.NewTimer(time.Duration(req.MaxWaitMillis) * time.Millisecond)
+	defer deadline.Stop()
+	for {
+		wake := s.arrivals(req) // before reading: an append after the read still wakes us
+		resp, size := s.fetchOnce(req)
+		if size >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(wake) == 0 {
+			return resp
+		}
+		cases := []reflect.SelectCase{
+			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
+			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(deadline.C)},
+		}
+		for _, ch := range wake {
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
+		}
+		if chosen, _, _ := reflect.Select(cases); chosen < 2 {
+			resp, _ = s.fetchOnce(req)
+			return resp
+		}
+	}
+}
+
+// arrivals returns the channels that announce growth of the partitions
+// asked for.
+func (s *Server) arrivals(req *kmsg.FetchRequest) []<-chan struct{} {
+	var out []<-chan struct{}
+	for _, rt := range req.Topics {
+		for _, rp := range rt.Partitions {
+			if ch, err := s.broker.Arrival(rt.Topic, rp.Partition); err == nil {
+				out = append(out, ch)
+			}
+		}
+	}
+	return out
+}
+
+// fetchOnce reads what every partition holds now and returns the response
+// with its size in record bytes.
+func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int) {
+	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	budget := int(req.MaxBytes)
+	if budget <= 0 {
+		budget = defaultFetchMaxBytes
+	}
+	size := 0
+	for _, rt := range req.Topics {
+		ot := kmsg.NewFetchResponseTopic()
+		ot.Topic = rt.Topic
+		ot.TopicID = rt.TopicID
+		for _, rp := range rt.Partitions {
+			op := kmsg.NewFetchResponseTopicPartition()
+			op.Partition = rp.Partition
+			limit := min(int(rp.PartitionMaxBytes), budget-size)
+			if size == 0 {
+				limit = max(limit, 1) // KIP-74: the first partition with data gets a whole batch
+			}
+			res, err := s.broker.Fetch(nil, rt.Topic, rp.Partition, rp.FetchOffset, limit)
+			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStartOffset
+			if err != nil {
+				op.ErrorCode = s.broker.ErrorCode(err)
+			} else {
+				op.RecordBatches = res.Records
+				size += len(res.Records)
+			}
+			ot.Partitions = append(ot.Partitions, op)
+		}
+		resp.Topics = append(resp.Topics, ot)
+	}
+	return resp, size
+}

@@ -1,0 +1,36 @@
+package kafka
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// ListOffsets, versions 1–7: the offset of the first record at or after a
+// timestamp, or of the log's start (-2) or end (-1). The max-timestamp
+// query of version 7 (-3, KIP-734) gets INVALID_REQUEST: creek does not
+// track which record holds the largest timestamp yet.
+
+func serveListOffsets(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
+	req := r.(*kmsg.ListOffsetsRequest)
+	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
+	for _, rt := range req.Topics {
+		ot := kmsg.NewListOffsetsResponseTopic()
+		ot.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			op := kmsg.NewListOffsetsResponseTopicPartition()
+			op.Partition = rp.Partition
+			op.LeaderEpoch = 0
+			if rp.Timestamp < -2 {
+				op.ErrorCode = codeInvalidRequest
+			} else if offset, ts, err := s.broker.ListOffset(rt.Topic, rp.Partition, rp.Timestamp); err != nil {
+				op.ErrorCode = s.broker.ErrorCode(err)
+			} else {
+				op.Offset, op.Timestamp = offset, ts
+			}
+			ot.Partitions = append(ot.Partitions, op)
+		}
+		resp.Topics = append(resp.Topics, ot)
+	}
+	return resp
+}

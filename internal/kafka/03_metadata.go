@@ -1,0 +1,70 @@
+package kafka
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Metadata, versions 0–12. One broker, this node, leads every partition,
+// is its only replica and is the controller. Topics are named; a request
+// naming a topic by ID only (v10+) gets UNKNOWN_TOPIC_ID. Topics are not
+// created by Metadata requests: creek creates them on first produce when
+// the node's AutoCreateTopics is set.
+
+const codeUnknownTopicID int16 = 100
+
+func serveMetadata(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
+	req := r.(*kmsg.MetadataRequest)
+	resp := req.ResponseKind().(*kmsg.MetadataResponse)
+	resp.Brokers = []kmsg.MetadataResponseBroker{{NodeID: s.cfg.NodeID, Host: s.cfg.AdvertisedHost, Port: s.cfg.AdvertisedPort}}
+	resp.ClusterID = &s.cfg.ClusterID
+	resp.ControllerID = s.cfg.NodeID
+	topics := s.broker.Topics()
+	byName := make(map[string]TopicMetadata, len(topics))
+	for _, t := range topics {
+		byName[t.Name] = t
+	}
+	if req.Topics == nil { // all topics
+		for _, t := range topics {
+			resp.Topics = append(resp.Topics, s.topicMetadata(t))
+		}
+		return resp
+	}
+	for _, rt := range req.Topics {
+		if rt.Topic == nil {
+			missing := kmsg.NewMetadataResponseTopic()
+			missing.TopicID = rt.TopicID
+			missing.ErrorCode = codeUnknownTopicID
+			resp.Topics = append(resp.Topics, missing)
+			continue
+		}
+		t, ok := byName[*rt.Topic]
+		if !ok {
+			missing := kmsg.NewMetadataResponseTopic()
+			missing.Topic = rt.Topic
+			missing.ErrorCode = codeUnknownTopic
+			resp.Topics = append(resp.Topics, missing)
+			continue
+		}
+		resp.Topics = append(resp.Topics, s.topicMetadata(t))
+	}
+	return resp
+}
+
+func (s *Server) topicMetadata(t TopicMetadata) kmsg.MetadataResponseTopic {
+	mt := kmsg.NewMetadataResponseTopic()
+	mt.Topic = &t.Name
+	mt.TopicID = t.ID
+	mt.IsInternal = t.Internal
+	for p := range t.Partitions {
+		mp := kmsg.NewMetadataResponseTopicPartition()
+		mp.Partition = p
+		mp.Leader = s.cfg.NodeID
+		mp.LeaderEpoch = 0
+		mp.Replicas = []int32{s.cfg.NodeID}
+		mp.ISR = []int32{s.cfg.NodeID}
+		mt.Partitions = append(mt.Partitions, mp)
+	}
+	return mt
+}

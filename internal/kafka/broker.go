@@ -1,0 +1,52 @@
+package kafka
+
+import (
+	"context"
+)
+
+// Broker is the node behind the listener: the operations the protocol
+// needs, in creek's terms. Errors are creek's, mapped to Kafka codes by
+// ErrorCode.
+type Broker interface {
+	// Topics returns every topic, sorted by name.
+	Topics() []TopicMetadata
+	// Produce appends a record batch as the client sent it and returns
+	// the offset of its first record, the log append time (-1 unless the
+	// topic stamps it) and the partition's log start offset.
+	Produce(ctx context.Context, topic string, partition int32, batch []byte) (ProduceResult, error)
+	// Fetch appends to dst the batches from offset on, up to maxBytes
+	// but always one whole batch, without waiting; with maxBytes ≤ 0 it
+	// reads no batches and reports the offsets only. On error the offsets
+	// are still reported when the partition exists.
+	Fetch(dst []byte, topic string, partition int32, offset int64, maxBytes int) (FetchResult, error)
+	// Arrival returns a channel closed when the partition next grows.
+	Arrival(topic string, partition int32) (<-chan struct{}, error)
+	// ListOffset returns the offset for a timestamp in milliseconds, or
+	// for -1 (the end) or -2 (the start), and the timestamp of the
+	// record found (-1 for the ends).
+	ListOffset(topic string, partition int32, timestamp int64) (offset, recordTimestamp int64, err error)
+	// ErrorCode returns the Kafka error code for a Broker error.
+	ErrorCode(err error) int16
+}
+
+// TopicMetadata describes a topic for Metadata responses.
+type TopicMetadata struct {
+	Name       string
+	ID         [16]byte
+	Internal   bool
+	Partitions int32
+}
+
+// ProduceResult is what a Produce response reports for one partition.
+type ProduceResult struct {
+	BaseOffset     int64
+	LogAppendTime  int64
+	LogStartOffset int64
+}
+
+// FetchResult is one partition's part of a Fetch response.
+type FetchResult struct {
+	Records        []byte // dst with the batches appended
+	HighWatermark  int64
+	LogStartOffset int64
+}

@@ -1,0 +1,207 @@
+package kafka
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Config configures a Server. The zero value is valid.
+type Config struct {
+	// NodeID is the broker's ID in Metadata responses; default 0.
+	NodeID int32
+	// AdvertisedHost and AdvertisedPort are the address clients are told
+	// to connect to; default the listener's.
+	AdvertisedHost string
+	AdvertisedPort int32
+	// ClusterID names the cluster in Metadata responses.
+	ClusterID string
+	// MaxRequestBytes bounds a request (socket.request.max.bytes); default
+	// DefaultMaxRequestBytes.
+	MaxRequestBytes int32
+	// IdleTimeout closes a connection that sends nothing for this long
+	// (connections.max.idle.ms); default 10 min.
+	IdleTimeout time.Duration
+	// Logger receives connection errors; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Server serves the Kafka protocol on a listener.
+type Server struct {
+	cfg    Config
+	broker Broker
+	ln     net.Listener
+
+	ctx    context.Context // requests' context; cancelled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the accept loop and every connection
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+}
+
+// Serve starts serving ln; Close stops it.
+func Serve(ln net.Listener, b Broker, cfg Config) *Server {
+	if cfg.MaxRequestBytes <= 0 {
+		cfg.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 10 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if addr, ok := ln.Addr().(*net.TCPAddr); ok {
+		if cfg.AdvertisedHost == "" {
+			cfg.AdvertisedHost = addr.IP.String()
+		}
+		if cfg.AdvertisedPort == 0 {
+			cfg.AdvertisedPort = int32(addr.Port)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{cfg: cfg, broker: b, ln: ln, ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{}}
+	s.wg.Add(1)
+	go s.accept()
+	return s
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+func (s *Server) accept() {
+	defer s.wg.Done()
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				s.cfg.Logger.Error("kafka listener stopped", "err", err)
+			}
+			return
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			nc.Close()
+			return
+		}
+		s.conns[nc] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.serveConn(nc)
+	}
+}
+
+// serveConn answers a connection's requests in order until it closes,
+// sends something malformed, or idles out.
+func (s *Server) serveConn(nc net.Conn) {
+	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, nc)
+		s.mu.Unlock()
+		nc.Close()
+	}()
+	r := bufio.NewReaderSize(nc, 64<<10)
+	var out []byte
+	for {
+		if !s.armIdleDeadline(nc) {
+			return
+		}
+		frame, err := readFrame(r, s.cfg.MaxRequestBytes)
+		if err != nil {
+			s.logConnError(nc, "read request", err)
+			return
+		}
+		h, req, err := parseRequest(frame)
+		if err != nil {
+			s.logConnError(nc, "parse request", err)
+			return
+		}
+		resp, ok := s.handleSafely(h, req)
+		if !ok {
+			s.cfg.Logger.Warn("kafka request not served; closing connection", "remote", nc.RemoteAddr(),
+				"api_key", h.key, "version", h.version, "client", h.clientID)
+			return
+		}
+		if resp == nil {
+			continue
+		}
+		out = appendResponse(out[:0], h.correlationID, resp)
+		if _, err := nc.Write(out); err != nil {
+			s.logConnError(nc, "write response", err)
+			return
+		}
+	}
+}
+
+// armIdleDeadline sets the connection's idle deadline, unless the server
+// is closing. Close sets the deadlines under the same lock, so a deadline
+// set here never outlives Close.
+func (s *Server) armIdleDeadline(nc net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	nc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+	return true
+}
+
+// handleSafely handles a request; a panic in a handler closes only this
+// connection.
+func (s *Server) handleSafely(h requestHeader, req kmsg.Request) (resp kmsg.Response, ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.cfg.Logger.Error("kafka handler panicked", "api_key", h.key, "version", h.version, "panic", p)
+			resp, ok = nil, false
+		}
+	}()
+	return s.handle(s.ctx, h, req)
+}
+
+func (s *Server) logConnError(nc net.Conn, what string, err error) {
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		s.mu.Lock()
+		closing := s.closed
+		s.mu.Unlock()
+		if !closing {
+			s.cfg.Logger.Info("kafka connection idle; closed", "remote", nc.RemoteAddr())
+		}
+		return
+	}
+	s.cfg.Logger.Warn("kafka connection closed", "remote", nc.RemoteAddr(), "during", what, "err", err)
+}
+
+// Close stops accepting connections, lets each connection finish the
+// request it is handling (waiting requests, such as a long-polling Fetch,
+// return at once with what they have), then closes them. A second Close
+// does nothing.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	err := s.ln.Close()
+	for nc := range s.conns {
+		nc.SetReadDeadline(time.Now()) // the read after the current request fails
+	}
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return err
+}

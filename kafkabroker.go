@@ -1,0 +1,86 @@
+package creek
+
+import (
+	"context"
+
+	"github.com/creekmq/creek/internal/kafka"
+)
+
+// kafkaBroker serves the Kafka listener's requests from a node.
+type kafkaBroker struct{ n *Node }
+
+var _ kafka.Broker = kafkaBroker{}
+
+func (b kafkaBroker) Topics() []kafka.TopicMetadata {
+	infos := b.n.Topics()
+	out := make([]kafka.TopicMetadata, len(infos))
+	for i, t := range infos {
+		out[i] = kafka.TopicMetadata{Name: t.Name, ID: t.ID, Internal: t.Internal, Partitions: int32(len(t.Partitions))}
+	}
+	return out
+}
+
+func (b kafkaBroker) Produce(ctx context.Context, topic string, partition int32, batch []byte) (kafka.ProduceResult, error) {
+	base, appendTime, p, err := b.n.produceBatch(ctx, topic, partition, batch)
+	if err != nil {
+		return kafka.ProduceResult{}, err
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return kafka.ProduceResult{BaseOffset: base, LogAppendTime: appendTime, LogStartOffset: p.log.StartOffset()}, nil
+}
+
+func (b kafkaBroker) Fetch(dst []byte, topic string, partition int32, offset int64, maxBytes int) (kafka.FetchResult, error) {
+	p, err := b.n.partition(topic, partition)
+	if err != nil {
+		return kafka.FetchResult{HighWatermark: -1, LogStartOffset: -1}, err
+	}
+	p.mu.RLock()
+	res := kafka.FetchResult{HighWatermark: p.log.EndOffset(), LogStartOffset: p.log.StartOffset()}
+	p.mu.RUnlock()
+	if maxBytes <= 0 {
+		return res, nil
+	}
+	res.Records, err = p.fetch(context.Background(), dst, offset, FetchOptions{MaxBytes: maxBytes})
+	return res, err
+}
+
+func (b kafkaBroker) Arrival(topic string, partition int32) (<-chan struct{}, error) {
+	p, err := b.n.partition(topic, partition)
+	if err != nil {
+		return nil, err
+	}
+	return p.arrival(), nil
+}
+
+// ListOffset answers as Kafka does: for a timestamp after every record,
+// offset and timestamp -1.
+func (b kafkaBroker) ListOffset(topic string, partition int32, timestamp int64) (int64, int64, error) {
+	p, err := b.n.partition(topic, partition)
+	if err != nil {
+		return -1, -1, err
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	switch timestamp {
+	case -1:
+		return p.log.EndOffset(), -1, nil
+	case -2:
+		return p.log.StartOffset(), -1, nil
+	}
+	offset, ok, err := p.log.OffsetForTime(timestamp)
+	if err != nil || !ok {
+		return -1, -1, err
+	}
+	found, err := p.log.Read(nil, offset, 1)
+	if err != nil {
+		return -1, -1, err
+	}
+	records, err := decodeBatches(found, offset)
+	if err != nil || len(records) == 0 {
+		return offset, -1, err
+	}
+	return offset, records[0].Timestamp.UnixMilli(), nil
+}
+
+func (kafkaBroker) ErrorCode(err error) int16 { return KafkaCode(err) }
