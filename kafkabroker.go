@@ -3,6 +3,7 @@ package creek
 import (
 	"context"
 
+	"github.com/creekmq/creek/internal/group"
 	"github.com/creekmq/creek/internal/kafka"
 )
 
@@ -84,3 +85,26 @@ func (b kafkaBroker) ListOffset(topic string, partition int32, timestamp int64) 
 }
 
 func (kafkaBroker) ErrorCode(err error) int16 { return KafkaCode(err) }
+
+func (b kafkaBroker) InitProducerID(ctx context.Context) (int64, int16, error) {
+	return b.n.InitProducerID(ctx)
+}
+
+func (b kafkaBroker) Groups() *group.Coordinator { return b.n.groups }
+
+func (b kafkaBroker) CommitOffsets(ctx context.Context, groupID string, member group.Identity, offsets map[kafka.TopicPartition]kafka.Offset) error {
+	converted := make(map[TopicPartition]CommittedOffset, len(offsets))
+	for tp, o := range offsets {
+		converted[TopicPartition(tp)] = CommittedOffset{Offset: o.Offset, LeaderEpoch: o.LeaderEpoch, Metadata: o.Metadata}
+	}
+	return b.n.commitOffsets(ctx, groupID, member, converted)
+}
+
+func (b kafkaBroker) CommittedOffsets(groupID string) map[kafka.TopicPartition]kafka.Offset {
+	committed := b.n.CommittedOffsets(groupID)
+	out := make(map[kafka.TopicPartition]kafka.Offset, len(committed))
+	for tp, c := range committed {
+		out[kafka.TopicPartition(tp)] = kafka.Offset{Offset: c.Offset, LeaderEpoch: c.LeaderEpoch, Metadata: c.Metadata}
+	}
+	return out
+}

@@ -2,6 +2,8 @@ package kafka
 
 import (
 	"context"
+
+	"github.com/creekmq/creek/internal/group"
 )
 
 // Broker is the node behind the listener: the operations the protocol
@@ -25,8 +27,30 @@ type Broker interface {
 	// for -1 (the end) or -2 (the start), and the timestamp of the
 	// record found (-1 for the ends).
 	ListOffset(topic string, partition int32, timestamp int64) (offset, recordTimestamp int64, err error)
+	// InitProducerID gives an idempotent producer an ID and epoch.
+	InitProducerID(ctx context.Context) (id int64, epoch int16, err error)
+	// Groups is the node's group coordinator.
+	Groups() *group.Coordinator
+	// CommitOffsets stores a group member's offsets, after the
+	// coordinator checked the member's generation.
+	CommitOffsets(ctx context.Context, group string, member group.Identity, offsets map[TopicPartition]Offset) error
+	// CommittedOffsets returns a group's committed offsets.
+	CommittedOffsets(group string) map[TopicPartition]Offset
 	// ErrorCode returns the Kafka error code for a Broker error.
 	ErrorCode(err error) int16
+}
+
+// TopicPartition names a partition.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+// Offset is a committed offset.
+type Offset struct {
+	Offset      int64
+	LeaderEpoch int32
+	Metadata    string
 }
 
 // TopicMetadata describes a topic for Metadata responses.

@@ -34,6 +34,15 @@ func init() {
 		int16(kmsg.ListOffsets): {1, 7, serveListOffsets},
 		int16(kmsg.Metadata):    {0, 12, serveMetadata},
 		int16(kmsg.ApiVersions): {0, 4, serveAPIVersions},
+
+		int16(kmsg.InitProducerID):  {0, 4, serveInitProducerID},
+		int16(kmsg.FindCoordinator): {0, 4, serveFindCoordinator},
+		int16(kmsg.JoinGroup):       {0, 9, serveJoinGroup},
+		int16(kmsg.SyncGroup):       {0, 5, serveSyncGroup},
+		int16(kmsg.Heartbeat):       {0, 4, serveHeartbeat},
+		int16(kmsg.LeaveGroup):      {0, 5, serveLeaveGroup},
+		int16(kmsg.OffsetCommit):    {2, 8, serveOffsetCommit},
+		int16(kmsg.OffsetFetch):     {1, 7, serveOffsetFetch},
 	}
 }
 

@@ -112,6 +112,8 @@ func (s *Server) serveConn(nc net.Conn) {
 		nc.Close()
 	}()
 	r := bufio.NewReaderSize(nc, 64<<10)
+	host, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
+	host = "/" + host // as Kafka shows a member's client host
 	var out []byte
 	for {
 		if !s.armIdleDeadline(nc) {
@@ -127,7 +129,7 @@ func (s *Server) serveConn(nc net.Conn) {
 			s.logConnError(nc, "parse request", err)
 			return
 		}
-		resp, ok := s.handleSafely(h, req)
+		resp, ok := s.handleSafely(withClient(s.ctx, client{id: h.clientID, host: host}), h, req)
 		if !ok {
 			s.cfg.Logger.Warn("kafka request not served; closing connection", "remote", nc.RemoteAddr(),
 				"api_key", h.key, "version", h.version, "client", h.clientID)
@@ -159,14 +161,14 @@ func (s *Server) armIdleDeadline(nc net.Conn) bool {
 
 // handleSafely handles a request; a panic in a handler closes only this
 // connection.
-func (s *Server) handleSafely(h requestHeader, req kmsg.Request) (resp kmsg.Response, ok bool) {
+func (s *Server) handleSafely(ctx context.Context, h requestHeader, req kmsg.Request) (resp kmsg.Response, ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.cfg.Logger.Error("kafka handler panicked", "api_key", h.key, "version", h.version, "panic", p)
 			resp, ok = nil, false
 		}
 	}()
-	return s.handle(s.ctx, h, req)
+	return s.handle(ctx, h, req)
 }
 
 func (s *Server) logConnError(nc net.Conn, what string, err error) {

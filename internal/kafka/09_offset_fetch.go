@@ -1,0 +1,46 @@
+package kafka
+
+import (
+	"context"
+	"sort"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// OffsetFetch, versions 1–7: a group's committed offsets in the
+// partitions asked for, or in all its partitions (Topics null, v2+). A
+// partition without a commit gets offset -1. Commits are stable at once
+// (no transactions), so RequireStable changes nothing.
+
+func serveOffsetFetch(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
+	req := r.(*kmsg.OffsetFetchRequest)
+	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
+	committed := s.broker.CommittedOffsets(req.Group)
+	topics := req.Topics
+	if topics == nil {
+		byTopic := map[string][]int32{}
+		for tp := range committed {
+			byTopic[tp.Topic] = append(byTopic[tp.Topic], tp.Partition)
+		}
+		for topic, partitions := range byTopic {
+			sort.Slice(partitions, func(i, j int) bool { return partitions[i] < partitions[j] })
+			topics = append(topics, kmsg.OffsetFetchRequestTopic{Topic: topic, Partitions: partitions})
+		}
+		sort.Slice(topics, func(i, j int) bool { return topics[i].Topic < topics[j].Topic })
+	}
+	for _, rt := range topics {
+		ot := kmsg.NewOffsetFetchResponseTopic()
+		ot.Topic = rt.Topic
+		for _, p := range rt.Partitions {
+			op := kmsg.NewOffsetFetchResponseTopicPartition()
+			op.Partition, op.Offset, op.LeaderEpoch = p, -1, -1
+			if c, ok := committed[TopicPartition{rt.Topic, p}]; ok {
+				op.Offset, op.LeaderEpoch = c.Offset, c.LeaderEpoch
+				op.Metadata = &c.Metadata
+			}
+			ot.Partitions = append(ot.Partitions, op)
+		}
+		resp.Topics = append(resp.Topics, ot)
+	}
+	return resp
+}
