@@ -97,17 +97,51 @@ func (n *Node) DeleteGroup(ctx context.Context, group string) error {
 	if len(committed) == 0 {
 		return fmt.Errorf("%w: %q", ErrGroupNotFound, group)
 	}
-	var records []batch.Record
+	partitions := make([]TopicPartition, 0, len(committed))
 	for tp := range committed {
+		partitions = append(partitions, tp)
+	}
+	if err := n.deleteOffsets(ctx, group, partitions); err != nil {
+		return fmt.Errorf("delete group %s: %w", group, err)
+	}
+	return nil
+}
+
+// DeleteGroupOffsets deletes a group's committed offsets in partitions
+// (Kafka's OffsetDelete), which the group must not be reading: it fails
+// with ErrNonEmptyGroup while the group has members.
+func (n *Node) DeleteGroupOffsets(ctx context.Context, group string, partitions ...TopicPartition) error {
+	if err := n.groups.CheckDeletable(group); err != nil {
+		return fmt.Errorf("delete offsets of group %s: %w", group, err)
+	}
+	if err := n.deleteOffsets(ctx, group, partitions); err != nil {
+		return fmt.Errorf("delete offsets of group %s: %w", group, err)
+	}
+	return nil
+}
+
+// deleteOffsets writes a tombstone for each partition's commit, which
+// compaction then removes, and forgets them.
+func (n *Node) deleteOffsets(ctx context.Context, group string, partitions []TopicPartition) error {
+	if len(partitions) == 0 {
+		return nil
+	}
+	var records []batch.Record
+	for _, tp := range partitions {
 		key := kmsg.OffsetCommitKey{Version: 1, Group: group, Topic: tp.Topic, Partition: tp.Partition}
 		records = append(records, batch.Record{OffsetDelta: int32(len(records)), Key: key.AppendTo(nil)})
 	}
 	if err := n.writeGroupRecords(ctx, group, records); err != nil {
-		return fmt.Errorf("delete group %s: %w", group, err)
+		return err
 	}
 	n.offsets.mu.Lock()
-	delete(n.offsets.groups, group)
-	n.offsets.mu.Unlock()
+	defer n.offsets.mu.Unlock()
+	for _, tp := range partitions {
+		delete(n.offsets.groups[group], tp)
+	}
+	if len(n.offsets.groups[group]) == 0 {
+		delete(n.offsets.groups, group)
+	}
 	return nil
 }
 

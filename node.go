@@ -285,21 +285,9 @@ func (n *Node) CreateTopic(ctx context.Context, name string, spec TopicSpec) err
 }
 
 func (n *Node) createTopic(ctx context.Context, name string, spec TopicSpec) error {
-	if spec.Partitions == 0 {
-		spec.Partitions = 1
-	}
-	if spec.ReplicationFactor == 0 {
-		spec.ReplicationFactor = 1
-	}
-	if spec.Partitions < 0 {
-		return fmt.Errorf("%w: %d", ErrInvalidPartitions, spec.Partitions)
-	}
-	if spec.ReplicationFactor != 1 {
-		return fmt.Errorf("%w: %d on a node without a cluster", ErrInvalidReplicationFactor, spec.ReplicationFactor)
-	}
-	cfg, err := parseTopicConfig(n.cfg.TopicDefaults, spec.Configs)
+	spec, cfg, err := n.checkTopicSpec(name, spec)
 	if err != nil {
-		return fmt.Errorf("create topic %s: %w", name, err)
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -325,6 +313,45 @@ func (n *Node) createTopic(ctx context.Context, name string, spec TopicSpec) err
 		return errors.Join(err, t.close(), n.removeTopicFiles(t))
 	}
 	n.metadataChangedLocked()
+	return nil
+}
+
+// checkTopicSpec fills a spec's defaults and checks it.
+func (n *Node) checkTopicSpec(name string, spec TopicSpec) (TopicSpec, topicConfig, error) {
+	if spec.Partitions == 0 {
+		spec.Partitions = 1
+	}
+	if spec.ReplicationFactor == 0 {
+		spec.ReplicationFactor = 1
+	}
+	if spec.Partitions < 0 {
+		return spec, topicConfig{}, fmt.Errorf("%w: %d", ErrInvalidPartitions, spec.Partitions)
+	}
+	if spec.ReplicationFactor != 1 {
+		return spec, topicConfig{}, fmt.Errorf("%w: %d on a node without a cluster", ErrInvalidReplicationFactor, spec.ReplicationFactor)
+	}
+	cfg, err := parseTopicConfig(n.cfg.TopicDefaults, spec.Configs)
+	if err != nil {
+		return spec, topicConfig{}, fmt.Errorf("create topic %s: %w", name, err)
+	}
+	return spec, cfg, nil
+}
+
+// validateCreateTopic checks what CreateTopic would, creating nothing
+// (CreateTopics with validate_only).
+func (n *Node) validateCreateTopic(name string, spec TopicSpec) error {
+	if err := validateTopicName(name); err != nil {
+		return err
+	}
+	if internalTopic(name) {
+		return fmt.Errorf("%w: %s is internal", ErrInvalidTopic, name)
+	}
+	if _, _, err := n.checkTopicSpec(name, spec); err != nil {
+		return err
+	}
+	if n.hasTopic(name) {
+		return fmt.Errorf("%w: %s", ErrTopicExists, name)
+	}
 	return nil
 }
 
@@ -401,6 +428,11 @@ func (n *Node) CreatePartitions(ctx context.Context, name string, total int32) e
 // nothing. Partitions apply the new settings at once: each reopens its log,
 // after the reads and appends in flight.
 func (n *Node) AlterTopicConfig(ctx context.Context, name string, set map[string]string, remove []string) error {
+	return n.alterTopicConfig(ctx, name, set, remove, false)
+}
+
+// alterTopicConfig is AlterTopicConfig; with validateOnly it only checks.
+func (n *Node) alterTopicConfig(ctx context.Context, name string, set map[string]string, remove []string, validateOnly bool) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	t, err := n.changeableTopicLocked(ctx, name, false)
@@ -416,8 +448,11 @@ func (n *Node) AlterTopicConfig(ctx context.Context, name string, set map[string
 		delete(configs, k)
 	}
 	cfg, err := parseTopicConfig(n.cfg.TopicDefaults, configs)
-	if err != nil {
-		return fmt.Errorf("alter topic %s: %w", name, err)
+	if err != nil || validateOnly {
+		if err != nil {
+			err = fmt.Errorf("alter topic %s: %w", name, err)
+		}
+		return err
 	}
 	old := t.configs
 	t.configs = configs

@@ -1,6 +1,7 @@
 package creek
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -144,4 +145,26 @@ func closeAll(segments []*segment) error {
 		err = errors.Join(err, s.close())
 	}
 	return err
+}
+
+// DeleteRecords moves a partition's log start offset up to before (Kafka's
+// DeleteRecords; -1 means the high watermark) and returns the new log
+// start offset. An offset past the end gives ErrOffsetOutOfRange.
+func (n *Node) DeleteRecords(ctx context.Context, topic string, partition int32, before int64) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return -1, err
+	}
+	p, err := n.partition(topic, partition)
+	if err != nil {
+		return -1, err
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if before == -1 {
+		before = p.log.EndOffset()
+	}
+	if err := p.log.DeleteRecordsBefore(before); err != nil {
+		return -1, fmt.Errorf("delete records of %s-%d: %w", topic, partition, err)
+	}
+	return p.log.StartOffset(), nil
 }

@@ -38,6 +38,30 @@ type Broker interface {
 	CommittedOffsets(group string) map[TopicPartition]Offset
 	// ErrorCode returns the Kafka error code for a Broker error.
 	ErrorCode(err error) int16
+	Admin
+}
+
+// Admin is what the admin APIs change or describe.
+type Admin interface {
+	// CreateTopic creates a topic; partitions and replicationFactor ≤ 0
+	// take the defaults. With validateOnly it checks and creates nothing.
+	CreateTopic(ctx context.Context, name string, partitions int32, replicationFactor int16,
+		configs map[string]string, validateOnly bool) error
+	DeleteTopic(ctx context.Context, name string) error
+	CreatePartitions(ctx context.Context, name string, total int32, validateOnly bool) error
+	// TopicConfigs returns every config of a topic in force, and which
+	// were set on the topic itself.
+	TopicConfigs(name string) (configs map[string]string, explicit map[string]bool, err error)
+	AlterTopicConfigs(ctx context.Context, name string, set map[string]string, remove []string, validateOnly bool) error
+	// DeleteRecords moves a partition's log start offset up to before (-1:
+	// the high watermark) and returns the new one.
+	DeleteRecords(ctx context.Context, topic string, partition int32, before int64) (int64, error)
+	// ListGroups returns the groups with members or committed offsets.
+	ListGroups() []string
+	// DeleteGroup deletes an empty group's offsets.
+	DeleteGroup(ctx context.Context, group string) error
+	// DeleteGroupOffsets deletes an empty group's offsets in partitions.
+	DeleteGroupOffsets(ctx context.Context, group string, partitions []TopicPartition) error
 }
 
 // TopicPartition names a partition.

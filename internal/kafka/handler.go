@@ -43,6 +43,19 @@ func init() {
 		int16(kmsg.LeaveGroup):      {0, 5, serveLeaveGroup},
 		int16(kmsg.OffsetCommit):    {2, 8, serveOffsetCommit},
 		int16(kmsg.OffsetFetch):     {1, 7, serveOffsetFetch},
+
+		int16(kmsg.CreateTopics):            {0, 7, serveCreateTopics},
+		int16(kmsg.DeleteTopics):            {0, 6, serveDeleteTopics},
+		int16(kmsg.CreatePartitions):        {0, 3, serveCreatePartitions},
+		int16(kmsg.DescribeConfigs):         {0, 4, serveDescribeConfigs},
+		int16(kmsg.IncrementalAlterConfigs): {0, 1, serveIncrementalAlterConfigs},
+		int16(kmsg.DeleteRecords):           {0, 2, serveDeleteRecords},
+		int16(kmsg.DescribeGroups):          {0, 5, serveDescribeGroups},
+		int16(kmsg.ListGroups):              {0, 4, serveListGroups},
+		int16(kmsg.DeleteGroups):            {0, 2, serveDeleteGroups},
+		int16(kmsg.OffsetDelete):            {0, 0, serveOffsetDelete},
+		int16(kmsg.OffsetForLeaderEpoch):    {0, 4, serveOffsetForLeaderEpoch},
+		int16(kmsg.DescribeCluster):         {0, 1, serveDescribeCluster},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/creekmq/creek"
@@ -102,6 +103,14 @@ func TestConsumerGroup(t *testing.T) {
 		defer mu.Unlock()
 		t.Fatalf("the group read %d of %d records", len(distinct), records)
 	}
+	described, err := kadm.NewClient(readers[1].cl).DescribeGroups(ctx, "g")
+	require.NoError(t, err)
+	require.NoError(t, described.Error())
+	assert.Equal(t, "Stable", described["g"].State)
+	assert.Len(t, described["g"].Members, 2, "one member left")
+	lag, err := kadm.NewClient(readers[1].cl).Lag(ctx, "g")
+	require.NoError(t, err)
+	require.NoError(t, lag.Error())
 	for i, r := range readers {
 		r.mu.Lock()
 		if i > 0 {

@@ -1,0 +1,32 @@
+package kafka
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// DescribeGroups, versions 0–5: state, protocol and members with their
+// metadata and assignment. A group the coordinator does not hold is Dead,
+// as in Kafka.
+
+func serveDescribeGroups(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
+	req := r.(*kmsg.DescribeGroupsRequest)
+	resp := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
+	for _, id := range req.Groups {
+		d := s.broker.Groups().Describe(id)
+		g := kmsg.NewDescribeGroupsResponseGroup()
+		g.Group, g.State, g.ProtocolType, g.Protocol = id, d.State.String(), d.ProtocolType, d.Protocol
+		for _, m := range d.Members {
+			rm := kmsg.NewDescribeGroupsResponseGroupMember()
+			rm.MemberID, rm.ClientID, rm.ClientHost = m.MemberID, m.ClientID, m.ClientHost
+			rm.ProtocolMetadata, rm.MemberAssignment = m.Metadata, m.Assignment
+			if m.InstanceID != "" {
+				rm.InstanceID = &m.InstanceID
+			}
+			g.Members = append(g.Members, rm)
+		}
+		resp.Groups = append(resp.Groups, g)
+	}
+	return resp
+}

@@ -1,0 +1,64 @@
+package kafka
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// CreateTopics, versions 0–7. Partition count and replication factor -1
+// take the node's defaults; explicit replica assignments are refused
+// (INVALID_REQUEST) until the cluster places replicas. Version 5 and later
+// return the topic's configs in force.
+
+func serveCreateTopics(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
+	req := r.(*kmsg.CreateTopicsRequest)
+	resp := req.ResponseKind().(*kmsg.CreateTopicsResponse)
+	for _, rt := range req.Topics {
+		ot := kmsg.NewCreateTopicsResponseTopic()
+		ot.Topic = rt.Topic
+		configs := map[string]string{}
+		for _, c := range rt.Configs {
+			if c.Value != nil {
+				configs[c.Name] = *c.Value
+			}
+		}
+		var err error
+		if len(rt.ReplicaAssignment) > 0 {
+			ot.ErrorCode = codeInvalidRequest
+		} else if err = s.broker.CreateTopic(ctx, rt.Topic, rt.NumPartitions, rt.ReplicationFactor, configs, req.ValidateOnly); err != nil {
+			ot.ErrorCode = s.broker.ErrorCode(err)
+			ot.ErrorMessage = errorMessage(err)
+		}
+		if ot.ErrorCode == 0 && !req.ValidateOnly {
+			s.describeCreatedTopic(&ot)
+		}
+		resp.Topics = append(resp.Topics, ot)
+	}
+	return resp
+}
+
+// describeCreatedTopic fills what version 5 and later report of a new
+// topic.
+func (s *Server) describeCreatedTopic(ot *kmsg.CreateTopicsResponseTopic) {
+	for _, t := range s.broker.Topics() {
+		if t.Name == ot.Topic {
+			ot.TopicID, ot.NumPartitions, ot.ReplicationFactor = t.ID, t.Partitions, 1
+		}
+	}
+	configs, explicit, err := s.broker.TopicConfigs(ot.Topic)
+	if err != nil {
+		return
+	}
+	for _, name := range sortedKeys(configs) {
+		c := kmsg.NewCreateTopicsResponseTopicConfig()
+		value := configs[name]
+		c.Name, c.Value, c.Source = name, &value, int8(configSource(explicit[name]))
+		ot.Configs = append(ot.Configs, c)
+	}
+}
+
+func errorMessage(err error) *string {
+	msg := err.Error()
+	return &msg
+}

@@ -1,0 +1,31 @@
+package kafka
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// DeleteRecords, versions 0–2: moves each partition's log start offset up
+// (offset -1: to the high watermark).
+
+func serveDeleteRecords(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
+	req := r.(*kmsg.DeleteRecordsRequest)
+	resp := req.ResponseKind().(*kmsg.DeleteRecordsResponse)
+	for _, rt := range req.Topics {
+		ot := kmsg.NewDeleteRecordsResponseTopic()
+		ot.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			op := kmsg.NewDeleteRecordsResponseTopicPartition()
+			op.Partition, op.LowWatermark = rp.Partition, -1
+			if low, err := s.broker.DeleteRecords(ctx, rt.Topic, rp.Partition, rp.Offset); err != nil {
+				op.ErrorCode = s.broker.ErrorCode(err)
+			} else {
+				op.LowWatermark = low
+			}
+			ot.Partitions = append(ot.Partitions, op)
+		}
+		resp.Topics = append(resp.Topics, ot)
+	}
+	return resp
+}

@@ -1,0 +1,27 @@
+package kafka
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// CreatePartitions, versions 0–3. Explicit assignments are refused
+// (INVALID_REQUEST) until the cluster places replicas.
+
+func serveCreatePartitions(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
+	req := r.(*kmsg.CreatePartitionsRequest)
+	resp := req.ResponseKind().(*kmsg.CreatePartitionsResponse)
+	for _, rt := range req.Topics {
+		ot := kmsg.NewCreatePartitionsResponseTopic()
+		ot.Topic = rt.Topic
+		if len(rt.Assignment) > 0 {
+			ot.ErrorCode = codeInvalidRequest
+		} else if err := s.broker.CreatePartitions(ctx, rt.Topic, rt.Count, req.ValidateOnly); err != nil {
+			ot.ErrorCode = s.broker.ErrorCode(err)
+			ot.ErrorMessage = errorMessage(err)
+		}
+		resp.Topics = append(resp.Topics, ot)
+	}
+	return resp
+}

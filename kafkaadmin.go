@@ -1,0 +1,71 @@
+package creek
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/creekmq/creek/internal/kafka"
+)
+
+// The admin half of kafkaBroker.
+
+func (b kafkaBroker) CreateTopic(ctx context.Context, name string, partitions int32, replicationFactor int16,
+	configs map[string]string, validateOnly bool) error {
+	spec := TopicSpec{Partitions: max(partitions, 0), ReplicationFactor: max(replicationFactor, 0), Configs: configs}
+	if validateOnly {
+		return b.n.validateCreateTopic(name, spec)
+	}
+	return b.n.CreateTopic(ctx, name, spec)
+}
+
+func (b kafkaBroker) DeleteTopic(ctx context.Context, name string) error { return b.n.DeleteTopic(ctx, name) }
+
+func (b kafkaBroker) CreatePartitions(ctx context.Context, name string, total int32, validateOnly bool) error {
+	if !validateOnly {
+		return b.n.CreatePartitions(ctx, name, total)
+	}
+	info, err := b.n.DescribeTopic(name)
+	if err != nil {
+		return err
+	}
+	if have := int32(len(info.Partitions)); total <= have {
+		return fmt.Errorf("%w: %s has %d partitions; asked for %d", ErrInvalidPartitions, name, have, total)
+	}
+	return nil
+}
+
+func (b kafkaBroker) TopicConfigs(name string) (map[string]string, map[string]bool, error) {
+	info, err := b.n.DescribeTopic(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	b.n.mu.RLock()
+	defer b.n.mu.RUnlock()
+	explicit := map[string]bool{}
+	if t := b.n.topics[name]; t != nil {
+		for k := range t.configs {
+			explicit[k] = true
+		}
+	}
+	return info.Configs, explicit, nil
+}
+
+func (b kafkaBroker) AlterTopicConfigs(ctx context.Context, name string, set map[string]string, remove []string, validateOnly bool) error {
+	return b.n.alterTopicConfig(ctx, name, set, remove, validateOnly)
+}
+
+func (b kafkaBroker) DeleteRecords(ctx context.Context, topic string, partition int32, before int64) (int64, error) {
+	return b.n.DeleteRecords(ctx, topic, partition, before)
+}
+
+func (b kafkaBroker) ListGroups() []string { return b.n.ListGroups() }
+
+func (b kafkaBroker) DeleteGroup(ctx context.Context, group string) error { return b.n.DeleteGroup(ctx, group) }
+
+func (b kafkaBroker) DeleteGroupOffsets(ctx context.Context, group string, partitions []kafka.TopicPartition) error {
+	tps := make([]TopicPartition, len(partitions))
+	for i, tp := range partitions {
+		tps[i] = TopicPartition(tp)
+	}
+	return b.n.DeleteGroupOffsets(ctx, group, tps...)
+}
