@@ -18,7 +18,9 @@ func (b kafkaBroker) CreateTopic(ctx context.Context, name string, partitions in
 	return b.n.CreateTopic(ctx, name, spec)
 }
 
-func (b kafkaBroker) DeleteTopic(ctx context.Context, name string) error { return b.n.DeleteTopic(ctx, name) }
+func (b kafkaBroker) DeleteTopic(ctx context.Context, name string) error {
+	return b.n.DeleteTopic(ctx, name)
+}
 
 func (b kafkaBroker) CreatePartitions(ctx context.Context, name string, total int32, validateOnly bool) error {
 	if !validateOnly {
@@ -60,7 +62,9 @@ func (b kafkaBroker) DeleteRecords(ctx context.Context, topic string, partition 
 
 func (b kafkaBroker) ListGroups() []string { return b.n.ListGroups() }
 
-func (b kafkaBroker) DeleteGroup(ctx context.Context, group string) error { return b.n.DeleteGroup(ctx, group) }
+func (b kafkaBroker) DeleteGroup(ctx context.Context, group string) error {
+	return b.n.DeleteGroup(ctx, group)
+}
 
 func (b kafkaBroker) DeleteGroupOffsets(ctx context.Context, group string, partitions []kafka.TopicPartition) error {
 	tps := make([]TopicPartition, len(partitions))
