@@ -2,6 +2,7 @@ package creek
 
 import (
 	"context"
+	"errors"
 
 	"github.com/creekmq/creek/internal/group"
 	"github.com/creekmq/creek/internal/kafka"
@@ -19,6 +20,17 @@ func (b kafkaBroker) Topics() []kafka.TopicMetadata {
 		out[i] = kafka.TopicMetadata{Name: t.Name, ID: t.ID, Internal: t.Internal, Partitions: int32(len(t.Partitions))}
 	}
 	return out
+}
+
+func (b kafkaBroker) AutoCreateTopic(ctx context.Context, name string) error {
+	if !b.n.cfg.AutoCreateTopics {
+		return ErrUnknownTopic
+	}
+	err := b.n.CreateTopic(ctx, name, TopicSpec{Partitions: b.n.cfg.AutoCreatePartitions})
+	if errors.Is(err, ErrTopicExists) {
+		return nil
+	}
+	return err
 }
 
 func (b kafkaBroker) Produce(ctx context.Context, topic string, partition int32, batch []byte) (kafka.ProduceResult, error) {

@@ -56,7 +56,7 @@ func offsetsPartition(group string, partitions int32) int32 {
 // ensureOffsetsTopic creates __consumer_offsets the first time a group
 // commits.
 func (n *Node) ensureOffsetsTopic(ctx context.Context) (int32, error) {
-	count, err := n.partitionCount(ctx, ConsumerOffsetsTopic)
+	count, err := n.existingPartitionCount(ConsumerOffsetsTopic) // internal: never auto-created as a user topic
 	if !errors.Is(err, ErrUnknownTopic) {
 		return count, err
 	}
@@ -65,7 +65,7 @@ func (n *Node) ensureOffsetsTopic(ctx context.Context) (int32, error) {
 	if err != nil && !errors.Is(err, ErrTopicExists) {
 		return 0, err
 	}
-	return n.partitionCount(ctx, ConsumerOffsetsTopic)
+	return n.existingPartitionCount(ConsumerOffsetsTopic)
 }
 
 // CommitOffsets records a group's positions in partitions, all in one batch

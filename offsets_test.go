@@ -126,3 +126,15 @@ func TestCommitAsync(t *testing.T) {
 	require.True(t, ok)
 	assert.Zero(t, committed.Offset)
 }
+
+// TestCommitWithAutoCreateTopics: a node that creates topics on first use
+// still creates __consumer_offsets as the internal topic it is.
+func TestCommitWithAutoCreateTopics(t *testing.T) {
+	n := NewTestNode(t, Config{Logger: discardLogger(), AutoCreateTopics: true, OffsetsTopicPartitions: 3})
+	tp := TopicPartition{"t", 0}
+	require.NoError(t, n.CommitOffsets(t.Context(), "g", map[TopicPartition]CommittedOffset{tp: {Offset: 1}}))
+	assert.Equal(t, int64(1), n.CommittedOffsets("g")[tp].Offset)
+	info, err := n.DescribeTopic(ConsumerOffsetsTopic)
+	require.NoError(t, err)
+	assert.Len(t, info.Partitions, 3)
+}

@@ -415,17 +415,22 @@ func (p *Producer) Close() error {
 // partitionCount returns how many partitions a topic has, creating the
 // topic when the node auto-creates topics.
 func (n *Node) partitionCount(ctx context.Context, topic string) (int32, error) {
-	n.mu.RLock()
-	t, err := n.topicLocked(topic)
-	var count int32
-	if err == nil {
-		count = int32(len(t.partitions))
-	}
-	n.mu.RUnlock()
+	count, err := n.existingPartitionCount(topic)
 	if errors.Is(err, ErrUnknownTopic) && n.cfg.AutoCreateTopics {
 		if err = n.CreateTopic(ctx, topic, TopicSpec{Partitions: n.cfg.AutoCreatePartitions}); err == nil || errors.Is(err, ErrTopicExists) {
-			return n.partitionCount(ctx, topic)
+			return n.existingPartitionCount(topic)
 		}
 	}
 	return count, err
+}
+
+// existingPartitionCount is partitionCount without creating the topic.
+func (n *Node) existingPartitionCount(topic string) (int32, error) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	t, err := n.topicLocked(topic)
+	if err != nil {
+		return 0, err
+	}
+	return int32(len(t.partitions)), nil
 }

@@ -81,6 +81,7 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int) {
 		for _, rp := range rt.Partitions {
 			op := kmsg.NewFetchResponseTopicPartition()
 			op.Partition = rp.Partition
+			op.RecordBatches = []byte{} // empty, not null: librdkafka refuses a null record set
 			limit := min(int(rp.PartitionMaxBytes), budget-size)
 			if size == 0 {
 				limit = max(limit, 1) // KIP-74: the first partition with data gets a whole batch
@@ -89,7 +90,7 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int) {
 			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStartOffset
 			if err != nil {
 				op.ErrorCode = s.broker.ErrorCode(err)
-			} else {
+			} else if len(res.Records) > 0 {
 				op.RecordBatches = res.Records
 				size += len(res.Records)
 			}

@@ -8,13 +8,14 @@ import (
 
 // Metadata, versions 0–12. One broker, this node, leads every partition,
 // is its only replica and is the controller. Topics are named; a request
-// naming a topic by ID only (v10+) gets UNKNOWN_TOPIC_ID. Topics are not
-// created by Metadata requests: creek creates them on first produce when
-// the node's AutoCreateTopics is set.
+// naming a topic by ID only (v10+) gets UNKNOWN_TOPIC_ID. An unknown topic
+// is created when the request allows it (always before v4) and the node
+// creates topics on first use, as Kafka's auto.create.topics.enable does:
+// librdkafka relies on that.
 
 const codeUnknownTopicID int16 = 100
 
-func serveMetadata(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
+func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.MetadataRequest)
 	resp := req.ResponseKind().(*kmsg.MetadataResponse)
 	resp.Brokers = []kmsg.MetadataResponseBroker{{NodeID: s.cfg.NodeID, Host: s.cfg.AdvertisedHost, Port: s.cfg.AdvertisedPort}}
@@ -40,6 +41,9 @@ func serveMetadata(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
 			continue
 		}
 		t, ok := byName[*rt.Topic]
+		if !ok && (req.AllowAutoTopicCreation || req.Version < 4) && s.broker.AutoCreateTopic(ctx, *rt.Topic) == nil {
+			t, ok = s.findTopic(*rt.Topic)
+		}
 		if !ok {
 			missing := kmsg.NewMetadataResponseTopic()
 			missing.Topic = rt.Topic
@@ -67,4 +71,13 @@ func (s *Server) topicMetadata(t TopicMetadata) kmsg.MetadataResponseTopic {
 		mt.Partitions = append(mt.Partitions, mp)
 	}
 	return mt
+}
+
+func (s *Server) findTopic(name string) (TopicMetadata, bool) {
+	for _, t := range s.broker.Topics() {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return TopicMetadata{}, false
 }

@@ -12,6 +12,9 @@ import (
 type Broker interface {
 	// Topics returns every topic, sorted by name.
 	Topics() []TopicMetadata
+	// AutoCreateTopic creates a topic a client asked about, if the node
+	// creates topics on first use, with the default partition count.
+	AutoCreateTopic(ctx context.Context, name string) error
 	// Produce appends a record batch as the client sent it and returns
 	// the offset of its first record, the log append time (-1 unless the
 	// topic stamps it) and the partition's log start offset.

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/creekmq/creek"
+)
+
+// serve runs a broker until SIGINT or SIGTERM, then closes it: the
+// listener stops accepting, requests in flight finish, files are closed.
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	data := fs.String("data", "", "data directory; empty keeps everything in memory")
+	listen := fs.String("listen", "127.0.0.1:9092", "address Kafka clients connect to")
+	advertised := fs.String("advertised", "", "host:port clients are told to connect to; default --listen")
+	autoCreate := fs.Bool("auto-create-topics", false, "create a topic when something is first produced to it")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	node, err := creek.Open(creek.Config{Dir: *data, Listen: *listen, AdvertisedAddr: *advertised,
+		AutoCreateTopics: *autoCreate, Logger: log})
+	if err != nil {
+		return err
+	}
+	where := *data
+	if where == "" {
+		where = "memory"
+	}
+	log.Info("creek serving the Kafka protocol", "addr", node.Addr().String(), "data", where)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	log.Info("creek stopping")
+	return node.Close()
+}
