@@ -2,19 +2,16 @@ package main
 
 import (
 	"context"
-	"flag"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/creekmq/creek"
 )
 
-// serve runs a broker until SIGINT or SIGTERM, then closes it: the
-// listener stops accepting, requests in flight finish, files are closed.
-func serve(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+// serve runs a broker until ctx ends (SIGINT or SIGTERM), then closes it:
+// the listener stops accepting, requests in flight finish, files are
+// closed.
+func serve(ctx context.Context, args []string, io streams) error {
+	fs := newFlags("serve", io)
 	data := fs.String("data", "", "data directory; empty keeps everything in memory")
 	listen := fs.String("listen", "127.0.0.1:9092", "address Kafka clients connect to")
 	advertised := fs.String("advertised", "", "host:port clients are told to connect to; default --listen")
@@ -22,7 +19,7 @@ func serve(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log := slog.New(slog.NewTextHandler(io.err, nil))
 	node, err := creek.Open(creek.Config{Dir: *data, Listen: *listen, AdvertisedAddr: *advertised,
 		AutoCreateTopics: *autoCreate, Logger: log})
 	if err != nil {
@@ -33,8 +30,6 @@ func serve(args []string) error {
 		where = "memory"
 	}
 	log.Info("creek serving the Kafka protocol", "addr", node.Addr().String(), "data", where)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
 	log.Info("creek stopping")
 	return node.Close()

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// newFlags returns a flag set for a command, writing errors to io.err.
+func newFlags(name string, io streams) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.err)
+	return fs
+}
+
+// brokersFlag adds --brokers, defaulting to $CREEK_BROKERS or the default
+// listen address.
+func brokersFlag(fs *flag.FlagSet) *string {
+	def := os.Getenv("CREEK_BROKERS")
+	if def == "" {
+		def = "127.0.0.1:9092"
+	}
+	return fs.String("brokers", def, "comma-separated Kafka brokers to bootstrap from")
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments, and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// keyValues is a repeatable K=V flag.
+type keyValues map[string]string
+
+func (kv keyValues) String() string { return fmt.Sprint(map[string]string(kv)) }
+
+func (kv keyValues) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", s)
+	}
+	kv[k] = v
+	return nil
+}
+
+// list is a repeatable string flag.
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(s string) error { *l = append(*l, s); return nil }
+
+// newClient connects a franz-go client to the brokers.
+func newClient(brokers string, opts ...kgo.Opt) (*kgo.Client, error) {
+	return kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(strings.Split(brokers, ",")...)}, opts...)...)
+}
+
+// newAdmin connects an admin client; close it with its Close.
+func newAdmin(brokers string) (*kadm.Client, error) {
+	cl, err := newClient(brokers)
+	if err != nil {
+		return nil, err
+	}
+	return kadm.NewClient(cl), nil
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// produce sends one record per line of standard input to a topic.
+func produce(ctx context.Context, args []string, io streams) error {
+	fs := newFlags("produce", io)
+	brokers := brokersFlag(fs)
+	keySep := fs.String("key-separator", "", "split each line into KEY SEP VALUE at the first SEP")
+	partition := fs.Int("partition", -1, "send every record to this partition (-1: by key, Kafka's partitioner)")
+	headers := keyValues{}
+	fs.Var(headers, "header", "a header KEY=VALUE on every record (repeatable)")
+	names, err := parseInterspersed(fs, args)
+	if err != nil || len(names) != 1 {
+		fmt.Fprintln(io.err, "usage: creek produce TOPIC [flags] < lines")
+		return errUsage
+	}
+	opts := []kgo.Opt{kgo.DefaultProduceTopic(names[0])}
+	if *partition >= 0 {
+		opts = append(opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	}
+	cl, err := newClient(*brokers, opts...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	var recordHeaders []kgo.RecordHeader
+	for k, v := range headers {
+		recordHeaders = append(recordHeaders, kgo.RecordHeader{Key: k, Value: []byte(v)})
+	}
+	var failed atomic.Value
+	sent := 0
+	scanner := bufio.NewScanner(io.in)
+	scanner.Buffer(make([]byte, 64<<10), 16<<20)
+	for scanner.Scan() {
+		rec := &kgo.Record{Value: []byte(scanner.Text()), Headers: recordHeaders, Partition: int32(*partition)}
+		if *keySep != "" {
+			if k, v, ok := strings.Cut(scanner.Text(), *keySep); ok {
+				rec.Key, rec.Value = []byte(k), []byte(v)
+			}
+		}
+		cl.Produce(ctx, rec, func(_ *kgo.Record, err error) {
+			if err != nil {
+				failed.CompareAndSwap(nil, err)
+			}
+		})
+		sent++
+	}
+	if err := scanner.Err(); err != nil {
+		return err
+	}
+	if err := cl.Flush(ctx); err != nil {
+		return err
+	}
+	if err, _ := failed.Load().(error); err != nil {
+		return err
+	}
+	fmt.Fprintf(io.err, "produced %d records to %s\n", sent, names[0])
+	return nil
+}

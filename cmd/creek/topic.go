@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+)
+
+// topicCommand runs creek topic create|list|describe|delete|alter.
+func topicCommand(ctx context.Context, args []string, io streams) error {
+	if len(args) == 0 {
+		fmt.Fprintln(io.err, "usage: creek topic create|list|describe|delete|alter [NAME] [flags]")
+		return errUsage
+	}
+	fs := newFlags("topic "+args[0], io)
+	brokers := brokersFlag(fs)
+	partitions := fs.Int("partitions", -1, "create: partition count (-1: the broker's default)")
+	replication := fs.Int("replication-factor", -1, "create: replicas per partition (-1: the broker's default)")
+	configs, remove := keyValues{}, list{}
+	fs.Var(configs, "config", "create, alter: a topic config KEY=VALUE (repeatable)")
+	fs.Var(&remove, "delete-config", "alter: a topic config to reset to its default (repeatable)")
+	names, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return errUsage
+	}
+	adm, err := newAdmin(*brokers)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	switch args[0] {
+	case "list":
+		return listTopics(ctx, adm, io)
+	case "create", "describe", "delete", "alter":
+		if len(names) != 1 {
+			fmt.Fprintf(io.err, "usage: creek topic %s NAME\n", args[0])
+			return errUsage
+		}
+	default:
+		fmt.Fprintf(io.err, "creek topic: unknown subcommand %q\n", args[0])
+		return errUsage
+	}
+	name := names[0]
+	switch args[0] {
+	case "create":
+		set := map[string]*string{}
+		for k, v := range configs {
+			set[k] = &v
+		}
+		resp, err := adm.CreateTopic(ctx, int32(*partitions), int16(*replication), set, name)
+		if err == nil {
+			err = resp.Err
+		}
+		if err == nil {
+			fmt.Fprintf(io.out, "created topic %s\n", name)
+		}
+		return err
+	case "delete":
+		resp, err := adm.DeleteTopics(ctx, name)
+		if err == nil {
+			err = resp.Error()
+		}
+		if err == nil {
+			fmt.Fprintf(io.out, "deleted topic %s\n", name)
+		}
+		return err
+	case "alter":
+		var alter []kadm.AlterConfig
+		for k, v := range configs {
+			alter = append(alter, kadm.AlterConfig{Op: kadm.SetConfig, Name: k, Value: &v})
+		}
+		for _, k := range remove {
+			alter = append(alter, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: k})
+		}
+		resp, err := adm.AlterTopicConfigs(ctx, alter, name)
+		if err == nil {
+			for _, r := range resp {
+				err = errors.Join(err, r.Err)
+			}
+		}
+		if err == nil {
+			fmt.Fprintf(io.out, "altered topic %s\n", name)
+		}
+		return err
+	}
+	return describeTopic(ctx, adm, name, io)
+}
+
+func listTopics(ctx context.Context, adm *kadm.Client, io streams) error {
+	topics, err := adm.ListTopics(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range topics.Sorted() {
+		fmt.Fprintf(io.out, "%s\t%d partitions\n", t.Topic, len(t.Partitions))
+	}
+	return nil
+}
+
+// describeTopic prints a topic's partitions with their offsets, and the
+// configs set on it.
+func describeTopic(ctx context.Context, adm *kadm.Client, name string, io streams) error {
+	topics, err := adm.ListTopics(ctx, name)
+	if err != nil {
+		return err
+	}
+	t, ok := topics[name]
+	if !ok || t.Err != nil {
+		return fmt.Errorf("topic %s: %v", name, t.Err)
+	}
+	starts, err := adm.ListStartOffsets(ctx, name)
+	if err != nil {
+		return err
+	}
+	ends, err := adm.ListEndOffsets(ctx, name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.out, "topic %s, %d partitions\n", name, len(t.Partitions))
+	for _, p := range t.Partitions.Sorted() {
+		start, _ := starts.Lookup(name, p.Partition)
+		end, _ := ends.Lookup(name, p.Partition)
+		fmt.Fprintf(io.out, "  partition %d\tleader %d\treplicas %v\tstart %d\tend %d\n",
+			p.Partition, p.Leader, p.Replicas, start.Offset, end.Offset)
+	}
+	configs, err := adm.DescribeTopicConfigs(ctx, name)
+	if err != nil || len(configs) == 0 {
+		return err
+	}
+	var lines []string
+	for _, c := range configs[0].Configs {
+		if c.Value != nil {
+			lines = append(lines, fmt.Sprintf("  %s=%s (%s)", c.Key, *c.Value, c.Source))
+		}
+	}
+	sort.Strings(lines)
+	fmt.Fprintln(io.out, "configs:")
+	for _, l := range lines {
+		fmt.Fprintln(io.out, l)
+	}
+	return nil
+}
