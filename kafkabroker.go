@@ -33,14 +33,16 @@ func (b kafkaBroker) AutoCreateTopic(ctx context.Context, name string) error {
 	return err
 }
 
-func (b kafkaBroker) Produce(ctx context.Context, topic string, partition int32, batch []byte) (kafka.ProduceResult, error) {
-	base, appendTime, p, err := b.n.produceBatch(ctx, topic, partition, batch)
+func (b kafkaBroker) Produce(ctx context.Context, topic string, partition int32, batch []byte) (kafka.ProduceResult, func() error, error) {
+	p, err := b.n.partitionForProduce(ctx, topic, partition)
 	if err != nil {
-		return kafka.ProduceResult{}, err
+		return kafka.ProduceResult{}, nil, err
 	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return kafka.ProduceResult{BaseOffset: base, LogAppendTime: appendTime, LogStartOffset: p.log.StartOffset()}, nil
+	base, appendTime, durable, err := p.appendBatch(batch)
+	if err != nil {
+		return kafka.ProduceResult{}, nil, err
+	}
+	return kafka.ProduceResult{BaseOffset: base, LogAppendTime: appendTime, LogStartOffset: p.log.StartOffset()}, durable, nil
 }
 
 func (b kafkaBroker) Fetch(dst []byte, topic string, partition int32, offset int64, maxBytes int) (kafka.FetchResult, error) {

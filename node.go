@@ -548,21 +548,27 @@ func (n *Node) ProduceBatch(ctx context.Context, topic string, partition int32, 
 // produceBatch is ProduceBatch that also returns the log append time (-1
 // unless the topic stamps it) and the partition.
 func (n *Node) produceBatch(ctx context.Context, topic string, partition int32, b []byte) (base, appendTime int64, p *partition, err error) {
-	if err := ctx.Err(); err != nil {
+	if p, err = n.partitionForProduce(ctx, topic, partition); err != nil {
 		return -1, -1, nil, err
 	}
-	p, err = n.partition(topic, partition)
+	base, appendTime, err = p.produce(b)
+	return base, appendTime, p, err
+}
+
+// partitionForProduce returns the partition a batch goes to, creating its
+// topic first when the node creates topics on first use.
+func (n *Node) partitionForProduce(ctx context.Context, topic string, partition int32) (*partition, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p, err := n.partition(topic, partition)
 	if errors.Is(err, ErrUnknownTopic) && n.cfg.AutoCreateTopics && !n.hasTopic(topic) {
 		err = n.CreateTopic(ctx, topic, TopicSpec{Partitions: n.cfg.AutoCreatePartitions})
 		if err == nil || errors.Is(err, ErrTopicExists) { // another producer may have won
 			p, err = n.partition(topic, partition)
 		}
 	}
-	if err != nil {
-		return -1, -1, nil, err
-	}
-	base, appendTime, err = p.produce(b)
-	return base, appendTime, p, err
+	return p, err
 }
 
 func (n *Node) hasTopic(name string) bool {

@@ -79,18 +79,34 @@ func loadProducerStates(fs fsx.FS, dir string, l *Log) (*producerStates, error) 
 // compression.type names a codec other than the batch's, stamped with the
 // log append time under LogAppendTime, and with leader epoch 0 (a single
 // node is always the leader). It returns the base offset and the time the
-// batch was stamped with (-1 under CreateTime). It writes to b and may
-// return a new batch in its place.
+// batch was stamped with (-1 under CreateTime), once the batch is as
+// durable as creek.sync says. It writes to b and may return a new batch in
+// its place.
 func (p *partition) produce(b []byte) (base, appendTime int64, err error) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
+	base, appendTime, durable, err := p.appendBatch(b)
+	if err == nil {
+		err = durable()
+	}
+	return base, appendTime, err
+}
+
+// appendBatch is produce in two steps: it appends the batch now, in the
+// caller's order, and returns durable, which waits until the batch is as
+// durable as creek.sync says. A caller can append several batches before
+// waiting, so one fsync covers them all; it must call durable once.
+func (p *partition) appendBatch(b []byte) (base, appendTime int64, durable func() error, err error) {
+	p.mu.RLock() // held until durable returns: a reconfigure waits for the wait
+	fail := func(err error) (int64, int64, func() error, error) {
+		p.mu.RUnlock()
+		return -1, -1, nil, fmt.Errorf("produce to %s-%d: %w", p.topic, p.index, err)
+	}
 	h, err := batch.Validate(b)
 	if err != nil {
-		return -1, -1, fmt.Errorf("produce to %s-%d: %w", p.topic, p.index, err)
+		return fail(err)
 	}
 	if !p.cfg.keepCompression && h.Compression() != p.cfg.compression && !h.Control() {
 		if b, err = recompress(b, h, p.cfg.compression); err != nil {
-			return -1, -1, fmt.Errorf("produce to %s-%d: %w", p.topic, p.index, err)
+			return fail(err)
 		}
 	}
 	batch.SetPartitionLeaderEpoch(b, 0)
@@ -100,14 +116,17 @@ func (p *partition) produce(b []byte) (base, appendTime int64, err error) {
 		batch.SetLogAppendTime(b, appendTime)
 	}
 	base, pending, err := p.write(b, h)
-	if err == nil {
-		err = pending.wait()
-	}
 	if err != nil {
-		return -1, -1, fmt.Errorf("produce to %s-%d: %w", p.topic, p.index, err)
+		return fail(err)
 	}
-	p.wake()
-	return base, appendTime, nil
+	return base, appendTime, func() error {
+		defer p.mu.RUnlock()
+		if err := pending.wait(); err != nil {
+			return fmt.Errorf("produce to %s-%d: %w", p.topic, p.index, err)
+		}
+		p.wake()
+		return nil
+	}, nil
 }
 
 // write appends b, whose header is h. For an idempotent producer it checks

@@ -8,16 +8,25 @@ import (
 )
 
 // Produce, versions 3–11 (RecordBatch v2). Each partition's batch is
-// appended as the client sent it; partitions of one request are appended
-// concurrently, so their fsyncs overlap. acks 0 gets no response; acks 1
-// and -1 are answered once the batch is stored as the topic's creek.sync
-// says (on one node every replica is in sync). Transactional batches are
-// not accepted yet: no transaction coordinator serves them.
+// appended as the client sent it, in the order requests arrive on the
+// connection; the wait for durability runs after, on the connection's
+// writer, so requests a client pipelines share fsyncs (group commit), and
+// the partitions of one request are waited for together. acks 0 gets no
+// response; acks 1 and -1 are answered once the batch is stored as the
+// topic's creek.sync says (on one node every replica is in sync). A
+// partition named twice in one request gets INVALID_REQUEST the second
+// time. Transactional batches are not accepted yet: no transaction
+// coordinator serves them.
 
-func serveProduce(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
+func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Response {
 	req := r.(*kmsg.ProduceRequest)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
-	var wg sync.WaitGroup
+	type waiting struct {
+		out     *kmsg.ProduceResponseTopicPartition
+		durable func() error
+	}
+	var waits []waiting
+	seen := map[TopicPartition]bool{}
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
 	for i, rt := range req.Topics {
 		out := &resp.Topics[i]
@@ -28,21 +37,35 @@ func serveProduce(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response 
 			op := &out.Partitions[j]
 			*op = kmsg.NewProduceResponseTopicPartition()
 			op.Partition = rp.Partition
-			wg.Go(func() {
-				res, err := s.broker.Produce(ctx, rt.Topic, rp.Partition, rp.Records)
-				if err != nil {
-					op.ErrorCode = s.broker.ErrorCode(err)
-					msg := err.Error()
-					op.ErrorMessage = &msg
-					return
-				}
-				op.BaseOffset, op.LogAppendTime, op.LogStartOffset = res.BaseOffset, res.LogAppendTime, res.LogStartOffset
-			})
+			tp := TopicPartition{rt.Topic, rp.Partition}
+			if seen[tp] {
+				op.ErrorCode = codeInvalidRequest
+				continue
+			}
+			seen[tp] = true
+			res, durable, err := s.broker.Produce(ctx, rt.Topic, rp.Partition, rp.Records)
+			if err != nil {
+				op.ErrorCode, op.ErrorMessage = s.broker.ErrorCode(err), errorMessage(err)
+				continue
+			}
+			op.BaseOffset, op.LogAppendTime, op.LogStartOffset = res.BaseOffset, res.LogAppendTime, res.LogStartOffset
+			waits = append(waits, waiting{op, durable})
 		}
 	}
-	wg.Wait()
-	if req.Acks == 0 {
-		return nil
+	return func() kmsg.Response {
+		var wg sync.WaitGroup
+		for _, w := range waits {
+			wg.Go(func() { // together: each may run the fsync of its own partition
+				if err := w.durable(); err != nil {
+					w.out.ErrorCode, w.out.ErrorMessage = s.broker.ErrorCode(err), errorMessage(err)
+					w.out.BaseOffset = -1
+				}
+			})
+		}
+		wg.Wait()
+		if req.Acks == 0 {
+			return nil
+		}
+		return resp
 	}
-	return resp
 }

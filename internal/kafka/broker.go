@@ -17,8 +17,12 @@ type Broker interface {
 	AutoCreateTopic(ctx context.Context, name string) error
 	// Produce appends a record batch as the client sent it and returns
 	// the offset of its first record, the log append time (-1 unless the
-	// topic stamps it) and the partition's log start offset.
-	Produce(ctx context.Context, topic string, partition int32, batch []byte) (ProduceResult, error)
+	// topic stamps it) and the partition's log start offset, and durable,
+	// which waits until the batch is as durable as the topic's sync policy
+	// says. Batches are appended in call order; the caller must call
+	// durable once, and may append more batches first so that one fsync
+	// covers them.
+	Produce(ctx context.Context, topic string, partition int32, batch []byte) (res ProduceResult, durable func() error, err error)
 	// Fetch appends to dst the batches from offset on, up to maxBytes
 	// but always one whole batch, without waiting; with maxBytes ≤ 0 it
 	// reads no batches and reports the offsets only. On error the offsets

@@ -101,8 +101,22 @@ func (s *Server) accept() {
 	}
 }
 
-// serveConn answers a connection's requests in order until it closes,
-// sends something malformed, or idles out.
+// maxPipelined bounds the requests of one connection read ahead of their
+// responses.
+const maxPipelined = 32
+
+// pending is a request read and started, waiting to be finished and
+// answered in turn.
+type pending struct {
+	h      requestHeader
+	finish func() kmsg.Response
+}
+
+// serveConn serves a connection until it closes, sends something
+// malformed, or idles out. Its reader reads and starts requests in order;
+// its writer finishes them and writes the responses in the same order, so
+// a client may pipeline, and a Produce's wait for fsync overlaps the
+// reading and appending of the requests after it.
 func (s *Server) serveConn(nc net.Conn) {
 	defer s.wg.Done()
 	defer func() {
@@ -111,10 +125,21 @@ func (s *Server) serveConn(nc net.Conn) {
 		s.mu.Unlock()
 		nc.Close()
 	}()
+	queue := make(chan pending, maxPipelined)
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		s.writeResponses(nc, queue)
+	}()
+	s.readRequests(nc, queue)
+	close(queue)
+	<-written
+}
+
+func (s *Server) readRequests(nc net.Conn, queue chan<- pending) {
 	r := bufio.NewReaderSize(nc, 64<<10)
 	host, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
 	host = "/" + host // as Kafka shows a member's client host
-	var out []byte
 	for {
 		if !s.armIdleDeadline(nc) {
 			return
@@ -129,19 +154,36 @@ func (s *Server) serveConn(nc net.Conn) {
 			s.logConnError(nc, "parse request", err)
 			return
 		}
-		resp, ok := s.handleSafely(withClient(s.ctx, client{id: h.clientID, host: host}), h, req)
+		finish, ok := s.startSafely(withClient(s.ctx, client{id: h.clientID, host: host}), h, req)
 		if !ok {
 			s.cfg.Logger.Warn("kafka request not served; closing connection", "remote", nc.RemoteAddr(),
 				"api_key", h.key, "version", h.version, "client", h.clientID)
 			return
 		}
-		if resp == nil {
+		queue <- pending{h, finish}
+	}
+}
+
+// writeResponses finishes each request in turn and writes its response.
+// After a failed write it still finishes the rest, which may hold locks
+// until they do, and writes nothing more.
+func (s *Server) writeResponses(nc net.Conn, queue <-chan pending) {
+	var out []byte
+	failed := false
+	for p := range queue {
+		resp, ok := s.finishSafely(p)
+		if !ok && !failed {
+			failed = true
+			nc.Close() // the reader stops too
+		}
+		if resp == nil || failed {
 			continue
 		}
-		out = appendResponse(out[:0], h.correlationID, resp)
+		out = appendResponse(out[:0], p.h.correlationID, resp)
 		if _, err := nc.Write(out); err != nil {
 			s.logConnError(nc, "write response", err)
-			return
+			failed = true
+			nc.Close()
 		}
 	}
 }
@@ -159,16 +201,28 @@ func (s *Server) armIdleDeadline(nc net.Conn) bool {
 	return true
 }
 
-// handleSafely handles a request; a panic in a handler closes only this
+// startSafely starts a request; a panic in its handler closes only this
 // connection.
-func (s *Server) handleSafely(ctx context.Context, h requestHeader, req kmsg.Request) (resp kmsg.Response, ok bool) {
+func (s *Server) startSafely(ctx context.Context, h requestHeader, req kmsg.Request) (finish func() kmsg.Response, ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.cfg.Logger.Error("kafka handler panicked", "api_key", h.key, "version", h.version, "panic", p)
-			resp, ok = nil, false
+			finish, ok = nil, false
 		}
 	}()
 	return s.handle(ctx, h, req)
+}
+
+// finishSafely finishes a started request, recovering a panic as
+// startSafely does.
+func (s *Server) finishSafely(p pending) (resp kmsg.Response, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.cfg.Logger.Error("kafka handler panicked", "api_key", p.h.key, "version", p.h.version, "panic", r)
+			resp, ok = nil, false
+		}
+	}()
+	return p.finish(), true
 }
 
 func (s *Server) logConnError(nc net.Conn, what string, err error) {
