@@ -9,6 +9,7 @@ package kfake
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"testing"
@@ -55,10 +56,10 @@ func BenchmarkProduce(b *testing.B) {
 		addr, stop := tg.start(b, partitions)
 		defer stop()
 		cl := client(b, addr, kgo.DefaultProduceTopic("bench"))
-		value := make([]byte, size)
+		values := randomValues(size)
 		b.SetBytes(int64(size))
 		start := time.Now()
-		produce(b, cl, value, b.N)
+		produce(b, cl, values, b.N)
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "records/s")
 	})
 }
@@ -69,7 +70,7 @@ func BenchmarkConsume(b *testing.B) {
 	forEach(b, func(b *testing.B, tg target, size int, partitions int32) {
 		addr, stop := tg.start(b, partitions)
 		defer stop()
-		produce(b, client(b, addr, kgo.DefaultProduceTopic("bench")), make([]byte, size), b.N)
+		produce(b, client(b, addr, kgo.DefaultProduceTopic("bench")), randomValues(size), b.N)
 		cl := client(b, addr, kgo.ConsumeTopics("bench"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 		b.SetBytes(int64(size))
 		b.ResetTimer()
@@ -97,6 +98,18 @@ func forEach(b *testing.B, run func(*testing.B, target, int, int32)) {
 	}
 }
 
+// randomValues returns 4,096 distinct values of random bytes, so the
+// client's default compression (snappy) cannot shrink the work to nothing,
+// as it would with repeated values.
+func randomValues(size int) [][]byte {
+	values := make([][]byte, 4096)
+	for i := range values {
+		values[i] = make([]byte, size)
+		rand.Read(values[i])
+	}
+	return values
+}
+
 func client(b *testing.B, addr string, opts ...kgo.Opt) *kgo.Client {
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr)}, opts...)...)
 	if err != nil {
@@ -106,13 +119,13 @@ func client(b *testing.B, addr string, opts ...kgo.Opt) *kgo.Client {
 	return cl
 }
 
-// produce sends n records round-robin over the partitions and waits for
-// them all.
-func produce(b *testing.B, cl *kgo.Client, value []byte, n int) {
+// produce sends n records, cycling through values, and waits for them
+// all.
+func produce(b *testing.B, cl *kgo.Client, values [][]byte, n int) {
 	ctx := context.Background()
 	errs := make(chan error, 1)
-	for range n {
-		cl.Produce(ctx, &kgo.Record{Value: value}, func(_ *kgo.Record, err error) {
+	for i := range n {
+		cl.Produce(ctx, &kgo.Record{Value: values[i%len(values)]}, func(_ *kgo.Record, err error) {
 			if err != nil {
 				select {
 				case errs <- err:
