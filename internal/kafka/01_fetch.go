@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -22,6 +23,27 @@ import (
 // defaultFetchMaxBytes is fetch.max.bytes' default.
 const defaultFetchMaxBytes = 50 << 20
 
+// fetchBuffers recycles the buffers partitions' batches are read into:
+// a response's buffers return here once it is written.
+var fetchBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// fetchResponse is a Fetch response that gives its buffers back after it
+// is written.
+type fetchResponse struct {
+	*kmsg.FetchResponse
+	buffers []*[]byte
+}
+
+// Release returns the response's buffers to the pool; the response must
+// not be used after.
+func (r *fetchResponse) Release() {
+	for _, b := range r.buffers {
+		*b = (*b)[:0]
+		fetchBuffers.Put(b)
+	}
+	r.buffers = nil
+}
+
 func serveFetch(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.FetchRequest)
 	if req.SessionEpoch > 0 {
@@ -37,6 +59,7 @@ func serveFetch(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 		if size >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(wake) == 0 {
 			return resp
 		}
+		resp.Release()
 		cases := []reflect.SelectCase{
 			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
 			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(deadline.C)},
@@ -45,6 +68,7 @@ func serveFetch(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
 		}
 		if chosen, _, _ := reflect.Select(cases); chosen < 2 {
+			resp.Release()
 			resp, _ = s.fetchOnce(req)
 			return resp
 		}
@@ -67,8 +91,8 @@ func (s *Server) arrivals(req *kmsg.FetchRequest) []<-chan struct{} {
 
 // fetchOnce reads what every partition holds now and returns the response
 // with its size in record bytes.
-func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int) {
-	resp := req.ResponseKind().(*kmsg.FetchResponse)
+func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
+	resp := &fetchResponse{FetchResponse: req.ResponseKind().(*kmsg.FetchResponse)}
 	budget := int(req.MaxBytes)
 	if budget <= 0 {
 		budget = defaultFetchMaxBytes
@@ -86,7 +110,10 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int) {
 			if size == 0 {
 				limit = max(limit, 1) // KIP-74: the first partition with data gets a whole batch
 			}
-			res, err := s.broker.Fetch(nil, rt.Topic, rp.Partition, rp.FetchOffset, limit)
+			buf := fetchBuffers.Get().(*[]byte)
+			res, err := s.broker.Fetch((*buf)[:0], rt.Topic, rp.Partition, rp.FetchOffset, limit)
+			*buf = res.Records
+			resp.buffers = append(resp.buffers, buf)
 			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStartOffset
 			if err != nil {
 				op.ErrorCode = s.broker.ErrorCode(err)

@@ -180,6 +180,9 @@ func (s *Server) writeResponses(nc net.Conn, queue <-chan pending) {
 			continue
 		}
 		out = appendResponse(out[:0], p.h.correlationID, resp)
+		if r, ok := resp.(interface{ Release() }); ok {
+			r.Release() // encoded into out: its buffers may be reused
+		}
 		if _, err := nc.Write(out); err != nil {
 			s.logConnError(nc, "write response", err)
 			failed = true
