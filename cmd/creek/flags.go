@@ -76,3 +76,30 @@ func newAdmin(brokers string) (*kadm.Client, error) {
 	}
 	return kadm.NewClient(cl), nil
 }
+
+// adminSubcommand parses the flags of "creek CMD SUB" — --brokers, and
+// those addFlags adds — and connects an admin client. It returns the
+// positional arguments after SUB.
+func adminSubcommand(cmd, usage string, args []string, io streams, addFlags func(*flag.FlagSet)) (string, []string, *kadm.Client, error) {
+	if len(args) == 0 {
+		fmt.Fprintln(io.err, "usage: creek "+cmd+" "+usage)
+		return "", nil, nil, errUsage
+	}
+	fs := newFlags(cmd+" "+args[0], io)
+	brokers := brokersFlag(fs)
+	addFlags(fs)
+	names, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return "", nil, nil, errUsage
+	}
+	adm, err := newAdmin(*brokers)
+	return args[0], names, adm, err
+}
+
+// done prints what a command did, if it succeeded, and returns err.
+func done(io streams, err error, format string, args ...any) error {
+	if err == nil {
+		fmt.Fprintf(io.out, format+"\n", args...)
+	}
+	return err
+}

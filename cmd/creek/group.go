@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"strconv"
 
@@ -10,24 +12,17 @@ import (
 
 // groupCommand runs creek group list|describe|reset-offsets|delete.
 func groupCommand(ctx context.Context, args []string, io streams) error {
-	if len(args) == 0 {
-		fmt.Fprintln(io.err, "usage: creek group list|describe|reset-offsets|delete [GROUP] [flags]")
-		return errUsage
-	}
-	fs := newFlags("group "+args[0], io)
-	brokers := brokersFlag(fs)
-	topic := fs.String("topic", "", "reset-offsets: the topic whose partitions to reset")
-	to := fs.String("to", "", "reset-offsets: earliest, latest, or an offset")
-	names, err := parseInterspersed(fs, args[1:])
-	if err != nil {
-		return errUsage
-	}
-	adm, err := newAdmin(*brokers)
+	var topic, to *string
+	sub, names, adm, err := adminSubcommand("group", "list|describe|reset-offsets|delete [GROUP] [flags]", args, io,
+		func(fs *flag.FlagSet) {
+			topic = fs.String("topic", "", "reset-offsets: the topic whose partitions to reset")
+			to = fs.String("to", "", "reset-offsets: earliest, latest, or an offset")
+		})
 	if err != nil {
 		return err
 	}
 	defer adm.Close()
-	if args[0] == "list" {
+	if sub == "list" {
 		groups, err := adm.ListGroups(ctx)
 		if err != nil {
 			return err
@@ -38,26 +33,20 @@ func groupCommand(ctx context.Context, args []string, io streams) error {
 		return nil
 	}
 	if len(names) != 1 {
-		fmt.Fprintf(io.err, "usage: creek group %s GROUP\n", args[0])
+		fmt.Fprintf(io.err, "usage: creek group %s GROUP\n", sub)
 		return errUsage
 	}
 	group := names[0]
-	switch args[0] {
+	switch sub {
 	case "describe":
 		return describeGroup(ctx, adm, group, io)
 	case "delete":
 		resp, err := adm.DeleteGroups(ctx, group)
-		if err == nil {
-			err = resp.Error()
-		}
-		if err == nil {
-			fmt.Fprintf(io.out, "deleted group %s\n", group)
-		}
-		return err
+		return done(io, errors.Join(err, resp.Error()), "deleted group %s", group)
 	case "reset-offsets":
 		return resetOffsets(ctx, adm, group, *topic, *to, io)
 	}
-	fmt.Fprintf(io.err, "creek group: unknown subcommand %q\n", args[0])
+	fmt.Fprintf(io.err, "creek group: unknown subcommand %q\n", sub)
 	return errUsage
 }
 
@@ -124,11 +113,5 @@ func resetOffsets(ctx context.Context, adm *kadm.Client, group, topic, to string
 		offsets.Add(kadm.Offset{Topic: o.Topic, Partition: o.Partition, At: at, LeaderEpoch: -1})
 	})
 	resp, err := adm.CommitOffsets(ctx, group, offsets)
-	if err == nil {
-		err = resp.Error()
-	}
-	if err == nil {
-		fmt.Fprintf(io.out, "reset group %s on %s to %s\n", group, topic, to)
-	}
-	return err
+	return done(io, errors.Join(err, resp.Error()), "reset group %s on %s to %s", group, topic, to)
 }

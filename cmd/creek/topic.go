@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"sort"
 
@@ -11,62 +12,43 @@ import (
 
 // topicCommand runs creek topic create|list|describe|delete|alter.
 func topicCommand(ctx context.Context, args []string, io streams) error {
-	if len(args) == 0 {
-		fmt.Fprintln(io.err, "usage: creek topic create|list|describe|delete|alter [NAME] [flags]")
-		return errUsage
-	}
-	fs := newFlags("topic "+args[0], io)
-	brokers := brokersFlag(fs)
-	partitions := fs.Int("partitions", -1, "create: partition count (-1: the broker's default)")
-	replication := fs.Int("replication-factor", -1, "create: replicas per partition (-1: the broker's default)")
+	var partitions, replication *int
 	configs, remove := keyValues{}, list{}
-	fs.Var(configs, "config", "create, alter: a topic config KEY=VALUE (repeatable)")
-	fs.Var(&remove, "delete-config", "alter: a topic config to reset to its default (repeatable)")
-	names, err := parseInterspersed(fs, args[1:])
-	if err != nil {
-		return errUsage
-	}
-	adm, err := newAdmin(*brokers)
+	sub, names, adm, err := adminSubcommand("topic", "create|list|describe|delete|alter [NAME] [flags]", args, io,
+		func(fs *flag.FlagSet) {
+			partitions = fs.Int("partitions", -1, "create: partition count (-1: the broker's default)")
+			replication = fs.Int("replication-factor", -1, "create: replicas per partition (-1: the broker's default)")
+			fs.Var(configs, "config", "create, alter: a topic config KEY=VALUE (repeatable)")
+			fs.Var(&remove, "delete-config", "alter: a topic config to reset to its default (repeatable)")
+		})
 	if err != nil {
 		return err
 	}
 	defer adm.Close()
-	switch args[0] {
+	switch sub {
 	case "list":
 		return listTopics(ctx, adm, io)
 	case "create", "describe", "delete", "alter":
 		if len(names) != 1 {
-			fmt.Fprintf(io.err, "usage: creek topic %s NAME\n", args[0])
+			fmt.Fprintf(io.err, "usage: creek topic %s NAME\n", sub)
 			return errUsage
 		}
 	default:
-		fmt.Fprintf(io.err, "creek topic: unknown subcommand %q\n", args[0])
+		fmt.Fprintf(io.err, "creek topic: unknown subcommand %q\n", sub)
 		return errUsage
 	}
 	name := names[0]
-	switch args[0] {
+	switch sub {
 	case "create":
 		set := map[string]*string{}
 		for k, v := range configs {
 			set[k] = &v
 		}
 		resp, err := adm.CreateTopic(ctx, int32(*partitions), int16(*replication), set, name)
-		if err == nil {
-			err = resp.Err
-		}
-		if err == nil {
-			fmt.Fprintf(io.out, "created topic %s\n", name)
-		}
-		return err
+		return done(io, errors.Join(err, resp.Err), "created topic %s", name)
 	case "delete":
 		resp, err := adm.DeleteTopics(ctx, name)
-		if err == nil {
-			err = resp.Error()
-		}
-		if err == nil {
-			fmt.Fprintf(io.out, "deleted topic %s\n", name)
-		}
-		return err
+		return done(io, errors.Join(err, resp.Error()), "deleted topic %s", name)
 	case "alter":
 		var alter []kadm.AlterConfig
 		for k, v := range configs {
@@ -76,15 +58,10 @@ func topicCommand(ctx context.Context, args []string, io streams) error {
 			alter = append(alter, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: k})
 		}
 		resp, err := adm.AlterTopicConfigs(ctx, alter, name)
-		if err == nil {
-			for _, r := range resp {
-				err = errors.Join(err, r.Err)
-			}
+		for _, r := range resp {
+			err = errors.Join(err, r.Err)
 		}
-		if err == nil {
-			fmt.Fprintf(io.out, "altered topic %s\n", name)
-		}
-		return err
+		return done(io, err, "altered topic %s", name)
 	}
 	return describeTopic(ctx, adm, name, io)
 }
