@@ -37,21 +37,7 @@ func dial(t *testing.T, addr net.Addr) *wire {
 // send writes one request at a version with a correlation ID.
 func (w *wire) send(req kmsg.Request, version int16, correlationID int32) {
 	w.t.Helper()
-	req.SetVersion(version)
-	body := binary.BigEndian.AppendUint16(nil, uint16(req.Key()))
-	body = binary.BigEndian.AppendUint16(body, uint16(version))
-	body = binary.BigEndian.AppendUint32(body, uint32(correlationID))
-	body = binary.BigEndian.AppendUint16(body, 4)
-	body = append(body, "test"...)
-	if req.IsFlexible() {
-		body = append(body, 0)
-	}
-	w.sendRaw(req.AppendTo(body))
-}
-
-func (w *wire) sendRaw(body []byte) {
-	w.t.Helper()
-	_, err := w.nc.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...))
+	_, err := w.nc.Write(kafka.RequestFrame(req, version, correlationID))
 	require.NoError(w.t, err)
 }
 
