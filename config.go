@@ -45,6 +45,9 @@ type Config struct {
 	// MaxRequestBytes bounds one Kafka request (socket.request.max.bytes);
 	// default 100 MiB.
 	MaxRequestBytes int32
+	// Cluster, if set, makes the node a member of a cluster; it needs
+	// Listen.
+	Cluster *ClusterConfig
 }
 
 func (c Config) withDefaults() Config {

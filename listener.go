@@ -15,6 +15,9 @@ func (n *Node) listen() error {
 		return fmt.Errorf("listen for Kafka clients: %w", err)
 	}
 	cfg := kafka.Config{ClusterID: "creek", MaxRequestBytes: n.cfg.MaxRequestBytes, Logger: n.log}
+	if n.cfg.Cluster != nil {
+		cfg.NodeID = n.cfg.Cluster.NodeID
+	}
 	if n.cfg.AdvertisedAddr != "" {
 		host, port, err := net.SplitHostPort(n.cfg.AdvertisedAddr)
 		p, perr := strconv.ParseInt(port, 10, 32)

@@ -17,6 +17,7 @@ import (
 	"github.com/creekmq/creek/internal/fsx"
 	"github.com/creekmq/creek/internal/group"
 	"github.com/creekmq/creek/internal/kafka"
+	"github.com/creekmq/creek/internal/membership"
 )
 
 // Node is one creek broker: its topics and their partitions, in memory or
@@ -42,6 +43,7 @@ type Node struct {
 	metadataChanged chan struct{}
 	kafka           *kafka.Server // the Kafka listener, when Config.Listen is set
 	stopListener    sync.Once
+	members         *membership.Membership // the cluster's live nodes, when Config.Cluster is set
 }
 
 // producerIDBlock is how many producer IDs one registry write reserves.
@@ -102,6 +104,11 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 	if cfg.Listen != "" {
 		if err := n.listen(); err != nil {
 			return nil, errors.Join(err, n.closeTopics())
+		}
+	}
+	if cfg.Cluster != nil {
+		if err := n.joinCluster(); err != nil {
+			return nil, errors.Join(err, n.Close())
 		}
 	}
 	return n, nil
@@ -222,8 +229,9 @@ func (n *Node) InitProducerID(ctx context.Context) (id int64, epoch int16, err e
 func (n *Node) Close() error {
 	var err error
 	n.stopListener.Do(func() { // first, so requests in flight finish against an open node
+		err = n.leaveCluster()
 		if n.kafka != nil {
-			err = n.kafka.Close()
+			err = errors.Join(err, n.kafka.Close())
 		}
 	})
 	n.mu.Lock()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"github.com/creekmq/creek"
 )
@@ -16,12 +17,22 @@ func serve(ctx context.Context, args []string, io streams) error {
 	listen := fs.String("listen", "127.0.0.1:9092", "address Kafka clients connect to")
 	advertised := fs.String("advertised", "", "host:port clients are told to connect to; default --listen")
 	autoCreate := fs.Bool("auto-create-topics", false, "create a topic when something is first produced to it")
+	nodeID := fs.Int("node-id", -1, "join a cluster as this node ID (with --gossip)")
+	gossip := fs.String("gossip", "", "cluster: host:port to gossip on")
+	seeds := fs.String("seeds", "", "cluster: comma-separated gossip addresses of members to join")
+	rack := fs.String("rack", "", "cluster: this node's rack")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(io.err, nil))
-	node, err := creek.Open(creek.Config{Dir: *data, Listen: *listen, AdvertisedAddr: *advertised,
-		AutoCreateTopics: *autoCreate, Logger: log})
+	cfg := creek.Config{Dir: *data, Listen: *listen, AdvertisedAddr: *advertised, AutoCreateTopics: *autoCreate, Logger: log}
+	if *nodeID >= 0 {
+		cfg.Cluster = &creek.ClusterConfig{NodeID: int32(*nodeID), GossipAddr: *gossip, Rack: *rack}
+		if *seeds != "" {
+			cfg.Cluster.Seeds = strings.Split(*seeds, ",")
+		}
+	}
+	node, err := creek.Open(cfg)
 	if err != nil {
 		return err
 	}
@@ -30,6 +41,9 @@ func serve(ctx context.Context, args []string, io streams) error {
 		where = "memory"
 	}
 	log.Info("creek serving the Kafka protocol", "addr", node.Addr().String(), "data", where)
+	if gossipAddr := node.GossipAddr(); gossipAddr != "" {
+		log.Info("creek gossiping with its cluster", "gossip", gossipAddr, "node", *nodeID)
+	}
 	<-ctx.Done()
 	log.Info("creek stopping")
 	return node.Close()

@@ -1,0 +1,103 @@
+package creek
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/creekmq/creek/internal/membership"
+)
+
+// ClusterConfig makes a node a member of a cluster. Nodes find each other
+// and notice failures by gossip (hashicorp/memberlist). So far a cluster
+// only knows its members: the Raft controller, replication and routing are
+// the cluster issue's next steps.
+type ClusterConfig struct {
+	// NodeID is this node's ID, unique in the cluster, also its broker ID
+	// in Kafka metadata.
+	NodeID int32
+	// GossipAddr is the host:port gossip binds (UDP and TCP); port 0 picks
+	// a free one (Node.GossipAddr reports it).
+	GossipAddr string
+	// AdvertiseGossipAddr is the address other nodes gossip to; default
+	// the bound one.
+	AdvertiseGossipAddr string
+	// Seeds are gossip addresses of members to join; none starts a new
+	// cluster.
+	Seeds []string
+	// Rack names the node's failure domain.
+	Rack string
+	// EncryptionKey (16, 24 or 32 bytes) encrypts gossip; every node needs
+	// the same one.
+	EncryptionKey []byte
+	// fastGossip shortens failure detection for tests on one machine.
+	fastGossip bool
+}
+
+// ClusterMember is a live node of the cluster.
+type ClusterMember struct {
+	NodeID     int32
+	KafkaAddr  string // where Kafka clients and other nodes reach it
+	Rack       string
+	GossipAddr string
+}
+
+// joinCluster starts gossip once the Kafka listener is up, so the address
+// gossiped is the one the node serves on.
+func (n *Node) joinCluster() error {
+	c := n.cfg.Cluster
+	if n.kafka == nil {
+		return fmt.Errorf("%w: a cluster node needs Config.Listen: the others reach it there", ErrInvalidConfig)
+	}
+	kafkaAddr := n.cfg.AdvertisedAddr
+	if kafkaAddr == "" {
+		kafkaAddr = n.kafka.Addr().String()
+	}
+	m, err := membership.Join(membership.Config{NodeID: c.NodeID, BindAddr: c.GossipAddr,
+		AdvertiseAddr: c.AdvertiseGossipAddr, Seeds: c.Seeds, KafkaAddr: kafkaAddr, Rack: c.Rack,
+		EncryptionKey: c.EncryptionKey, Logger: n.log, Fast: c.fastGossip})
+	if err != nil {
+		return err
+	}
+	n.members = m
+	return nil
+}
+
+// ClusterMembers returns the live nodes of the cluster, this one included,
+// by node ID; nil for a node that is not in a cluster.
+func (n *Node) ClusterMembers() []ClusterMember {
+	if n.members == nil {
+		return nil
+	}
+	var out []ClusterMember
+	for _, m := range n.members.Members() {
+		out = append(out, ClusterMember(m))
+	}
+	return out
+}
+
+// clusterChanged returns a channel closed at the next change of the
+// cluster's members; nil outside a cluster.
+func (n *Node) clusterChanged() <-chan struct{} {
+	if n.members == nil {
+		return nil
+	}
+	return n.members.Changed()
+}
+
+// GossipAddr returns the address the node gossips on, for other nodes'
+// Seeds; empty outside a cluster.
+func (n *Node) GossipAddr() string {
+	if n.members == nil {
+		return ""
+	}
+	return n.members.GossipAddr()
+}
+
+// leaveCluster tells the others this node is going, so they need not wait
+// for failure detection.
+func (n *Node) leaveCluster() error {
+	if n.members == nil {
+		return nil
+	}
+	return n.members.Leave(time.Second)
+}

@@ -1,0 +1,230 @@
+// Package membership finds the nodes of a creek cluster and notices when
+// they fail, by gossip (hashicorp/memberlist's SWIM). Each node gossips
+// its metadata — node ID, the address Kafka clients and other nodes reach
+// it on, its rack — so every node knows every live node. Decisions about
+// what membership changes mean belong to the controller, not here.
+package membership
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// Config configures a node's membership.
+type Config struct {
+	// NodeID is this node's ID, unique in the cluster.
+	NodeID int32
+	// BindAddr is the host:port gossip listens on (UDP and TCP); port 0
+	// picks a free one.
+	BindAddr string
+	// AdvertiseAddr is the host:port other nodes gossip to; default the
+	// bound address.
+	AdvertiseAddr string
+	// Seeds are gossip addresses of nodes to join; none starts a new
+	// cluster.
+	Seeds []string
+	// KafkaAddr is the address this node serves the Kafka protocol on.
+	KafkaAddr string
+	// Rack names the node's failure domain, for replica placement.
+	Rack string
+	// EncryptionKey, if set (16, 24 or 32 bytes), encrypts gossip with
+	// AES-GCM; every node needs the same key.
+	EncryptionKey []byte
+	// Logger receives membership changes; default slog.Default().
+	Logger *slog.Logger
+	// Fast shortens gossip's timers (probes, suspicion) for tests on one
+	// machine; failure detection then takes well under a second.
+	Fast bool
+}
+
+// Member is a live node of the cluster.
+type Member struct {
+	NodeID     int32
+	KafkaAddr  string
+	Rack       string
+	GossipAddr string
+}
+
+// Membership is this node's view of the cluster.
+type Membership struct {
+	ml  *memberlist.Memberlist
+	log *slog.Logger
+
+	mu      sync.Mutex
+	members map[string]Member // by memberlist node name
+	changed chan struct{}     // closed, and replaced, at every change
+	closed  bool
+}
+
+// Join starts gossip and joins the seeds (if any).
+func Join(cfg Config) (*Membership, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	mc, err := memberlistConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m := &Membership{log: cfg.Logger, members: map[string]Member{}, changed: make(chan struct{})}
+	meta, err := encodeMeta(nodeMeta{NodeID: cfg.NodeID, KafkaAddr: cfg.KafkaAddr, Rack: cfg.Rack})
+	if err != nil {
+		return nil, err
+	}
+	mc.Delegate = metaDelegate(meta)
+	mc.Events = m
+	if m.ml, err = memberlist.Create(mc); err != nil {
+		return nil, fmt.Errorf("start gossip on %s: %w", cfg.BindAddr, err)
+	}
+	if len(cfg.Seeds) > 0 {
+		if _, err := m.ml.Join(cfg.Seeds); err != nil {
+			return nil, errors.Join(fmt.Errorf("join the cluster through %v: %w", cfg.Seeds, err), m.ml.Shutdown())
+		}
+	}
+	return m, nil
+}
+
+func memberlistConfig(cfg Config) (*memberlist.Config, error) {
+	mc := memberlist.DefaultLANConfig()
+	if cfg.Fast {
+		mc = memberlist.DefaultLocalConfig()
+		mc.ProbeInterval, mc.ProbeTimeout = 100*time.Millisecond, 50*time.Millisecond
+		mc.GossipInterval, mc.SuspicionMult = 20*time.Millisecond, 2
+		mc.PushPullInterval = time.Second
+	}
+	mc.Name = nodeName(cfg.NodeID)
+	host, port, err := splitHostPort(cfg.BindAddr)
+	if err != nil {
+		return nil, fmt.Errorf("BindAddr: %w", err)
+	}
+	mc.BindAddr, mc.BindPort = host, port
+	mc.AdvertiseAddr, mc.AdvertisePort = "", 0
+	if cfg.AdvertiseAddr != "" {
+		if mc.AdvertiseAddr, mc.AdvertisePort, err = splitHostPort(cfg.AdvertiseAddr); err != nil {
+			return nil, fmt.Errorf("AdvertiseAddr: %w", err)
+		}
+	}
+	if len(cfg.EncryptionKey) > 0 {
+		keyring, err := memberlist.NewKeyring(nil, cfg.EncryptionKey)
+		if err != nil {
+			return nil, fmt.Errorf("EncryptionKey: %w", err)
+		}
+		mc.Keyring = keyring
+	}
+	mc.Logger = log.New(io.Discard, "", 0) // memberlist's own logs are noise; changes are logged here
+	return mc, nil
+}
+
+func splitHostPort(addr string) (string, int, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	p, err := strconv.Atoi(port)
+	return host, p, err
+}
+
+func nodeName(id int32) string { return fmt.Sprintf("creek-%d", id) }
+
+// Members returns the live nodes, this one included, by node ID.
+func (m *Membership) Members() []Member {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Member, 0, len(m.members))
+	for _, member := range m.members {
+		out = append(out, member)
+	}
+	slices.SortFunc(out, func(a, b Member) int { return int(a.NodeID - b.NodeID) })
+	return out
+}
+
+// Changed returns a channel closed at the next change of membership.
+func (m *Membership) Changed() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.changed
+}
+
+// GossipAddr returns the address this node gossips on.
+func (m *Membership) GossipAddr() string { return m.ml.LocalNode().Address() }
+
+// Leave tells the others this node is leaving, waiting up to timeout for
+// the message to spread, and stops gossip. Without Leave (a crash), the
+// others find out by failure detection; so a leave that cannot spread in
+// time (the others are gone or leaving too) is logged, not an error.
+func (m *Membership) Leave(timeout time.Duration) error {
+	if err := m.ml.Leave(timeout); err != nil {
+		m.log.Warn("leaving the cluster: the others will find out by failure detection", "err", err)
+	}
+	return m.Close()
+}
+
+// Close stops gossip at once, as a crash would.
+func (m *Membership) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	m.mu.Unlock()
+	return m.ml.Shutdown()
+}
+
+// NotifyJoin implements memberlist.EventDelegate.
+func (m *Membership) NotifyJoin(n *memberlist.Node) { m.update(n, true) }
+
+// NotifyUpdate implements memberlist.EventDelegate.
+func (m *Membership) NotifyUpdate(n *memberlist.Node) { m.update(n, true) }
+
+// NotifyLeave implements memberlist.EventDelegate: the node left or was
+// found dead.
+func (m *Membership) NotifyLeave(n *memberlist.Node) { m.update(n, false) }
+
+func (m *Membership) update(n *memberlist.Node, alive bool) {
+	member := Member{GossipAddr: n.Address()}
+	if alive {
+		meta, err := decodeMeta(n.Meta)
+		if err != nil {
+			m.log.Warn("ignoring a gossip member with unreadable metadata", "member", n.Name, "err", err)
+			return
+		}
+		member.NodeID, member.KafkaAddr, member.Rack = meta.NodeID, meta.KafkaAddr, meta.Rack
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if alive {
+		if _, known := m.members[n.Name]; !known {
+			m.log.Info("cluster node joined", "node", member.NodeID, "kafka", member.KafkaAddr, "rack", member.Rack)
+		}
+		m.members[n.Name] = member
+	} else {
+		m.log.Info("cluster node left or failed", "member", n.Name)
+		delete(m.members, n.Name)
+	}
+	close(m.changed)
+	m.changed = make(chan struct{})
+}
+
+// metaDelegate gossips this node's metadata and nothing else.
+type metaDelegate []byte
+
+func (d metaDelegate) NodeMeta(limit int) []byte {
+	if len(d) > limit {
+		return nil // encodeMeta bounds it well below memberlist's limit
+	}
+	return d
+}
+func (metaDelegate) NotifyMsg([]byte)                {}
+func (metaDelegate) GetBroadcasts(int, int) [][]byte { return nil }
+func (metaDelegate) LocalState(bool) []byte          { return nil }
+func (metaDelegate) MergeRemoteState([]byte, bool)   {}
