@@ -148,4 +148,3 @@ func TestRaftReplicatesMetadata(t *testing.T) {
 	require.NoError(t, restored.Restore(io.NopCloser(bytes.NewReader(snap.(snapshot)))))
 	require.Equal(t, rest[0].fsm.Metadata(), restored.Metadata())
 }
-
