@@ -234,7 +234,7 @@ func (m *groupMember) assign(resp group.JoinResponse) (map[string][]byte, error)
 		}
 		members = append(members, sub)
 		for _, topic := range sub.Topics {
-			if count, err := m.c.node.partitionCount(context.Background(), topic); err == nil {
+			if count, err := m.c.node.existingPartitionCount(topic); err == nil { // an assignor never creates topics
 				partitions[topic] = count
 			}
 		}
