@@ -7,8 +7,8 @@ import (
 )
 
 // DescribeGroups, versions 0–5: state, protocol and members with their
-// metadata and assignment. A group the coordinator does not hold is Dead,
-// as in Kafka.
+// metadata and assignment. A group without members is Empty when it has
+// committed offsets and Dead otherwise, as in Kafka.
 
 func serveDescribeGroups(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.DescribeGroupsRequest)
@@ -17,6 +17,9 @@ func serveDescribeGroups(_ context.Context, s *Server, r kmsg.Request) kmsg.Resp
 		d := s.broker.Groups().Describe(id)
 		g := kmsg.NewDescribeGroupsResponseGroup()
 		g.Group, g.State, g.ProtocolType, g.Protocol = id, d.State.String(), d.ProtocolType, d.Protocol
+		if len(d.Members) == 0 && len(s.broker.CommittedOffsets(id)) > 0 {
+			g.State, g.ProtocolType = "Empty", "consumer"
+		}
 		for _, m := range d.Members {
 			rm := kmsg.NewDescribeGroupsResponseGroupMember()
 			rm.MemberID, rm.ClientID, rm.ClientHost = m.MemberID, m.ClientID, m.ClientHost
