@@ -1,7 +1,9 @@
 package creek
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/creekmq/creek/internal/membership"
@@ -29,6 +31,10 @@ type ClusterConfig struct {
 	// EncryptionKey (16, 24 or 32 bytes) encrypts gossip; every node needs
 	// the same one.
 	EncryptionKey []byte
+	// RaftAddr is the host:port the controller's Raft listens on; default
+	// GossipAddr's host with a free port. A node without Seeds and without
+	// Raft state bootstraps a new cluster's controller.
+	RaftAddr string
 	// fastGossip shortens failure detection for tests on one machine.
 	fastGossip bool
 }
@@ -39,6 +45,7 @@ type ClusterMember struct {
 	KafkaAddr  string // where Kafka clients and other nodes reach it
 	Rack       string
 	GossipAddr string
+	RaftAddr   string // where its controller takes Raft traffic
 }
 
 // joinCluster starts gossip once the Kafka listener is up, so the address
@@ -52,13 +59,27 @@ func (n *Node) joinCluster() error {
 	if kafkaAddr == "" {
 		kafkaAddr = n.kafka.Addr().String()
 	}
-	m, err := membership.Join(membership.Config{NodeID: c.NodeID, BindAddr: c.GossipAddr,
-		AdvertiseAddr: c.AdvertiseGossipAddr, Seeds: c.Seeds, KafkaAddr: kafkaAddr, Rack: c.Rack,
-		EncryptionKey: c.EncryptionKey, Logger: n.log, Fast: c.fastGossip})
-	if err != nil {
+	own := *c // the caller's config stays as given
+	c = &own
+	n.cfg.Cluster = c
+	if c.RaftAddr == "" {
+		host, _, err := net.SplitHostPort(c.GossipAddr)
+		if err != nil {
+			return fmt.Errorf("%w: GossipAddr %q: %v", ErrInvalidConfig, c.GossipAddr, err)
+		}
+		c.RaftAddr = net.JoinHostPort(host, "0")
+	}
+	if err := n.startController(); err != nil {
 		return err
 	}
+	m, err := membership.Join(membership.Config{NodeID: c.NodeID, BindAddr: c.GossipAddr,
+		AdvertiseAddr: c.AdvertiseGossipAddr, Seeds: c.Seeds, KafkaAddr: kafkaAddr, Rack: c.Rack,
+		RaftAddr: n.controller.raftAddr(), EncryptionKey: c.EncryptionKey, Logger: n.log, Fast: c.fastGossip})
+	if err != nil {
+		return errors.Join(err, n.controller.close())
+	}
 	n.members = m
+	n.controller.run()
 	return nil
 }
 
@@ -93,11 +114,11 @@ func (n *Node) GossipAddr() string {
 	return n.members.GossipAddr()
 }
 
-// leaveCluster tells the others this node is going, so they need not wait
-// for failure detection.
+// leaveCluster stops the node's controller, then tells the others this
+// node is going, so they need not wait for failure detection.
 func (n *Node) leaveCluster() error {
 	if n.members == nil {
 		return nil
 	}
-	return n.members.Leave(time.Second)
+	return errors.Join(n.controller.close(), n.members.Leave(time.Second))
 }

@@ -6,8 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/raft"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/creekmq/creek/internal/controller"
 )
 
 // openClusterNode opens a memory node with a Kafka listener that joins
@@ -51,7 +54,8 @@ func TestClusterMembership(t *testing.T) {
 		waitForMembers(t, n, 1, 2, 3)
 	}
 	members := a.ClusterMembers()
-	assert.Equal(t, ClusterMember{NodeID: 3, KafkaAddr: c.Addr().String(), Rack: "r1", GossipAddr: c.GossipAddr()}, members[2],
+	assert.Equal(t, ClusterMember{NodeID: 3, KafkaAddr: c.Addr().String(), Rack: "r1", GossipAddr: c.GossipAddr(),
+		RaftAddr: c.controller.raftAddr()}, members[2],
 		"members gossip the address they serve Kafka on")
 	require.NoError(t, c.Close()) // leaves the cluster
 	waitForMembers(t, a, 1, 2)
@@ -62,4 +66,105 @@ func TestClusterNeedsListener(t *testing.T) {
 	_, err := Open(Config{Logger: discardLogger(), Cluster: &ClusterConfig{NodeID: 1, GossipAddr: "127.0.0.1:0"}})
 	require.ErrorIs(t, err, ErrInvalidConfig)
 	assert.Nil(t, NewTestNode(t, Config{Logger: discardLogger()}).ClusterMembers())
+}
+
+// controllerLeader waits, on Raft's leader observations, until one of
+// nodes leads the controller with voters voters, and returns it.
+func controllerLeader(t *testing.T, nodes []*Node, voters int) *Node {
+	t.Helper()
+	observed := make(chan raft.Observation, 256)
+	for _, n := range nodes {
+		o := raft.NewObserver(observed, false, nil)
+		n.controller.raft.RegisterObserver(o)
+		defer n.controller.raft.DeregisterObserver(o)
+	}
+	deadline := time.After(30 * time.Second)
+	for {
+		for _, n := range nodes {
+			if n.controller.raft.State() != raft.Leader {
+				continue
+			}
+			f := n.controller.raft.GetConfiguration()
+			if f.Error() == nil && len(f.Configuration().Servers) == voters {
+				return n
+			}
+		}
+		select {
+		case <-observed:
+		case <-deadline:
+			t.Fatalf("no controller leader with %d voters", voters)
+		}
+	}
+}
+
+// waitClusterTopic waits, on the controller's applied commands, until n's
+// metadata holds topic.
+func waitClusterTopic(t *testing.T, n *Node, topic string) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		changed := n.controller.fsm.Changed()
+		if _, ok := n.controller.fsm.Metadata().Topics[topic]; ok {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("node's metadata lacks %s", topic)
+		}
+	}
+}
+
+// TestClusterController: the first node bootstraps the controller, the
+// others are admitted as voters, metadata reaches every node, and when the
+// leader goes another takes over.
+func TestClusterController(t *testing.T) {
+	a := openClusterNode(t, 1)
+	b := openClusterNode(t, 2, a.GossipAddr())
+	c := openClusterNode(t, 3, a.GossipAddr())
+	nodes := []*Node{a, b, c}
+	first := controllerLeader(t, nodes, 3)
+	require.Equal(t, a, first, "the bootstrapping node leads first")
+	require.ErrorIs(t, b.controller.propose(t.Context(), controller.Command{DeleteTopic: &controller.DeleteTopic{Name: "x"}}),
+		ErrNotController)
+	replicas, err := controller.Place([]controller.Node{{ID: 1}, {ID: 2}, {ID: 3}}, 3, 3, 0)
+	require.NoError(t, err)
+	require.NoError(t, first.controller.propose(t.Context(),
+		controller.Command{CreateTopic: &controller.CreateTopic{Name: "orders", Replicas: replicas}}))
+	for _, n := range nodes {
+		waitClusterTopic(t, n, "orders")
+	}
+
+	require.NoError(t, a.Close())
+	second := controllerLeader(t, []*Node{b, c}, 3)
+	require.NoError(t, second.controller.propose(t.Context(),
+		controller.Command{CreateTopic: &controller.CreateTopic{Name: "logins", Replicas: [][]int32{{2, 3}}}}))
+	for _, n := range []*Node{b, c} {
+		waitClusterTopic(t, n, "logins")
+	}
+	assert.Equal(t, second.controller.leader(), b.controller.leader())
+}
+
+// TestClusterControllerRestart: a node on disk bootstraps its controller
+// once; reopened, it finds its Raft state, does not bootstrap again, and
+// replays the metadata.
+func TestClusterControllerRestart(t *testing.T) {
+	dir := t.TempDir()
+	open := func() *Node {
+		n, err := Open(Config{Dir: dir, Logger: discardLogger(), Listen: "127.0.0.1:0",
+			Cluster: &ClusterConfig{NodeID: 1, GossipAddr: "127.0.0.1:0", fastGossip: true}})
+		require.NoError(t, err)
+		return n
+	}
+	n := open()
+	leader := controllerLeader(t, []*Node{n}, 1)
+	require.NoError(t, leader.controller.propose(t.Context(),
+		controller.Command{CreateTopic: &controller.CreateTopic{Name: "orders", Replicas: [][]int32{{1}}}}))
+	require.NoError(t, n.Close())
+
+	n = open()
+	defer func() { require.NoError(t, n.Close()) }()
+	controllerLeader(t, []*Node{n}, 1)
+	require.NoError(t, n.controller.raft.Barrier(10*time.Second).Error())
+	waitClusterTopic(t, n, "orders")
 }

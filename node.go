@@ -44,6 +44,7 @@ type Node struct {
 	kafka           *kafka.Server // the Kafka listener, when Config.Listen is set
 	stopListener    sync.Once
 	members         *membership.Membership // the cluster's live nodes, when Config.Cluster is set
+	controller      *clusterController     // this node's part in the cluster's Raft controller
 }
 
 // producerIDBlock is how many producer IDs one registry write reserves.
@@ -160,6 +161,7 @@ func (n *Node) removeOrphans() error {
 			keep[filepath.Base(partitionDir(n.dir, t.name, int32(i)))] = true
 		}
 	}
+	keep[clusterMetadataDir] = true // the controller's Raft state, not a partition
 	for _, name := range names {
 		if fi, err := n.fs.Stat(filepath.Join(n.dir, name)); err == nil && fi.IsDir() && !keep[name] {
 			n.log.Warn("removing the files of a deleted topic", "dir", name)

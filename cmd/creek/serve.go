@@ -21,13 +21,14 @@ func serve(ctx context.Context, args []string, io streams) error {
 	gossip := fs.String("gossip", "", "cluster: host:port to gossip on")
 	seeds := fs.String("seeds", "", "cluster: comma-separated gossip addresses of members to join")
 	rack := fs.String("rack", "", "cluster: this node's rack")
+	raftAddr := fs.String("raft", "", "cluster: host:port of the controller's Raft; default the gossip host, a free port")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(io.err, nil))
 	cfg := creek.Config{Dir: *data, Listen: *listen, AdvertisedAddr: *advertised, AutoCreateTopics: *autoCreate, Logger: log}
 	if *nodeID >= 0 {
-		cfg.Cluster = &creek.ClusterConfig{NodeID: int32(*nodeID), GossipAddr: *gossip, Rack: *rack}
+		cfg.Cluster = &creek.ClusterConfig{NodeID: int32(*nodeID), GossipAddr: *gossip, Rack: *rack, RaftAddr: *raftAddr}
 		if *seeds != "" {
 			cfg.Cluster.Seeds = strings.Split(*seeds, ",")
 		}

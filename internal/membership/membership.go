@@ -37,6 +37,8 @@ type Config struct {
 	KafkaAddr string
 	// Rack names the node's failure domain, for replica placement.
 	Rack string
+	// RaftAddr is where this node's controller takes Raft traffic.
+	RaftAddr string
 	// EncryptionKey, if set (16, 24 or 32 bytes), encrypts gossip with
 	// AES-GCM; every node needs the same key.
 	EncryptionKey []byte
@@ -53,6 +55,7 @@ type Member struct {
 	KafkaAddr  string
 	Rack       string
 	GossipAddr string
+	RaftAddr   string
 }
 
 // Membership is this node's view of the cluster.
@@ -76,7 +79,7 @@ func Join(cfg Config) (*Membership, error) {
 		return nil, err
 	}
 	m := &Membership{log: cfg.Logger, members: map[string]Member{}, changed: make(chan struct{})}
-	meta, err := encodeMeta(nodeMeta{NodeID: cfg.NodeID, KafkaAddr: cfg.KafkaAddr, Rack: cfg.Rack})
+	meta, err := encodeMeta(nodeMeta{NodeID: cfg.NodeID, KafkaAddr: cfg.KafkaAddr, Rack: cfg.Rack, RaftAddr: cfg.RaftAddr})
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +201,7 @@ func (m *Membership) update(n *memberlist.Node, alive bool) {
 			m.log.Warn("ignoring a gossip member with unreadable metadata", "member", n.Name, "err", err)
 			return
 		}
-		member.NodeID, member.KafkaAddr, member.Rack = meta.NodeID, meta.KafkaAddr, meta.Rack
+		member.NodeID, member.KafkaAddr, member.Rack, member.RaftAddr = meta.NodeID, meta.KafkaAddr, meta.Rack, meta.RaftAddr
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -18,6 +18,7 @@ type nodeMeta struct {
 	NodeID    int32  `json:"id"`
 	KafkaAddr string `json:"kafka"`
 	Rack      string `json:"rack,omitempty"`
+	RaftAddr  string `json:"raft,omitempty"`
 }
 
 var errBadMeta = errors.New("membership: malformed node metadata")

@@ -1,0 +1,199 @@
+package creek
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+
+	"github.com/creekmq/creek/internal/controller"
+	"github.com/creekmq/creek/internal/fsx"
+)
+
+// clusterMetadataDir holds the controller's Raft log, stable values and
+// snapshots, in the node's directory.
+const clusterMetadataDir = "__cluster_metadata"
+
+// maxVoters is how many nodes vote in the controller's Raft; the others
+// follow as non-voters (DESIGN.md decision 6).
+const maxVoters = 5
+
+// ErrNotController is returned for a metadata change asked of a node that
+// does not lead the controller.
+var ErrNotController = errors.New("creek: this node does not lead the cluster controller")
+
+// clusterController is a node's part in the cluster's Raft controller.
+// Every node applies the committed metadata; the Raft leader also admits
+// new nodes (as voters up to maxVoters, then as non-voters) and reacts to
+// nodes failing by electing partition leaders.
+type clusterController struct {
+	n     *Node
+	raft  *raft.Raft
+	fsm   *controller.FSM
+	store *raftStore
+	trans *raft.NetworkTransport
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// startController opens the Raft store and transport and starts Raft. A
+// node with no seeds and no Raft state bootstraps a new cluster; that
+// happens exactly once, as a restarted node has state.
+func (n *Node) startController() error {
+	c := n.cfg.Cluster
+	fs, dir := n.fs, filepath.Join(n.dir, clusterMetadataDir)
+	store, err := openRaftStore(fs, dir, LogConfig{Logger: n.log})
+	if err != nil {
+		return err
+	}
+	trans, err := raft.NewTCPTransport(c.RaftAddr, nil, 3, 10*time.Second, io.Discard)
+	if err != nil {
+		return errors.Join(fmt.Errorf("listen for Raft on %s: %w", c.RaftAddr, err), store.Close())
+	}
+	snaps, err := snapshotStore(fs, dir)
+	if err != nil {
+		return errors.Join(err, trans.Close(), store.Close())
+	}
+	cfg := raft.DefaultConfig()
+	cfg.LocalID = raftID(c.NodeID)
+	cfg.Logger = hclog.NewNullLogger()
+	if c.fastGossip {
+		cfg.HeartbeatTimeout, cfg.ElectionTimeout = 100*time.Millisecond, 100*time.Millisecond
+		cfg.LeaderLeaseTimeout, cfg.CommitTimeout = 100*time.Millisecond, 5*time.Millisecond
+	}
+	existing, err := raft.HasExistingState(store, store, snaps)
+	if err == nil && !existing && len(c.Seeds) == 0 {
+		err = raft.BootstrapCluster(cfg, store, store, snaps, trans, raft.Configuration{Servers: []raft.Server{
+			{ID: cfg.LocalID, Address: trans.LocalAddr()}}})
+	}
+	var r *raft.Raft
+	fsm := controller.NewFSM()
+	if err == nil {
+		r, err = raft.NewRaft(cfg, fsm, store, store, snaps, trans)
+	}
+	if err != nil {
+		return errors.Join(fmt.Errorf("start the cluster controller: %w", err), trans.Close(), store.Close())
+	}
+	n.controller = &clusterController{n: n, raft: r, fsm: fsm, store: store, trans: trans, stop: make(chan struct{})}
+	return nil
+}
+
+// snapshotStore keeps Raft snapshots beside the log on disk, in memory for
+// a memory node.
+func snapshotStore(fs fsx.FS, dir string) (raft.SnapshotStore, error) {
+	if _, inMemory := fs.(*fsx.Mem); inMemory {
+		return raft.NewInmemSnapshotStore(), nil
+	}
+	return raft.NewFileSnapshotStore(dir, 2, io.Discard)
+}
+
+func raftID(nodeID int32) raft.ServerID { return raft.ServerID(strconv.Itoa(int(nodeID))) }
+
+// raftAddr returns the address this node's Raft listens on.
+func (c *clusterController) raftAddr() string { return string(c.trans.LocalAddr()) }
+
+// run does the leader's duties whenever membership or leadership changes.
+func (c *clusterController) run() {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		for {
+			changed := c.n.clusterChanged()
+			if c.raft.State() == raft.Leader {
+				c.admitMembers()
+			}
+			select {
+			case <-c.stop:
+				return
+			case <-changed:
+			case <-c.raft.LeaderCh():
+			}
+		}
+	}()
+}
+
+// admitMembers adds live nodes the Raft configuration lacks: voters while
+// there are fewer than maxVoters, non-voters after.
+func (c *clusterController) admitMembers() {
+	future := c.raft.GetConfiguration()
+	if future.Error() != nil {
+		return
+	}
+	voters, known := 0, map[raft.ServerID]bool{}
+	for _, s := range future.Configuration().Servers {
+		known[s.ID] = true
+		if s.Suffrage == raft.Voter {
+			voters++
+		}
+	}
+	for _, m := range c.n.ClusterMembers() {
+		id := raftID(m.NodeID)
+		if known[id] || m.RaftAddr == "" {
+			continue
+		}
+		var f raft.IndexFuture
+		if voters < maxVoters {
+			f = c.raft.AddVoter(id, raft.ServerAddress(m.RaftAddr), 0, 10*time.Second)
+			voters++
+		} else {
+			f = c.raft.AddNonvoter(id, raft.ServerAddress(m.RaftAddr), 0, 10*time.Second)
+		}
+		if err := f.Error(); err != nil {
+			c.n.log.Warn("could not admit a node to the controller", "node", m.NodeID, "err", err)
+			return // leadership may have moved; the next change tries again
+		}
+		c.n.log.Info("node admitted to the controller", "node", m.NodeID, "voter", voters <= maxVoters)
+	}
+}
+
+// propose commits a metadata change through Raft; only the leader can.
+func (c *clusterController) propose(ctx context.Context, cmd controller.Command) error {
+	if c.raft.State() != raft.Leader {
+		return ErrNotController
+	}
+	b, err := cmd.Encode()
+	if err != nil {
+		return err
+	}
+	timeout := 10 * time.Second
+	if deadline, ok := ctx.Deadline(); ok {
+		timeout = time.Until(deadline)
+	}
+	f := c.raft.Apply(b, timeout)
+	if err := f.Error(); err != nil {
+		return fmt.Errorf("commit metadata change: %w", err)
+	}
+	if err, ok := f.Response().(error); ok {
+		return err
+	}
+	return nil
+}
+
+// leader returns the node ID of the controller's leader, or -1.
+func (c *clusterController) leader() int32 {
+	_, id := c.raft.LeaderWithID()
+	if id == "" {
+		return -1
+	}
+	n, err := strconv.Atoi(string(id))
+	if err != nil {
+		return -1
+	}
+	return int32(n)
+}
+
+// close stops the duties, Raft, its transport and its store.
+func (c *clusterController) close() error {
+	close(c.stop)
+	c.wg.Wait()
+	err := c.raft.Shutdown().Error()
+	return errors.Join(err, c.trans.Close(), c.store.Close())
+}
