@@ -168,3 +168,35 @@ func TestClusterControllerRestart(t *testing.T) {
 	require.NoError(t, n.controller.raft.Barrier(10*time.Second).Error())
 	waitClusterTopic(t, n, "orders")
 }
+
+// TestClusterControllerElectsPartitionLeaders: when a node dies, the
+// controller moves the leadership of its partitions to an in-sync replica
+// that lives, in the partition's preference order.
+func TestClusterControllerElectsPartitionLeaders(t *testing.T) {
+	a := openClusterNode(t, 1)
+	b := openClusterNode(t, 2, a.GossipAddr())
+	c := openClusterNode(t, 3, a.GossipAddr())
+	leader := controllerLeader(t, []*Node{a, b, c}, 3)
+	require.NoError(t, leader.controller.propose(t.Context(), controller.Command{CreateTopic: &controller.CreateTopic{
+		Name: "orders", Replicas: [][]int32{{3, 1, 2}, {1, 2, 3}}}}))
+	for _, n := range []*Node{a, b, c} {
+		waitClusterTopic(t, n, "orders")
+	}
+	require.NoError(t, c.Close()) // node 3 leads partition 0
+	deadline := time.After(30 * time.Second)
+	for {
+		changed := a.controller.fsm.Changed()
+		p := a.controller.fsm.Metadata().Topics["orders"].Partitions
+		if p[0].Leader == 1 {
+			assert.Equal(t, []int32{1, 2}, p[0].ISR)
+			assert.Equal(t, int32(1), p[0].LeaderEpoch)
+			assert.Equal(t, int32(1), p[1].Leader, "a partition whose leader lives keeps it")
+			break
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("partition 0 still led by %d", p[0].Leader)
+		}
+	}
+}

@@ -32,7 +32,7 @@ var ErrNotController = errors.New("creek: this node does not lead the cluster co
 // clusterController is a node's part in the cluster's Raft controller.
 // Every node applies the committed metadata; the Raft leader also admits
 // new nodes (as voters up to maxVoters, then as non-voters) and reacts to
-// nodes failing by electing partition leaders.
+// nodes failing by electing partition leaders from their ISR.
 type clusterController struct {
 	n     *Node
 	raft  *raft.Raft
@@ -109,6 +109,7 @@ func (c *clusterController) run() {
 			changed := c.n.clusterChanged()
 			if c.raft.State() == raft.Leader {
 				c.admitMembers()
+				c.electLeaders()
 			}
 			select {
 			case <-c.stop:
@@ -151,6 +152,21 @@ func (c *clusterController) admitMembers() {
 			return // leadership may have moved; the next change tries again
 		}
 		c.n.log.Info("node admitted to the controller", "node", m.NodeID, "voter", voters <= maxVoters)
+	}
+}
+
+// electLeaders commits what follows from the live nodes: partitions whose
+// leader is gone get a new one from their ISR, dead nodes leave ISRs.
+func (c *clusterController) electLeaders() {
+	var live []int32
+	for _, m := range c.n.ClusterMembers() {
+		live = append(live, m.NodeID)
+	}
+	for _, cmd := range controller.OnNodesChanged(c.fsm.Metadata(), live) {
+		if err := c.propose(context.Background(), cmd); err != nil {
+			c.n.log.Warn("could not commit a leader change", "err", err)
+			return // the next change of membership or leadership tries again
+		}
 	}
 }
 
