@@ -76,6 +76,14 @@ var (
 	ErrInvalidSessionTimeout = group.ErrInvalidSessionTimeout
 	// ErrNonEmptyGroup is returned when deleting a group that has members.
 	ErrNonEmptyGroup = group.ErrNonEmptyGroup
+	// ErrNotEnoughReplicas is returned for an acks=all write to a partition
+	// with fewer in-sync replicas than its min.insync.replicas: the write
+	// is refused rather than acknowledged with less durability than
+	// promised.
+	ErrNotEnoughReplicas = errors.New("creek: fewer in-sync replicas than min.insync.replicas")
+	// ErrNotLeader is returned for a partition this node does not lead
+	// (Kafka's NOT_LEADER_OR_FOLLOWER): the client finds the leader again.
+	ErrNotLeader = errors.New("creek: not the leader for this partition")
 	// ErrClosed is returned by calls on a closed Log or Node.
 	ErrClosed = group.ErrClosed
 	// ErrLogFailed is returned by appends after a write or fsync failed. The
@@ -110,6 +118,8 @@ const (
 	kafkaInconsistentProto int16 = 23
 	kafkaInvalidSession    int16 = 26
 	kafkaNonEmptyGroup     int16 = 68
+	kafkaNotLeader         int16 = 6
+	kafkaNotEnoughReplicas int16 = 19
 	kafkaUnknownServer     int16 = -1
 )
 
@@ -140,6 +150,8 @@ var kafkaCodes = []struct {
 	{ErrInconsistentGroupProtocol, kafkaInconsistentProto},
 	{ErrInvalidSessionTimeout, kafkaInvalidSession},
 	{ErrNonEmptyGroup, kafkaNonEmptyGroup},
+	{ErrNotLeader, kafkaNotLeader},
+	{ErrNotEnoughReplicas, kafkaNotEnoughReplicas},
 	{ErrLogFailed, kafkaKafkaStorageError},
 	{ErrClosed, kafkaKafkaStorageError},
 }

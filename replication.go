@@ -1,0 +1,160 @@
+package creek
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// replicaTracker is a partition leader's view of its followers, as Kafka's
+// leader keeps it (DESIGN.md decision 7): each follower's log end offset,
+// learnt from the offsets it fetches from; the high watermark, the minimum
+// log end offset over the in-sync replicas, below which consumers read and
+// above which acks=all writes wait; and when followers fall out of sync or
+// catch up. It is a plain struct stepped by fetches, appends and ticks of
+// an injected clock, and says what to ask the controller; it does no I/O
+// and is not safe for concurrent use.
+type replicaTracker struct {
+	self        int32
+	leaderEpoch int32
+	isr         []int32
+	minISR      int
+	lagMax      time.Duration // replica.lag.time.max.ms
+
+	leaderEnd int64 // the leader's log end offset
+	hw        int64
+	followers map[int32]*followerProgress
+	waiters   []hwWaiter
+}
+
+// followerProgress is what the leader knows of one follower.
+type followerProgress struct {
+	end            int64     // its log end offset: the offset it fetches from
+	caughtUpAt     time.Time // the last time it had everything the leader had
+	lastFetchAt    time.Time // when it last fetched
+	lastFetchLeads int64     // the leader's end offset at that fetch
+}
+
+// hwWaiter is an acks=all write waiting for the high watermark to pass it.
+type hwWaiter struct {
+	end  int64      // the offset after the write's last record
+	done chan error // nil once the high watermark passes; ErrNotLeader if leadership is lost first
+}
+
+// newReplicaTracker starts tracking as the new leader of a partition at a
+// leader epoch, with the replicas and ISR the controller committed. The
+// high watermark starts at the leader's end offset only if the ISR is the
+// leader alone; otherwise at start, until followers report.
+func newReplicaTracker(self, leaderEpoch int32, replicas, isr []int32, start, leaderEnd int64,
+	minISR int, lagMax time.Duration, now time.Time) *replicaTracker {
+	t := &replicaTracker{self: self, leaderEpoch: leaderEpoch, isr: slices.Clone(isr), minISR: max(minISR, 1),
+		lagMax: lagMax, leaderEnd: leaderEnd, hw: start, followers: map[int32]*followerProgress{}}
+	for _, r := range replicas {
+		if r != self {
+			t.followers[r] = &followerProgress{end: -1, caughtUpAt: now}
+		}
+	}
+	t.advanceHW()
+	return t
+}
+
+// checkAppend refuses an acks=all write when the ISR is smaller than
+// min.insync.replicas: Kafka's NOT_ENOUGH_REPLICAS, before anything is
+// appended.
+func (t *replicaTracker) checkAppend() error {
+	if len(t.isr) < t.minISR {
+		return fmt.Errorf("%w: %d in sync of %d required", ErrNotEnoughReplicas, len(t.isr), t.minISR)
+	}
+	return nil
+}
+
+// appended records the leader's new end offset after an append, and
+// returns a channel that receives nil once the high watermark reaches it:
+// when every in-sync replica has the write (acks=all).
+func (t *replicaTracker) appended(end int64) <-chan error {
+	t.leaderEnd = end
+	w := hwWaiter{end: end, done: make(chan error, 1)}
+	t.waiters = append(t.waiters, w)
+	t.advanceHW()
+	return w.done
+}
+
+// fetched records a follower's fetch from offset: it has everything
+// before it. It returns whether the high watermark moved, and whether the
+// follower, out of sync, has caught up to the high watermark and should be
+// added to the ISR. A follower is caught up as of now if it has all the
+// leader has, or as of its previous fetch if it has all the leader had
+// then (Kafka's lastCaughtUpTime).
+func (t *replicaTracker) fetched(follower int32, offset int64, now time.Time) (hwMoved, expand bool) {
+	f := t.followers[follower]
+	if f == nil {
+		return false, false
+	}
+	f.end = offset
+	switch {
+	case offset >= t.leaderEnd:
+		f.caughtUpAt = now
+	case offset >= f.lastFetchLeads && f.lastFetchAt.After(f.caughtUpAt):
+		f.caughtUpAt = f.lastFetchAt
+	}
+	f.lastFetchAt, f.lastFetchLeads = now, t.leaderEnd
+	before := t.hw
+	t.advanceHW()
+	return t.hw != before, !slices.Contains(t.isr, follower) && offset >= t.hw
+}
+
+// tick returns the in-sync followers that have not caught up within
+// lagMax: the leader asks the controller to drop them from the ISR.
+func (t *replicaTracker) tick(now time.Time) (shrink []int32) {
+	for _, r := range t.isr {
+		if f := t.followers[r]; f != nil && now.Sub(f.caughtUpAt) > t.lagMax {
+			shrink = append(shrink, r)
+		}
+	}
+	return shrink
+}
+
+// setISR applies an ISR the controller committed at the tracker's leader
+// epoch; the high watermark may move, as lagging members no longer hold
+// it back.
+func (t *replicaTracker) setISR(isr []int32) {
+	t.isr = slices.Clone(isr)
+	t.advanceHW()
+}
+
+// highWatermark returns the offset consumers read below.
+func (t *replicaTracker) highWatermark() int64 { return t.hw }
+
+// advanceHW moves the high watermark to the minimum end offset over the
+// ISR (never back) and releases the writes it passed.
+func (t *replicaTracker) advanceHW() {
+	hw := t.leaderEnd
+	for _, r := range t.isr {
+		if f := t.followers[r]; f != nil {
+			hw = min(hw, f.end)
+		}
+	}
+	if hw <= t.hw {
+		return
+	}
+	t.hw = hw
+	kept := t.waiters[:0]
+	for _, w := range t.waiters {
+		if w.end <= hw {
+			w.done <- nil
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	t.waiters = kept
+}
+
+// abandon answers every waiting write with ErrNotLeader: the leader lost
+// its leadership before the write was replicated, so it must not be
+// acknowledged; the client retries at the new leader.
+func (t *replicaTracker) abandon() {
+	for _, w := range t.waiters {
+		w.done <- ErrNotLeader
+	}
+	t.waiters = nil
+}
