@@ -7,7 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Produce, versions 3–11 (RecordBatch v2). Each partition's batch is
+// Produce, versions 3–13 (RecordBatch v2; topics by ID from version 13). Each partition's batch is
 // appended as the client sent it, in the order requests arrive on the
 // connection; the wait for durability runs after, on the connection's
 // writer, so requests a client pipelines share fsyncs (group commit), and
@@ -27,17 +27,25 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 	}
 	var waits []waiting
 	seen := map[TopicPartition]bool{}
+	names := s.topicNames(req.Version >= 13)
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
 	for i, rt := range req.Topics {
 		out := &resp.Topics[i]
 		*out = kmsg.NewProduceResponseTopic()
-		out.Topic = rt.Topic
+		out.Topic, out.TopicID = rt.Topic, rt.TopicID
+		if req.Version >= 13 {
+			rt.Topic = names[rt.TopicID]
+		}
 		out.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
 		for j, rp := range rt.Partitions {
 			op := &out.Partitions[j]
 			*op = kmsg.NewProduceResponseTopicPartition()
 			op.Partition = rp.Partition
 			tp := TopicPartition{rt.Topic, rp.Partition}
+			if rt.Topic == "" {
+				op.ErrorCode = codeUnknownTopicID
+				continue
+			}
 			if seen[tp] {
 				op.ErrorCode = codeInvalidRequest
 				continue

@@ -9,7 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Fetch, versions 4–12 (RecordBatch v2, topics by name). Stored batches
+// Fetch, versions 4–16 (RecordBatch v2; topics by name, or by topic ID
+// from version 13). Stored batches
 // are returned as they are; the first batch may begin before the offset
 // asked for, which clients skip. The response waits up to MaxWaitMillis
 // for MinBytes, waking when any partition asked for grows. Fetch sessions
@@ -79,9 +80,14 @@ func serveFetch(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 // asked for.
 func (s *Server) arrivals(req *kmsg.FetchRequest) []<-chan struct{} {
 	var out []<-chan struct{}
+	names := s.topicNames(req.Version >= 13)
 	for _, rt := range req.Topics {
+		topic := rt.Topic
+		if req.Version >= 13 {
+			topic = names[rt.TopicID]
+		}
 		for _, rp := range rt.Partitions {
-			if ch, err := s.broker.Arrival(rt.Topic, rp.Partition); err == nil {
+			if ch, err := s.broker.Arrival(topic, rp.Partition); err == nil {
 				out = append(out, ch)
 			}
 		}
@@ -98,10 +104,14 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
 		budget = defaultFetchMaxBytes
 	}
 	size := 0
+	names := s.topicNames(req.Version >= 13)
 	for _, rt := range req.Topics {
 		ot := kmsg.NewFetchResponseTopic()
 		ot.Topic = rt.Topic
 		ot.TopicID = rt.TopicID
+		if req.Version >= 13 {
+			ot.Topic = names[rt.TopicID]
+		}
 		for _, rp := range rt.Partitions {
 			op := kmsg.NewFetchResponseTopicPartition()
 			op.Partition = rp.Partition
@@ -111,13 +121,16 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
 				limit = max(limit, 1) // KIP-74: the first partition with data gets a whole batch
 			}
 			buf := fetchBuffers.Get().(*[]byte)
-			res, err := s.broker.Fetch((*buf)[:0], rt.Topic, rp.Partition, rp.FetchOffset, limit)
+			res, err := s.broker.Fetch((*buf)[:0], ot.Topic, rp.Partition, rp.FetchOffset, limit)
 			*buf = res.Records
 			resp.buffers = append(resp.buffers, buf)
 			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStartOffset
-			if err != nil {
+			switch {
+			case ot.Topic == "":
+				op.ErrorCode = codeUnknownTopicID
+			case err != nil:
 				op.ErrorCode = s.broker.ErrorCode(err)
-			} else if len(res.Records) > 0 {
+			case len(res.Records) > 0:
 				op.RecordBatches = res.Records
 				size += len(res.Records)
 			}

@@ -6,7 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Metadata, versions 0–12. One broker, this node, leads every partition,
+// Metadata, versions 0–13. One broker, this node, leads every partition,
 // is its only replica and is the controller. Topics are named; a request
 // naming a topic by ID only (v10+) gets UNKNOWN_TOPIC_ID. An unknown topic
 // is created when the request allows it (always before v4) and the node
@@ -80,4 +80,17 @@ func (s *Server) findTopic(name string) (TopicMetadata, bool) {
 		}
 	}
 	return TopicMetadata{}, false
+}
+
+// topicNames maps topic IDs to names, for requests that name topics by ID;
+// nil when they do not (needed false).
+func (s *Server) topicNames(needed bool) map[[16]byte]string {
+	if !needed {
+		return nil
+	}
+	names := map[[16]byte]string{}
+	for _, t := range s.broker.Topics() {
+		names[t.ID] = t.Name
+	}
+	return names
 }

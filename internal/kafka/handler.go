@@ -34,10 +34,10 @@ var handlers map[int16]handler
 
 func init() {
 	handlers = map[int16]handler{
-		int16(kmsg.Produce):     {3, 11, nil, startProduce},
-		int16(kmsg.Fetch):       {4, 12, serveFetch, nil},
+		int16(kmsg.Produce):     {3, 13, nil, startProduce},
+		int16(kmsg.Fetch):       {4, 16, serveFetch, nil},
 		int16(kmsg.ListOffsets): {1, 7, serveListOffsets, nil},
-		int16(kmsg.Metadata):    {0, 12, serveMetadata, nil},
+		int16(kmsg.Metadata):    {0, 13, serveMetadata, nil},
 		int16(kmsg.ApiVersions): {0, 4, serveAPIVersions, nil},
 
 		int16(kmsg.InitProducerID):  {0, 4, serveInitProducerID, nil},

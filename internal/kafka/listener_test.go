@@ -92,7 +92,7 @@ func TestAPIVersionsAdvertisesWhatIsServed(t *testing.T) {
 		keys[k.ApiKey] = k
 	}
 	assert.Len(t, keys, 25)
-	assert.Equal(t, int16(11), keys[int16(kmsg.Produce)].MaxVersion)
+	assert.Equal(t, int16(13), keys[int16(kmsg.Produce)].MaxVersion)
 	assert.Equal(t, int16(3), keys[int16(kmsg.Produce)].MinVersion)
 
 	w.send(kmsg.NewPtrApiVersionsRequest(), 5, 2) // above what is served
@@ -191,4 +191,40 @@ func readFrameOrEOF(w *wire) ([]byte, error) {
 	frame := make([]byte, binary.BigEndian.Uint32(size[:]))
 	_, err := io.ReadFull(w.r, frame)
 	return frame, err
+}
+
+// TestFetchAndProduceByTopicID: from Fetch v13 and Produce v13 clients
+// name topics by ID.
+func TestFetchAndProduceByTopicID(t *testing.T) {
+	n := openNode(t, creek.Config{})
+	require.NoError(t, n.CreateTopic(t.Context(), "t", creek.TopicSpec{}))
+	info, err := n.DescribeTopic("t")
+	require.NoError(t, err)
+	p, err := n.NewProducer(creek.ProducerConfig{})
+	require.NoError(t, err)
+	require.NoError(t, p.Produce(t.Context(), &creek.Record{Topic: "t", Value: []byte("by id")}))
+	require.NoError(t, p.Close())
+	w := dial(t, n.Addr())
+
+	fetch := kmsg.NewPtrFetchRequest()
+	fetch.MaxBytes, fetch.SessionEpoch = 1<<20, -1
+	fetch.Topics = []kmsg.FetchRequestTopic{{TopicID: info.ID, Partitions: []kmsg.FetchRequestTopicPartition{{PartitionMaxBytes: 1 << 20}}},
+		{TopicID: [16]byte{9}, Partitions: []kmsg.FetchRequestTopicPartition{{PartitionMaxBytes: 1 << 20}}}}
+	w.send(fetch, 16, 1)
+	resp := kmsg.NewPtrFetchResponse()
+	require.Equal(t, int32(1), w.receive(resp, 16))
+	require.Len(t, resp.Topics, 2)
+	assert.Equal(t, info.ID, resp.Topics[0].TopicID)
+	assert.Zero(t, resp.Topics[0].Partitions[0].ErrorCode)
+	assert.Equal(t, int64(1), resp.Topics[0].Partitions[0].HighWatermark)
+	assert.NotEmpty(t, resp.Topics[0].Partitions[0].RecordBatches)
+	assert.Equal(t, int16(100), resp.Topics[1].Partitions[0].ErrorCode, "UNKNOWN_TOPIC_ID")
+
+	produce := kmsg.NewPtrProduceRequest()
+	produce.Acks = -1
+	produce.Topics = []kmsg.ProduceRequestTopic{{TopicID: [16]byte{9}, Partitions: []kmsg.ProduceRequestTopicPartition{{Records: []byte{1}}}}}
+	w.send(produce, 13, 2)
+	presp := kmsg.NewPtrProduceResponse()
+	require.Equal(t, int32(2), w.receive(presp, 13))
+	assert.Equal(t, int16(100), presp.Topics[0].Partitions[0].ErrorCode)
 }
