@@ -6,11 +6,17 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"net/http"
 	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/creekmq/creek"
 )
 
 // TestLoginEndToEnd starts the whole application — broker, login server,
@@ -67,4 +73,28 @@ func requireTools(t *testing.T) {
 		t.Fatal("missing " + missing + "; .ci/run installs it")
 	}
 	t.Skip("missing " + missing)
+}
+
+// TestClientLeavesNoGroupBehind: the client deletes its own reply group,
+// with the offsets it committed, when it stops.
+func TestClientLeavesNoGroupBehind(t *testing.T) {
+	requireTools(t)
+	a, err := start(t.Context(), config{Data: t.TempDir(), Kafka: "127.0.0.1:0", HTTPPort: 0,
+		Log: slog.New(slog.DiscardHandler), ClientOut: io.Discard})
+	require.NoError(t, err)
+	node := a.node
+	// The client joins its group before it serves the page, so the group
+	// is there now.
+	i := slices.IndexFunc(node.ListGroups(), func(g string) bool { return strings.HasPrefix(g, "login-client-") })
+	require.GreaterOrEqual(t, i, 0)
+	group := node.ListGroups()[i]
+	resp, err := http.Post(a.URL+"login", "application/json", strings.NewReader(`{"email":"test@email.com","password":"x"}`))
+	require.NoError(t, err)
+	resp.Body.Close() // the client read a reply, whose offset it commits at the latest when it stops
+	require.NoError(t, a.client.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, <-a.clientDone)
+	a.client = nil
+	_, err = node.DescribeGroup(group)
+	require.ErrorIs(t, err, creek.ErrGroupNotFound, "no members and no offsets left")
+	require.NoError(t, a.Close())
 }

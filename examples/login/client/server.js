@@ -16,8 +16,10 @@ const replyTimeoutMs = Number(process.env.REPLY_TIMEOUT_MS || 5000)
 const kafka = new Kafka({ clientId: 'login-client', brokers: [broker], logLevel: logLevel.ERROR })
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
 // Every client instance reads every reply, so each has a group of its own,
-// starting at the end: only replies to its own requests matter.
-const replies = kafka.consumer({ groupId: 'login-client-' + crypto.randomUUID() })
+// starting at the end: only replies to its own requests matter. The group
+// is deleted when the client stops, so none is left behind.
+const replyGroup = 'login-client-' + crypto.randomUUID()
+const replies = kafka.consumer({ groupId: replyGroup })
 const pending = new Map() // correlation id → resolve
 
 async function login(email, password) {
@@ -94,6 +96,9 @@ async function main() {
 async function stop() {
   server.close()
   await Promise.allSettled([replies.disconnect(), producer.disconnect()])
+  const admin = kafka.admin()
+  await admin.connect().then(() => admin.deleteGroups([replyGroup])).catch(() => {})
+  await admin.disconnect().catch(() => {})
   process.exit(0)
 }
 process.on('SIGINT', stop)
