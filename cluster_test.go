@@ -9,6 +9,8 @@ import (
 	"github.com/hashicorp/raft"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/creekmq/creek/internal/controller"
 )
@@ -57,6 +59,14 @@ func TestClusterMembership(t *testing.T) {
 	assert.Equal(t, ClusterMember{NodeID: 3, KafkaAddr: c.Addr().String(), Rack: "r1", GossipAddr: c.GossipAddr(),
 		RaftAddr: c.controller.raftAddr()}, members[2],
 		"members gossip the address they serve Kafka on")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(a.Addr().String()))
+	require.NoError(t, err)
+	defer cl.Close()
+	brokers, err := kadm.NewClient(cl).BrokerMetadata(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, []int32{1, 2, 3}, brokers.Brokers.NodeIDs(), "Metadata lists every live node")
+	assert.Equal(t, "r1", *brokers.Brokers[0].Rack)
+
 	require.NoError(t, c.Close()) // leaves the cluster
 	waitForMembers(t, a, 1, 2)
 	waitForMembers(t, b, 1, 2)

@@ -3,6 +3,8 @@ package creek
 import (
 	"context"
 	"errors"
+	"net"
+	"strconv"
 
 	"github.com/creekmq/creek/internal/group"
 	"github.com/creekmq/creek/internal/kafka"
@@ -18,6 +20,19 @@ func (b kafkaBroker) Topics() []kafka.TopicMetadata {
 	out := make([]kafka.TopicMetadata, len(infos))
 	for i, t := range infos {
 		out[i] = kafka.TopicMetadata{Name: t.Name, ID: t.ID, Internal: t.Internal, Partitions: int32(len(t.Partitions))}
+	}
+	return out
+}
+
+func (b kafkaBroker) Brokers() []kafka.BrokerMetadata {
+	var out []kafka.BrokerMetadata
+	for _, m := range b.n.ClusterMembers() {
+		host, port, err := net.SplitHostPort(m.KafkaAddr)
+		p, perr := strconv.ParseInt(port, 10, 32)
+		if err != nil || perr != nil {
+			continue // a member whose address does not parse is not reachable anyway
+		}
+		out = append(out, kafka.BrokerMetadata{NodeID: m.NodeID, Host: host, Port: int32(p), Rack: m.Rack})
 	}
 	return out
 }

@@ -18,7 +18,14 @@ const codeUnknownTopicID int16 = 100
 func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.MetadataRequest)
 	resp := req.ResponseKind().(*kmsg.MetadataResponse)
-	resp.Brokers = []kmsg.MetadataResponseBroker{{NodeID: s.cfg.NodeID, Host: s.cfg.AdvertisedHost, Port: s.cfg.AdvertisedPort}}
+	for _, b := range s.brokers() {
+		rb := kmsg.NewMetadataResponseBroker()
+		rb.NodeID, rb.Host, rb.Port = b.NodeID, b.Host, b.Port
+		if b.Rack != "" {
+			rb.Rack = &b.Rack
+		}
+		resp.Brokers = append(resp.Brokers, rb)
+	}
 	resp.ClusterID = &s.cfg.ClusterID
 	resp.ControllerID = s.cfg.NodeID
 	topics := s.broker.Topics()
@@ -93,4 +100,12 @@ func (s *Server) topicNames(needed bool) map[[16]byte]string {
 		names[t.ID] = t.Name
 	}
 	return names
+}
+
+// brokers returns the cluster's live nodes, or this node alone.
+func (s *Server) brokers() []BrokerMetadata {
+	if b := s.broker.Brokers(); len(b) > 0 {
+		return b
+	}
+	return []BrokerMetadata{{NodeID: s.cfg.NodeID, Host: s.cfg.AdvertisedHost, Port: s.cfg.AdvertisedPort}}
 }

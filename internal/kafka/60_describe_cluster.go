@@ -6,15 +6,20 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// DescribeCluster, versions 0–1: this node is the cluster and its
-// controller.
+// DescribeCluster, versions 0–1: the live nodes of the cluster (or this
+// node alone).
 
 func serveDescribeCluster(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.DescribeClusterRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeClusterResponse)
 	resp.ClusterID, resp.ControllerID = s.cfg.ClusterID, s.cfg.NodeID
-	b := kmsg.NewDescribeClusterResponseBroker()
-	b.NodeID, b.Host, b.Port = s.cfg.NodeID, s.cfg.AdvertisedHost, s.cfg.AdvertisedPort
-	resp.Brokers = []kmsg.DescribeClusterResponseBroker{b}
+	for _, b := range s.brokers() {
+		rb := kmsg.NewDescribeClusterResponseBroker()
+		rb.NodeID, rb.Host, rb.Port = b.NodeID, b.Host, b.Port
+		if b.Rack != "" {
+			rb.Rack = &b.Rack
+		}
+		resp.Brokers = append(resp.Brokers, rb)
+	}
 	return resp
 }

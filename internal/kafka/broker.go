@@ -12,6 +12,10 @@ import (
 type Broker interface {
 	// Topics returns every topic, sorted by name.
 	Topics() []TopicMetadata
+	// Brokers returns the live nodes of the cluster, this one included;
+	// empty for a node outside a cluster, which the listener describes
+	// alone.
+	Brokers() []BrokerMetadata
 	// AutoCreateTopic creates a topic a client asked about, if the node
 	// creates topics on first use, with the default partition count.
 	AutoCreateTopic(ctx context.Context, name string) error
@@ -82,6 +86,14 @@ type Offset struct {
 	Offset      int64
 	LeaderEpoch int32
 	Metadata    string
+}
+
+// BrokerMetadata describes a node for Metadata and DescribeCluster.
+type BrokerMetadata struct {
+	NodeID int32
+	Host   string
+	Port   int32
+	Rack   string
 }
 
 // TopicMetadata describes a topic for Metadata responses.
