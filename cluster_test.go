@@ -210,3 +210,40 @@ func TestClusterControllerElectsPartitionLeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterTopics: a topic created on any node goes through the
+// controller and appears on every node with the same ID; deleted on any
+// node, it goes everywhere.
+func TestClusterTopics(t *testing.T) {
+	a := openClusterNode(t, 1)
+	b := openClusterNode(t, 2, a.GossipAddr())
+	c := openClusterNode(t, 3, a.GossipAddr())
+	nodes := []*Node{a, b, c}
+	leader := controllerLeader(t, nodes, 3)
+	follower := b
+	if leader == b {
+		follower = c
+	}
+	ctx := t.Context()
+	require.NoError(t, follower.CreateTopic(ctx, "orders", TopicSpec{Partitions: 4, ReplicationFactor: 3}),
+		"a follower forwards to the controller")
+	require.ErrorIs(t, a.CreateTopic(ctx, "orders", TopicSpec{}), ErrTopicExists)
+	require.ErrorIs(t, a.CreateTopic(ctx, "wide", TopicSpec{ReplicationFactor: 4}), ErrInvalidReplicationFactor)
+	want, err := follower.DescribeTopic("orders")
+	require.NoError(t, err)
+	for _, n := range nodes {
+		require.NoError(t, n.waitForTopic(ctx, "orders", true))
+		got, err := n.DescribeTopic("orders")
+		require.NoError(t, err)
+		assert.Equal(t, want.ID, got.ID, "one topic ID in the cluster")
+		assert.Len(t, got.Partitions, 4)
+	}
+	replicas := leader.controller.fsm.Metadata().Topics["orders"].Partitions[0].Replicas
+	assert.Len(t, replicas, 3)
+
+	require.NoError(t, c.DeleteTopic(ctx, "orders"))
+	for _, n := range nodes {
+		require.NoError(t, n.waitForTopic(ctx, "orders", false))
+	}
+	require.ErrorIs(t, a.DeleteTopic(ctx, "orders"), ErrUnknownTopic)
+}

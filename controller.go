@@ -100,8 +100,24 @@ func raftID(nodeID int32) raft.ServerID { return raft.ServerID(strconv.Itoa(int(
 // raftAddr returns the address this node's Raft listens on.
 func (c *clusterController) raftAddr() string { return string(c.trans.LocalAddr()) }
 
-// run does the leader's duties whenever membership or leadership changes.
+// run does the leader's duties whenever membership or leadership
+// changes, and makes the node's topics follow the committed metadata.
 func (c *clusterController) run() {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer cancel()
+		for {
+			applied := c.fsm.Changed()
+			c.n.reconcileTopics(ctx)
+			select {
+			case <-c.stop:
+				return
+			case <-applied:
+			}
+		}
+	}()
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -191,6 +207,29 @@ func (c *clusterController) propose(ctx context.Context, cmd controller.Command)
 		return err
 	}
 	return nil
+}
+
+// awaitLeader returns the node ID of the controller's leader, waiting, on
+// Raft's leader observations, while none is known (a node just admitted,
+// an election under way).
+func (c *clusterController) awaitLeader(ctx context.Context) (int32, error) {
+	observed := make(chan raft.Observation, 16)
+	o := raft.NewObserver(observed, false, func(o *raft.Observation) bool {
+		_, ok := o.Data.(raft.LeaderObservation)
+		return ok
+	})
+	c.raft.RegisterObserver(o)
+	defer c.raft.DeregisterObserver(o)
+	for {
+		if id := c.leader(); id >= 0 { // after registering: a change since is observed
+			return id, nil
+		}
+		select {
+		case <-observed:
+		case <-ctx.Done():
+			return -1, fmt.Errorf("%w: no controller leader is known: %w", ErrNotController, ctx.Err())
+		}
+	}
 }
 
 // leader returns the node ID of the controller's leader, or -1.

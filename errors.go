@@ -158,6 +158,20 @@ var kafkaCodes = []struct {
 
 // KafkaCode returns the Kafka protocol error code for err: 0 for nil, -1
 // (UNKNOWN_SERVER_ERROR) for an error creek does not name.
+// errorForCode returns the creek error a Kafka error code stands for, for
+// answers from other nodes; nil for 0.
+func errorForCode(code int16, what string) error {
+	if code == 0 {
+		return nil
+	}
+	for _, c := range kafkaCodes {
+		if c.code == code {
+			return fmt.Errorf("%w: %s", c.err, what)
+		}
+	}
+	return fmt.Errorf("%s: Kafka error code %d", what, code)
+}
+
 func KafkaCode(err error) int16 {
 	if err == nil {
 		return 0

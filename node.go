@@ -279,6 +279,8 @@ type TopicSpec struct {
 	// Configs sets topic configs by Kafka's names (see TopicConfigNames);
 	// the rest take the node's TopicDefaults, then Kafka's defaults.
 	Configs map[string]string
+
+	id [16]byte // the topic ID the cluster gave it; zero: a new one
 }
 
 // CreateTopic creates a topic. It fails with ErrTopicExists,
@@ -290,6 +292,9 @@ func (n *Node) CreateTopic(ctx context.Context, name string, spec TopicSpec) err
 	}
 	if internalTopic(name) {
 		return fmt.Errorf("%w: %s is internal", ErrInvalidTopic, name)
+	}
+	if n.controller != nil {
+		return n.createClusterTopic(ctx, name, spec)
 	}
 	return n.createTopic(ctx, name, spec)
 }
@@ -310,9 +315,11 @@ func (n *Node) createTopic(ctx context.Context, name string, spec TopicSpec) err
 	if _, ok := n.topics[name]; ok {
 		return fmt.Errorf("%w: %s", ErrTopicExists, name)
 	}
-	t := &topic{name: name, configs: maps.Clone(spec.Configs), cfg: cfg}
-	if _, err := rand.Read(t.id[:]); err != nil {
-		return err
+	t := &topic{name: name, id: spec.id, configs: maps.Clone(spec.Configs), cfg: cfg}
+	if t.id == ([16]byte{}) {
+		if _, err := rand.Read(t.id[:]); err != nil {
+			return err
+		}
 	}
 	if err := t.addPartitions(n, spec.Partitions); err != nil {
 		return errors.Join(err, t.close(), n.removeTopicFiles(t))
@@ -337,7 +344,7 @@ func (n *Node) checkTopicSpec(name string, spec TopicSpec) (TopicSpec, topicConf
 	if spec.Partitions < 0 {
 		return spec, topicConfig{}, fmt.Errorf("%w: %d", ErrInvalidPartitions, spec.Partitions)
 	}
-	if spec.ReplicationFactor != 1 {
+	if spec.ReplicationFactor < 1 || spec.ReplicationFactor != 1 && n.controller == nil {
 		return spec, topicConfig{}, fmt.Errorf("%w: %d on a node without a cluster", ErrInvalidReplicationFactor, spec.ReplicationFactor)
 	}
 	cfg, err := parseTopicConfig(n.cfg.TopicDefaults, spec.Configs)
@@ -376,6 +383,14 @@ func (n *Node) removeTopicFiles(t *topic) error {
 // DeleteTopic deletes a topic and its data. The registry forgets it first,
 // so a crash halfway leaves files that the next Open removes.
 func (n *Node) DeleteTopic(ctx context.Context, name string) error {
+	if n.controller != nil && !internalTopic(name) {
+		return n.deleteClusterTopic(ctx, name)
+	}
+	return n.deleteLocalTopic(ctx, name)
+}
+
+// deleteLocalTopic deletes this node's copy of a topic.
+func (n *Node) deleteLocalTopic(ctx context.Context, name string) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	t, err := n.changeableTopicLocked(ctx, name, false)

@@ -1,0 +1,195 @@
+package creek
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/controller"
+	"github.com/creekmq/creek/internal/kafka"
+)
+
+// In a cluster, topics belong to the controller: creating or deleting one
+// commits a command through Raft, on the controller's leader (a node that
+// does not lead forwards the request to it over the Kafka protocol, as a
+// Kafka client would), and every node then makes its local topics match
+// the committed metadata. Each node keeps every partition of every topic;
+// replication, which will fill the partitions a node follows, is the next
+// step.
+
+// createClusterTopic creates a topic through the controller and returns
+// once this node holds it.
+func (n *Node) createClusterTopic(ctx context.Context, name string, spec TopicSpec) error {
+	spec, _, err := n.checkTopicSpec(name, spec)
+	if err != nil {
+		return err
+	}
+	if _, exists := n.controller.fsm.Metadata().Topics[name]; exists {
+		return fmt.Errorf("%w: %s", ErrTopicExists, name)
+	}
+	leader, err := n.controller.awaitLeader(ctx)
+	if err != nil {
+		return err
+	}
+	if leader != n.cfg.Cluster.NodeID {
+		err = n.forwardCreateTopic(ctx, name, spec)
+	} else {
+		err = n.proposeTopic(ctx, name, spec)
+	}
+	if err != nil {
+		return err
+	}
+	return n.waitForTopic(ctx, name, true)
+}
+
+// proposeTopic places a new topic's replicas over the live nodes and
+// commits it.
+func (n *Node) proposeTopic(ctx context.Context, name string, spec TopicSpec) error {
+	var nodes []controller.Node
+	for _, m := range n.ClusterMembers() {
+		nodes = append(nodes, controller.Node{ID: m.NodeID, Rack: m.Rack})
+	}
+	replicas, err := controller.Place(nodes, int(spec.Partitions), int(spec.ReplicationFactor), len(n.controller.fsm.Metadata().Topics))
+	if errors.Is(err, controller.ErrNotEnoughNodes) {
+		return fmt.Errorf("%w: %d replicas over %d live nodes", ErrInvalidReplicationFactor, spec.ReplicationFactor, len(nodes))
+	}
+	if err != nil {
+		return err
+	}
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return err
+	}
+	err = n.controller.propose(ctx, controller.Command{CreateTopic: &controller.CreateTopic{
+		Name: name, ID: id, Configs: maps.Clone(spec.Configs), Replicas: replicas}})
+	if errors.Is(err, controller.ErrRejected) {
+		return fmt.Errorf("%w: %s", ErrTopicExists, name) // another node created it meanwhile
+	}
+	return err
+}
+
+// forwardCreateTopic asks the controller's leader to create the topic.
+func (n *Node) forwardCreateTopic(ctx context.Context, name string, spec TopicSpec) error {
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = name, spec.Partitions, spec.ReplicationFactor
+	for k, v := range spec.Configs {
+		rt.Configs = append(rt.Configs, kmsg.CreateTopicsRequestTopicConfig{Name: k, Value: &v})
+	}
+	req.Topics = []kmsg.CreateTopicsRequestTopic{rt}
+	resp, err := n.askController(ctx, req)
+	if err != nil {
+		return err
+	}
+	got := resp.(*kmsg.CreateTopicsResponse).Topics
+	if len(got) != 1 {
+		return fmt.Errorf("the controller answered for %d topics", len(got))
+	}
+	return errorForCode(got[0].ErrorCode, "create topic "+name+" on the controller")
+}
+
+// deleteClusterTopic deletes a topic through the controller and returns
+// once this node no longer holds it.
+func (n *Node) deleteClusterTopic(ctx context.Context, name string) error {
+	if _, exists := n.controller.fsm.Metadata().Topics[name]; !exists {
+		return fmt.Errorf("%w: %s", ErrUnknownTopic, name)
+	}
+	leader, err := n.controller.awaitLeader(ctx)
+	if err != nil {
+		return err
+	}
+	if leader == n.cfg.Cluster.NodeID {
+		err = n.controller.propose(ctx, controller.Command{DeleteTopic: &controller.DeleteTopic{Name: name}})
+	} else {
+		req := kmsg.NewPtrDeleteTopicsRequest()
+		req.TopicNames = []string{name}
+		rt := kmsg.NewDeleteTopicsRequestTopic()
+		rt.Topic = &name
+		req.Topics = []kmsg.DeleteTopicsRequestTopic{rt}
+		var resp kmsg.Response
+		if resp, err = n.askController(ctx, req); err == nil {
+			got := resp.(*kmsg.DeleteTopicsResponse).Topics
+			if len(got) != 1 {
+				return fmt.Errorf("the controller answered for %d topics", len(got))
+			}
+			err = errorForCode(got[0].ErrorCode, "delete topic "+name+" on the controller")
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return n.waitForTopic(ctx, name, false)
+}
+
+// askController sends a request to the controller's leader.
+func (n *Node) askController(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+	leader, err := n.controller.awaitLeader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var addr string
+	for _, m := range n.ClusterMembers() {
+		if m.NodeID == leader {
+			addr = m.KafkaAddr
+		}
+	}
+	if addr == "" {
+		return nil, fmt.Errorf("%w: no controller leader is known yet", ErrNotController)
+	}
+	conn, err := kafka.Dial(ctx, addr, fmt.Sprintf("creek-node-%d", n.cfg.Cluster.NodeID))
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return conn.Request(ctx, req)
+}
+
+// waitForTopic waits until this node holds the topic (or no longer does),
+// as the reconciler makes it match the committed metadata.
+func (n *Node) waitForTopic(ctx context.Context, name string, present bool) error {
+	for {
+		changed := n.watchMetadata()
+		if n.hasTopic(name) == present {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// reconcileTopics makes this node's topics match the committed metadata:
+// it creates topics it lacks (with the cluster's topic ID), adds
+// partitions, and deletes topics the cluster deleted. Internal topics stay
+// the node's own.
+func (n *Node) reconcileTopics(ctx context.Context) {
+	meta := n.controller.fsm.Metadata()
+	for _, name := range meta.TopicNames() {
+		t := meta.Topics[name]
+		count := int32(len(t.Partitions))
+		have, err := n.existingPartitionCount(name)
+		switch {
+		case errors.Is(err, ErrUnknownTopic):
+			err = n.createTopic(ctx, name, TopicSpec{Partitions: count, ReplicationFactor: int16(len(t.Partitions[0].Replicas)),
+				Configs: t.Configs, id: t.ID})
+		case err == nil && have < count:
+			err = n.CreatePartitions(ctx, name, count)
+		}
+		if err != nil && !errors.Is(err, ErrTopicExists) {
+			n.log.Warn("could not take a topic from the cluster's metadata", "topic", name, "err", err)
+		}
+	}
+	for _, info := range n.Topics() {
+		if _, kept := meta.Topics[info.Name]; !kept && !info.Internal {
+			if err := n.deleteLocalTopic(ctx, info.Name); err != nil {
+				n.log.Warn("could not delete a topic the cluster deleted", "topic", info.Name, "err", err)
+			}
+		}
+	}
+}
