@@ -264,8 +264,6 @@ func decodeRaftEntry(b []byte, out *raft.Log) error {
 	return nil
 }
 
-var raftCRC = crc32.MakeTable(crc32.Castagnoli)
-
 // encodeRaftStable lays the stable values out as magic, version, JSON,
 // CRC-32C.
 func encodeRaftStable(values map[string][]byte) []byte {
@@ -273,7 +271,7 @@ func encodeRaftStable(values map[string][]byte) []byte {
 	b := binary.BigEndian.AppendUint32(nil, raftStableMagic)
 	b = append(b, raftStableVersion)
 	b = append(b, body...)
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, raftCRC))
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
 func decodeRaftStable(b []byte) (map[string][]byte, error) {
@@ -281,7 +279,7 @@ func decodeRaftStable(b []byte) (map[string][]byte, error) {
 	if len(b) < 9 || binary.BigEndian.Uint32(b) != raftStableMagic || b[4] != raftStableVersion {
 		return nil, bad
 	}
-	if crc32.Checksum(b[:len(b)-4], raftCRC) != binary.BigEndian.Uint32(b[len(b)-4:]) {
+	if crc32.Checksum(b[:len(b)-4], castagnoli) != binary.BigEndian.Uint32(b[len(b)-4:]) {
 		return nil, bad
 	}
 	values := map[string][]byte{}
