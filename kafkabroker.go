@@ -24,6 +24,17 @@ func (b kafkaBroker) Topics() []kafka.TopicMetadata {
 	return out
 }
 
+func (b kafkaBroker) TopicName(id [16]byte) string {
+	b.n.mu.RLock()
+	defer b.n.mu.RUnlock()
+	for name, t := range b.n.topics {
+		if t.id == id {
+			return name
+		}
+	}
+	return ""
+}
+
 func (b kafkaBroker) Brokers() []kafka.BrokerMetadata {
 	var out []kafka.BrokerMetadata
 	for _, m := range b.n.ClusterMembers() {

@@ -27,15 +27,12 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 	}
 	var waits []waiting
 	seen := map[TopicPartition]bool{}
-	names := s.topicNames(req.Version >= 13)
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
 	for i, rt := range req.Topics {
 		out := &resp.Topics[i]
 		*out = kmsg.NewProduceResponseTopic()
 		out.Topic, out.TopicID = rt.Topic, rt.TopicID
-		if req.Version >= 13 {
-			rt.Topic = names[rt.TopicID]
-		}
+		rt.Topic = s.topicName(req.Version >= 13, rt.Topic, rt.TopicID)
 		out.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
 		for j, rp := range rt.Partitions {
 			op := &out.Partitions[j]

@@ -80,12 +80,8 @@ func serveFetch(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 // asked for.
 func (s *Server) arrivals(req *kmsg.FetchRequest) []<-chan struct{} {
 	var out []<-chan struct{}
-	names := s.topicNames(req.Version >= 13)
 	for _, rt := range req.Topics {
-		topic := rt.Topic
-		if req.Version >= 13 {
-			topic = names[rt.TopicID]
-		}
+		topic := s.topicName(req.Version >= 13, rt.Topic, rt.TopicID)
 		for _, rp := range rt.Partitions {
 			if ch, err := s.broker.Arrival(topic, rp.Partition); err == nil {
 				out = append(out, ch)
@@ -104,14 +100,10 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
 		budget = defaultFetchMaxBytes
 	}
 	size := 0
-	names := s.topicNames(req.Version >= 13)
 	for _, rt := range req.Topics {
 		ot := kmsg.NewFetchResponseTopic()
-		ot.Topic = rt.Topic
+		ot.Topic = s.topicName(req.Version >= 13, rt.Topic, rt.TopicID)
 		ot.TopicID = rt.TopicID
-		if req.Version >= 13 {
-			ot.Topic = names[rt.TopicID]
-		}
 		for _, rp := range rt.Partitions {
 			op := kmsg.NewFetchResponseTopicPartition()
 			op.Partition = rp.Partition

@@ -89,17 +89,13 @@ func (s *Server) findTopic(name string) (TopicMetadata, bool) {
 	return TopicMetadata{}, false
 }
 
-// topicNames maps topic IDs to names, for requests that name topics by ID;
-// nil when they do not (needed false).
-func (s *Server) topicNames(needed bool) map[[16]byte]string {
-	if !needed {
-		return nil
+// topicName returns the topic a request names: by name, or by ID from
+// the version that switched to IDs.
+func (s *Server) topicName(byID bool, name string, id [16]byte) string {
+	if byID {
+		return s.broker.TopicName(id)
 	}
-	names := map[[16]byte]string{}
-	for _, t := range s.broker.Topics() {
-		names[t.ID] = t.Name
-	}
-	return names
+	return name
 }
 
 // brokers returns the cluster's live nodes, or this node alone.

@@ -12,6 +12,10 @@ import (
 type Broker interface {
 	// Topics returns every topic, sorted by name.
 	Topics() []TopicMetadata
+	// TopicName returns the name of the topic with an ID, for requests
+	// that name topics by ID; "" for none. It is on the hot path of
+	// Fetch and Produce: it must not allocate.
+	TopicName(id [16]byte) string
 	// Brokers returns the live nodes of the cluster, this one included;
 	// empty for a node outside a cluster, which the listener describes
 	// alone.
