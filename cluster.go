@@ -10,9 +10,9 @@ import (
 )
 
 // ClusterConfig makes a node a member of a cluster. Nodes find each other
-// and notice failures by gossip (hashicorp/memberlist). So far a cluster
-// only knows its members: the Raft controller, replication and routing are
-// the cluster issue's next steps.
+// and notice failures by gossip (hashicorp/memberlist); a Raft controller
+// decides topics, partition leaders and in-sync replicas; followers
+// replicate from leaders over the Kafka protocol.
 type ClusterConfig struct {
 	// NodeID is this node's ID, unique in the cluster, also its broker ID
 	// in Kafka metadata.
@@ -35,6 +35,10 @@ type ClusterConfig struct {
 	// GossipAddr's host with a free port. A node without Seeds and without
 	// Raft state bootstraps a new cluster's controller.
 	RaftAddr string
+	// ReplicaLagTimeMax is how long a follower may go without catching up
+	// before its leader drops it from the in-sync replicas (Kafka's
+	// replica.lag.time.max.ms); default 30s.
+	ReplicaLagTimeMax time.Duration
 	// fastGossip shortens failure detection for tests on one machine.
 	fastGossip bool
 }
@@ -69,6 +73,12 @@ func (n *Node) joinCluster() error {
 		}
 		c.RaftAddr = net.JoinHostPort(host, "0")
 	}
+	if c.ReplicaLagTimeMax <= 0 {
+		c.ReplicaLagTimeMax = 30 * time.Second
+		if c.fastGossip {
+			c.ReplicaLagTimeMax = time.Second
+		}
+	}
 	if err := n.startController(); err != nil {
 		return err
 	}
@@ -79,6 +89,7 @@ func (n *Node) joinCluster() error {
 		return errors.Join(err, n.controller.close())
 	}
 	n.members = m
+	n.replicas = newReplicaManager(n, c.NodeID, c.ReplicaLagTimeMax)
 	n.controller.run()
 	return nil
 }
@@ -120,5 +131,7 @@ func (n *Node) leaveCluster() error {
 	if n.members == nil {
 		return nil
 	}
-	return errors.Join(n.controller.close(), n.members.Leave(time.Second))
+	err := n.controller.close()
+	n.replicas.close()
+	return errors.Join(err, n.members.Leave(time.Second))
 }

@@ -111,6 +111,7 @@ func (c *clusterController) run() {
 		for {
 			applied := c.fsm.Changed()
 			c.n.reconcileTopics(ctx)
+			c.n.replicas.reconcile(c.fsm.Metadata())
 			select {
 			case <-c.stop:
 				return
@@ -250,5 +251,6 @@ func (c *clusterController) close() error {
 	close(c.stop)
 	c.wg.Wait()
 	err := c.raft.Shutdown().Error()
+	c.trans.CloseStreams() // the connections it opened, so peers' handlers of them end too
 	return errors.Join(err, c.trans.Close(), c.store.Close())
 }

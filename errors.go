@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/controller"
 	"github.com/creekmq/creek/internal/group"
 )
 
@@ -84,6 +85,16 @@ var (
 	// ErrNotLeader is returned for a partition this node does not lead
 	// (Kafka's NOT_LEADER_OR_FOLLOWER): the client finds the leader again.
 	ErrNotLeader = errors.New("creek: not the leader for this partition")
+	// ErrFencedLeaderEpoch is returned for a request that names an older
+	// leader epoch than the partition's: the caller's metadata is stale.
+	ErrFencedLeaderEpoch = errors.New("creek: the request's leader epoch is older than the partition's")
+	// ErrUnknownLeaderEpoch is returned for a request that names a newer
+	// leader epoch than this node knows: its own metadata is behind.
+	ErrUnknownLeaderEpoch = errors.New("creek: the request's leader epoch is newer than this node knows")
+	// ErrReplicationTimeout is returned for an acks=all write whose
+	// replication did not complete within the request's timeout; the
+	// write may still become visible (Kafka's REQUEST_TIMED_OUT).
+	ErrReplicationTimeout = errors.New("creek: the write was not replicated in time")
 	// ErrClosed is returned by calls on a closed Log or Node.
 	ErrClosed = group.ErrClosed
 	// ErrLogFailed is returned by appends after a write or fsync failed. The
@@ -120,6 +131,11 @@ const (
 	kafkaNonEmptyGroup     int16 = 68
 	kafkaNotLeader         int16 = 6
 	kafkaNotEnoughReplicas int16 = 19
+	kafkaRequestTimedOut   int16 = 7
+	kafkaFencedLeaderEpoch int16 = 74
+	kafkaUnknownLeaderEp   int16 = 75
+	kafkaNotController     int16 = 41
+	kafkaInvalidRequest    int16 = 42
 	kafkaUnknownServer     int16 = -1
 )
 
@@ -152,12 +168,15 @@ var kafkaCodes = []struct {
 	{ErrNonEmptyGroup, kafkaNonEmptyGroup},
 	{ErrNotLeader, kafkaNotLeader},
 	{ErrNotEnoughReplicas, kafkaNotEnoughReplicas},
+	{ErrFencedLeaderEpoch, kafkaFencedLeaderEpoch},
+	{ErrUnknownLeaderEpoch, kafkaUnknownLeaderEp},
+	{ErrReplicationTimeout, kafkaRequestTimedOut},
+	{ErrNotController, kafkaNotController},
+	{controller.ErrRejected, kafkaInvalidRequest},
 	{ErrLogFailed, kafkaKafkaStorageError},
 	{ErrClosed, kafkaKafkaStorageError},
 }
 
-// KafkaCode returns the Kafka protocol error code for err: 0 for nil, -1
-// (UNKNOWN_SERVER_ERROR) for an error creek does not name.
 // errorForCode returns the creek error a Kafka error code stands for, for
 // answers from other nodes; nil for 0.
 func errorForCode(code int16, what string) error {
@@ -172,6 +191,8 @@ func errorForCode(code int16, what string) error {
 	return fmt.Errorf("%s: Kafka error code %d", what, code)
 }
 
+// KafkaCode returns the Kafka protocol error code for err: 0 for nil, -1
+// (UNKNOWN_SERVER_ERROR) for an error creek does not name.
 func KafkaCode(err error) int16 {
 	if err == nil {
 		return 0

@@ -3,9 +3,12 @@ package creek
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
+	"time"
 
+	"github.com/creekmq/creek/internal/controller"
 	"github.com/creekmq/creek/internal/group"
 	"github.com/creekmq/creek/internal/kafka"
 )
@@ -19,21 +22,13 @@ func (b kafkaBroker) Topics() []kafka.TopicMetadata {
 	infos := b.n.Topics()
 	out := make([]kafka.TopicMetadata, len(infos))
 	for i, t := range infos {
-		out[i] = kafka.TopicMetadata{Name: t.Name, ID: t.ID, Internal: t.Internal, Partitions: int32(len(t.Partitions))}
+		out[i] = kafka.TopicMetadata{Name: t.Name, ID: t.ID, Internal: t.Internal,
+			Partitions: b.n.leadership(t.Name, len(t.Partitions))}
 	}
 	return out
 }
 
-func (b kafkaBroker) TopicName(id [16]byte) string {
-	b.n.mu.RLock()
-	defer b.n.mu.RUnlock()
-	for name, t := range b.n.topics {
-		if t.id == id {
-			return name
-		}
-	}
-	return ""
-}
+func (b kafkaBroker) TopicName(id [16]byte) string { return b.n.topicName(id) }
 
 func (b kafkaBroker) Brokers() []kafka.BrokerMetadata {
 	var out []kafka.BrokerMetadata
@@ -59,30 +54,46 @@ func (b kafkaBroker) AutoCreateTopic(ctx context.Context, name string) error {
 	return err
 }
 
-func (b kafkaBroker) Produce(ctx context.Context, topic string, partition int32, batch []byte) (kafka.ProduceResult, func() error, error) {
+func (b kafkaBroker) Produce(ctx context.Context, topic string, partition int32, batch []byte, acks int16,
+	timeout time.Duration) (kafka.ProduceResult, func() error, error) {
 	p, err := b.n.partitionForProduce(ctx, topic, partition)
 	if err != nil {
 		return kafka.ProduceResult{}, nil, err
 	}
-	base, appendTime, durable, err := p.appendBatch(batch)
+	base, appendTime, durable, replicated, err := p.appendBatch(batch, acks == -1)
 	if err != nil {
 		return kafka.ProduceResult{}, nil, err
 	}
-	return kafka.ProduceResult{BaseOffset: base, LogAppendTime: appendTime, LogStartOffset: p.log.StartOffset()}, durable, nil
+	return kafka.ProduceResult{BaseOffset: base, LogAppendTime: appendTime, LogStartOffset: p.log.StartOffset()},
+		func() error {
+			if err := durable(); err != nil {
+				return err
+			}
+			return awaitReplication(ctx, replicated, timeout)
+		}, nil
 }
 
-func (b kafkaBroker) Fetch(dst []byte, topic string, partition int32, offset int64, maxBytes int) (kafka.FetchResult, error) {
-	p, err := b.n.partition(topic, partition)
+func (b kafkaBroker) Fetch(dst []byte, f kafka.FetchPartition) (kafka.FetchResult, error) {
+	res := kafka.FetchResult{HighWatermark: -1, LogStartOffset: -1}
+	p, err := b.n.partition(f.Topic, f.Partition)
+	if err == nil {
+		err = p.checkLeader(f.CurrentLeaderEpoch)
+	}
 	if err != nil {
-		return kafka.FetchResult{HighWatermark: -1, LogStartOffset: -1}, err
+		return res, err
+	}
+	if f.ReplicaID >= 0 {
+		if expand, isr := p.replicaFetched(f.ReplicaID, f.Offset); expand {
+			b.n.replicas.requestISR(p, isr)
+		}
 	}
 	p.mu.RLock()
-	res := kafka.FetchResult{HighWatermark: p.log.EndOffset(), LogStartOffset: p.log.StartOffset()}
+	res.HighWatermark, res.LogStartOffset = p.highWatermarkLocked(), p.log.StartOffset()
 	p.mu.RUnlock()
-	if maxBytes <= 0 {
+	if f.MaxBytes <= 0 {
 		return res, nil
 	}
-	res.Records, err = p.fetch(context.Background(), dst, offset, FetchOptions{MaxBytes: maxBytes})
+	res.Records, err = p.fetch(context.Background(), dst, f.Offset, FetchOptions{MaxBytes: f.MaxBytes, replica: f.ReplicaID >= 0})
 	return res, err
 }
 
@@ -103,9 +114,12 @@ func (b kafkaBroker) ListOffset(topic string, partition int32, timestamp int64) 
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
+	if err := p.checkLeaderLocked(-1); err != nil {
+		return -1, -1, err
+	}
 	switch timestamp {
 	case -1:
-		return p.log.EndOffset(), -1, nil
+		return p.highWatermarkLocked(), -1, nil
 	case -2:
 		return p.log.StartOffset(), -1, nil
 	}
@@ -122,6 +136,31 @@ func (b kafkaBroker) ListOffset(topic string, partition int32, timestamp int64) 
 		return offset, -1, err
 	}
 	return offset, records[0].Timestamp.UnixMilli(), nil
+}
+
+func (b kafkaBroker) EndOffsetForEpoch(topic string, partition, currentLeaderEpoch, epoch int32) (int32, int64, error) {
+	p, err := b.n.partition(topic, partition)
+	if err != nil {
+		return -1, -1, err
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if err := p.checkLeaderLocked(currentLeaderEpoch); err != nil {
+		return -1, -1, err
+	}
+	if epoch < 0 {
+		return -1, -1, fmt.Errorf("%w: leader epoch %d", ErrUnknownLeaderEpoch, epoch)
+	}
+	gotEpoch, end := p.epochs.endOffsetFor(epoch, p.log.EndOffset())
+	return gotEpoch, end, nil
+}
+
+func (b kafkaBroker) AlterISR(ctx context.Context, topic string, partition, leaderEpoch int32, isr []int32) error {
+	if b.n.controller == nil {
+		return ErrNotController
+	}
+	return b.n.controller.propose(ctx, controller.Command{ChangeISR: &controller.ChangeISR{Topic: topic,
+		Partition: partition, LeaderEpoch: leaderEpoch, ISR: isr}})
 }
 
 func (kafkaBroker) ErrorCode(err error) int16 { return KafkaCode(err) }

@@ -175,6 +175,30 @@ func (l *Log) write(b []byte) (base int64, pending pendingSync, err error) {
 	return base, l.pendingSyncLocked(h.LastOffset() + 1), nil
 }
 
+// writeReplica appends a batch a follower fetched from its leader, at the
+// offsets the leader gave it: its base offset must be the log end offset.
+func (l *Log) writeReplica(b []byte) (pendingSync, error) {
+	if len(b) > l.cfg.MaxBatchBytes {
+		return pendingSync{}, fmt.Errorf("%w: %d bytes, at most %d", ErrMessageTooLarge, len(b), l.cfg.MaxBatchBytes)
+	}
+	h, err := batch.Validate(b)
+	if err != nil {
+		return pendingSync{}, fmt.Errorf("append replica: %w", err)
+	}
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	if err := l.appendableLocked(); err != nil {
+		return pendingSync{}, err
+	}
+	if end := l.endOffset.Load(); h.BaseOffset != end {
+		return pendingSync{}, fmt.Errorf("append replica: batch at offset %d, the log ends at %d", h.BaseOffset, end)
+	}
+	if err := l.appendLocked(b, h); err != nil {
+		return pendingSync{}, err
+	}
+	return l.pendingSyncLocked(h.LastOffset() + 1), nil
+}
+
 // pendingSync is what an append waits for after its write: a share of an
 // fsync covering its end offset, or nothing.
 type pendingSync struct {

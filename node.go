@@ -45,6 +45,7 @@ type Node struct {
 	stopListener    sync.Once
 	members         *membership.Membership // the cluster's live nodes, when Config.Cluster is set
 	controller      *clusterController     // this node's part in the cluster's Raft controller
+	replicas        *replicaManager        // this node's side of replication, in a cluster
 }
 
 // producerIDBlock is how many producer IDs one registry write reserves.
@@ -134,6 +135,9 @@ func (t *topic) addPartitions(n *Node, count int32) error {
 		p, err := openPartition(n.fs, n.dir, t.name, i, t.cfg, LogConfig{Logger: n.log}, n.now)
 		if err != nil {
 			return err
+		}
+		if n.cfg.Cluster != nil && !internalTopic(t.name) {
+			p.repl = replicaState{role: roleNone, leaderID: -1} // until the controller's metadata says
 		}
 		t.partitions = append(t.partitions, p)
 	}
@@ -508,7 +512,7 @@ type TopicInfo struct {
 type PartitionInfo struct {
 	Partition      int32
 	LogStartOffset int64
-	HighWatermark  int64 // on a single node, the log end offset
+	HighWatermark  int64 // what consumers read below; on a single node, the log end offset
 }
 
 // Topics returns every topic, sorted by name.
@@ -540,7 +544,7 @@ func (n *Node) describe(t *topic) TopicInfo {
 	for _, p := range t.partitions {
 		p.mu.RLock()
 		info.Partitions = append(info.Partitions, PartitionInfo{Partition: p.index,
-			LogStartOffset: p.log.StartOffset(), HighWatermark: p.log.EndOffset()})
+			LogStartOffset: p.log.StartOffset(), HighWatermark: p.highWatermarkLocked()})
 		p.mu.RUnlock()
 	}
 	return info
@@ -576,7 +580,7 @@ func (n *Node) produceBatch(ctx context.Context, topic string, partition int32, 
 	if p, err = n.partitionForProduce(ctx, topic, partition); err != nil {
 		return -1, -1, nil, err
 	}
-	base, appendTime, err = p.produce(b)
+	base, appendTime, err = p.produce(ctx, b, true)
 	return base, appendTime, p, err
 }
 
@@ -609,6 +613,9 @@ func (n *Node) hasTopic(name string) bool {
 // first batch may begin below offset; skip the records before it.
 func (n *Node) FetchBatches(ctx context.Context, dst []byte, topic string, partition int32, offset int64, opts FetchOptions) ([]byte, error) {
 	p, err := n.partition(topic, partition)
+	if err == nil {
+		err = p.checkLeader(-1)
+	}
 	if err != nil {
 		return dst, err
 	}

@@ -132,7 +132,7 @@ func (n *Node) writeGroupRecords(ctx context.Context, group string, records []ba
 	if err != nil {
 		return err
 	}
-	_, _, err = p.produce(b)
+	_, _, err = p.produce(ctx, b, true)
 	return err
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/creekmq/creek/internal/batch"
@@ -29,6 +30,11 @@ type partition struct {
 	cfg topicConfig
 
 	producers *producerStates // idempotent producers' recent batches
+	epochs    *epochCache     // where each leader epoch begins (KIP-101)
+
+	repl       replicaState // guarded by mu
+	trackMu    sync.Mutex   // guards repl.tracker's fields
+	followerHW atomic.Int64 // a follower's high watermark, as its leader last reported
 
 	waitMu  sync.Mutex
 	arrived chan struct{} // closed, and replaced, when a batch is appended
@@ -49,6 +55,12 @@ func openPartition(fs fsx.FS, nodeDir, topic string, index int32, cfg topicConfi
 	}
 	p.log = l
 	if p.producers, err = loadProducerStates(fs, p.dir, l); err != nil {
+		return nil, errors.Join(fmt.Errorf("partition %s-%d: %w", topic, index, err), l.Close())
+	}
+	if p.epochs, err = openEpochCache(fs, p.dir, l); err == nil && p.epochs.latest() < 0 {
+		err = p.epochs.assign(0, l.EndOffset()) // a lone node leads at epoch 0
+	}
+	if err != nil {
 		return nil, errors.Join(fmt.Errorf("partition %s-%d: %w", topic, index, err), l.Close())
 	}
 	p.fs = fs
@@ -77,28 +89,46 @@ func loadProducerStates(fs fsx.FS, dir string, l *Log) (*producerStates, error) 
 
 // produce appends one batch as the topic's settings say: recompressed when
 // compression.type names a codec other than the batch's, stamped with the
-// log append time under LogAppendTime, and with leader epoch 0 (a single
-// node is always the leader). It returns the base offset and the time the
-// batch was stamped with (-1 under CreateTime), once the batch is as
-// durable as creek.sync says. It writes to b and may return a new batch in
-// its place.
-func (p *partition) produce(b []byte) (base, appendTime int64, err error) {
-	base, appendTime, durable, err := p.appendBatch(b)
+// log append time under LogAppendTime, and with the leader's epoch. It
+// returns the base offset and the time the batch was stamped with (-1
+// under CreateTime), once the batch is as durable as creek.sync says and,
+// with acksAll, every in-sync replica has it. It writes to b and may
+// return a new batch in its place.
+func (p *partition) produce(ctx context.Context, b []byte, acksAll bool) (base, appendTime int64, err error) {
+	base, appendTime, durable, replicated, err := p.appendBatch(b, acksAll)
 	if err == nil {
 		err = durable()
+	}
+	if err == nil {
+		err = awaitReplication(ctx, replicated, defaultReplicationTimeout)
 	}
 	return base, appendTime, err
 }
 
-// appendBatch is produce in two steps: it appends the batch now, in the
+// defaultReplicationTimeout bounds an in-process acks=all write's wait for
+// its replicas, as a Kafka producer's request.timeout.ms does.
+const defaultReplicationTimeout = 30 * time.Second
+
+// appendBatch is produce in steps: it appends the batch now, in the
 // caller's order, and returns durable, which waits until the batch is as
-// durable as creek.sync says. A caller can append several batches before
-// waiting, so one fsync covers them all; it must call durable once.
-func (p *partition) appendBatch(b []byte) (base, appendTime int64, durable func() error, err error) {
+// durable as creek.sync says, and replicated, which receives nil once
+// every in-sync replica has it (nil itself unless acksAll and the
+// partition has followers to wait for). A caller can append several
+// batches before waiting, so one fsync covers them all; it must call
+// durable once.
+func (p *partition) appendBatch(b []byte, acksAll bool) (base, appendTime int64, durable func() error, replicated <-chan error, err error) {
 	p.mu.RLock() // held until durable returns: a reconfigure waits for the wait
-	fail := func(err error) (int64, int64, func() error, error) {
+	fail := func(err error) (int64, int64, func() error, <-chan error, error) {
 		p.mu.RUnlock()
-		return -1, -1, nil, fmt.Errorf("produce to %s-%d: %w", p.topic, p.index, err)
+		return -1, -1, nil, nil, fmt.Errorf("produce to %s-%d: %w", p.topic, p.index, err)
+	}
+	if err := p.checkLeaderLocked(-1); err != nil {
+		return fail(err)
+	}
+	if acksAll {
+		if err := p.checkReplicasLocked(); err != nil {
+			return fail(err)
+		}
 	}
 	h, err := batch.Validate(b)
 	if err != nil {
@@ -109,7 +139,7 @@ func (p *partition) appendBatch(b []byte) (base, appendTime int64, durable func(
 			return fail(err)
 		}
 	}
-	batch.SetPartitionLeaderEpoch(b, 0)
+	batch.SetPartitionLeaderEpoch(b, p.repl.epoch)
 	appendTime = -1
 	if p.cfg.timestampType == batch.LogAppendTime {
 		appendTime = p.now().UnixMilli()
@@ -119,6 +149,7 @@ func (p *partition) appendBatch(b []byte) (base, appendTime int64, durable func(
 	if err != nil {
 		return fail(err)
 	}
+	replicated = p.replicatedLocked(base+int64(h.LastOffsetDelta)+1, acksAll)
 	return base, appendTime, func() error {
 		defer p.mu.RUnlock()
 		if err := pending.wait(); err != nil {
@@ -126,7 +157,7 @@ func (p *partition) appendBatch(b []byte) (base, appendTime int64, durable func(
 		}
 		p.wake()
 		return nil
-	}, nil
+	}, replicated, nil
 }
 
 // write appends b, whose header is h. For an idempotent producer it checks
@@ -175,6 +206,8 @@ type FetchOptions struct {
 	MaxBytes int           // at most this much, but always a whole batch; default 1 MiB
 	MinBytes int           // wait until this much is there; default 1
 	MaxWait  time.Duration // but no longer than this; zero returns at once
+
+	replica bool // a follower's fetch: to the log end, not the high watermark
 }
 
 // fetch appends to dst the batches from offset on, waiting as opts say for
@@ -202,9 +235,14 @@ func (p *partition) fetch(ctx context.Context, dst []byte, offset int64, opts Fe
 		arrived := p.arrival() // before reading, so an append after the read wakes us
 		var err error
 		p.mu.RLock()
-		for next < p.log.EndOffset() && len(dst)-start < opts.MaxBytes {
+		limit := p.log.EndOffset()
+		if !opts.replica {
+			limit = p.highWatermarkLocked()
+		}
+		for next < limit && len(dst)-start < opts.MaxBytes {
 			before := len(dst)
 			dst, err = p.log.Read(dst, next, opts.MaxBytes-(len(dst)-start))
+			dst = cutBatchesAt(dst, before, limit)
 			if err != nil || len(dst) == before {
 				break
 			}
@@ -226,6 +264,31 @@ func (p *partition) fetch(ctx context.Context, dst []byte, offset int64, opts Fe
 			return dst, ctx.Err()
 		}
 	}
+}
+
+// cutBatchesAt drops the batches of b[from:] that begin at or after
+// limit: a reader below the high watermark sees none past it.
+func cutBatchesAt(b []byte, from int, limit int64) []byte {
+	pos := from
+	for pos < len(b) {
+		one, _, err := batch.Next(b[pos:])
+		if err != nil {
+			break
+		}
+		if h, err := batch.ParseHeader(one); err != nil || h.BaseOffset >= limit {
+			return b[:pos]
+		}
+		pos += len(one)
+	}
+	return b
+}
+
+// checkLeader fails unless this node leads the partition at requestEpoch
+// (any epoch when it is negative).
+func (p *partition) checkLeader(requestEpoch int32) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.checkLeaderLocked(requestEpoch)
 }
 
 // lastOffsetIn returns the last offset of the last batch in b, or -1.

@@ -327,7 +327,7 @@ func (p *Producer) send(tp topicPartition, b *pendingBatch, seq int32) error {
 	if err != nil {
 		return err
 	}
-	base, appendTime, err := part.produce(bytes)
+	base, appendTime, err := part.produce(context.Background(), bytes, p.cfg.Acks == AcksAll)
 	if err != nil {
 		return err
 	}

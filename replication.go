@@ -72,11 +72,19 @@ func (t *replicaTracker) checkAppend() error {
 // returns a channel that receives nil once the high watermark reaches it:
 // when every in-sync replica has the write (acks=all).
 func (t *replicaTracker) appended(end int64) <-chan error {
-	t.leaderEnd = end
 	w := hwWaiter{end: end, done: make(chan error, 1)}
 	t.waiters = append(t.waiters, w)
-	t.advanceHW()
+	t.grew(end)
 	return w.done
+}
+
+// grew records the leader's new end offset after an append that waits for
+// no replica (acks=1), and returns whether the high watermark moved, as it
+// does at once for a partition whose ISR is the leader alone. Appends that
+// run concurrently may report their ends out of order; the largest counts.
+func (t *replicaTracker) grew(end int64) (hwMoved bool) {
+	t.leaderEnd = max(t.leaderEnd, end)
+	return t.advanceHW()
 }
 
 // fetched records a follower's fetch from offset: it has everything
@@ -98,9 +106,8 @@ func (t *replicaTracker) fetched(follower int32, offset int64, now time.Time) (h
 		f.caughtUpAt = f.lastFetchAt
 	}
 	f.lastFetchAt, f.lastFetchLeads = now, t.leaderEnd
-	before := t.hw
-	t.advanceHW()
-	return t.hw != before, !slices.Contains(t.isr, follower) && offset >= t.hw
+	hwMoved = t.advanceHW()
+	return hwMoved, !slices.Contains(t.isr, follower) && offset >= t.hw
 }
 
 // tick returns the in-sync followers that have not caught up within
@@ -115,19 +122,23 @@ func (t *replicaTracker) tick(now time.Time) (shrink []int32) {
 }
 
 // setISR applies an ISR the controller committed at the tracker's leader
-// epoch; the high watermark may move, as lagging members no longer hold
-// it back.
-func (t *replicaTracker) setISR(isr []int32) {
+// epoch, and returns whether the high watermark moved, as lagging members
+// no longer hold it back.
+func (t *replicaTracker) setISR(isr []int32) (hwMoved bool) {
 	t.isr = slices.Clone(isr)
-	t.advanceHW()
+	return t.advanceHW()
 }
+
+// inSync returns the in-sync replicas.
+func (t *replicaTracker) inSync() []int32 { return slices.Clone(t.isr) }
 
 // highWatermark returns the offset consumers read below.
 func (t *replicaTracker) highWatermark() int64 { return t.hw }
 
 // advanceHW moves the high watermark to the minimum end offset over the
-// ISR (never back) and releases the writes it passed.
-func (t *replicaTracker) advanceHW() {
+// ISR (never back), releases the writes it passed, and returns whether it
+// moved.
+func (t *replicaTracker) advanceHW() bool {
 	hw := t.leaderEnd
 	for _, r := range t.isr {
 		if f := t.followers[r]; f != nil {
@@ -135,7 +146,7 @@ func (t *replicaTracker) advanceHW() {
 		}
 	}
 	if hw <= t.hw {
-		return
+		return false
 	}
 	t.hw = hw
 	kept := t.waiters[:0]
@@ -147,6 +158,7 @@ func (t *replicaTracker) advanceHW() {
 		}
 	}
 	t.waiters = kept
+	return true
 }
 
 // abandon answers every waiting write with ErrNotLeader: the leader lost

@@ -38,17 +38,21 @@ func (f *FSM) Apply(l *raft.Log) any {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	err = f.meta.Apply(c)
+	next := f.meta.Clone() // readers keep the metadata they were given
+	if err = next.Apply(c); err == nil {
+		f.meta = next
+	}
 	close(f.changed)
 	f.changed = make(chan struct{})
 	return err
 }
 
-// Metadata returns a copy of the metadata as applied so far.
+// Metadata returns the metadata as applied so far. It is shared and never
+// changes: callers must not modify it (Clone gives a copy to change).
 func (f *FSM) Metadata() *Metadata {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	return f.meta.Clone()
+	return f.meta
 }
 
 // Changed returns a channel closed when the next command is applied.

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"maps"
 	"slices"
 )
 
@@ -32,10 +33,7 @@ func (m *Metadata) Clone() *Metadata {
 	out := &Metadata{Topics: make(map[string]*Topic, len(m.Topics))}
 	for name, t := range m.Topics {
 		ct := *t
-		ct.Configs = make(map[string]string, len(t.Configs))
-		for k, v := range t.Configs {
-			ct.Configs[k] = v
-		}
+		ct.Configs = maps.Clone(t.Configs)
 		ct.Partitions = make([]Partition, len(t.Partitions))
 		for i, p := range t.Partitions {
 			ct.Partitions[i] = Partition{Replicas: slices.Clone(p.Replicas), Leader: p.Leader,

@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -13,7 +14,10 @@ import (
 // writer, so requests a client pipelines share fsyncs (group commit), and
 // the partitions of one request are waited for together. acks 0 gets no
 // response; acks 1 and -1 are answered once the batch is stored as the
-// topic's creek.sync says (on one node every replica is in sync). A
+// topic's creek.sync says, and acks -1 once every in-sync replica has it
+// too (the high watermark passed it), or with REQUEST_TIMED_OUT after the
+// request's timeout. A node that does not lead the partition answers
+// NOT_LEADER_OR_FOLLOWER. A
 // partition named twice in one request gets INVALID_REQUEST the second
 // time. Transactional batches are not accepted yet: no transaction
 // coordinator serves them.
@@ -26,6 +30,7 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 		durable func() error
 	}
 	var waits []waiting
+	timeout := time.Duration(req.TimeoutMillis) * time.Millisecond
 	seen := map[TopicPartition]bool{}
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
 	for i, rt := range req.Topics {
@@ -48,7 +53,7 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 				continue
 			}
 			seen[tp] = true
-			res, durable, err := s.broker.Produce(ctx, rt.Topic, rp.Partition, rp.Records)
+			res, durable, err := s.broker.Produce(ctx, rt.Topic, rp.Partition, rp.Records, req.Acks, timeout)
 			if err != nil {
 				op.ErrorCode, op.ErrorMessage = s.broker.ErrorCode(err), errorMessage(err)
 				continue

@@ -19,7 +19,9 @@ import (
 // session gets FETCH_SESSION_ID_NOT_FOUND. The response's MaxBytes is
 // kept as KIP-74 allows: whole batches, so the first partition with data
 // always gets one, and each later one may exceed what is left by at most
-// one batch. Replica fetches (ReplicaID ≥ 0) come with the cluster.
+// one batch. A consumer reads below the high watermark; a follower's
+// replica fetch (ReplicaID ≥ 0, or ReplicaState from version 15) reads to
+// the log end, and tells the leader how far the follower has come.
 
 // defaultFetchMaxBytes is fetch.max.bytes' default.
 const defaultFetchMaxBytes = 50 << 20
@@ -100,6 +102,10 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
 		budget = defaultFetchMaxBytes
 	}
 	size := 0
+	replica := req.ReplicaID
+	if req.Version >= 15 {
+		replica = req.ReplicaState.ID
+	}
 	for _, rt := range req.Topics {
 		ot := kmsg.NewFetchResponseTopic()
 		ot.Topic = s.topicName(req.Version >= 13, rt.Topic, rt.TopicID)
@@ -113,7 +119,8 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
 				limit = max(limit, 1) // KIP-74: the first partition with data gets a whole batch
 			}
 			buf := fetchBuffers.Get().(*[]byte)
-			res, err := s.broker.Fetch((*buf)[:0], ot.Topic, rp.Partition, rp.FetchOffset, limit)
+			res, err := s.broker.Fetch((*buf)[:0], FetchPartition{Topic: ot.Topic, Partition: rp.Partition,
+				Offset: rp.FetchOffset, MaxBytes: limit, ReplicaID: replica, CurrentLeaderEpoch: rp.CurrentLeaderEpoch})
 			*buf = res.Records
 			resp.buffers = append(resp.buffers, buf)
 			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStartOffset

@@ -6,14 +6,19 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Metadata, versions 0–13. One broker, this node, leads every partition,
-// is its only replica and is the controller. Topics are named; a request
+// Metadata, versions 0–13. Each partition's leader, leader epoch,
+// replicas and ISR are the node's: itself alone outside a cluster, the
+// controller's committed metadata in one; a partition without a leader
+// gets LEADER_NOT_AVAILABLE. Topics are named; a request
 // naming a topic by ID only (v10+) gets UNKNOWN_TOPIC_ID. An unknown topic
 // is created when the request allows it (always before v4) and the node
 // creates topics on first use, as Kafka's auto.create.topics.enable does:
 // librdkafka relies on that.
 
-const codeUnknownTopicID int16 = 100
+const (
+	codeUnknownTopicID     int16 = 100
+	codeLeaderNotAvailable int16 = 5
+)
 
 func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.MetadataRequest)
@@ -68,13 +73,13 @@ func (s *Server) topicMetadata(t TopicMetadata) kmsg.MetadataResponseTopic {
 	mt.Topic = &t.Name
 	mt.TopicID = t.ID
 	mt.IsInternal = t.Internal
-	for p := range t.Partitions {
+	for i, p := range t.Partitions {
 		mp := kmsg.NewMetadataResponseTopicPartition()
-		mp.Partition = p
-		mp.Leader = s.cfg.NodeID
-		mp.LeaderEpoch = 0
-		mp.Replicas = []int32{s.cfg.NodeID}
-		mp.ISR = []int32{s.cfg.NodeID}
+		mp.Partition = int32(i)
+		mp.Leader, mp.LeaderEpoch, mp.Replicas, mp.ISR = p.Leader, p.LeaderEpoch, p.Replicas, p.ISR
+		if p.Leader < 0 {
+			mp.ErrorCode = codeLeaderNotAvailable
+		}
 		mt.Partitions = append(mt.Partitions, mp)
 	}
 	return mt

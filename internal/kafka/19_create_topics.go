@@ -43,7 +43,10 @@ func serveCreateTopics(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 func (s *Server) describeCreatedTopic(ot *kmsg.CreateTopicsResponseTopic) {
 	for _, t := range s.broker.Topics() {
 		if t.Name == ot.Topic {
-			ot.TopicID, ot.NumPartitions, ot.ReplicationFactor = t.ID, t.Partitions, 1
+			ot.TopicID, ot.NumPartitions, ot.ReplicationFactor = t.ID, int32(len(t.Partitions)), 1
+			if len(t.Partitions) > 0 {
+				ot.ReplicationFactor = int16(len(t.Partitions[0].Replicas))
+			}
 		}
 	}
 	configs, explicit, err := s.broker.TopicConfigs(ot.Topic)

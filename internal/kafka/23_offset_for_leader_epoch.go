@@ -6,12 +6,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// OffsetForLeaderEpoch, versions 0–4. A single node has had one leader
-// epoch, 0, so any epoch ≥ 0 ends at the log end offset; clients ask this
-// to detect truncation, which one node never does. The cluster issue
-// brings real epochs (KIP-101).
-
-const codeUnknownLeaderEpoch int16 = 75
+// OffsetForLeaderEpoch, versions 0–4: where a leader epoch ends in the
+// leader's log (KIP-101), as followers ask before they fetch, to cut a
+// divergent tail, and as clients ask after a leader change, to detect
+// truncation. For the newest epoch it is the log end offset; for an older
+// one the start of the next; an epoch newer than all gets -1 and -1. Only
+// the partition's leader answers, at the CurrentLeaderEpoch asked when
+// one is given.
 
 func serveOffsetForLeaderEpoch(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.OffsetForLeaderEpochRequest)
@@ -21,16 +22,13 @@ func serveOffsetForLeaderEpoch(_ context.Context, s *Server, r kmsg.Request) kms
 		ot.Topic = rt.Topic
 		for _, rp := range rt.Partitions {
 			op := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
-			op.Partition, op.LeaderEpoch, op.EndOffset = rp.Partition, -1, -1
-			end, _, err := s.broker.ListOffset(rt.Topic, rp.Partition, -1)
-			switch {
-			case err != nil:
+			op.Partition = rp.Partition
+			epoch, end, err := s.broker.EndOffsetForEpoch(rt.Topic, rp.Partition, rp.CurrentLeaderEpoch, rp.LeaderEpoch)
+			if err != nil {
 				op.ErrorCode = s.broker.ErrorCode(err)
-			case rp.LeaderEpoch < 0:
-				op.ErrorCode = codeUnknownLeaderEpoch
-			default:
-				op.LeaderEpoch, op.EndOffset = 0, end
+				epoch, end = -1, -1
 			}
+			op.LeaderEpoch, op.EndOffset = epoch, end
 			ot.Partitions = append(ot.Partitions, op)
 		}
 		resp.Topics = append(resp.Topics, ot)

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"time"
 
 	"github.com/creekmq/creek/internal/group"
 )
@@ -27,21 +28,31 @@ type Broker interface {
 	// the offset of its first record, the log append time (-1 unless the
 	// topic stamps it) and the partition's log start offset, and durable,
 	// which waits until the batch is as durable as the topic's sync policy
-	// says. Batches are appended in call order; the caller must call
+	// says and, for acks -1, until every in-sync replica has it or timeout
+	// passes. Batches are appended in call order; the caller must call
 	// durable once, and may append more batches first so that one fsync
 	// covers them.
-	Produce(ctx context.Context, topic string, partition int32, batch []byte) (res ProduceResult, durable func() error, err error)
-	// Fetch appends to dst the batches from offset on, up to maxBytes
-	// but always one whole batch, without waiting; with maxBytes ≤ 0 it
-	// reads no batches and reports the offsets only. On error the offsets
-	// are still reported when the partition exists.
-	Fetch(dst []byte, topic string, partition int32, offset int64, maxBytes int) (FetchResult, error)
+	Produce(ctx context.Context, topic string, partition int32, batch []byte, acks int16,
+		timeout time.Duration) (res ProduceResult, durable func() error, err error)
+	// Fetch appends to dst the batches of a partition from f.Offset on,
+	// up to f.MaxBytes but always one whole batch, without waiting; with
+	// MaxBytes ≤ 0 it reads no batches and reports the offsets only. A
+	// consumer reads below the high watermark, a replica to the log end.
+	// On error the offsets are still reported when the partition exists.
+	Fetch(dst []byte, f FetchPartition) (FetchResult, error)
 	// Arrival returns a channel closed when the partition next grows.
 	Arrival(topic string, partition int32) (<-chan struct{}, error)
 	// ListOffset returns the offset for a timestamp in milliseconds, or
 	// for -1 (the end) or -2 (the start), and the timestamp of the
 	// record found (-1 for the ends).
 	ListOffset(topic string, partition int32, timestamp int64) (offset, recordTimestamp int64, err error)
+	// EndOffsetForEpoch answers OffsetForLeaderEpoch for a partition this
+	// node leads at currentLeaderEpoch (-1: any): the largest epoch not
+	// above epoch and where it ends.
+	EndOffsetForEpoch(topic string, partition, currentLeaderEpoch, epoch int32) (int32, int64, error)
+	// AlterISR commits a partition's new in-sync replicas, asked by its
+	// leader at leaderEpoch; only the controller's leader can.
+	AlterISR(ctx context.Context, topic string, partition, leaderEpoch int32, isr []int32) error
 	// InitProducerID gives an idempotent producer an ID and epoch.
 	InitProducerID(ctx context.Context) (id int64, epoch int16, err error)
 	// Groups is the node's group coordinator.
@@ -105,7 +116,15 @@ type TopicMetadata struct {
 	Name       string
 	ID         [16]byte
 	Internal   bool
-	Partitions int32
+	Partitions []PartitionMetadata
+}
+
+// PartitionMetadata is a partition's leadership and replicas.
+type PartitionMetadata struct {
+	Leader      int32 // node ID; -1 while the partition has no leader
+	LeaderEpoch int32
+	Replicas    []int32
+	ISR         []int32
 }
 
 // ProduceResult is what a Produce response reports for one partition.
@@ -113,6 +132,19 @@ type ProduceResult struct {
 	BaseOffset     int64
 	LogAppendTime  int64
 	LogStartOffset int64
+}
+
+// FetchPartition is one partition's part of a Fetch request.
+type FetchPartition struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	MaxBytes  int
+	// ReplicaID is the fetching follower's node ID; -1 for a consumer.
+	ReplicaID int32
+	// CurrentLeaderEpoch is the leader epoch the fetcher knows; -1 for
+	// any. A stale or future one is refused.
+	CurrentLeaderEpoch int32
 }
 
 // FetchResult is one partition's part of a Fetch response.

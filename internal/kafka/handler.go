@@ -61,6 +61,7 @@ func init() {
 		int16(kmsg.OffsetDelete):            {0, 0, serveOffsetDelete, nil},
 		int16(kmsg.OffsetForLeaderEpoch):    {0, 4, serveOffsetForLeaderEpoch, nil},
 		int16(kmsg.DescribeCluster):         {0, 1, serveDescribeCluster, nil},
+		int16(kmsg.AlterPartition):          {0, 1, serveAlterPartition, nil},
 	}
 }
 

@@ -1,0 +1,339 @@
+package creek
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/creekmq/creek/internal/batch"
+)
+
+// replicaRole is what this node does for a partition.
+type replicaRole uint8
+
+const (
+	// roleLeader takes writes and serves reads. The zero value: a node
+	// outside a cluster leads every partition it has.
+	roleLeader replicaRole = iota
+	// roleFollower copies the leader's log and serves no client.
+	roleFollower
+	// roleNone: the node keeps the partition's (empty) log but is not one
+	// of its replicas.
+	roleNone
+)
+
+// replicaState is a partition's part in replication, guarded by
+// partition.mu: changed under the write lock, read under the read lock,
+// so a change of role waits for the appends and reads in flight.
+type replicaState struct {
+	role     replicaRole
+	leaderID int32 // the node that leads the partition; -1 for none
+	epoch    int32 // the leader epoch; 0 outside a cluster
+	// tracker is the leader's view of its followers, in a cluster; nil
+	// outside one, where the log end offset is the high watermark. Its
+	// own fields are guarded by partition.trackMu.
+	tracker *replicaTracker
+	// truncate is set when the node becomes a follower: before fetching
+	// it asks the leader where their logs diverge (KIP-101).
+	truncate bool
+}
+
+// checkLeader fails unless the node leads the partition, at the leader
+// epoch the request names when it names one (≥ 0). Call it holding p.mu.
+func (p *partition) checkLeaderLocked(requestEpoch int32) error {
+	switch {
+	case p.repl.role != roleLeader:
+		return fmt.Errorf("%w: %s-%d is led by node %d", ErrNotLeader, p.topic, p.index, p.repl.leaderID)
+	case requestEpoch >= 0 && requestEpoch < p.repl.epoch:
+		return fmt.Errorf("%w: %s-%d at %d, asked at %d", ErrFencedLeaderEpoch, p.topic, p.index, p.repl.epoch, requestEpoch)
+	case requestEpoch > p.repl.epoch:
+		return fmt.Errorf("%w: %s-%d at %d, asked at %d", ErrUnknownLeaderEpoch, p.topic, p.index, p.repl.epoch, requestEpoch)
+	}
+	return nil
+}
+
+// highWatermarkLocked returns the offset consumers read below: the
+// leader's high watermark; on a follower what its leader last reported;
+// outside a cluster the log end offset. Call it holding p.mu.
+func (p *partition) highWatermarkLocked() int64 {
+	end := p.log.EndOffset()
+	if t := p.repl.tracker; t != nil {
+		p.trackMu.Lock()
+		defer p.trackMu.Unlock()
+		return min(t.highWatermark(), end)
+	}
+	if p.repl.role != roleLeader {
+		return min(p.followerHW.Load(), end)
+	}
+	return end
+}
+
+// highWatermark is highWatermarkLocked for a caller not holding p.mu.
+func (p *partition) highWatermark() int64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.highWatermarkLocked()
+}
+
+// leaderState is the partition's role as the controller committed it.
+type leaderState struct {
+	leader   int32
+	epoch    int32
+	replicas []int32
+	isr      []int32
+}
+
+// becomeLeader makes this node the partition's leader at st.epoch: the
+// epoch starts at the log's end, and the high watermark starts where this
+// node last knew it, to advance as followers fetch. Already leading at
+// that epoch, it only applies a new ISR.
+func (p *partition) becomeLeader(self int32, st leaderState, lagMax time.Duration) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.repl.role == roleLeader && p.repl.epoch == st.epoch && p.repl.tracker != nil {
+		p.trackMu.Lock()
+		moved := p.repl.tracker.setISR(st.isr)
+		p.trackMu.Unlock()
+		if moved {
+			p.wake()
+		}
+		return nil
+	}
+	if err := p.epochs.assign(st.epoch, p.log.EndOffset()); err != nil {
+		return fmt.Errorf("lead %s-%d: %w", p.topic, p.index, err)
+	}
+	start := p.highWatermarkLocked()
+	p.trackMu.Lock()
+	p.repl = replicaState{role: roleLeader, leaderID: self, epoch: st.epoch,
+		tracker: newReplicaTracker(self, st.epoch, st.replicas, st.isr, start, p.log.EndOffset(),
+			p.cfg.minInsyncReplicas, lagMax, p.now())}
+	p.trackMu.Unlock()
+	p.wake()
+	return nil
+}
+
+// follow makes this node a follower of leader at epoch (role
+// roleFollower), or a non-replica (roleNone). A deposed leader's writes
+// still waiting for replication fail with ErrNotLeader: the new leader
+// may not have them. It reports whether anything changed.
+func (p *partition) follow(role replicaRole, leader, epoch int32) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.repl.role == role && p.repl.leaderID == leader && p.repl.epoch == epoch {
+		return false
+	}
+	hw := p.highWatermarkLocked()
+	if t := p.repl.tracker; t != nil {
+		p.trackMu.Lock()
+		t.abandon()
+		p.trackMu.Unlock()
+	}
+	p.followerHW.Store(hw)
+	p.repl = replicaState{role: role, leaderID: leader, epoch: epoch, truncate: role == roleFollower}
+	p.wake() // readers waiting here must learn they now ask the wrong node
+	return true
+}
+
+// replicaFetched records a follower's fetch from offset on the leader and
+// returns whether the follower should join the ISR, with the ISR it would
+// make.
+func (p *partition) replicaFetched(follower int32, offset int64) (expand bool, isr []int32) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	t := p.repl.tracker
+	if t == nil {
+		return false, nil
+	}
+	p.trackMu.Lock()
+	moved, expand := t.fetched(follower, offset, p.now())
+	if expand {
+		isr = append(t.inSync(), follower)
+	}
+	p.trackMu.Unlock()
+	if moved {
+		p.wake()
+	}
+	return expand, isr
+}
+
+// laggingReplicas returns the ISR without the followers that have not
+// caught up within replica.lag.time.max.ms, when there are any such.
+func (p *partition) laggingReplicas() (epoch int32, isr []int32, shrink bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	t := p.repl.tracker
+	if t == nil {
+		return 0, nil, false
+	}
+	p.trackMu.Lock()
+	defer p.trackMu.Unlock()
+	lagging := t.tick(p.now())
+	if len(lagging) == 0 {
+		return 0, nil, false
+	}
+	for _, r := range t.inSync() {
+		if !containsID(lagging, r) {
+			isr = append(isr, r)
+		}
+	}
+	return p.repl.epoch, isr, true
+}
+
+func containsID(ids []int32, id int32) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// replicated returns what an append that ends at end waits for after it
+// is durable here: with acks=all, the high watermark passing end; with
+// fewer acks, nothing. Call it holding p.mu.
+func (p *partition) replicatedLocked(end int64, acksAll bool) <-chan error {
+	t := p.repl.tracker
+	if t == nil {
+		return nil
+	}
+	p.trackMu.Lock()
+	var done <-chan error
+	var moved bool
+	if acksAll {
+		done = t.appended(end)
+	} else {
+		moved = t.grew(end)
+	}
+	p.trackMu.Unlock()
+	if moved {
+		p.wake()
+	}
+	return done
+}
+
+// checkReplicasLocked refuses an acks=all write while the ISR is smaller
+// than min.insync.replicas. Call it holding p.mu.
+func (p *partition) checkReplicasLocked() error {
+	t := p.repl.tracker
+	if t == nil {
+		return nil
+	}
+	p.trackMu.Lock()
+	defer p.trackMu.Unlock()
+	return t.checkAppend()
+}
+
+// awaitReplication waits for done, an acks=all write's replication, until
+// ctx ends or timeout passes.
+func awaitReplication(ctx context.Context, done <-chan error, timeout time.Duration) error {
+	if done == nil {
+		return nil
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+		return ErrReplicationTimeout
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// errNotFollowing is returned for a fetched answer that arrives after the
+// partition stopped following that leader at that epoch.
+var errNotFollowing = errors.New("the partition no longer follows that leader")
+
+// appendReplica appends batches a follower fetched from leader at epoch,
+// at the leader's offsets, recording new leader epochs first and the
+// batches' producers after, then waits for them to be as durable as
+// creek.sync says.
+func (p *partition) appendReplica(batches []byte, leaderHW int64, leader, epoch int32) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.repl.role != roleFollower || p.repl.leaderID != leader || p.repl.epoch != epoch || p.repl.truncate {
+		return errNotFollowing
+	}
+	var last pendingSync
+	appended := false
+	for len(batches) > 0 {
+		b, rest, err := batch.Next(batches)
+		if err != nil {
+			break // a partial batch at the end of a fetch: the next fetch has it whole
+		}
+		batches = rest
+		h, err := batch.ParseHeader(b)
+		if err != nil {
+			return err
+		}
+		if h.LastOffset() < p.log.EndOffset() {
+			continue // a batch that began before the offset fetched
+		}
+		if h.PartitionLeaderEpoch > p.epochs.latest() {
+			if err := p.epochs.assign(h.PartitionLeaderEpoch, h.BaseOffset); err != nil {
+				return err
+			}
+		}
+		if last, err = p.log.writeReplica(b); err != nil {
+			return fmt.Errorf("replicate %s-%d: %w", p.topic, p.index, err)
+		}
+		if idempotent(h) {
+			p.producers.mu.Lock()
+			p.producers.recordLocked(h)
+			p.producers.mu.Unlock()
+		}
+		appended = true
+	}
+	p.followerHW.Store(min(leaderHW, p.log.EndOffset()))
+	if !appended {
+		return nil
+	}
+	if err := last.wait(); err != nil {
+		return fmt.Errorf("replicate %s-%d: %w", p.topic, p.index, err)
+	}
+	p.wake()
+	return nil
+}
+
+// truncateToLeader cuts the follower's log where it diverges from the
+// leader's: the leader's end offset for the follower's newest epoch, or
+// for the newest epoch the leader has below it (KIP-101, KIP-279).
+// leaderEpoch and leaderEnd are the leader's answer to OffsetForLeaderEpoch
+// for this node's newest epoch; -1 when it has no such epoch, in which
+// case the log is cut to the high watermark, all that is known to agree.
+func (p *partition) truncateToLeader(askedAt, leaderEpoch int32, leaderEnd int64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.repl.role != roleFollower || p.repl.epoch != askedAt || !p.repl.truncate {
+		return nil // its role changed meanwhile; the new one decides
+	}
+	to := p.log.EndOffset()
+	switch {
+	case leaderEpoch < 0 || leaderEnd < 0:
+		to = min(to, p.followerHW.Load())
+	default:
+		_, ownEnd := p.epochs.endOffsetFor(leaderEpoch, to)
+		if ownEnd < 0 {
+			ownEnd = to
+		}
+		to = min(to, leaderEnd, ownEnd)
+	}
+	to = max(to, p.log.StartOffset())
+	before := p.log.EndOffset()
+	end, err := p.log.Truncate(to)
+	if err != nil {
+		return fmt.Errorf("truncate %s-%d to %d: %w", p.topic, p.index, to, err)
+	}
+	if err := p.epochs.truncateFrom(end); err != nil {
+		return err
+	}
+	if end < before { // the producers' recent batches may be among those cut
+		if p.producers, err = loadProducerStates(p.fs, p.dir, p.log); err != nil {
+			return err
+		}
+	}
+	p.repl.truncate = false
+	return nil
+}

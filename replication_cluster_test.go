@@ -1,0 +1,165 @@
+package creek
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// threeNodeCluster opens three memory nodes in one cluster and waits for
+// the controller to admit them all.
+func threeNodeCluster(t *testing.T) []*Node {
+	t.Helper()
+	a := openClusterNode(t, 1)
+	b := openClusterNode(t, 2, a.GossipAddr())
+	c := openClusterNode(t, 3, a.GossipAddr())
+	nodes := []*Node{a, b, c}
+	controllerLeader(t, nodes, 3)
+	return nodes
+}
+
+// waitForEnd waits, on the partition's appends, until n's replica of it
+// ends at end or later.
+func waitForEnd(t *testing.T, n *Node, topic string, partition int32, end int64) {
+	t.Helper()
+	p, err := n.partition(topic, partition)
+	require.NoError(t, err)
+	deadline := time.After(30 * time.Second)
+	for {
+		arrived := p.arrival()
+		if p.log.EndOffset() >= end {
+			return
+		}
+		select {
+		case <-arrived:
+		case <-deadline:
+			t.Fatalf("node %d has %s-%d to %d, want %d", n.nodeID(), topic, partition, p.log.EndOffset(), end)
+		}
+	}
+}
+
+// waitForLeader waits, on the controller's applied commands, until
+// partition 0 of topic has a leader other than gone, and returns it.
+func waitForLeader(t *testing.T, n *Node, topic string, gone int32) int32 {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		changed := n.controller.fsm.Changed()
+		if p := n.controller.fsm.Metadata().Topics[topic].Partitions[0]; p.Leader >= 0 && p.Leader != gone {
+			return p.Leader
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("%s-0 has no new leader", topic)
+		}
+	}
+}
+
+// produceAll produces count records with values prefix-0..count-1 to
+// partition 0 of topic with acks=all, and fails the test on any error.
+func produceAll(t *testing.T, ctx context.Context, cl *kgo.Client, topic, prefix string, count int) {
+	t.Helper()
+	for i := range count {
+		cl.Produce(ctx, &kgo.Record{Topic: topic, Value: []byte(fmt.Sprintf("%s-%d", prefix, i))},
+			func(r *kgo.Record, err error) { assert.NoError(t, err, "record %s", r.Value) })
+	}
+	require.NoError(t, cl.Flush(ctx))
+}
+
+// readAllValues reads partition 0 of topic from the start until count
+// records came, and returns their values in offset order.
+func readAllValues(t *testing.T, ctx context.Context, seeds []string, topic string, count int) []string {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}))
+	require.NoError(t, err)
+	defer cl.Close()
+	var values []string
+	for len(values) < count {
+		fetches := cl.PollFetches(ctx)
+		require.NoError(t, ctx.Err(), "read %d of %d records", len(values), count)
+		fetches.EachError(func(_ string, _ int32, err error) { t.Logf("fetch: %v", err) })
+		fetches.EachRecord(func(r *kgo.Record) {
+			require.Equal(t, int64(len(values)), r.Offset, "offsets are dense")
+			values = append(values, string(r.Value))
+		})
+	}
+	return values
+}
+
+// TestClusterReplication: a topic with three replicas takes acks=all
+// writes through a stock client; the followers copy the leader's log
+// byte for byte; when the leader dies, another in-sync replica leads and
+// nothing acknowledged is lost or duplicated.
+func TestClusterReplication(t *testing.T) {
+	nodes := threeNodeCluster(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	require.NoError(t, nodes[1].CreateTopic(ctx, "orders", TopicSpec{Partitions: 1, ReplicationFactor: 3,
+		Configs: map[string]string{ConfigMinInsyncReplicas: "2"}}))
+	for _, n := range nodes {
+		waitClusterTopic(t, n, "orders")
+		require.NoError(t, n.waitForTopic(ctx, "orders", true))
+	}
+	seeds := []string{nodes[0].Addr().String(), nodes[1].Addr().String(), nodes[2].Addr().String()}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	require.NoError(t, err)
+	defer cl.Close()
+
+	produceAll(t, ctx, cl, "orders", "a", 2000)
+	leaderID := nodes[0].controller.fsm.Metadata().Topics["orders"].Partitions[0].Leader
+	leader := nodes[leaderID-1]
+	for _, n := range nodes {
+		waitForEnd(t, n, "orders", 0, 2000)
+	}
+	want := readLog(t, leader, "orders")
+	for _, n := range nodes {
+		assert.Equal(t, want, readLog(t, n, "orders"), "node %d holds the leader's batches", n.nodeID())
+	}
+	info, err := leader.DescribeTopic("orders")
+	require.NoError(t, err)
+	assert.Equal(t, int64(2000), info.Partitions[0].HighWatermark)
+
+	require.NoError(t, leader.Close())
+	var alive []*Node
+	var aliveSeeds []string
+	for _, n := range nodes {
+		if n != leader {
+			alive = append(alive, n)
+			aliveSeeds = append(aliveSeeds, n.Addr().String())
+		}
+	}
+	newLeader := waitForLeader(t, alive[0], "orders", leaderID)
+	t.Logf("node %d led; node %d leads now", leaderID, newLeader)
+	produceAll(t, ctx, cl, "orders", "b", 1000)
+
+	values := readAllValues(t, ctx, aliveSeeds, "orders", 3000)
+	for i := range 2000 {
+		require.Equal(t, fmt.Sprintf("a-%d", i), values[i])
+	}
+	for i := range 1000 {
+		require.Equal(t, fmt.Sprintf("b-%d", i), values[2000+i])
+	}
+}
+
+// readLog returns every batch of partition 0 of topic on n, as stored.
+func readLog(t *testing.T, n *Node, topic string) []byte {
+	t.Helper()
+	p, err := n.partition(topic, 0)
+	require.NoError(t, err)
+	var out []byte
+	for next := p.log.StartOffset(); next < p.log.EndOffset(); {
+		before := len(out)
+		out, err = p.log.Read(out, next, 1<<20)
+		require.NoError(t, err)
+		next = lastOffsetIn(out[before:]) + 1
+	}
+	return out
+}
