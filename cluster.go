@@ -1,6 +1,7 @@
 package creek
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -41,6 +42,9 @@ type ClusterConfig struct {
 	ReplicaLagTimeMax time.Duration
 	// fastGossip shortens failure detection for tests on one machine.
 	fastGossip bool
+	// dial connects to other nodes (Kafka and Raft traffic); default
+	// net.Dialer's. Tests pass a network they can cut.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // ClusterMember is a live node of the cluster.
@@ -72,6 +76,10 @@ func (n *Node) joinCluster() error {
 			return fmt.Errorf("%w: GossipAddr %q: %v", ErrInvalidConfig, c.GossipAddr, err)
 		}
 		c.RaftAddr = net.JoinHostPort(host, "0")
+	}
+	if c.dial == nil {
+		var d net.Dialer
+		c.dial = d.DialContext
 	}
 	if c.ReplicaLagTimeMax <= 0 {
 		c.ReplicaLagTimeMax = 30 * time.Second

@@ -140,7 +140,7 @@ func (n *Node) askController(ctx context.Context, req kmsg.Request) (kmsg.Respon
 	if addr == "" {
 		return nil, fmt.Errorf("%w: no controller leader is known yet", ErrNotController)
 	}
-	conn, err := kafka.Dial(ctx, addr, fmt.Sprintf("creek-node-%d", n.cfg.Cluster.NodeID))
+	conn, err := kafka.DialVia(ctx, n.cfg.Cluster.dial, addr, fmt.Sprintf("creek-node-%d", n.cfg.Cluster.NodeID))
 	if err != nil {
 		return nil, err
 	}

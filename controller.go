@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -54,10 +55,16 @@ func (n *Node) startController() error {
 	if err != nil {
 		return err
 	}
-	trans, err := raft.NewTCPTransport(c.RaftAddr, nil, 3, 10*time.Second, io.Discard)
+	ln, err := net.Listen("tcp", c.RaftAddr)
 	if err != nil {
 		return errors.Join(fmt.Errorf("listen for Raft on %s: %w", c.RaftAddr, err), store.Close())
 	}
+	if a, ok := ln.Addr().(*net.TCPAddr); !ok || a.IP.IsUnspecified() {
+		ln.Close()
+		return errors.Join(fmt.Errorf("%w: RaftAddr %s: other nodes need an address they can reach, not a wildcard",
+			ErrInvalidConfig, c.RaftAddr), store.Close())
+	}
+	trans := raft.NewNetworkTransport(raftStream{Listener: ln, dial: c.dial}, 3, 10*time.Second, io.Discard)
 	snaps, err := snapshotStore(fs, dir)
 	if err != nil {
 		return errors.Join(err, trans.Close(), store.Close())
@@ -93,6 +100,19 @@ func snapshotStore(fs fsx.FS, dir string) (raft.SnapshotStore, error) {
 		return raft.NewInmemSnapshotStore(), nil
 	}
 	return raft.NewFileSnapshotStore(dir, 2, io.Discard)
+}
+
+// raftStream is Raft's transport over TCP, dialling through the node's
+// dial function.
+type raftStream struct {
+	net.Listener
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+func (s raftStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return s.dial(ctx, "tcp", string(addr))
 }
 
 func raftID(nodeID int32) raft.ServerID { return raft.ServerID(strconv.Itoa(int(nodeID))) }

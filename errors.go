@@ -82,6 +82,11 @@ var (
 	// is refused rather than acknowledged with less durability than
 	// promised.
 	ErrNotEnoughReplicas = errors.New("creek: fewer in-sync replicas than min.insync.replicas")
+	// ErrNotEnoughReplicasAfterAppend is returned for an acks=all write
+	// that was appended, but by the time every in-sync replica had it the
+	// ISR was smaller than min.insync.replicas: stored, yet not as safe as
+	// asked. A retry may store it twice.
+	ErrNotEnoughReplicasAfterAppend = errors.New("creek: written, but to fewer in-sync replicas than min.insync.replicas")
 	// ErrNotLeader is returned for a partition this node does not lead
 	// (Kafka's NOT_LEADER_OR_FOLLOWER): the client finds the leader again.
 	ErrNotLeader = errors.New("creek: not the leader for this partition")
@@ -132,6 +137,7 @@ const (
 	kafkaNotLeader         int16 = 6
 	kafkaNotEnoughReplicas int16 = 19
 	kafkaRequestTimedOut   int16 = 7
+	kafkaNotEnoughAfter    int16 = 20
 	kafkaFencedLeaderEpoch int16 = 74
 	kafkaUnknownLeaderEp   int16 = 75
 	kafkaNotController     int16 = 41
@@ -168,6 +174,7 @@ var kafkaCodes = []struct {
 	{ErrNonEmptyGroup, kafkaNonEmptyGroup},
 	{ErrNotLeader, kafkaNotLeader},
 	{ErrNotEnoughReplicas, kafkaNotEnoughReplicas},
+	{ErrNotEnoughReplicasAfterAppend, kafkaNotEnoughAfter},
 	{ErrFencedLeaderEpoch, kafkaFencedLeaderEpoch},
 	{ErrUnknownLeaderEpoch, kafkaUnknownLeaderEp},
 	{ErrReplicationTimeout, kafkaRequestTimedOut},

@@ -93,11 +93,9 @@ func (p *partition) becomeLeader(self int32, st leaderState, lagMax time.Duratio
 	defer p.mu.Unlock()
 	if p.repl.role == roleLeader && p.repl.epoch == st.epoch && p.repl.tracker != nil {
 		p.trackMu.Lock()
-		moved := p.repl.tracker.setISR(st.isr)
+		p.repl.tracker.setISR(st.isr)
 		p.trackMu.Unlock()
-		if moved {
-			p.wake()
-		}
+		p.wake() // the high watermark may have moved; and tests watch the ISR
 		return nil
 	}
 	if err := p.epochs.assign(st.epoch, p.log.EndOffset()); err != nil {

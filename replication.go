@@ -38,7 +38,7 @@ type followerProgress struct {
 // hwWaiter is an acks=all write waiting for the high watermark to pass it.
 type hwWaiter struct {
 	end  int64      // the offset after the write's last record
-	done chan error // nil once the high watermark passes; ErrNotLeader if leadership is lost first
+	done chan error // nil once the high watermark passes (ErrNotEnoughReplicasAfterAppend if the ISR shrank below min.insync.replicas meanwhile); ErrNotLeader if leadership is lost first
 }
 
 // newReplicaTracker starts tracking as the new leader of a partition at a
@@ -149,10 +149,14 @@ func (t *replicaTracker) advanceHW() bool {
 		return false
 	}
 	t.hw = hw
+	var result error
+	if len(t.isr) < t.minISR { // the write is here, but not on as many replicas as promised
+		result = fmt.Errorf("%w: %d in sync of %d required", ErrNotEnoughReplicasAfterAppend, len(t.isr), t.minISR)
+	}
 	kept := t.waiters[:0]
 	for _, w := range t.waiters {
 		if w.end <= hw {
-			w.done <- nil
+			w.done <- result
 		} else {
 			kept = append(kept, w)
 		}

@@ -103,3 +103,22 @@ func TestReplicaTrackerMinISRAndLostLeadership(t *testing.T) {
 	require.True(t, ok)
 	require.ErrorIs(t, err, ErrNotLeader, "never acknowledged")
 }
+
+// TestReplicaTrackerNotEnoughAfterAppend: a write that waited while its
+// ISR shrank below min.insync.replicas completes with Kafka's
+// NOT_ENOUGH_REPLICAS_AFTER_APPEND, not as a success.
+func TestReplicaTrackerNotEnoughAfterAppend(t *testing.T) {
+	now := time.Unix(1000, 0)
+	tr := newReplicaTracker(1, 0, []int32{1, 2, 3}, []int32{1, 2, 3}, 0, 0, 2, 10*time.Second, now)
+	tr.fetched(2, 0, now)
+	tr.fetched(3, 0, now)
+	done := tr.appended(5)
+	tr.fetched(2, 5, now)
+	_, ok := received(done)
+	require.False(t, ok, "follower 3 is in sync and lacks the write")
+	tr.setISR([]int32{1})
+	err, ok := received(done)
+	require.True(t, ok)
+	require.ErrorIs(t, err, ErrNotEnoughReplicasAfterAppend)
+	assert.Equal(t, int16(20), KafkaCode(err))
+}

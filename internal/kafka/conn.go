@@ -35,7 +35,13 @@ type Conn struct {
 // Dial connects to addr and learns which versions the peer serves.
 func Dial(ctx context.Context, addr, clientID string) (*Conn, error) {
 	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	return DialVia(ctx, d.DialContext, addr, clientID)
+}
+
+// DialVia is Dial through dial, a network tests can cut.
+func DialVia(ctx context.Context, dial func(ctx context.Context, network, addr string) (net.Conn, error),
+	addr, clientID string) (*Conn, error) {
+	nc, err := dial(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}

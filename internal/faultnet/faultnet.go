@@ -1,0 +1,152 @@
+// Package faultnet is a loopback network for cluster tests that can cut
+// the links between nodes, as a network partition would, and heal them.
+// Nodes dial through it; it knows which node listens on which address, so
+// a dial across a cut link fails and the connections already open across
+// it break at once, on both sides. It is deterministic: nothing is dropped
+// at random.
+package faultnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+)
+
+// ErrCut is the error a dial, read or write across a cut link returns.
+var ErrCut = errors.New("faultnet: link cut")
+
+// DialFunc dials an address, as net.Dialer.DialContext does.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// link is an unordered pair of nodes.
+type link struct{ a, b int32 }
+
+func linkOf(a, b int32) link {
+	if a > b {
+		a, b = b, a
+	}
+	return link{a, b}
+}
+
+// Network is the nodes, their addresses and the links cut between them.
+// The zero value is not usable; call New.
+type Network struct {
+	mu    sync.Mutex
+	owner map[string]int32 // address → the node listening there
+	cut   map[link]bool
+	conns map[link]map[*conn]bool // open connections across each link
+}
+
+// New returns a network with every link up.
+func New() *Network {
+	return &Network{owner: map[string]int32{}, cut: map[link]bool{}, conns: map[link]map[*conn]bool{}}
+}
+
+// Register says node listens on addrs.
+func (n *Network) Register(node int32, addrs ...string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, a := range addrs {
+		n.owner[a] = node
+	}
+}
+
+// Owner returns the node listening on addr, if any is registered.
+func (n *Network) Owner(addr string) (int32, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	node, ok := n.owner[addr]
+	return node, ok
+}
+
+// Dialer returns the dial function node from uses.
+func (n *Network) Dialer(from int32) DialFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		to, known := n.Owner(addr)
+		if known && n.Cut(from, to) {
+			return nil, fmt.Errorf("dial %s from node %d: %w", addr, from, ErrCut)
+		}
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, network, addr)
+		if err != nil || !known {
+			return nc, err
+		}
+		c := &conn{Conn: nc, net: n, link: linkOf(from, to)}
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if n.cut[c.link] { // cut while dialling
+			nc.Close()
+			return nil, fmt.Errorf("dial %s from node %d: %w", addr, from, ErrCut)
+		}
+		if n.conns[c.link] == nil {
+			n.conns[c.link] = map[*conn]bool{}
+		}
+		n.conns[c.link][c] = true
+		return c, nil
+	}
+}
+
+// Cut reports whether the link between a and b is cut.
+func (n *Network) Cut(a, b int32) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cut[linkOf(a, b)]
+}
+
+// Partition cuts every link between a node of side and a node of other,
+// and closes the connections open across them.
+func (n *Network) Partition(side, other []int32) {
+	n.mu.Lock()
+	var broken []*conn
+	for _, a := range side {
+		for _, b := range other {
+			l := linkOf(a, b)
+			n.cut[l] = true
+			for c := range n.conns[l] {
+				broken = append(broken, c)
+			}
+			delete(n.conns, l)
+		}
+	}
+	n.mu.Unlock()
+	for _, c := range broken {
+		c.Conn.Close()
+	}
+}
+
+// HealAll restores every link.
+func (n *Network) HealAll() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.cut = map[link]bool{}
+}
+
+// conn is a connection across a link; it fails once the link is cut.
+type conn struct {
+	net.Conn
+	net  *Network
+	link link
+}
+
+func (c *conn) Read(b []byte) (int, error) {
+	if c.net.Cut(c.link.a, c.link.b) {
+		return 0, ErrCut
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *conn) Write(b []byte) (int, error) {
+	if c.net.Cut(c.link.a, c.link.b) {
+		return 0, ErrCut
+	}
+	return c.Conn.Write(b)
+}
+
+func (c *conn) Close() error {
+	c.net.mu.Lock()
+	delete(c.net.conns[c.link], c)
+	c.net.mu.Unlock()
+	return c.Conn.Close()
+}
