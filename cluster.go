@@ -45,6 +45,9 @@ type ClusterConfig struct {
 	// dial connects to other nodes (Kafka and Raft traffic); default
 	// net.Dialer's. Tests pass a network they can cut.
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// gossipBlocked, if set, cuts gossip to and from the addresses it
+	// returns true for; tests pass a network they can cut.
+	gossipBlocked func(addr string) bool
 }
 
 // ClusterMember is a live node of the cluster.
@@ -92,7 +95,8 @@ func (n *Node) joinCluster() error {
 	}
 	m, err := membership.Join(membership.Config{NodeID: c.NodeID, BindAddr: c.GossipAddr,
 		AdvertiseAddr: c.AdvertiseGossipAddr, Seeds: c.Seeds, KafkaAddr: kafkaAddr, Rack: c.Rack,
-		RaftAddr: n.controller.raftAddr(), EncryptionKey: c.EncryptionKey, Logger: n.log, Fast: c.fastGossip})
+		RaftAddr: n.controller.raftAddr(), EncryptionKey: c.EncryptionKey, Logger: n.log, Fast: c.fastGossip,
+		Blocked: c.gossipBlocked})
 	if err != nil {
 		return errors.Join(err, n.controller.close())
 	}

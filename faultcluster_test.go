@@ -18,10 +18,10 @@ func openFaultyNode(t *testing.T, network *faultnet.Network, id int32, seeds ...
 	t.Helper()
 	n, err := Open(Config{Logger: discardLogger(), Listen: "127.0.0.1:0",
 		Cluster: &ClusterConfig{NodeID: id, GossipAddr: "127.0.0.1:0", Seeds: seeds, Rack: "r1", fastGossip: true,
-			dial: network.Dialer(id)}})
+			dial: network.Dialer(id), gossipBlocked: network.Blocks(id)}})
 	require.NoError(t, err)
 	t.Cleanup(func() { n.Close() })
-	network.Register(id, n.Addr().String(), n.controller.raftAddr())
+	network.Register(id, n.Addr().String(), n.controller.raftAddr(), n.GossipAddr())
 	return n
 }
 
@@ -83,7 +83,8 @@ func waitForLeaderISR(t *testing.T, n *Node, topic string, want ...int32) {
 		select {
 		case <-arrived:
 		case <-deadline:
-			t.Fatalf("the leader of %s-0 applies ISR %v, want %v", topic, isr, want)
+			t.Fatalf("the leader of %s-0 applies ISR %v, want %v; metadata %+v", topic, isr, want,
+				n.controller.fsm.Metadata().Topics[topic].Partitions[0])
 		}
 	}
 }
@@ -170,4 +171,55 @@ func TestClusterNotEnoughReplicas(t *testing.T) {
 	waitForLeaderISR(t, leader, "pairs", meta.Replicas...)
 	_, err = leader.ProduceBatch(ctx, "pairs", 0, testBatch(t, 2, 1, 10, 0))
 	require.NoError(t, err)
+}
+
+// TestClusterDivergentTailTruncated: a leader cut off from the majority
+// keeps taking acks=1 writes that no follower has; the majority elects a
+// new leader, which takes acks=all writes; when the network heals the old
+// leader follows, cuts exactly its divergent tail (KIP-101) and ends with
+// the new leader's log, byte for byte.
+func TestClusterDivergentTailTruncated(t *testing.T) {
+	network := faultnet.New()
+	nodes := faultyCluster(t, network, 3)
+	ctx := t.Context()
+	meta := createReplicated(t, nodes, "orders", 3)
+	old := nodes[meta.Leader-1]
+	_, err := old.ProduceBatch(ctx, "orders", 0, testBatch(t, 0, 10, 50, 0))
+	require.NoError(t, err)
+	var majority []*Node
+	var majorityIDs []int32
+	for _, n := range nodes {
+		if n != old {
+			majority = append(majority, n)
+			majorityIDs = append(majorityIDs, n.nodeID())
+		}
+	}
+	network.Partition([]int32{old.nodeID()}, majorityIDs)
+
+	p, err := old.partition("orders", 0)
+	require.NoError(t, err)
+	for i := range 5 { // acks=1: the isolated leader still believes it leads
+		_, _, err := p.produce(ctx, testBatch(t, 100+i, 1, 50, 0), false)
+		require.NoError(t, err)
+	}
+	require.Equal(t, int64(15), p.log.EndOffset())
+	assert.Equal(t, int64(10), p.highWatermark(), "no consumer sees the records no follower has")
+
+	newID := waitForLeader(t, majority[0], "orders", old.nodeID())
+	leader := nodes[newID-1]
+	waitForLeaderISR(t, leader, "orders", majorityIDs...)
+	_, err = leader.ProduceBatch(ctx, "orders", 0, testBatch(t, 10, 7, 50, 0))
+	require.NoError(t, err, "the majority takes acks=all writes")
+
+	// Healed, gossip may flap (the isolated node's stale reports of the
+	// others' deaths) and move the leadership again: wait for the whole
+	// ISR and every replica at the end, whoever leads.
+	want := readLog(t, leader, "orders")
+	network.HealAll()
+	waitForISR(t, majority[0], "orders", meta.Replicas...)
+	for _, n := range nodes {
+		waitForEnd(t, n, "orders", 0, 17)
+		assert.Equal(t, want, readLog(t, n, "orders"),
+			"node %d holds the new leader's log; the old one dropped its 5 unreplicated records", n.nodeID())
+	}
 }

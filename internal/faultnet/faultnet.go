@@ -88,6 +88,15 @@ func (n *Network) Dialer(from int32) DialFunc {
 	}
 }
 
+// Blocks returns what node from cannot reach: the registered addresses
+// across a cut link. Packet transports (gossip) drop traffic with it.
+func (n *Network) Blocks(from int32) func(addr string) bool {
+	return func(addr string) bool {
+		to, known := n.Owner(addr)
+		return known && n.Cut(from, to)
+	}
+}
+
 // Cut reports whether the link between a and b is cut.
 func (n *Network) Cut(a, b int32) bool {
 	n.mu.Lock()

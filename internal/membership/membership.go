@@ -47,6 +47,9 @@ type Config struct {
 	// Fast shortens gossip's timers (probes, suspicion) for tests on one
 	// machine; failure detection then takes well under a second.
 	Fast bool
+	// Blocked, if set, cuts this node off from the gossip addresses it
+	// returns true for, for tests of network partitions.
+	Blocked func(addr string) bool
 }
 
 // Member is a live node of the cluster.
@@ -124,6 +127,13 @@ func memberlistConfig(cfg Config) (*memberlist.Config, error) {
 		mc.Keyring = keyring
 	}
 	mc.Logger = log.New(io.Discard, "", 0) // memberlist's own logs are noise; changes are logged here
+	if cfg.Blocked != nil {
+		t, err := newFilteredTransport(host, port, cfg.Blocked)
+		if err != nil {
+			return nil, fmt.Errorf("start gossip on %s: %w", cfg.BindAddr, err)
+		}
+		mc.Transport = t
+	}
 	return mc, nil
 }
 

@@ -1,0 +1,87 @@
+package membership
+
+import (
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+)
+
+// filteredTransport is memberlist's network transport with some peers
+// cut off, for tests of network partitions: packets to or from a blocked
+// address are dropped, and streams to one cannot be opened. Streams a
+// peer opens are not filtered here: the peer's own filter refuses them.
+type filteredTransport struct {
+	*memberlist.NetTransport
+	blocked func(addr string) bool
+	packets chan *memberlist.Packet
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+var _ memberlist.NodeAwareTransport = (*filteredTransport)(nil)
+
+func newFilteredTransport(bindHost string, bindPort int, blocked func(addr string) bool) (*filteredTransport, error) {
+	inner, err := memberlist.NewNetTransport(&memberlist.NetTransportConfig{BindAddrs: []string{bindHost}, BindPort: bindPort})
+	if err != nil {
+		return nil, err
+	}
+	t := &filteredTransport{NetTransport: inner, blocked: blocked, packets: make(chan *memberlist.Packet),
+		stop: make(chan struct{})}
+	t.wg.Add(1)
+	go t.forward()
+	return t, nil
+}
+
+// forward passes on the packets that do not come from a blocked address.
+func (t *filteredTransport) forward() {
+	defer t.wg.Done()
+	for {
+		select {
+		case p := <-t.NetTransport.PacketCh():
+			if t.blocked(p.From.String()) {
+				continue
+			}
+			select {
+			case t.packets <- p:
+			case <-t.stop:
+				return
+			}
+		case <-t.stop:
+			return
+		}
+	}
+}
+
+func (t *filteredTransport) PacketCh() <-chan *memberlist.Packet { return t.packets }
+
+func (t *filteredTransport) WriteTo(b []byte, addr string) (time.Time, error) {
+	if t.blocked(addr) {
+		return time.Now(), nil // lost on the way, as UDP may be
+	}
+	return t.NetTransport.WriteTo(b, addr)
+}
+
+func (t *filteredTransport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
+	return t.WriteTo(b, a.Addr)
+}
+
+func (t *filteredTransport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
+	if t.blocked(addr) {
+		return nil, fmt.Errorf("gossip to %s: link cut", addr)
+	}
+	return t.NetTransport.DialTimeout(addr, timeout)
+}
+
+func (t *filteredTransport) DialAddressTimeout(a memberlist.Address, timeout time.Duration) (net.Conn, error) {
+	return t.DialTimeout(a.Addr, timeout)
+}
+
+func (t *filteredTransport) Shutdown() error {
+	err := t.NetTransport.Shutdown()
+	close(t.stop)
+	t.wg.Wait()
+	return err
+}
