@@ -80,7 +80,7 @@ func TestClusterNeedsListener(t *testing.T) {
 
 // controllerLeader waits, on Raft's leader observations, until one of
 // nodes leads the controller with voters voters, and returns it.
-func controllerLeader(t *testing.T, nodes []*Node, voters int) *Node {
+func controllerLeader(t testing.TB, nodes []*Node, voters int) *Node {
 	t.Helper()
 	observed := make(chan raft.Observation, 256)
 	for _, n := range nodes {
@@ -109,7 +109,7 @@ func controllerLeader(t *testing.T, nodes []*Node, voters int) *Node {
 
 // waitClusterTopic waits, on the controller's applied commands, until n's
 // metadata holds topic.
-func waitClusterTopic(t *testing.T, n *Node, topic string) {
+func waitClusterTopic(t testing.TB, n *Node, topic string) {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {

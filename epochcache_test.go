@@ -3,6 +3,7 @@ package creek
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -104,4 +105,19 @@ func FuzzEpochCheckpoint(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, list, again)
 	})
+}
+
+// TestFollowerTruncationKeepsEpochs: a follower whose log already ends
+// where its leader's epoch does cuts nothing and forgets no epoch, so it
+// can ask again at the next leader change. (Forgetting them left a
+// follower that could never ask, found by BenchmarkClusterFailover.)
+func TestFollowerTruncationKeepsEpochs(t *testing.T) {
+	p, err := openPartition(fsx.NewMem(), "/n", "t", 0, topicConfig{log: LogConfig{}.withDefaults()},
+		LogConfig{Logger: discardLogger()}, time.Now)
+	require.NoError(t, err)
+	defer p.close()
+	require.True(t, p.follow(roleFollower, 2, 1))
+	require.NoError(t, p.truncateToLeader(1, 0, 0))
+	assert.Equal(t, int32(0), p.epochs.latest())
+	assert.False(t, p.followState().truncate)
 }

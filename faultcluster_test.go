@@ -14,7 +14,7 @@ import (
 
 // openFaultyNode opens a memory cluster node whose Kafka and Raft traffic
 // to other nodes goes through network, which a test can cut.
-func openFaultyNode(t *testing.T, network *faultnet.Network, id int32, seeds ...string) *Node {
+func openFaultyNode(t testing.TB, network *faultnet.Network, id int32, seeds ...string) *Node {
 	t.Helper()
 	n, err := Open(Config{Logger: discardLogger(), Listen: "127.0.0.1:0",
 		Cluster: &ClusterConfig{NodeID: id, GossipAddr: "127.0.0.1:0", Seeds: seeds, Rack: "r1", fastGossip: true,
@@ -27,6 +27,10 @@ func openFaultyNode(t *testing.T, network *faultnet.Network, id int32, seeds ...
 
 // faultyCluster opens count nodes on network, admitted to the controller.
 func faultyCluster(t *testing.T, network *faultnet.Network, count int) []*Node {
+	return faultyClusterTB(t, network, count)
+}
+
+func faultyClusterTB(t testing.TB, network *faultnet.Network, count int) []*Node {
 	t.Helper()
 	nodes := []*Node{openFaultyNode(t, network, 1)}
 	for id := int32(2); id <= int32(count); id++ {
@@ -92,7 +96,7 @@ func waitForLeaderISR(t *testing.T, n *Node, topic string, want ...int32) {
 // createReplicated creates topic with one partition and replicas
 // replicas, requiring min.insync.replicas 2, waits until every node holds
 // it, and returns its committed metadata.
-func createReplicated(t *testing.T, nodes []*Node, topic string, replicas int16) controller.Partition {
+func createReplicated(t testing.TB, nodes []*Node, topic string, replicas int16) controller.Partition {
 	t.Helper()
 	require.NoError(t, nodes[0].CreateTopic(t.Context(), topic, TopicSpec{Partitions: 1, ReplicationFactor: replicas,
 		Configs: map[string]string{ConfigMinInsyncReplicas: "2"}}))

@@ -167,15 +167,17 @@ func (f *fetcher) round(conn *kafka.Conn, parts []*partition) (progressed bool, 
 			ready = append(ready, p)
 		}
 	}
+	truncated := 0
 	if len(diverged) > 0 {
-		if err := f.truncate(conn, diverged); err != nil {
+		if truncated, err = f.truncate(conn, diverged); err != nil {
 			return false, err
 		}
 	}
 	if len(ready) == 0 {
-		return len(diverged) > 0, nil
+		return truncated > 0, nil // none truncated: the leader is not ready; pause before asking again
 	}
-	return f.fetch(conn, ready)
+	progressed, err = f.fetch(conn, ready)
+	return progressed || truncated > 0, err
 }
 
 // followState returns the partition's replication role.
@@ -186,13 +188,22 @@ func (p *partition) followState() replicaState {
 }
 
 // truncate asks the leader where each partition's newest epoch ends there
-// and cuts the follower's log to match (KIP-101).
-func (f *fetcher) truncate(conn *kafka.Conn, parts []*partition) error {
+// and cuts the follower's log to match (KIP-101). It returns how many
+// partitions it truncated: a leader that has not yet taken up its epoch
+// answers with an error, and those wait for the next round.
+func (f *fetcher) truncate(conn *kafka.Conn, parts []*partition) (truncated int, err error) {
 	req := kmsg.NewPtrOffsetForLeaderEpochRequest()
 	req.ReplicaID = f.m.self
 	epochs := map[*partition]int32{}
 	for _, p := range parts {
 		st := p.followState()
+		if p.epochs.latest() < 0 { // nothing to ask about: keep what is known to agree
+			if err := p.truncateToLeader(st.epoch, -1, -1); err != nil {
+				return truncated, err
+			}
+			truncated++
+			continue
+		}
 		epochs[p] = st.epoch
 		rt := kmsg.NewOffsetForLeaderEpochRequestTopic()
 		rt.Topic = p.topic
@@ -201,9 +212,12 @@ func (f *fetcher) truncate(conn *kafka.Conn, parts []*partition) error {
 		rt.Partitions = []kmsg.OffsetForLeaderEpochRequestTopicPartition{rp}
 		req.Topics = append(req.Topics, rt)
 	}
+	if len(req.Topics) == 0 {
+		return truncated, nil
+	}
 	resp, err := conn.Request(f.ctx, req)
 	if err != nil {
-		return err
+		return truncated, err
 	}
 	byPartition := map[TopicPartition]kmsg.OffsetForLeaderEpochResponseTopicPartition{}
 	for _, rt := range resp.(*kmsg.OffsetForLeaderEpochResponse).Topics {
@@ -211,16 +225,18 @@ func (f *fetcher) truncate(conn *kafka.Conn, parts []*partition) error {
 			byPartition[TopicPartition{Topic: rt.Topic, Partition: rp.Partition}] = rp
 		}
 	}
-	for _, p := range parts {
+	for p := range epochs {
 		rp, ok := byPartition[TopicPartition{Topic: p.topic, Partition: p.index}]
 		if !ok || rp.ErrorCode != 0 {
 			continue // the leader is not ready (its metadata may lag ours); the next round asks again
 		}
 		if err := p.truncateToLeader(epochs[p], rp.LeaderEpoch, rp.EndOffset); err != nil {
 			f.m.n.log.Error("could not truncate a follower's log", "topic", p.topic, "partition", p.index, "err", err)
+			continue
 		}
+		truncated++
 	}
-	return nil
+	return truncated, nil
 }
 
 // fetch sends one replica Fetch for parts and appends what comes back.

@@ -324,10 +324,10 @@ func (p *partition) truncateToLeader(askedAt, leaderEpoch int32, leaderEnd int64
 	if err != nil {
 		return fmt.Errorf("truncate %s-%d to %d: %w", p.topic, p.index, to, err)
 	}
-	if err := p.epochs.truncateFrom(end); err != nil {
-		return err
-	}
-	if end < before { // the producers' recent batches may be among those cut
+	if end < before { // the epochs begun, and the producers' recent batches, may be among those cut
+		if err := p.epochs.truncateFrom(end); err != nil {
+			return err
+		}
 		if p.producers, err = loadProducerStates(p.fs, p.dir, p.log); err != nil {
 			return err
 		}

@@ -71,7 +71,10 @@ func (m *replicaManager) apply(p *partition, st leaderState) {
 			m.n.log.Error("could not lead a partition", "topic", p.topic, "partition", p.index, "err", err)
 		}
 	case slices.Contains(st.replicas, m.self):
-		p.follow(roleFollower, st.leader, st.epoch)
+		if p.follow(roleFollower, st.leader, st.epoch) {
+			m.n.log.Info("following a partition's leader", "topic", p.topic, "partition", p.index,
+				"leader", st.leader, "epoch", st.epoch, "node", m.self)
+		}
 		m.followFrom(p, st.leader)
 	default:
 		m.unfollow(p)

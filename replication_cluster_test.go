@@ -45,7 +45,7 @@ func waitForEnd(t *testing.T, n *Node, topic string, partition int32, end int64)
 
 // waitForLeader waits, on the controller's applied commands, until
 // partition 0 of topic has a leader other than gone, and returns it.
-func waitForLeader(t *testing.T, n *Node, topic string, gone int32) int32 {
+func waitForLeader(t testing.TB, n *Node, topic string, gone int32) int32 {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {
