@@ -102,6 +102,7 @@ func (n *Node) joinCluster() error {
 	}
 	n.members = m
 	n.replicas = newReplicaManager(n, c.NodeID, c.ReplicaLagTimeMax)
+	n.peers = newPeerConns(n)
 	n.controller.run()
 	return nil
 }
@@ -145,5 +146,6 @@ func (n *Node) leaveCluster() error {
 	}
 	err := n.controller.close()
 	n.replicas.close()
+	n.peers.close()
 	return errors.Join(err, n.members.Leave(time.Second))
 }

@@ -46,10 +46,16 @@ type Node struct {
 	members         *membership.Membership // the cluster's live nodes, when Config.Cluster is set
 	controller      *clusterController     // this node's part in the cluster's Raft controller
 	replicas        *replicaManager        // this node's side of replication, in a cluster
+	peers           *peerConns             // connections to other nodes, for requests forwarded to them
 }
 
 // producerIDBlock is how many producer IDs one registry write reserves.
 const producerIDBlock = 1000
+
+// clusterProducerIDShift places a cluster node's ID above the producer IDs
+// it counts, so that no two nodes hand out the same one. Kafka's
+// controller hands out blocks instead; creek's nodes need no round trip.
+const clusterProducerIDShift = 40
 
 // topic is a topic on this node.
 type topic struct {
@@ -227,6 +233,9 @@ func (n *Node) InitProducerID(ctx context.Context) (id int64, epoch int16, err e
 	}
 	id = n.nextProducerID
 	n.nextProducerID++
+	if n.cfg.Cluster != nil { // unique in the cluster: every node hands out IDs from its own range
+		id |= int64(n.cfg.Cluster.NodeID) << clusterProducerIDShift
+	}
 	return id, 0, nil
 }
 
@@ -567,21 +576,16 @@ func (n *Node) partition(topic string, index int32) (*partition, error) {
 // ProduceBatch appends a Kafka record batch, as a producer sent it, to a
 // partition and returns the offset of its first record. The node validates
 // the batch, applies the topic's compression.type and
-// message.timestamp.type, and waits as the topic's creek.sync says. It may
-// write to b and does not retain it.
+// message.timestamp.type, and waits as the topic's creek.sync says and
+// until every in-sync replica has it (acks=all). In a cluster, a partition
+// led by another node gets the batch there. It may write to b and does not
+// retain it.
 func (n *Node) ProduceBatch(ctx context.Context, topic string, partition int32, b []byte) (int64, error) {
-	base, _, _, err := n.produceBatch(ctx, topic, partition, b)
-	return base, err
-}
-
-// produceBatch is ProduceBatch that also returns the log append time (-1
-// unless the topic stamps it) and the partition.
-func (n *Node) produceBatch(ctx context.Context, topic string, partition int32, b []byte) (base, appendTime int64, p *partition, err error) {
-	if p, err = n.partitionForProduce(ctx, topic, partition); err != nil {
-		return -1, -1, nil, err
+	if _, err := n.partitionForProduce(ctx, topic, partition); err != nil {
+		return -1, err
 	}
-	base, appendTime, err = p.produce(ctx, b, true)
-	return base, appendTime, p, err
+	base, _, err := n.produceTo(ctx, topic, partition, b, true)
+	return base, err
 }
 
 // partitionForProduce returns the partition a batch goes to, creating its

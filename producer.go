@@ -39,6 +39,9 @@ const (
 
 // Producer defaults, named after the Kafka settings they stand for.
 const (
+	// deliveryTimeout bounds a batch's send, waits for a partition leader
+	// included (delivery.timeout.ms).
+	deliveryTimeout    = 2 * time.Minute
 	DefaultBatchBytes  = 16 << 10 // batch.size
 	DefaultBufferBytes = 32 << 20 // buffer.memory
 )
@@ -323,11 +326,9 @@ func (p *Producer) send(tp topicPartition, b *pendingBatch, seq int32) error {
 	if err != nil {
 		return fmt.Errorf("produce to %s-%d: %w", tp.topic, tp.partition, err)
 	}
-	part, err := p.node.partition(tp.topic, tp.partition)
-	if err != nil {
-		return err
-	}
-	base, appendTime, err := part.produce(context.Background(), bytes, p.cfg.Acks == AcksAll)
+	ctx, cancel := context.WithTimeout(context.Background(), deliveryTimeout)
+	defer cancel()
+	base, appendTime, err := p.node.produceTo(ctx, tp.topic, tp.partition, bytes, p.cfg.Acks == AcksAll)
 	if err != nil {
 		return err
 	}

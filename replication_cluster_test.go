@@ -163,3 +163,70 @@ func readLog(t *testing.T, n *Node, topic string) []byte {
 	}
 	return out
 }
+
+// TestClusterInProcessProducer: a node's own producer writes to every
+// partition of a replicated topic, led by each of the three nodes; a
+// Kafka client reads every record back from the leaders. After the node
+// leading one partition dies, the producer's next records go to the new
+// leader.
+func TestClusterInProcessProducer(t *testing.T) {
+	nodes := threeNodeCluster(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	require.NoError(t, nodes[0].CreateTopic(ctx, "events", TopicSpec{Partitions: 3, ReplicationFactor: 2}))
+	for _, n := range nodes {
+		require.NoError(t, n.waitForTopic(ctx, "events", true))
+	}
+	leaders := map[int32]bool{}
+	for _, p := range nodes[0].controller.fsm.Metadata().Topics["events"].Partitions {
+		leaders[p.Leader] = true
+	}
+	require.Len(t, leaders, 3, "each node leads one partition")
+
+	producer, err := nodes[0].NewProducer(ProducerConfig{Partitioner: ManualPartitioner()})
+	require.NoError(t, err)
+	defer producer.Close()
+	for p := range int32(3) {
+		for i := range 100 {
+			require.NoError(t, producer.Produce(ctx, &Record{Topic: "events", Partition: p,
+				Value: []byte(fmt.Sprintf("%d-%d", p, i))}))
+		}
+	}
+	for p := range int32(3) {
+		leader := nodes[nodes[0].partitionLeader("events", p)-1]
+		waitForEnd(t, leader, "events", p, 100)
+		info, err := leader.DescribeTopic("events")
+		require.NoError(t, err)
+		assert.Equal(t, int64(100), info.Partitions[p].HighWatermark, "partition %d", p)
+	}
+
+	// Close a node other than the producer's that leads a partition.
+	var moved int32
+	for p := range int32(3) {
+		if nodes[0].partitionLeader("events", p) != 1 {
+			moved = p
+			break
+		}
+	}
+	gone := nodes[0].partitionLeader("events", moved)
+	require.NoError(t, nodes[gone-1].Close())
+	for {
+		changed := nodes[0].leadersChanged()
+		if l := nodes[0].partitionLeader("events", moved); l >= 0 && l != gone {
+			break
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			t.Fatal("no new leader")
+		}
+	}
+	for i := range 50 {
+		require.NoError(t, producer.Produce(ctx, &Record{Topic: "events", Partition: moved,
+			Value: []byte(fmt.Sprintf("%d-%d", moved, 100+i))}))
+	}
+	newLeader := nodes[nodes[0].partitionLeader("events", moved)-1]
+	info, err := newLeader.DescribeTopic("events")
+	require.NoError(t, err)
+	assert.Equal(t, int64(150), info.Partitions[moved].HighWatermark)
+}
