@@ -260,35 +260,35 @@ func (c *Consumer) positionLocked(tp TopicPartition) *consumerPosition {
 
 // SeekToBeginning moves to the log start offset of partitions.
 func (c *Consumer) SeekToBeginning(partitions ...TopicPartition) error {
-	return c.seekTo(partitions, func(p *partition) (int64, error) { return p.log.StartOffset(), nil })
+	return c.seekTo(partitions, listEarliest)
 }
 
-// SeekToEnd moves past the last record of partitions.
+// SeekToEnd moves past the last record of partitions that consumers can
+// read (to the high watermark).
 func (c *Consumer) SeekToEnd(partitions ...TopicPartition) error {
-	return c.seekTo(partitions, func(p *partition) (int64, error) { return p.log.EndOffset(), nil })
+	return c.seekTo(partitions, listLatest)
 }
 
 // SeekToTime moves to the first record at or after t in partitions, or to
 // their end when every record is older.
 func (c *Consumer) SeekToTime(t time.Time, partitions ...TopicPartition) error {
-	return c.seekTo(partitions, func(p *partition) (int64, error) {
-		offset, ok, err := p.log.OffsetForTime(t.UnixMilli())
-		if err == nil && !ok {
-			offset = p.log.EndOffset()
-		}
-		return offset, err
-	})
+	return c.seekTo(partitions, t.UnixMilli())
 }
 
-func (c *Consumer) seekTo(partitions []TopicPartition, where func(*partition) (int64, error)) error {
+// The timestamps ListOffsets takes for the ends of a partition.
+const (
+	listLatest   = -1
+	listEarliest = -2
+)
+
+// seekTo moves to the offset for timestamp (or for listLatest or
+// listEarliest) in partitions, asking their leaders in a cluster.
+func (c *Consumer) seekTo(partitions []TopicPartition, timestamp int64) error {
 	for _, tp := range partitions {
-		p, err := c.node.partition(tp.Topic, tp.Partition)
-		if err != nil {
-			return err
+		offset, err := c.node.listOffset(context.Background(), tp.Topic, tp.Partition, timestamp)
+		if err == nil && offset < 0 { // every record is older
+			offset, err = c.node.listOffset(context.Background(), tp.Topic, tp.Partition, listLatest)
 		}
-		p.mu.RLock()
-		offset, err := where(p)
-		p.mu.RUnlock()
 		if err != nil {
 			return err
 		}
@@ -317,24 +317,36 @@ func (c *Consumer) setPaused(partitions []TopicPartition, paused bool) {
 // Position returns the offset of the next record Poll returns from a
 // partition, resolving Reset if the consumer has not read it yet.
 func (c *Consumer) Position(tp TopicPartition) (int64, error) {
-	p, err := c.node.partition(tp.Topic, tp.Partition)
-	if err != nil {
+	if _, err := c.node.partition(tp.Topic, tp.Partition); err != nil {
 		return -1, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	pos := c.assigned[tp]
 	if pos == nil {
+		c.mu.Unlock()
 		return -1, fmt.Errorf("%w: %s-%d is not assigned", ErrUnknownTopic, tp.Topic, tp.Partition)
 	}
-	if pos.offset < 0 {
-		if committed, ok := c.node.CommittedOffsets(c.cfg.Group, tp)[tp]; ok && c.cfg.Group != "" {
-			pos.offset = committed.Offset
-		} else {
-			pos.offset = c.resetOffset(p)
+	offset := pos.offset
+	c.mu.Unlock()
+	if offset >= 0 {
+		return offset, nil
+	}
+	if committed, ok := c.node.CommittedOffsets(c.cfg.Group, tp)[tp]; ok && c.cfg.Group != "" {
+		offset = committed.Offset
+	} else {
+		var err error
+		if offset, err = c.resetOffset(tp); err != nil {
+			return -1, err
 		}
 	}
-	return pos.offset, nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if pos := c.assigned[tp]; pos != nil && pos.offset < 0 { // unless a Seek came meanwhile
+		pos.offset = offset
+	} else if pos != nil {
+		offset = pos.offset
+	}
+	return offset, nil
 }
 
 // Lag returns how many records of a partition the consumer has not read:
@@ -344,22 +356,20 @@ func (c *Consumer) Lag(tp TopicPartition) (int64, error) {
 	if err != nil {
 		return -1, err
 	}
-	p, err := c.node.partition(tp.Topic, tp.Partition)
+	hw, err := c.node.listOffset(context.Background(), tp.Topic, tp.Partition, listLatest)
 	if err != nil {
 		return -1, err
 	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return max(p.log.EndOffset()-offset, 0), nil
+	return max(hw-offset, 0), nil
 }
 
-func (c *Consumer) resetOffset(p *partition) int64 {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
+// resetOffset returns where Config.Reset starts a partition without a
+// position: its log start offset or its high watermark.
+func (c *Consumer) resetOffset(tp TopicPartition) (int64, error) {
 	if c.cfg.Reset == ResetEarliest {
-		return p.log.StartOffset()
+		return c.node.listOffset(context.Background(), tp.Topic, tp.Partition, listEarliest)
 	}
-	return p.log.EndOffset()
+	return c.node.listOffset(context.Background(), tp.Topic, tp.Partition, listLatest)
 }
 
 // PartitionRecords are the records Poll read from one partition, in offset
@@ -399,6 +409,12 @@ func (c *Consumer) Poll(ctx context.Context) ([]PartitionRecords, error) {
 	}
 }
 
+// remotePollInterval is how often Poll, waiting, reads again the
+// partitions led by other nodes: no local append announces their records
+// (a replica here grows about when the leader's does, and wakes Poll
+// sooner).
+const remotePollInterval = 100 * time.Millisecond
+
 // pollOnce reads what is there now, and returns the channels that announce
 // new records when there was nothing.
 func (c *Consumer) pollOnce(ctx context.Context) ([]PartitionRecords, []<-chan struct{}, error) {
@@ -408,6 +424,7 @@ func (c *Consumer) pollOnce(ctx context.Context) ([]PartitionRecords, []<-chan s
 	}
 	var out []PartitionRecords
 	var wake []<-chan struct{}
+	polling := false
 	budget := c.cfg.MaxPollRecords
 	for _, tp := range partitions {
 		if budget == 0 {
@@ -418,9 +435,15 @@ func (c *Consumer) pollOnce(ctx context.Context) ([]PartitionRecords, []<-chan s
 			return nil, nil, err
 		}
 		wake = append(wake, p.arrival()) // before reading: an append after the read still wakes Poll
-		records, err := c.readPartition(ctx, tp, p, budget)
+		records, remote, err := c.readPartition(ctx, tp, p, budget)
 		if err != nil {
 			return nil, nil, err
+		}
+		if remote && !polling { // led elsewhere: no local append announces its records
+			tick := make(chan struct{})
+			time.AfterFunc(remotePollInterval, func() { close(tick) })
+			wake = append(wake, tick)
+			polling = true
 		}
 		if len(records) > 0 {
 			out = append(out, PartitionRecords{TopicPartition: tp, Records: records})
@@ -507,27 +530,33 @@ func containsString(list []string, s string) bool {
 // readPartition reads up to budget records from the consumer's position in
 // tp and moves the position past them. A position outside the log is reset
 // as Config.Reset says, as Kafka's auto.offset.reset does.
-func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *partition, budget int) ([]Record, error) {
+func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *partition, budget int) ([]Record, bool, error) {
 	offset, err := c.Position(tp)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	b, err := p.fetch(ctx, nil, offset, FetchOptions{MaxBytes: c.cfg.PartitionMaxBytes})
+	b, remote, err := c.node.fetchFrom(ctx, p, offset, c.cfg.PartitionMaxBytes)
 	if errors.Is(err, ErrOffsetOutOfRange) {
-		reset := c.resetOffset(p)
+		reset, err := c.resetOffset(tp)
+		if err != nil {
+			return nil, remote, err
+		}
 		c.node.log.Info("consumer position out of range; reset", "topic", tp.Topic, "partition", tp.Partition,
 			"position", offset, "reset_to", reset)
 		if !c.moveIf(tp, offset, reset) || reset == offset {
-			return nil, nil
+			return nil, remote, nil
 		}
 		return c.readPartition(ctx, tp, p, budget) // from the new position, now
 	}
+	if errors.Is(err, ErrNotLeader) && c.node.controller != nil {
+		return nil, true, nil // no leader for now: Poll looks again after remotePollInterval
+	}
 	if err != nil {
-		return nil, err
+		return nil, remote, err
 	}
 	records, err := decodeBatches(b, offset)
 	if err != nil {
-		return nil, err
+		return nil, remote, err
 	}
 	if len(records) > budget {
 		records = records[:budget]
@@ -545,7 +574,7 @@ func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *part
 			return c.readPartition(ctx, tp, p, budget)
 		}
 	}
-	return records, nil
+	return records, remote, nil
 }
 
 // moveIf moves a partition's position from old to new, unless a Seek or an

@@ -108,34 +108,7 @@ func (b kafkaBroker) Arrival(topic string, partition int32) (<-chan struct{}, er
 // ListOffset answers as Kafka does: for a timestamp after every record,
 // offset and timestamp -1.
 func (b kafkaBroker) ListOffset(topic string, partition int32, timestamp int64) (int64, int64, error) {
-	p, err := b.n.partition(topic, partition)
-	if err != nil {
-		return -1, -1, err
-	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if err := p.checkLeaderLocked(-1); err != nil {
-		return -1, -1, err
-	}
-	switch timestamp {
-	case -1:
-		return p.highWatermarkLocked(), -1, nil
-	case -2:
-		return p.log.StartOffset(), -1, nil
-	}
-	offset, ok, err := p.log.OffsetForTime(timestamp)
-	if err != nil || !ok {
-		return -1, -1, err
-	}
-	found, err := p.log.Read(nil, offset, 1)
-	if err != nil {
-		return -1, -1, err
-	}
-	records, err := decodeBatches(found, offset)
-	if err != nil || len(records) == 0 {
-		return offset, -1, err
-	}
-	return offset, records[0].Timestamp.UnixMilli(), nil
+	return b.n.localListOffset(topic, partition, timestamp)
 }
 
 func (b kafkaBroker) EndOffsetForEpoch(topic string, partition, currentLeaderEpoch, epoch int32) (int32, int64, error) {

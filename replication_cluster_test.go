@@ -165,10 +165,10 @@ func readLog(t *testing.T, n *Node, topic string) []byte {
 }
 
 // TestClusterInProcessProducer: a node's own producer writes to every
-// partition of a replicated topic, led by each of the three nodes; a
-// Kafka client reads every record back from the leaders. After the node
-// leading one partition dies, the producer's next records go to the new
-// leader.
+// partition of a replicated topic, led by each of the three nodes, and its
+// own consumer reads them back from the leaders. After the node leading
+// one partition dies, the producer's next records go to the new leader,
+// and the consumer reads them there.
 func TestClusterInProcessProducer(t *testing.T) {
 	nodes := threeNodeCluster(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
@@ -192,13 +192,11 @@ func TestClusterInProcessProducer(t *testing.T) {
 				Value: []byte(fmt.Sprintf("%d-%d", p, i))}))
 		}
 	}
-	for p := range int32(3) {
-		leader := nodes[nodes[0].partitionLeader("events", p)-1]
-		waitForEnd(t, leader, "events", p, 100)
-		info, err := leader.DescribeTopic("events")
-		require.NoError(t, err)
-		assert.Equal(t, int64(100), info.Partitions[p].HighWatermark, "partition %d", p)
-	}
+	consumer, err := nodes[0].NewConsumer(ConsumerConfig{Reset: ResetEarliest})
+	require.NoError(t, err)
+	defer consumer.Close()
+	consumer.Assign(TopicPartition{"events", 0}, TopicPartition{"events", 1}, TopicPartition{"events", 2})
+	readByPartition(t, ctx, consumer, 300)
 
 	// Close a node other than the producer's that leads a partition.
 	var moved int32
@@ -225,8 +223,32 @@ func TestClusterInProcessProducer(t *testing.T) {
 		require.NoError(t, producer.Produce(ctx, &Record{Topic: "events", Partition: moved,
 			Value: []byte(fmt.Sprintf("%d-%d", moved, 100+i))}))
 	}
-	newLeader := nodes[nodes[0].partitionLeader("events", moved)-1]
-	info, err := newLeader.DescribeTopic("events")
-	require.NoError(t, err)
-	assert.Equal(t, int64(150), info.Partitions[moved].HighWatermark)
+	got := readByPartition(t, ctx, consumer, 50)
+	assert.Len(t, got[moved], 50, "the records after the failover, read from the new leader")
+}
+
+// readByPartition polls until count records came and checks that each
+// partition's values run p-0, p-1, ... from where its records begin.
+func readByPartition(t *testing.T, ctx context.Context, c *Consumer, count int) map[int32][]string {
+	t.Helper()
+	got := map[int32][]string{}
+	for n := 0; n < count; {
+		polled, err := c.Poll(ctx)
+		require.NoError(t, err)
+		for _, pr := range polled {
+			for _, r := range pr.Records {
+				got[pr.Partition] = append(got[pr.Partition], string(r.Value))
+				n++
+			}
+		}
+	}
+	for p, values := range got {
+		var first int
+		_, err := fmt.Sscanf(values[0], "%d-%d", new(int32), &first)
+		require.NoError(t, err)
+		for i, v := range values {
+			require.Equal(t, fmt.Sprintf("%d-%d", p, first+i), v)
+		}
+	}
+	return got
 }

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/creekmq/creek/internal/kafka"
 )
 
 // In a cluster, the node's own producers write to partitions led
@@ -96,72 +93,106 @@ func (n *Node) leadersChanged() <-chan struct{} {
 	return n.controller.fsm.Changed()
 }
 
-// peerConns are this node's connections to other nodes' Kafka listeners,
-// for requests it forwards: one per node, one request at a time.
-type peerConns struct {
-	n *Node
-
-	mu     sync.Mutex
-	conns  map[int32]*peerConn
-	closed bool
-}
-
-// peerConn serialises the requests to one node over one connection,
-// redialling after a failure.
-type peerConn struct {
-	mu   sync.Mutex
-	conn *kafka.Conn
-}
-
-func newPeerConns(n *Node) *peerConns { return &peerConns{n: n, conns: map[int32]*peerConn{}} }
-
-// request sends req to node and returns its response.
-func (pc *peerConns) request(ctx context.Context, node int32, req kmsg.Request) (kmsg.Response, error) {
-	pc.mu.Lock()
-	if pc.closed {
-		pc.mu.Unlock()
-		return nil, ErrClosed
-	}
-	c := pc.conns[node]
-	if c == nil {
-		c = &peerConn{}
-		pc.conns[node] = c
-	}
-	pc.mu.Unlock()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.conn == nil {
-		addr := pc.n.memberKafkaAddr(node)
-		if addr == "" {
-			return nil, fmt.Errorf("%w: node %d is not a live member", ErrNotLeader, node)
-		}
-		conn, err := kafka.DialVia(ctx, pc.n.cfg.Cluster.dial, addr, fmt.Sprintf("creek-node-%d", pc.n.nodeID()))
-		if err != nil {
-			return nil, err
-		}
-		c.conn = conn
-	}
-	resp, err := c.conn.Request(ctx, req)
+// localListOffset returns, for a partition this node leads, the offset
+// for a timestamp in milliseconds (the first record at or after it), or
+// for -1 (the high watermark) or -2 (the log start offset), with the
+// timestamp of the record found; for a timestamp after every record,
+// offset and timestamp -1.
+func (n *Node) localListOffset(topic string, partition int32, timestamp int64) (int64, int64, error) {
+	p, err := n.partition(topic, partition)
 	if err != nil {
-		c.conn.Close()
-		c.conn = nil
+		return -1, -1, err
 	}
-	return resp, err
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if err := p.checkLeaderLocked(-1); err != nil {
+		return -1, -1, err
+	}
+	switch timestamp {
+	case -1:
+		return p.highWatermarkLocked(), -1, nil
+	case -2:
+		return p.log.StartOffset(), -1, nil
+	}
+	offset, ok, err := p.log.OffsetForTime(timestamp)
+	if err != nil || !ok {
+		return -1, -1, err
+	}
+	found, err := p.log.Read(nil, offset, 1)
+	if err != nil {
+		return -1, -1, err
+	}
+	records, err := decodeBatches(found, offset)
+	if err != nil || len(records) == 0 {
+		return offset, -1, err
+	}
+	return offset, records[0].Timestamp.UnixMilli(), nil
 }
 
-// close closes every connection; requests after fail with ErrClosed.
-func (pc *peerConns) close() {
-	pc.mu.Lock()
-	pc.closed = true
-	conns := pc.conns
-	pc.conns = nil
-	pc.mu.Unlock()
-	for _, c := range conns {
-		c.mu.Lock()
-		if c.conn != nil {
-			c.conn.Close()
-			c.conn = nil
-		}
-		c.mu.Unlock()
+// listOffset is localListOffset wherever the partition is led: here, or
+// with a ListOffsets request to its leader. It returns the offset only.
+func (n *Node) listOffset(ctx context.Context, topic string, partition int32, timestamp int64) (int64, error) {
+	offset, _, err := n.localListOffset(topic, partition, timestamp)
+	leader := n.partitionLeader(topic, partition)
+	if !errors.Is(err, ErrNotLeader) || leader < 0 || leader == n.nodeID() {
+		return offset, err
 	}
+	req := kmsg.NewPtrListOffsetsRequest()
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewListOffsetsRequestTopicPartition()
+	rp.Partition, rp.Timestamp = partition, timestamp
+	rt.Partitions = []kmsg.ListOffsetsRequestTopicPartition{rp}
+	req.Topics = []kmsg.ListOffsetsRequestTopic{rt}
+	resp, err := n.peers.request(ctx, leader, req)
+	if err != nil {
+		return -1, err
+	}
+	got := resp.(*kmsg.ListOffsetsResponse).Topics
+	if len(got) != 1 || len(got[0].Partitions) != 1 {
+		return -1, fmt.Errorf("node %d answered ListOffsets for other partitions", leader)
+	}
+	gp := got[0].Partitions[0]
+	return gp.Offset, errorForCode(gp.ErrorCode, fmt.Sprintf("list offsets of %s-%d on node %d", topic, partition, leader))
+}
+
+// fetchFrom reads a partition's batches from offset on, up to maxBytes
+// but always one whole batch, below the high watermark, without waiting:
+// from this node when it leads the partition, otherwise from its leader.
+// It reports whether it read remotely: the caller then has no local
+// arrival to wait on.
+func (n *Node) fetchFrom(ctx context.Context, p *partition, offset int64, maxBytes int) (b []byte, remote bool, err error) {
+	err = p.checkLeader(-1)
+	leader := n.partitionLeader(p.topic, p.index)
+	if !errors.Is(err, ErrNotLeader) || leader < 0 || leader == n.nodeID() {
+		if err != nil {
+			return nil, false, err
+		}
+		b, err = p.fetch(ctx, nil, offset, FetchOptions{MaxBytes: maxBytes})
+		return b, false, err
+	}
+	req := kmsg.NewPtrFetchRequest()
+	req.MaxWaitMillis, req.MinBytes, req.MaxBytes = 0, 1, int32(maxBytes)
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic, rt.TopicID = p.topic, n.topicID(p.topic)
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = p.index, offset, int32(maxBytes)
+	rt.Partitions = []kmsg.FetchRequestTopicPartition{rp}
+	req.Topics = []kmsg.FetchRequestTopic{rt}
+	resp, err := n.peers.request(ctx, leader, req)
+	if err != nil {
+		return nil, true, err
+	}
+	fr := resp.(*kmsg.FetchResponse)
+	if fr.ErrorCode != 0 {
+		return nil, true, errorForCode(fr.ErrorCode, fmt.Sprintf("fetch %s-%d from node %d", p.topic, p.index, leader))
+	}
+	if len(fr.Topics) != 1 || len(fr.Topics[0].Partitions) != 1 {
+		return nil, true, fmt.Errorf("node %d answered Fetch for other partitions", leader)
+	}
+	gp := fr.Topics[0].Partitions[0]
+	if err := errorForCode(gp.ErrorCode, fmt.Sprintf("fetch %s-%d from node %d", p.topic, p.index, leader)); err != nil {
+		return nil, true, err
+	}
+	return gp.RecordBatches, true, nil
 }
