@@ -247,3 +247,87 @@ func TestClusterTopics(t *testing.T) {
 	}
 	require.ErrorIs(t, a.DeleteTopic(ctx, "orders"), ErrUnknownTopic)
 }
+
+// TestClusterTopicChanges: partitions added and configs changed on any
+// node go through the controller and reach every node; a changed
+// min.insync.replicas takes effect on the partition's leader.
+func TestClusterTopicChanges(t *testing.T) {
+	a := openClusterNode(t, 1)
+	b := openClusterNode(t, 2, a.GossipAddr())
+	c := openClusterNode(t, 3, a.GossipAddr())
+	nodes := []*Node{a, b, c}
+	leader := controllerLeader(t, nodes, 3)
+	follower := b
+	if leader == b {
+		follower = c
+	}
+	ctx := t.Context()
+	require.NoError(t, a.CreateTopic(ctx, "orders", TopicSpec{Partitions: 2, ReplicationFactor: 2}))
+	require.NoError(t, follower.CreatePartitions(ctx, "orders", 4), "a follower forwards to the controller")
+	require.ErrorIs(t, a.CreatePartitions(ctx, "orders", 3), ErrInvalidPartitions)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(follower.Addr().String()))
+	require.NoError(t, err)
+	defer cl.Close()
+	_, err = kadm.NewClient(cl).CreatePartitions(ctx, 2, "orders")
+	require.NoError(t, err, "a Kafka client's CreatePartitions too")
+
+	require.NoError(t, follower.AlterTopicConfig(ctx, "orders", map[string]string{ConfigMinInsyncReplicas: "3",
+		ConfigRetentionMs: "60000"}, nil))
+	require.ErrorIs(t, follower.AlterTopicConfig(ctx, "orders", map[string]string{ConfigRetentionMs: "soon"}, nil),
+		ErrInvalidConfig)
+	for _, n := range nodes {
+		require.NoError(t, n.waitForTopic(ctx, "orders", true))
+		for {
+			changed := n.watchMetadata()
+			info, err := n.DescribeTopic("orders")
+			require.NoError(t, err)
+			if len(info.Partitions) == 6 && info.Configs[ConfigRetentionMs] == "60000" {
+				break
+			}
+			select {
+			case <-changed:
+			case <-ctx.Done():
+				t.Fatalf("node %d has %d partitions and retention %s", n.nodeID(), len(info.Partitions),
+					info.Configs[ConfigRetentionMs])
+			}
+		}
+	}
+	meta := a.controller.fsm.Metadata().Topics["orders"]
+	require.Len(t, meta.Partitions, 6)
+	for _, p := range meta.Partitions {
+		assert.Len(t, p.Replicas, 2, "new partitions keep the replication factor")
+	}
+	partitionLeader := nodes[meta.Partitions[5].Leader-1]
+	waitForLeaderMinISR(t, partitionLeader, "orders", 5, 3)
+	_, err = partitionLeader.ProduceBatch(ctx, "orders", 5, testBatch(t, 0, 1, 10, 0))
+	require.ErrorIs(t, err, ErrNotEnoughReplicas, "min.insync.replicas 3 over 2 replicas refuses acks=all")
+}
+
+// waitForLeaderMinISR waits, on the partition's wake-ups and the node's
+// metadata changes, until its leader on n applies min.insync.replicas.
+func waitForLeaderMinISR(t *testing.T, n *Node, topic string, partition int32, want int) {
+	t.Helper()
+	p, err := n.partition(topic, partition)
+	require.NoError(t, err)
+	deadline := time.After(30 * time.Second)
+	for {
+		arrived, changed := p.arrival(), n.watchMetadata()
+		p.mu.RLock()
+		got := -1
+		if tr := p.repl.tracker; tr != nil {
+			p.trackMu.Lock()
+			got = tr.minISR
+			p.trackMu.Unlock()
+		}
+		p.mu.RUnlock()
+		if got == want {
+			return
+		}
+		select {
+		case <-arrived:
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("the leader of %s-%d applies min.insync.replicas %d, want %d", topic, partition, got, want)
+		}
+	}
+}

@@ -164,6 +164,25 @@ func (n *Node) waitForTopic(ctx context.Context, name string, present bool) erro
 	}
 }
 
+// reconcileConfigs gives this node's copy of a topic the explicit configs
+// the cluster committed.
+func (n *Node) reconcileConfigs(ctx context.Context, name string, committed map[string]string) error {
+	if n.topicConfigsAre(name, committed) {
+		return nil
+	}
+	n.mu.RLock()
+	var remove []string
+	if t := n.topics[name]; t != nil {
+		for k := range t.configs {
+			if _, kept := committed[k]; !kept {
+				remove = append(remove, k)
+			}
+		}
+	}
+	n.mu.RUnlock()
+	return n.alterLocalTopicConfig(ctx, name, committed, remove, false)
+}
+
 // reconcileTopics makes this node's topics match the committed metadata:
 // it creates topics it lacks (with the cluster's topic ID), adds
 // partitions, and deletes topics the cluster deleted. Internal topics stay
@@ -179,7 +198,10 @@ func (n *Node) reconcileTopics(ctx context.Context) {
 			err = n.createTopic(ctx, name, TopicSpec{Partitions: count, ReplicationFactor: int16(len(t.Partitions[0].Replicas)),
 				Configs: t.Configs, id: t.ID})
 		case err == nil && have < count:
-			err = n.CreatePartitions(ctx, name, count)
+			err = n.createLocalPartitions(ctx, name, count)
+		}
+		if err == nil {
+			err = n.reconcileConfigs(ctx, name, t.Configs)
 		}
 		if err != nil && !errors.Is(err, ErrTopicExists) {
 			n.log.Warn("could not take a topic from the cluster's metadata", "topic", name, "err", err)

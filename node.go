@@ -443,8 +443,17 @@ func (n *Node) topicLocked(name string) (*topic, error) {
 }
 
 // CreatePartitions grows a topic to total partitions. Kafka never shrinks
-// a topic: fewer gives ErrInvalidPartitions.
+// a topic: fewer gives ErrInvalidPartitions. In a cluster the controller
+// places the new partitions' replicas.
 func (n *Node) CreatePartitions(ctx context.Context, name string, total int32) error {
+	if n.controller != nil && !internalTopic(name) {
+		return n.createClusterPartitions(ctx, name, total)
+	}
+	return n.createLocalPartitions(ctx, name, total)
+}
+
+// createLocalPartitions grows this node's copy of a topic.
+func (n *Node) createLocalPartitions(ctx context.Context, name string, total int32) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	t, err := n.changeableTopicLocked(ctx, name, true)
@@ -470,7 +479,17 @@ func (n *Node) AlterTopicConfig(ctx context.Context, name string, set map[string
 }
 
 // alterTopicConfig is AlterTopicConfig; with validateOnly it only checks.
+// In a cluster the controller commits the change, and every node applies
+// it.
 func (n *Node) alterTopicConfig(ctx context.Context, name string, set map[string]string, remove []string, validateOnly bool) error {
+	if n.controller != nil && !internalTopic(name) && !validateOnly {
+		return n.alterClusterTopicConfig(ctx, name, set, remove)
+	}
+	return n.alterLocalTopicConfig(ctx, name, set, remove, validateOnly)
+}
+
+// alterLocalTopicConfig changes this node's copy of a topic's configs.
+func (n *Node) alterLocalTopicConfig(ctx context.Context, name string, set map[string]string, remove []string, validateOnly bool) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	t, err := n.changeableTopicLocked(ctx, name, false)
@@ -499,6 +518,7 @@ func (n *Node) alterTopicConfig(ctx context.Context, name string, set map[string
 		return err
 	}
 	t.cfg = cfg
+	n.metadataChangedLocked()
 	for _, p := range t.partitions {
 		if err := p.reconfigure(n.fs, cfg, LogConfig{Logger: n.log}); err != nil {
 			return err

@@ -337,6 +337,11 @@ func (p *partition) reconfigure(fs fsx.FS, cfg topicConfig, logger LogConfig) er
 		return fmt.Errorf("partition %s-%d: %w", p.topic, p.index, err)
 	}
 	p.log, p.cfg = l, cfg
+	if t := p.repl.tracker; t != nil {
+		p.trackMu.Lock()
+		t.minISR = max(cfg.minInsyncReplicas, 1)
+		p.trackMu.Unlock()
+	}
 	return nil
 }
 
