@@ -124,18 +124,28 @@ func (c *clusterController) raftAddr() string { return string(c.trans.LocalAddr(
 // changes, and makes the node's topics follow the committed metadata.
 func (c *clusterController) run() {
 	ctx, cancel := context.WithCancel(context.Background())
+	leaders := make(chan raft.Observation, 1)
+	observer := raft.NewObserver(leaders, false, func(o *raft.Observation) bool {
+		_, ok := o.Data.(raft.LeaderObservation)
+		return ok
+	})
+	c.raft.RegisterObserver(observer)
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		defer cancel()
+		defer c.raft.DeregisterObserver(observer)
 		for {
 			applied := c.fsm.Changed()
-			c.n.reconcileTopics(ctx)
-			c.n.replicas.reconcile(c.fsm.Metadata())
+			if c.caughtUp() { // a restarted node replaying old metadata must not act on it
+				c.n.reconcileTopics(ctx)
+				c.n.replicas.reconcile(c.fsm.Metadata())
+			}
 			select {
 			case <-c.stop:
 				return
 			case <-applied:
+			case <-leaders: // caught up may now hold without a new command
 			}
 		}
 	}()
@@ -158,6 +168,20 @@ func (c *clusterController) run() {
 	}()
 }
 
+// caughtUp reports whether this node has applied all the metadata the
+// cluster committed, as far as it knows: a leader is known and the
+// applied index has reached the commit index. A restarted node replays
+// the Raft log from its start, and acting on an old state would make it,
+// say, lead a partition at a leader epoch long past, beside the real
+// leader (Kafka keeps such a broker fenced until it has caught up).
+func (c *clusterController) caughtUp() bool {
+	if _, id := c.raft.LeaderWithID(); id == "" {
+		return false
+	}
+	commit, err := strconv.ParseUint(c.raft.Stats()["commit_index"], 10, 64)
+	return err == nil && commit > 0 && c.raft.AppliedIndex() >= commit
+}
+
 // admitMembers adds live nodes the Raft configuration lacks: voters while
 // there are fewer than maxVoters, non-voters after.
 func (c *clusterController) admitMembers() {
@@ -165,30 +189,34 @@ func (c *clusterController) admitMembers() {
 	if future.Error() != nil {
 		return
 	}
-	voters, known := 0, map[raft.ServerID]bool{}
+	voters, known := 0, map[raft.ServerID]raft.Server{}
 	for _, s := range future.Configuration().Servers {
-		known[s.ID] = true
+		known[s.ID] = s
 		if s.Suffrage == raft.Voter {
 			voters++
 		}
 	}
 	for _, m := range c.n.ClusterMembers() {
 		id := raftID(m.NodeID)
-		if known[id] || m.RaftAddr == "" {
+		s, isKnown := known[id]
+		if m.RaftAddr == "" || isKnown && string(s.Address) == m.RaftAddr {
 			continue
 		}
-		var f raft.IndexFuture
-		if voters < maxVoters {
-			f = c.raft.AddVoter(id, raft.ServerAddress(m.RaftAddr), 0, 10*time.Second)
-			voters++
-		} else {
-			f = c.raft.AddNonvoter(id, raft.ServerAddress(m.RaftAddr), 0, 10*time.Second)
+		// A known node restarted on another address keeps its suffrage:
+		// adding it again moves it.
+		voter := isKnown && s.Suffrage == raft.Voter || !isKnown && voters < maxVoters
+		add := c.raft.AddNonvoter
+		if voter {
+			add = c.raft.AddVoter
 		}
-		if err := f.Error(); err != nil {
+		if voter && !isKnown {
+			voters++
+		}
+		if err := add(id, raft.ServerAddress(m.RaftAddr), 0, 10*time.Second).Error(); err != nil {
 			c.n.log.Warn("could not admit a node to the controller", "node", m.NodeID, "err", err)
 			return // leadership may have moved; the next change tries again
 		}
-		c.n.log.Info("node admitted to the controller", "node", m.NodeID, "voter", voters <= maxVoters)
+		c.n.log.Info("node admitted to the controller", "node", m.NodeID, "voter", voter, "moved", isKnown)
 	}
 }
 

@@ -49,7 +49,10 @@ func waitForISR(t *testing.T, n *Node, topic string, want ...int32) {
 	deadline := time.After(30 * time.Second)
 	for {
 		changed := n.controller.fsm.Changed()
-		isr := slices.Clone(n.controller.fsm.Metadata().Topics[topic].Partitions[0].ISR)
+		var isr []int32
+		if t := n.controller.fsm.Metadata().Topics[topic]; t != nil {
+			isr = slices.Clone(t.Partitions[0].ISR)
+		}
 		slices.Sort(isr)
 		if slices.Equal(isr, want) {
 			return

@@ -102,6 +102,8 @@ func (p *partition) becomeLeader(self int32, st leaderState, lagMax time.Duratio
 		return fmt.Errorf("lead %s-%d: %w", p.topic, p.index, err)
 	}
 	start := p.highWatermarkLocked()
+	p.log.log.Info("leading a partition", "topic", p.topic, "partition", p.index, "epoch", st.epoch,
+		"log_end", p.log.EndOffset(), "high_watermark", start, "isr", st.isr)
 	p.trackMu.Lock()
 	p.repl = replicaState{role: roleLeader, leaderID: self, epoch: st.epoch,
 		tracker: newReplicaTracker(self, st.epoch, st.replicas, st.isr, start, p.log.EndOffset(),
@@ -325,6 +327,8 @@ func (p *partition) truncateToLeader(askedAt, leaderEpoch int32, leaderEnd int64
 		return fmt.Errorf("truncate %s-%d to %d: %w", p.topic, p.index, to, err)
 	}
 	if end < before { // the epochs begun, and the producers' recent batches, may be among those cut
+		p.log.log.Info("follower truncated where its log diverged from its leader's", "topic", p.topic,
+			"partition", p.index, "from", before, "to", end, "leader_epoch", leaderEpoch, "leader_end", leaderEnd)
 		if err := p.epochs.truncateFrom(end); err != nil {
 			return err
 		}

@@ -24,7 +24,7 @@ func (n *Node) produceTo(ctx context.Context, topic string, partition int32, b [
 		return -1, -1, err
 	}
 	for {
-		changed := n.leadersChanged()
+		changed, roleChanged := n.leadersChanged(), p.arrival()
 		err = p.checkLeader(-1)
 		if err == nil {
 			base, appendTime, err = p.produce(ctx, b, acksAll)
@@ -36,6 +36,7 @@ func (n *Node) produceTo(ctx context.Context, topic string, partition int32, b [
 		}
 		select { // the leader moved, or is not known yet: wait for the metadata that says where
 		case <-changed:
+		case <-roleChanged: // this node took up the role the metadata gave it
 		case <-ctx.Done():
 			return -1, -1, fmt.Errorf("%w (%w)", err, ctx.Err())
 		}

@@ -68,8 +68,23 @@ type Membership struct {
 
 	mu      sync.Mutex
 	members map[string]Member // by memberlist node name
+	failed  map[string]string // gossip address of each node gone, by name, to reconnect to
 	changed chan struct{}     // closed, and replaced, at every change
 	closed  bool
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// reconnectInterval is how often a node tries to gossip again with nodes
+// it found dead: memberlist alone never merges the sides of a network
+// partition that healed, as each side stopped probing the other (Serf
+// reconnects the same way).
+func reconnectInterval(fast bool) time.Duration {
+	if fast {
+		return 200 * time.Millisecond
+	}
+	return 10 * time.Second
 }
 
 // Join starts gossip and joins the seeds (if any).
@@ -81,7 +96,8 @@ func Join(cfg Config) (*Membership, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Membership{log: cfg.Logger, members: map[string]Member{}, changed: make(chan struct{})}
+	m := &Membership{log: cfg.Logger, members: map[string]Member{}, failed: map[string]string{},
+		changed: make(chan struct{}), stop: make(chan struct{})}
 	meta, err := encodeMeta(nodeMeta{NodeID: cfg.NodeID, KafkaAddr: cfg.KafkaAddr, Rack: cfg.Rack, RaftAddr: cfg.RaftAddr})
 	if err != nil {
 		return nil, err
@@ -96,7 +112,33 @@ func Join(cfg Config) (*Membership, error) {
 			return nil, errors.Join(fmt.Errorf("join the cluster through %v: %w", cfg.Seeds, err), m.ml.Shutdown())
 		}
 	}
+	m.wg.Add(1)
+	go m.reconnect(reconnectInterval(cfg.Fast))
 	return m, nil
+}
+
+// reconnect tries, every interval, to gossip again with the nodes found
+// dead; a node that answers rejoins (and refutes its death).
+func (m *Membership) reconnect(interval time.Duration) {
+	defer m.wg.Done()
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-ticker.C:
+		}
+		m.mu.Lock()
+		var addrs []string
+		for _, addr := range m.failed {
+			addrs = append(addrs, addr)
+		}
+		m.mu.Unlock()
+		if len(addrs) > 0 {
+			m.ml.Join(addrs) // those still unreachable fail, and are tried again
+		}
+	}
 }
 
 func memberlistConfig(cfg Config) (*memberlist.Config, error) {
@@ -190,6 +232,8 @@ func (m *Membership) Close() error {
 	}
 	m.closed = true
 	m.mu.Unlock()
+	close(m.stop)
+	m.wg.Wait()
 	return m.ml.Shutdown()
 }
 
@@ -220,9 +264,13 @@ func (m *Membership) update(n *memberlist.Node, alive bool) {
 			m.log.Info("cluster node joined", "node", member.NodeID, "kafka", member.KafkaAddr, "rack", member.Rack)
 		}
 		m.members[n.Name] = member
+		delete(m.failed, n.Name)
 	} else {
 		m.log.Info("cluster node left or failed", "member", n.Name)
 		delete(m.members, n.Name)
+		// memberlist does not tell a leave from a failure here, so every
+		// node gone is called back: a stopped one just refuses, cheaply.
+		m.failed[n.Name] = n.Address()
 	}
 	close(m.changed)
 	m.changed = make(chan struct{})

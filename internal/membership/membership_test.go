@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -109,4 +110,33 @@ func FuzzDecodeMeta(f *testing.F) {
 		require.NoError(t, err)
 		assert.Equal(t, m, back)
 	})
+}
+
+// TestPartitionHeals: three nodes cut off from each other each find the
+// others dead; once the links are back, they find each other again.
+func TestPartitionHeals(t *testing.T) {
+	var cut atomic.Bool
+	blocked := func(string) bool { return cut.Load() }
+	open := func(id int32, seeds ...string) *Membership {
+		m, err := Join(Config{NodeID: id, BindAddr: "127.0.0.1:0", Seeds: seeds, KafkaAddr: "127.0.0.1:9000",
+			Logger: slog.New(slog.DiscardHandler), Fast: true, Blocked: blocked})
+		require.NoError(t, err)
+		t.Cleanup(func() { m.Close() })
+		return m
+	}
+	a := open(1)
+	b := open(2, a.GossipAddr())
+	c := open(3, a.GossipAddr())
+	all := []*Membership{a, b, c}
+	for _, m := range all {
+		waitFor(t, m, 1, 2, 3)
+	}
+	cut.Store(true)
+	waitFor(t, a, 1)
+	waitFor(t, b, 2)
+	waitFor(t, c, 3)
+	cut.Store(false)
+	for _, m := range all {
+		waitFor(t, m, 1, 2, 3)
+	}
 }
