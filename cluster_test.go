@@ -215,15 +215,9 @@ func TestClusterControllerElectsPartitionLeaders(t *testing.T) {
 // controller and appears on every node with the same ID; deleted on any
 // node, it goes everywhere.
 func TestClusterTopics(t *testing.T) {
-	a := openClusterNode(t, 1)
-	b := openClusterNode(t, 2, a.GossipAddr())
-	c := openClusterNode(t, 3, a.GossipAddr())
-	nodes := []*Node{a, b, c}
+	nodes := threeNodeCluster(t)
+	a, c, follower := nodes[0], nodes[2], controllerFollower(t, nodes)
 	leader := controllerLeader(t, nodes, 3)
-	follower := b
-	if leader == b {
-		follower = c
-	}
 	ctx := t.Context()
 	require.NoError(t, follower.CreateTopic(ctx, "orders", TopicSpec{Partitions: 4, ReplicationFactor: 3}),
 		"a follower forwards to the controller")
@@ -252,15 +246,8 @@ func TestClusterTopics(t *testing.T) {
 // node go through the controller and reach every node; a changed
 // min.insync.replicas takes effect on the partition's leader.
 func TestClusterTopicChanges(t *testing.T) {
-	a := openClusterNode(t, 1)
-	b := openClusterNode(t, 2, a.GossipAddr())
-	c := openClusterNode(t, 3, a.GossipAddr())
-	nodes := []*Node{a, b, c}
-	leader := controllerLeader(t, nodes, 3)
-	follower := b
-	if leader == b {
-		follower = c
-	}
+	nodes := threeNodeCluster(t)
+	a, follower := nodes[0], controllerFollower(t, nodes)
 	ctx := t.Context()
 	require.NoError(t, a.CreateTopic(ctx, "orders", TopicSpec{Partitions: 2, ReplicationFactor: 2}))
 	require.NoError(t, follower.CreatePartitions(ctx, "orders", 4), "a follower forwards to the controller")

@@ -23,6 +23,20 @@ func threeNodeCluster(t *testing.T) []*Node {
 	return nodes
 }
 
+// controllerFollower returns a node of nodes that does not lead the
+// controller.
+func controllerFollower(t *testing.T, nodes []*Node) *Node {
+	t.Helper()
+	leader := controllerLeader(t, nodes, len(nodes))
+	for _, n := range nodes {
+		if n != leader {
+			return n
+		}
+	}
+	t.Fatal("no follower")
+	return nil
+}
+
 // waitForEnd waits, on the partition's appends, until n's replica of it
 // ends at end or later.
 func waitForEnd(t *testing.T, n *Node, topic string, partition int32, end int64) {
