@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 
@@ -22,10 +23,15 @@ func serve(ctx context.Context, args []string, io streams) error {
 	seeds := fs.String("seeds", "", "cluster: comma-separated gossip addresses of members to join")
 	rack := fs.String("rack", "", "cluster: this node's rack")
 	raftAddr := fs.String("raft", "", "cluster: host:port of the controller's Raft; default the gossip host, a free port")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(io.err, nil))
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: level}))
 	cfg := creek.Config{Dir: *data, Listen: *listen, AdvertisedAddr: *advertised, AutoCreateTopics: *autoCreate, Logger: log}
 	if *nodeID >= 0 {
 		cfg.Cluster = &creek.ClusterConfig{NodeID: int32(*nodeID), GossipAddr: *gossip, Rack: *rack, RaftAddr: *raftAddr}
