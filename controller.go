@@ -228,9 +228,14 @@ func (c *clusterController) electLeaders() {
 		live = append(live, m.NodeID)
 	}
 	for _, cmd := range controller.OnNodesChanged(c.fsm.Metadata(), live) {
+		start := time.Now()
 		if err := c.propose(context.Background(), cmd); err != nil {
 			c.n.log.Warn("could not commit a leader change", "err", err)
 			return // the next change of membership or leadership tries again
+		}
+		if l := cmd.ChangeLeader; l != nil {
+			c.n.log.Info("partition leader elected", "topic", l.Topic, "partition", l.Partition, "leader", l.Leader,
+				"isr", l.ISR, "live", live, "took", time.Since(start))
 		}
 	}
 }
