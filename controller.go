@@ -137,15 +137,22 @@ func (c *clusterController) run() {
 		defer c.raft.DeregisterObserver(observer)
 		for {
 			applied := c.fsm.Changed()
+			var recheck <-chan time.Time
 			if c.caughtUp() { // a restarted node replaying old metadata must not act on it
 				c.n.reconcileTopics(ctx)
 				c.n.replicas.reconcile(c.fsm.Metadata())
+			} else {
+				// Raft counts an entry applied only after handing it to the
+				// FSM, and counts entries the FSM never sees (no-ops,
+				// configuration): no event says when it has caught up.
+				recheck = time.After(caughtUpRecheck)
 			}
 			select {
 			case <-c.stop:
 				return
 			case <-applied:
-			case <-leaders: // caught up may now hold without a new command
+			case <-leaders:
+			case <-recheck:
 			}
 		}
 	}()
@@ -167,6 +174,10 @@ func (c *clusterController) run() {
 		}
 	}()
 }
+
+// caughtUpRecheck is how often a node that has not caught up with the
+// committed metadata looks again.
+const caughtUpRecheck = 20 * time.Millisecond
 
 // caughtUp reports whether this node has applied all the metadata the
 // cluster committed, as far as it knows: a leader is known and the
