@@ -89,15 +89,11 @@ type leaderState struct {
 // node last knew it, to advance as followers fetch. Already leading at
 // that epoch, it only applies a new ISR.
 func (p *partition) becomeLeader(self int32, st leaderState, lagMax time.Duration) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.repl.role == roleLeader && p.repl.epoch == st.epoch && p.repl.tracker != nil {
-		p.trackMu.Lock()
-		p.repl.tracker.setISR(st.isr)
-		p.trackMu.Unlock()
-		p.wake() // the high watermark may have moved; and tests watch the ISR
+	if p.applyISR(st) {
 		return nil
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if err := p.epochs.assign(st.epoch, p.log.EndOffset()); err != nil {
 		return fmt.Errorf("lead %s-%d: %w", p.topic, p.index, err)
 	}
@@ -113,11 +109,35 @@ func (p *partition) becomeLeader(self int32, st leaderState, lagMax time.Duratio
 	return nil
 }
 
+// applyISR applies a committed ISR when this node already leads at
+// st.epoch, and reports whether it did. It takes the partition's lock
+// shared: every metadata change reaches every partition, and an exclusive
+// lock would wait for the appends in flight.
+func (p *partition) applyISR(st leaderState) bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	t := p.repl.tracker
+	if p.repl.role != roleLeader || p.repl.epoch != st.epoch || t == nil {
+		return false
+	}
+	p.trackMu.Lock()
+	t.setISR(st.isr)
+	p.trackMu.Unlock()
+	p.wake() // the high watermark may have moved; and tests watch the ISR
+	return true
+}
+
 // follow makes this node a follower of leader at epoch (role
 // roleFollower), or a non-replica (roleNone). A deposed leader's writes
 // still waiting for replication fail with ErrNotLeader: the new leader
 // may not have them. It reports whether anything changed.
 func (p *partition) follow(role replicaRole, leader, epoch int32) bool {
+	p.mu.RLock()
+	same := p.repl.role == role && p.repl.leaderID == leader && p.repl.epoch == epoch
+	p.mu.RUnlock()
+	if same { // the common case, without waiting for the appends in flight
+		return false
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.repl.role == role && p.repl.leaderID == leader && p.repl.epoch == epoch {

@@ -62,16 +62,21 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 			waits = append(waits, waiting{op, durable})
 		}
 	}
+	// The waits start now, not when the connection's writer reaches this
+	// response: a partition stays locked until its wait for durability
+	// returns, and must not stay locked while earlier responses wait for
+	// replication, which may need that very partition (a follower's fetch
+	// of it, or a change of its role).
+	var wg sync.WaitGroup
+	for _, w := range waits {
+		wg.Go(func() { // together: each may run the fsync of its own partition
+			if err := w.durable(); err != nil {
+				w.out.ErrorCode, w.out.ErrorMessage = s.broker.ErrorCode(err), errorMessage(err)
+				w.out.BaseOffset = -1
+			}
+		})
+	}
 	return func() kmsg.Response {
-		var wg sync.WaitGroup
-		for _, w := range waits {
-			wg.Go(func() { // together: each may run the fsync of its own partition
-				if err := w.durable(); err != nil {
-					w.out.ErrorCode, w.out.ErrorMessage = s.broker.ErrorCode(err), errorMessage(err)
-					w.out.BaseOffset = -1
-				}
-			})
-		}
 		wg.Wait()
 		if req.Acks == 0 {
 			return nil
