@@ -45,6 +45,7 @@ func TestCreateTopic(t *testing.T) {
 		{"replicas without a cluster", "r", TopicSpec{ReplicationFactor: 3}, ErrInvalidReplicationFactor},
 		{"unknown config", "c", TopicSpec{Configs: map[string]string{"no.such": "1"}}, ErrInvalidConfig},
 		{"bad value", "v", TopicSpec{Configs: map[string]string{ConfigCleanupPolicy: "sometimes"}}, ErrInvalidConfig},
+		{"bad unclean election", "u", TopicSpec{Configs: map[string]string{ConfigUncleanLeaderElection: "maybe"}}, ErrInvalidConfig},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

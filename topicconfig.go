@@ -15,20 +15,21 @@ import (
 
 // Topic config names, as Kafka spells them, and creek's own.
 const (
-	ConfigCleanupPolicy          = "cleanup.policy"            // delete, compact, or compact,delete
-	ConfigRetentionMs            = "retention.ms"              // -1: keep forever
-	ConfigRetentionBytes         = "retention.bytes"           // -1: no limit
-	ConfigSegmentBytes           = "segment.bytes"             // size at which a segment rolls
-	ConfigSegmentMs              = "segment.ms"                // age at which a segment rolls
-	ConfigIndexIntervalBytes     = "index.interval.bytes"      // log bytes between index entries
-	ConfigDeleteRetentionMs      = "delete.retention.ms"       // how long compaction keeps tombstones
-	ConfigMinCleanableDirtyRatio = "min.cleanable.dirty.ratio" // dirty share that starts compaction
-	ConfigMaxMessageBytes        = "max.message.bytes"         // the largest batch a partition takes
-	ConfigMinInsyncReplicas      = "min.insync.replicas"       // replicas an acks=all write needs
-	ConfigMessageTimestampType   = "message.timestamp.type"    // CreateTime or LogAppendTime
-	ConfigCompressionType        = "compression.type"          // producer, uncompressed, gzip, snappy, lz4, zstd
-	ConfigFlushMs                = "flush.ms"                  // sync interval under creek.sync=periodic
-	ConfigSync                   = "creek.sync"                // every-append, periodic or never
+	ConfigCleanupPolicy          = "cleanup.policy"                 // delete, compact, or compact,delete
+	ConfigRetentionMs            = "retention.ms"                   // -1: keep forever
+	ConfigRetentionBytes         = "retention.bytes"                // -1: no limit
+	ConfigSegmentBytes           = "segment.bytes"                  // size at which a segment rolls
+	ConfigSegmentMs              = "segment.ms"                     // age at which a segment rolls
+	ConfigIndexIntervalBytes     = "index.interval.bytes"           // log bytes between index entries
+	ConfigDeleteRetentionMs      = "delete.retention.ms"            // how long compaction keeps tombstones
+	ConfigMinCleanableDirtyRatio = "min.cleanable.dirty.ratio"      // dirty share that starts compaction
+	ConfigMaxMessageBytes        = "max.message.bytes"              // the largest batch a partition takes
+	ConfigMinInsyncReplicas      = "min.insync.replicas"            // replicas an acks=all write needs
+	ConfigUncleanLeaderElection  = "unclean.leader.election.enable" // true: an out-of-sync replica may lead, losing records
+	ConfigMessageTimestampType   = "message.timestamp.type"         // CreateTime or LogAppendTime
+	ConfigCompressionType        = "compression.type"               // producer, uncompressed, gzip, snappy, lz4, zstd
+	ConfigFlushMs                = "flush.ms"                       // sync interval under creek.sync=periodic
+	ConfigSync                   = "creek.sync"                     // every-append, periodic or never
 )
 
 // topicConfigDefaults are Kafka's defaults, and creek's for creek.sync: a
@@ -44,6 +45,7 @@ var topicConfigDefaults = map[string]string{
 	ConfigMinCleanableDirtyRatio: "0.5",
 	ConfigMaxMessageBytes:        "1048588",
 	ConfigMinInsyncReplicas:      "1",
+	ConfigUncleanLeaderElection:  "false",
 	ConfigMessageTimestampType:   "CreateTime",
 	ConfigCompressionType:        "producer",
 	ConfigFlushMs:                "1000",
@@ -97,6 +99,9 @@ func parseTopicConfig(nodeDefaults, set map[string]string) (topicConfig, error) 
 	c.log.MaxBatchBytes = int(p.intIn(ConfigMaxMessageBytes, batch.HeaderSize, math.MaxInt32))
 	c.log.SyncInterval = p.millis(ConfigFlushMs, 1)
 	c.minInsyncReplicas = int(p.intIn(ConfigMinInsyncReplicas, 1, math.MaxInt16))
+	if v := all[ConfigUncleanLeaderElection]; v != "true" && v != "false" {
+		p.bad(ConfigUncleanLeaderElection, "true or false") // the controller reads it from the metadata
+	}
 	if ratio, err := strconv.ParseFloat(all[ConfigMinCleanableDirtyRatio], 64); err != nil || ratio < 0 || ratio > 1 {
 		p.bad(ConfigMinCleanableDirtyRatio, "a number from 0 to 1")
 	} else {

@@ -182,3 +182,29 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		_ = OnNodesChanged(m, []int32{1}) // a decoded snapshot must be safe to decide on
 	})
 }
+
+// TestUncleanElection: with unclean.leader.election.enable, a partition
+// whose in-sync replicas are all dead is led by a live out-of-sync
+// replica, alone in its ISR; without it the partition waits leaderless.
+func TestUncleanElection(t *testing.T) {
+	m := &Metadata{}
+	mustApply(t, m, Command{CreateTopic: &CreateTopic{Name: "clean", Replicas: [][]int32{{1, 2}}}})
+	mustApply(t, m, Command{CreateTopic: &CreateTopic{Name: "unclean", Replicas: [][]int32{{1, 2}},
+		Configs: map[string]string{UncleanElectionConfig: "true"}}})
+	for _, topic := range []string{"clean", "unclean"} {
+		mustApply(t, m, Command{ChangeISR: &ChangeISR{Topic: topic, Partition: 0, ISR: []int32{1}}}) // 2 lagged
+	}
+	for _, c := range OnNodesChanged(m, []int32{2}) { // node 1, the only in-sync replica, died
+		mustApply(t, m, c)
+	}
+	clean, unclean := m.Topics["clean"].Partitions[0], m.Topics["unclean"].Partitions[0]
+	assert.Equal(t, int32(-1), clean.Leader, "an out-of-sync replica never leads by default")
+	assert.Equal(t, int32(2), unclean.Leader)
+	assert.Equal(t, []int32{2}, unclean.ISR)
+	assert.Equal(t, int32(1), unclean.LeaderEpoch)
+	assert.Empty(t, OnNodesChanged(m, []int32{2}), "nothing more to do")
+	for _, c := range OnNodesChanged(m, []int32{1, 2}) { // node 1 returns: the unclean leader keeps leading
+		mustApply(t, m, c)
+	}
+	assert.Equal(t, int32(2), m.Topics["unclean"].Partitions[0].Leader)
+}

@@ -77,8 +77,9 @@ func rackAlternating(nodes []Node) []int32 {
 
 // OnNodesChanged returns the commands that follow from the live nodes:
 // a partition whose leader is gone gets the first live replica of its ISR
-// as leader (or none, -1, when no in-sync replica lives: unclean election
-// is off); a partition without a leader gets one as soon as an in-sync
+// as leader (or none, -1, when no in-sync replica lives, unless the topic
+// enables unclean election: then the first live replica, alone in its
+// ISR); a partition without a leader gets one as soon as an in-sync
 // replica returns; dead nodes leave the ISR of partitions whose leader
 // lives. Partitions are visited in a fixed order, so every controller
 // proposes the same commands.
@@ -98,6 +99,13 @@ func OnNodesChanged(m *Metadata, live []int32) []Command {
 				leader := preferred(p.Replicas, alive)
 				out = append(out, Command{ChangeLeader: &ChangeLeader{Topic: name, Partition: index,
 					Leader: leader, ISR: alive}})
+			case unclean(m.Topics[name]) && len(filter(p.Replicas, live)) > 0:
+				// No in-sync replica lives, and the topic prefers a leader to
+				// its records: a live replica leads, alone in the ISR, and
+				// what only the others had is lost.
+				leader := preferred(p.Replicas, filter(p.Replicas, live))
+				out = append(out, Command{ChangeLeader: &ChangeLeader{Topic: name, Partition: index,
+					Leader: leader, ISR: []int32{leader}}})
 			case p.Leader != -1: // no in-sync replica lives: no leader, keep the ISR to elect from later
 				out = append(out, Command{ChangeLeader: &ChangeLeader{Topic: name, Partition: index,
 					Leader: -1, ISR: p.ISR}})
@@ -106,6 +114,12 @@ func OnNodesChanged(m *Metadata, live []int32) []Command {
 	}
 	return out
 }
+
+// UncleanElectionConfig is the topic config (Kafka's name) that lets an
+// out-of-sync replica lead when no in-sync one lives.
+const UncleanElectionConfig = "unclean.leader.election.enable"
+
+func unclean(t *Topic) bool { return t.Configs[UncleanElectionConfig] == "true" }
 
 // filter returns the IDs of ids that are in keep, in ids' order.
 func filter(ids, keep []int32) []int32 {
