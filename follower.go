@@ -293,6 +293,9 @@ func (f *fetcher) fetch(conn *kafka.Conn, parts []*partition) (progressed bool, 
 			if errors.Is(err, errNotFollowing) {
 				continue // its role changed while the fetch was out
 			}
+			if err == nil {
+				err = a.p.followLogStart(rp.LogStartOffset)
+			}
 			if err != nil {
 				f.m.n.log.Error("could not append a replica's batches", "topic", name, "partition", rp.Partition, "err", err)
 				continue

@@ -317,6 +317,22 @@ func (p *partition) appendReplica(batches []byte, leaderHW int64, leader, epoch 
 	return nil
 }
 
+// followLogStart moves a follower's log start offset up to its leader's,
+// as far as its log reaches: records deleted on the leader (DeleteRecords)
+// go on the followers too.
+func (p *partition) followLogStart(leaderStart int64) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.repl.role != roleFollower || leaderStart <= p.log.StartOffset() {
+		return nil
+	}
+	if err := p.log.DeleteRecordsBefore(min(leaderStart, p.log.EndOffset())); err != nil {
+		return fmt.Errorf("follow the log start of %s-%d: %w", p.topic, p.index, err)
+	}
+	p.wake()
+	return nil
+}
+
 // truncateToLeader cuts the follower's log where it diverges from the
 // leader's: the leader's end offset for the follower's newest epoch, or
 // for the newest epoch the leader has below it (KIP-101, KIP-279).

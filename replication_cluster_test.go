@@ -266,3 +266,44 @@ func readByPartition(t *testing.T, ctx context.Context, c *Consumer, count int) 
 	}
 	return got
 }
+
+// TestClusterDeleteRecords: DeleteRecords is the leader's alone, stops at
+// the high watermark, and its new log start offset reaches the followers.
+func TestClusterDeleteRecords(t *testing.T) {
+	nodes := threeNodeCluster(t)
+	ctx := t.Context()
+	require.NoError(t, nodes[0].CreateTopic(ctx, "orders", TopicSpec{Partitions: 1, ReplicationFactor: 3}))
+	for _, n := range nodes {
+		require.NoError(t, n.waitForTopic(ctx, "orders", true))
+	}
+	leader := nodes[nodes[0].partitionLeader("orders", 0)-1]
+	_, err := leader.ProduceBatch(ctx, "orders", 0, testBatch(t, 0, 100, 10, 0))
+	require.NoError(t, err)
+	for _, n := range nodes {
+		if n == leader {
+			continue
+		}
+		_, err := n.DeleteRecords(ctx, "orders", 0, 50)
+		require.ErrorIs(t, err, ErrNotLeader)
+	}
+	_, err = leader.DeleteRecords(ctx, "orders", 0, 101)
+	require.ErrorIs(t, err, ErrOffsetOutOfRange, "past the high watermark")
+	start, err := leader.DeleteRecords(ctx, "orders", 0, 50)
+	require.NoError(t, err)
+	assert.Equal(t, int64(50), start)
+	for _, n := range nodes {
+		p, err := n.partition("orders", 0)
+		require.NoError(t, err)
+		for {
+			arrived := p.arrival()
+			if p.log.StartOffset() == 50 {
+				break
+			}
+			select {
+			case <-arrived:
+			case <-ctx.Done():
+				t.Fatalf("node %d starts at %d", n.nodeID(), p.log.StartOffset())
+			}
+		}
+	}
+}

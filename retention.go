@@ -149,7 +149,9 @@ func closeAll(segments []*segment) error {
 
 // DeleteRecords moves a partition's log start offset up to before (Kafka's
 // DeleteRecords; -1 means the high watermark) and returns the new log
-// start offset. An offset past the end gives ErrOffsetOutOfRange.
+// start offset. An offset past the high watermark gives
+// ErrOffsetOutOfRange. In a cluster only the partition's leader takes it
+// (ErrNotLeader elsewhere); its followers follow the new start offset.
 func (n *Node) DeleteRecords(ctx context.Context, topic string, partition int32, before int64) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return -1, err
@@ -160,8 +162,16 @@ func (n *Node) DeleteRecords(ctx context.Context, topic string, partition int32,
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
+	if err := p.checkLeaderLocked(-1); err != nil {
+		return -1, err
+	}
+	hw := p.highWatermarkLocked()
 	if before == -1 {
-		before = p.log.EndOffset()
+		before = hw
+	}
+	if before > hw {
+		return -1, fmt.Errorf("%w: delete records of %s-%d before %d, past the high watermark %d",
+			ErrOffsetOutOfRange, topic, partition, before, hw)
 	}
 	if err := p.log.DeleteRecordsBefore(before); err != nil {
 		return -1, fmt.Errorf("delete records of %s-%d: %w", topic, partition, err)
