@@ -81,7 +81,7 @@ func BenchmarkClusterFailover(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		network := faultnet.New()
-		nodes := faultyClusterTB(b, network, 3)
+		nodes := faultyCluster(b, network, 3)
 		meta := createReplicated(b, nodes, "orders", 3)
 		old := nodes[meta.Leader-1]
 		var majority []int32

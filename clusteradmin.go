@@ -68,15 +68,8 @@ func (n *Node) createClusterPartitions(ctx context.Context, name string, total i
 
 // proposePartitions places the partitions a topic gains and commits them.
 func (n *Node) proposePartitions(ctx context.Context, t *controller.Topic, total int32) error {
-	var nodes []controller.Node
-	for _, m := range n.ClusterMembers() {
-		nodes = append(nodes, controller.Node{ID: m.NodeID, Rack: m.Rack})
-	}
 	have := len(t.Partitions)
-	replicas, err := controller.Place(nodes, int(total)-have, len(t.Partitions[0].Replicas), have)
-	if errors.Is(err, controller.ErrNotEnoughNodes) {
-		return fmt.Errorf("%w: %d replicas over %d live nodes", ErrInvalidReplicationFactor, len(t.Partitions[0].Replicas), len(nodes))
-	}
+	replicas, err := n.placeReplicas(int(total)-have, len(t.Partitions[0].Replicas), have)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/creekmq/creek/internal/controller"
-	"github.com/creekmq/creek/internal/kafka"
 )
 
 // In a cluster, topics belong to the controller: creating or deleting one
@@ -49,14 +48,7 @@ func (n *Node) createClusterTopic(ctx context.Context, name string, spec TopicSp
 // proposeTopic places a new topic's replicas over the live nodes and
 // commits it.
 func (n *Node) proposeTopic(ctx context.Context, name string, spec TopicSpec) error {
-	var nodes []controller.Node
-	for _, m := range n.ClusterMembers() {
-		nodes = append(nodes, controller.Node{ID: m.NodeID, Rack: m.Rack})
-	}
-	replicas, err := controller.Place(nodes, int(spec.Partitions), int(spec.ReplicationFactor), len(n.controller.fsm.Metadata().Topics))
-	if errors.Is(err, controller.ErrNotEnoughNodes) {
-		return fmt.Errorf("%w: %d replicas over %d live nodes", ErrInvalidReplicationFactor, spec.ReplicationFactor, len(nodes))
-	}
+	replicas, err := n.placeReplicas(int(spec.Partitions), int(spec.ReplicationFactor), len(n.controller.fsm.Metadata().Topics))
 	if err != nil {
 		return err
 	}
@@ -70,6 +62,21 @@ func (n *Node) proposeTopic(ctx context.Context, name string, spec TopicSpec) er
 		return fmt.Errorf("%w: %s", ErrTopicExists, name) // another node created it meanwhile
 	}
 	return err
+}
+
+// placeReplicas chooses replicas for partitions new partitions over the
+// live nodes and their racks (controller.Place), leaders rotating from
+// start.
+func (n *Node) placeReplicas(partitions, replicationFactor, start int) ([][]int32, error) {
+	var nodes []controller.Node
+	for _, m := range n.ClusterMembers() {
+		nodes = append(nodes, controller.Node{ID: m.NodeID, Rack: m.Rack})
+	}
+	replicas, err := controller.Place(nodes, partitions, replicationFactor, start)
+	if errors.Is(err, controller.ErrNotEnoughNodes) {
+		return nil, fmt.Errorf("%w: %d replicas over %d live nodes", ErrInvalidReplicationFactor, replicationFactor, len(nodes))
+	}
+	return replicas, err
 }
 
 // forwardCreateTopic asks the controller's leader to create the topic.
@@ -125,27 +132,17 @@ func (n *Node) deleteClusterTopic(ctx context.Context, name string) error {
 	return n.waitForTopic(ctx, name, false)
 }
 
-// askController sends a request to the controller's leader.
+// askController sends a request to the controller's leader, over this
+// node's connection to it.
 func (n *Node) askController(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
 	leader, err := n.controller.awaitLeader(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var addr string
-	for _, m := range n.ClusterMembers() {
-		if m.NodeID == leader {
-			addr = m.KafkaAddr
-		}
-	}
-	if addr == "" {
+	if n.memberKafkaAddr(leader) == "" {
 		return nil, fmt.Errorf("%w: no controller leader is known yet", ErrNotController)
 	}
-	conn, err := kafka.DialVia(ctx, n.cfg.Cluster.dial, addr, fmt.Sprintf("creek-node-%d", n.cfg.Cluster.NodeID))
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	return conn.Request(ctx, req)
+	return n.peers.request(ctx, leader, req)
 }
 
 // waitForTopic waits until this node holds the topic (or no longer does),

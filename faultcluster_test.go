@@ -26,11 +26,7 @@ func openFaultyNode(t testing.TB, network *faultnet.Network, id int32, seeds ...
 }
 
 // faultyCluster opens count nodes on network, admitted to the controller.
-func faultyCluster(t *testing.T, network *faultnet.Network, count int) []*Node {
-	return faultyClusterTB(t, network, count)
-}
-
-func faultyClusterTB(t testing.TB, network *faultnet.Network, count int) []*Node {
+func faultyCluster(t testing.TB, network *faultnet.Network, count int) []*Node {
 	t.Helper()
 	nodes := []*Node{openFaultyNode(t, network, 1)}
 	for id := int32(2); id <= int32(count); id++ {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/creekmq/creek/internal/batch"
@@ -193,20 +194,11 @@ func (p *partition) laggingReplicas() (epoch int32, isr []int32, shrink bool) {
 		return 0, nil, false
 	}
 	for _, r := range t.inSync() {
-		if !containsID(lagging, r) {
+		if !slices.Contains(lagging, r) {
 			isr = append(isr, r)
 		}
 	}
 	return p.repl.epoch, isr, true
-}
-
-func containsID(ids []int32, id int32) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // replicated returns what an append that ends at end waits for after it
