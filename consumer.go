@@ -331,13 +331,14 @@ func (c *Consumer) Position(tp TopicPartition) (int64, error) {
 	if offset >= 0 {
 		return offset, nil
 	}
-	if committed, ok := c.node.CommittedOffsets(c.cfg.Group, tp)[tp]; ok && c.cfg.Group != "" {
+	committed, ok, err := c.committed(tp)
+	if err != nil {
+		return -1, err
+	}
+	if ok {
 		offset = committed.Offset
-	} else {
-		var err error
-		if offset, err = c.resetOffset(tp); err != nil {
-			return -1, err
-		}
+	} else if offset, err = c.resetOffset(tp); err != nil {
+		return -1, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -632,10 +633,30 @@ func (c *Consumer) CommitAsync(ctx context.Context, done func(error)) {
 }
 
 // Committed returns the Group's committed offset in a partition, and false
-// when it has none.
+// when it has none or its coordinator could not be reached within 30s.
 func (c *Consumer) Committed(tp TopicPartition) (CommittedOffset, bool) {
-	co, ok := c.node.CommittedOffsets(c.cfg.Group, tp)[tp]
-	return co, ok && c.cfg.Group != ""
+	co, ok, err := c.committed(tp)
+	return co, ok && err == nil
+}
+
+// committedTimeout bounds the wait for a group's coordinator when a
+// consumer reads its committed offsets.
+const committedTimeout = 30 * time.Second
+
+// committed returns the Group's committed offset in a partition from the
+// group's coordinator, and false when it has none.
+func (c *Consumer) committed(tp TopicPartition) (CommittedOffset, bool, error) {
+	if c.cfg.Group == "" {
+		return CommittedOffset{}, false, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), committedTimeout)
+	defer cancel()
+	committed, err := c.node.fetchCommitted(ctx, c.cfg.Group, tp)
+	if err != nil {
+		return CommittedOffset{}, false, fmt.Errorf("committed offset of group %s in %s-%d: %w", c.cfg.Group, tp.Topic, tp.Partition, err)
+	}
+	co, ok := committed[tp]
+	return co, ok, nil
 }
 
 // maybeAutoCommit commits when auto-commit is on and AutoCommitInterval has

@@ -100,6 +100,17 @@ var (
 	// replication did not complete within the request's timeout; the
 	// write may still become visible (Kafka's REQUEST_TIMED_OUT).
 	ErrReplicationTimeout = errors.New("creek: the write was not replicated in time")
+	// ErrNotCoordinator is returned for a group this node does not
+	// coordinate: in a cluster, a group's coordinator is the leader of its
+	// partition of __consumer_offsets, and moves with it.
+	ErrNotCoordinator = group.ErrNotCoordinator
+	// ErrCoordinatorLoading is returned for a group whose coordinator is
+	// still reading its committed offsets, having just become the leader of
+	// their partition; retry shortly.
+	ErrCoordinatorLoading = errors.New("creek: the group coordinator is loading its offsets")
+	// ErrCoordinatorNotAvailable is returned when a group has no
+	// coordinator: its partition of __consumer_offsets has no leader.
+	ErrCoordinatorNotAvailable = errors.New("creek: no coordinator for the group")
 	// ErrClosed is returned by calls on a closed Log or Node.
 	ErrClosed = group.ErrClosed
 	// ErrLogFailed is returned by appends after a write or fsync failed. The
@@ -142,6 +153,9 @@ const (
 	kafkaUnknownLeaderEp   int16 = 75
 	kafkaNotController     int16 = 41
 	kafkaInvalidRequest    int16 = 42
+	kafkaCoordLoading      int16 = 14
+	kafkaCoordNotAvailable int16 = 15
+	kafkaNotCoordinator    int16 = 16
 	kafkaUnknownServer     int16 = -1
 )
 
@@ -179,6 +193,9 @@ var kafkaCodes = []struct {
 	{ErrUnknownLeaderEpoch, kafkaUnknownLeaderEp},
 	{ErrReplicationTimeout, kafkaRequestTimedOut},
 	{ErrNotController, kafkaNotController},
+	{ErrNotCoordinator, kafkaNotCoordinator},
+	{ErrCoordinatorLoading, kafkaCoordLoading},
+	{ErrCoordinatorNotAvailable, kafkaCoordNotAvailable},
 	{controller.ErrRejected, kafkaInvalidRequest},
 	{ErrLogFailed, kafkaKafkaStorageError},
 	{ErrClosed, kafkaKafkaStorageError},

@@ -20,7 +20,7 @@ import (
 // Poll returned from it count as processed.
 type groupMember struct {
 	c           *Consumer
-	coord       *group.Coordinator
+	coord       *groupClient
 	cooperative bool // every assignor follows KIP-429
 
 	mu         sync.Mutex // guards the identity, read by commits
@@ -41,10 +41,24 @@ type groupMember struct {
 
 func startGroupMember(c *Consumer) *groupMember {
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &groupMember{c: c, coord: c.node.groups, cooperative: allCooperative(c.cfg.Assignors), generation: -1,
+	m := &groupMember{c: c, coord: newGroupClient(c.node, c.cfg.Group, c.cfg.ClientID), cooperative: allCooperative(c.cfg.Assignors), generation: -1,
 		rejoin: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
 	go m.run(ctx)
 	return m
+}
+
+// leaveTimeout bounds a LeaveGroup sent as a consumer closes.
+const leaveTimeout = 5 * time.Second
+
+// coordinatorRetryBackoff is how long a member waits before looking for a
+// coordinator that moved or is loading.
+const coordinatorRetryBackoff = 100 * time.Millisecond
+
+// movedCoordinator reports whether err says to find the group's
+// coordinator again.
+func movedCoordinator(err error) bool {
+	return errors.Is(err, ErrNotCoordinator) || errors.Is(err, ErrCoordinatorNotAvailable) ||
+		errors.Is(err, ErrCoordinatorLoading)
 }
 
 func allCooperative(assignors []Assignor) bool {
@@ -81,6 +95,7 @@ func (m *groupMember) askRejoin() {
 func (m *groupMember) stop() {
 	m.cancel()
 	<-m.done
+	m.coord.close()
 }
 
 // leave tells the coordinator the member is gone, so the others rebalance
@@ -91,7 +106,9 @@ func (m *groupMember) leave() {
 	if id.InstanceID != "" || id.MemberID == "" {
 		return
 	}
-	if err := m.coord.Leave(m.c.cfg.Group, id); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
+	defer cancel()
+	if err := m.coord.leave(ctx, id); err != nil {
 		m.c.node.log.Debug("leave group", "group", m.c.cfg.Group, "member", id.MemberID, "err", err)
 	}
 }
@@ -104,7 +121,7 @@ func (m *groupMember) run(ctx context.Context) {
 			err = m.heartbeatUntilRejoin(ctx)
 		}
 		m.rejoinNow = false
-		if err != nil && ctx.Err() == nil && !m.recover(err) {
+		if err != nil && ctx.Err() == nil && !m.recover(ctx, err) {
 			m.c.node.log.Error("consumer left its group", "group", m.c.cfg.Group, "err", err)
 			m.c.fail(err)
 			return
@@ -114,9 +131,18 @@ func (m *groupMember) run(ctx context.Context) {
 
 // recover reacts to an error of the protocol and reports whether the
 // member can rejoin.
-func (m *groupMember) recover(err error) bool {
+func (m *groupMember) recover(ctx context.Context, err error) bool {
 	switch {
 	case errors.Is(err, ErrRebalanceInProgress):
+		return true
+	case movedCoordinator(err):
+		// The coordinator moved, or its node is loading the group: look
+		// again shortly, as the same member.
+		m.c.node.log.Debug("group coordinator unavailable; looking again", "group", m.c.cfg.Group, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(coordinatorRetryBackoff):
+		}
 		return true
 	case errors.Is(err, ErrUnknownMemberID), errors.Is(err, ErrIllegalGeneration):
 		// A rebalance went on without this member: its partitions may be
@@ -155,7 +181,7 @@ func (m *groupMember) joinAndSync(ctx context.Context) error {
 	for i, a := range m.c.cfg.Assignors {
 		protocols[i] = group.Protocol{Name: a.Name(), Metadata: encodeSubscription(sub, a)}
 	}
-	resp, err := m.coord.Join(ctx, group.JoinRequest{Group: m.c.cfg.Group, MemberID: id.MemberID,
+	resp, err := m.coord.join(ctx, group.JoinRequest{Group: m.c.cfg.Group, MemberID: id.MemberID,
 		InstanceID: id.InstanceID, ClientID: m.c.cfg.ClientID, ClientHost: "in-process",
 		SessionTimeout: m.c.cfg.SessionTimeout, RebalanceTimeout: m.c.cfg.RebalanceTimeout,
 		ProtocolType: consumerProtocolType, Protocols: protocols})
@@ -169,8 +195,8 @@ func (m *groupMember) joinAndSync(ctx context.Context) error {
 			return err
 		}
 	}
-	data, err := m.coord.Sync(ctx, group.SyncRequest{Group: m.c.cfg.Group, Generation: resp.Generation,
-		MemberID: resp.MemberID, InstanceID: id.InstanceID, Assignments: assignments})
+	data, err := m.coord.sync(ctx, group.SyncRequest{Group: m.c.cfg.Group, Generation: resp.Generation,
+		MemberID: resp.MemberID, InstanceID: id.InstanceID, Assignments: assignments}, m.c.cfg.RebalanceTimeout)
 	if err != nil {
 		return err
 	}
@@ -258,11 +284,11 @@ func (m *groupMember) handOff(ctx context.Context, kind rebalanceKind, partition
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-m.coord.Done():
+		case <-m.c.node.groups.Done():
 			return ErrClosed
 		case <-ticker.C:
-			if err := m.coord.Heartbeat(m.c.cfg.Group, m.identity()); err != nil &&
-				!errors.Is(err, ErrRebalanceInProgress) {
+			if err := m.coord.heartbeat(ctx, m.identity()); err != nil &&
+				!errors.Is(err, ErrRebalanceInProgress) && !movedCoordinator(err) {
 				return err
 			}
 		}
@@ -279,7 +305,7 @@ func (m *groupMember) heartbeatUntilRejoin(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-m.coord.Done():
+		case <-m.c.node.groups.Done():
 			return ErrClosed
 		case <-m.rejoin:
 			return nil
@@ -289,7 +315,7 @@ func (m *groupMember) heartbeatUntilRejoin(ctx context.Context) error {
 				return nil
 			}
 		case <-ticker.C:
-			err := m.coord.Heartbeat(m.c.cfg.Group, m.identity())
+			err := m.coord.heartbeat(ctx, m.identity())
 			if errors.Is(err, ErrRebalanceInProgress) {
 				return nil
 			}

@@ -144,12 +144,18 @@ func (b kafkaBroker) InitProducerID(ctx context.Context) (int64, int16, error) {
 
 func (b kafkaBroker) Groups() *group.Coordinator { return b.n.groups }
 
+func (b kafkaBroker) GroupCoordinator(ctx context.Context, group string) (int32, error) {
+	return b.n.groupCoordinator(ctx, group)
+}
+
+func (b kafkaBroker) OwnsGroup(group string) error { return b.n.ownsGroup(group) }
+
 func (b kafkaBroker) CommitOffsets(ctx context.Context, groupID string, member group.Identity, offsets map[kafka.TopicPartition]kafka.Offset) error {
 	converted := make(map[TopicPartition]CommittedOffset, len(offsets))
 	for tp, o := range offsets {
 		converted[TopicPartition(tp)] = CommittedOffset{Offset: o.Offset, LeaderEpoch: o.LeaderEpoch, Metadata: o.Metadata}
 	}
-	return b.n.commitOffsets(ctx, groupID, member, converted)
+	return b.n.commitLocalOffsets(ctx, groupID, member, converted)
 }
 
 func (b kafkaBroker) CommittedOffsets(groupID string) map[kafka.TopicPartition]kafka.Offset {

@@ -86,8 +86,13 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 	}
 	n := &Node{cfg: cfg, fs: fs, dir: dir, log: cfg.Logger, now: now, topics: map[string]*topic{},
 		metadataChanged: make(chan struct{})}
-	n.groups = group.New(group.Config{Logger: cfg.Logger, MinSessionTimeout: cfg.GroupMinSessionTimeout,
-		MaxSessionTimeout: cfg.GroupMaxSessionTimeout, InitialRebalanceDelay: cfg.GroupInitialRebalanceDelay})
+	groups := group.Config{Logger: cfg.Logger, MinSessionTimeout: cfg.GroupMinSessionTimeout,
+		MaxSessionTimeout: cfg.GroupMaxSessionTimeout, InitialRebalanceDelay: cfg.GroupInitialRebalanceDelay}
+	if cfg.Cluster != nil { // a group belongs to the leader of its offsets partition
+		n.offsets.loaded = map[int32]bool{}
+		groups.Owns = n.ownsGroup
+	}
+	n.groups = group.New(groups)
 	if err := fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -142,7 +147,7 @@ func (t *topic) addPartitions(n *Node, count int32) error {
 		if err != nil {
 			return err
 		}
-		if n.cfg.Cluster != nil && !internalTopic(t.name) {
+		if n.cfg.Cluster != nil {
 			p.repl = replicaState{role: roleNone, leaderID: -1} // until the controller's metadata says
 		}
 		t.partitions = append(t.partitions, p)

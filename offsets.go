@@ -27,13 +27,25 @@ type CommittedOffset struct {
 	CommitTime  time.Time
 }
 
-// offsetStore caches the committed offsets of every group. The truth is the
-// compacted topic __consumer_offsets, in Kafka's record format (kmsg's
-// OffsetCommitKey and OffsetCommitValue), so commits replicate and survive
-// restarts like any other data; the cache is rebuilt from it on open.
+// offsetStore caches the committed offsets of the groups this node
+// coordinates. The truth is the compacted topic __consumer_offsets, in
+// Kafka's record format (kmsg's OffsetCommitKey and OffsetCommitValue), so
+// commits replicate and survive restarts like any other data. Outside a
+// cluster the node coordinates every group and reads the whole topic on
+// open; in a cluster it coordinates the groups of the partitions it leads,
+// reading each when it becomes their leader (groupcoordinator.go).
 type offsetStore struct {
 	mu     sync.Mutex
 	groups map[string]map[TopicPartition]CommittedOffset
+	// In a cluster: the partition count of __consumer_offsets, and the
+	// partitions this node leads and has read. Nil outside a cluster.
+	count  int32
+	loaded map[int32]bool
+}
+
+// coordinatesLocked reports whether the cache holds a group's offsets.
+func (s *offsetStore) coordinatesLocked(group string) bool {
+	return s.loaded == nil || s.count > 0 && s.loaded[offsetsPartition(group, s.count)]
 }
 
 // offsetsPartition returns the __consumer_offsets partition of a group, as
@@ -54,14 +66,21 @@ func offsetsPartition(group string, partitions int32) int32 {
 }
 
 // ensureOffsetsTopic creates __consumer_offsets the first time a group
-// commits.
-func (n *Node) ensureOffsetsTopic(ctx context.Context) (int32, error) {
+// needs it, and returns its partition count. In a cluster the controller
+// creates it, replicated (clusterOffsetsTopic); group names the group that
+// needs it.
+func (n *Node) ensureOffsetsTopic(ctx context.Context, group string) (int32, error) {
 	count, err := n.existingPartitionCount(ConsumerOffsetsTopic) // internal: never auto-created as a user topic
 	if !errors.Is(err, ErrUnknownTopic) {
 		return count, err
 	}
-	err = n.createTopic(ctx, ConsumerOffsetsTopic, TopicSpec{Partitions: n.cfg.OffsetsTopicPartitions,
-		Configs: map[string]string{ConfigCleanupPolicy: "compact", ConfigSync: SyncEveryAppend.String()}})
+	spec := TopicSpec{Partitions: n.cfg.OffsetsTopicPartitions,
+		Configs: map[string]string{ConfigCleanupPolicy: "compact", ConfigSync: SyncEveryAppend.String()}}
+	if n.controller != nil {
+		err = n.createClusterOffsetsTopic(ctx, group, spec)
+	} else {
+		err = n.createTopic(ctx, ConsumerOffsetsTopic, spec)
+	}
 	if err != nil && !errors.Is(err, ErrTopicExists) {
 		return 0, err
 	}
@@ -80,9 +99,10 @@ func (n *Node) CommitOffsets(ctx context.Context, group string, offsets map[Topi
 // groupIdentity names the member a commit comes from.
 type groupIdentity = group.Identity
 
-// commitOffsets commits for a member of the group, after the coordinator
-// checked its generation: a member fenced by a rebalance cannot commit.
-func (n *Node) commitOffsets(ctx context.Context, groupID string, member groupIdentity, offsets map[TopicPartition]CommittedOffset) error {
+// commitLocalOffsets commits for a member of a group this node
+// coordinates, after checking its generation: a member fenced by a
+// rebalance cannot commit.
+func (n *Node) commitLocalOffsets(ctx context.Context, groupID string, member groupIdentity, offsets map[TopicPartition]CommittedOffset) error {
 	if groupID == "" {
 		return fmt.Errorf("%w: empty group", ErrInvalidGroupID)
 	}
@@ -111,6 +131,9 @@ func (n *Node) commitOffsets(ctx context.Context, groupID string, member groupId
 	}
 	n.offsets.mu.Lock()
 	defer n.offsets.mu.Unlock()
+	if !n.offsets.coordinatesLocked(groupID) {
+		return nil // written, but the group moved meanwhile: its new coordinator reads it from the log
+	}
 	for tp, c := range stamped {
 		n.offsets.setLocked(groupID, tp, c)
 	}
@@ -120,7 +143,7 @@ func (n *Node) commitOffsets(ctx context.Context, groupID string, member groupId
 // writeGroupRecords appends records, as one batch, to the group's partition
 // of __consumer_offsets, creating the topic on first use.
 func (n *Node) writeGroupRecords(ctx context.Context, group string, records []batch.Record) error {
-	partitions, err := n.ensureOffsetsTopic(ctx)
+	partitions, err := n.ensureOffsetsTopic(ctx, group)
 	if err != nil {
 		return err
 	}
@@ -132,8 +155,11 @@ func (n *Node) writeGroupRecords(ctx context.Context, group string, records []ba
 	if err != nil {
 		return err
 	}
-	_, _, err = p.produce(ctx, b, true)
-	return err
+	if err := p.checkLeader(-1); err != nil {
+		return fmt.Errorf("%w: %v", ErrNotCoordinator, err)
+	}
+	_, _, err = p.produce(ctx, b, true) // acks=all, as offsets.commit.required.acks
+	return coordinatorError(err)
 }
 
 // CommittedOffsets returns a group's committed offsets in partitions; a
@@ -170,29 +196,39 @@ func (s *offsetStore) setLocked(group string, tp TopicPartition, c CommittedOffs
 	s.groups[group][tp] = c
 }
 
-// loadOffsets rebuilds the cache from __consumer_offsets, if it exists.
+// loadOffsets rebuilds the cache of a node outside a cluster from
+// __consumer_offsets, if it exists.
 func (n *Node) loadOffsets() error {
 	t := n.topics[ConsumerOffsetsTopic]
-	if t == nil {
+	if t == nil || n.offsets.loaded != nil {
 		return nil
 	}
 	n.offsets.mu.Lock()
 	defer n.offsets.mu.Unlock()
 	for _, p := range t.partitions {
-		for offset := p.log.StartOffset(); offset < p.log.EndOffset(); {
-			b, err := p.log.Read(nil, offset, 1<<20)
-			if err != nil {
-				return fmt.Errorf("load committed offsets: %w", err)
-			}
-			records, err := decodeBatches(b, offset)
-			if err != nil {
-				return fmt.Errorf("load committed offsets: %w", err)
-			}
-			for _, r := range records {
-				n.offsets.applyLocked(r)
-			}
-			offset = lastOffsetIn(b) + 1
+		if err := n.offsets.replayLocked(p); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// replayLocked applies every record of a __consumer_offsets partition.
+func (s *offsetStore) replayLocked(p *partition) error {
+	end := p.log.EndOffset()
+	for offset := p.log.StartOffset(); offset < end; {
+		b, err := p.log.Read(nil, offset, 1<<20)
+		if err != nil {
+			return fmt.Errorf("load committed offsets: %w", err)
+		}
+		records, err := decodeBatches(b, offset)
+		if err != nil {
+			return fmt.Errorf("load committed offsets: %w", err)
+		}
+		for _, r := range records {
+			s.applyLocked(r)
+		}
+		offset = lastOffsetIn(b) + 1
 	}
 	return nil
 }
@@ -216,4 +252,21 @@ func (s *offsetStore) applyLocked(r Record) {
 	}
 	s.setLocked(key.Group, tp, CommittedOffset{Offset: value.Offset, LeaderEpoch: value.LeaderEpoch,
 		Metadata: value.Metadata, CommitTime: time.UnixMilli(value.CommitTimestamp)})
+}
+
+// coordinatorError maps the failure of a write to __consumer_offsets to
+// what Kafka's coordinator answers, so that clients retry: too few
+// replicas, or too slow ones, leave the group without a coordinator for
+// now; a lost leadership or a failed disk sends them to find another.
+func coordinatorError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotEnoughReplicas), errors.Is(err, ErrNotEnoughReplicasAfterAppend),
+		errors.Is(err, ErrReplicationTimeout):
+		return fmt.Errorf("%w: %v", ErrCoordinatorNotAvailable, err)
+	case errors.Is(err, ErrNotLeader), errors.Is(err, ErrFencedLeaderEpoch), errors.Is(err, ErrLogFailed):
+		return fmt.Errorf("%w: %v", ErrNotCoordinator, err)
+	}
+	return err
 }

@@ -62,24 +62,29 @@ func (m *replicaManager) reconcile(meta *controller.Metadata) {
 	}
 }
 
-// apply gives one partition its role.
+// apply gives one partition its role. A partition of __consumer_offsets
+// also brings or takes away the coordination of its groups.
 func (m *replicaManager) apply(p *partition, st leaderState) {
-	switch {
-	case st.leader == m.self:
+	if st.leader == m.self {
 		m.unfollow(p)
 		if err := p.becomeLeader(m.self, st, m.lagMax); err != nil {
 			m.n.log.Error("could not lead a partition", "topic", p.topic, "partition", p.index, "err", err)
+			return
 		}
-	case slices.Contains(st.replicas, m.self):
-		if p.follow(roleFollower, st.leader, st.epoch) {
-			m.n.log.Info("following a partition's leader", "topic", p.topic, "partition", p.index,
-				"leader", st.leader, "epoch", st.epoch, "node", m.self)
-		}
-		m.followFrom(p, st.leader)
-	default:
+		m.n.coordinateOffsetsPartition(p, true)
+		return
+	}
+	m.n.coordinateOffsetsPartition(p, false) // before following: the groups' members must look elsewhere
+	if !slices.Contains(st.replicas, m.self) {
 		m.unfollow(p)
 		p.follow(roleNone, st.leader, st.epoch)
+		return
 	}
+	if p.follow(roleFollower, st.leader, st.epoch) {
+		m.n.log.Info("following a partition's leader", "topic", p.topic, "partition", p.index,
+			"leader", st.leader, "epoch", st.epoch, "node", m.self)
+	}
+	m.followFrom(p, st.leader)
 }
 
 // followFrom makes the fetcher for leader copy p, and no other fetcher;

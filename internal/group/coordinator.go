@@ -23,6 +23,12 @@ type Config struct {
 	// back, so that members starting together join one generation
 	// (group.initial.rebalance.delay.ms). Default 0; Kafka's is 3s.
 	InitialRebalanceDelay time.Duration
+	// Owns, if set, says whether this coordinator serves a group now: in a
+	// cluster, a group belongs to the node leading its partition of
+	// __consumer_offsets. Every call about a group asks it first, under
+	// the coordinator's lock, and returns its error (ErrNotCoordinator).
+	// Evict drops the groups a node stops owning.
+	Owns func(group string) error
 }
 
 // Coordinator runs Kafka's classic group membership protocol (JoinGroup,
@@ -211,6 +217,9 @@ func (c *Coordinator) join(req JoinRequest) (<-chan joinResult, JoinResponse, er
 	case <-c.closed:
 		return nil, JoinResponse{}, ErrClosed
 	default:
+	}
+	if err := c.ownsLocked(req.Group); err != nil {
+		return nil, JoinResponse{}, err
 	}
 	g := c.groups[req.Group]
 	if g == nil {

@@ -56,10 +56,13 @@ func (c *Coordinator) Groups() []string {
 }
 
 // CheckDeletable returns ErrNonEmptyGroup if a group has members: only an
-// empty group's offsets may be deleted.
+// empty group's offsets may be deleted. It asks Config.Owns first.
 func (c *Coordinator) CheckDeletable(group string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.ownsLocked(group); err != nil {
+		return err
+	}
 	if g := c.groups[group]; g != nil && len(g.members) > 0 {
 		return ErrNonEmptyGroup
 	}

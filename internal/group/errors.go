@@ -15,4 +15,5 @@ var (
 	ErrNonEmptyGroup             = errors.New("creek: group has members")
 	ErrInvalidGroupID            = errors.New("creek: invalid group id")
 	ErrClosed                    = errors.New("creek: closed")
+	ErrNotCoordinator            = errors.New("creek: not the group's coordinator")
 )

@@ -109,6 +109,9 @@ func (c *Coordinator) Leave(group string, id Identity) error {
 func (c *Coordinator) ValidateCommit(group string, id Identity) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.ownsLocked(group); err != nil {
+		return err
+	}
 	if id.Generation < 0 && id.MemberID == "" && id.InstanceID == "" {
 		if g := c.groups[group]; g != nil && len(g.members) > 0 {
 			return ErrUnknownMemberID
@@ -132,6 +135,9 @@ func (c *Coordinator) ValidateCommit(group string, id Identity) error {
 // memberLocked finds a member by its member ID, or a static member by its
 // instance ID when the member ID is empty.
 func (c *Coordinator) memberLocked(group, memberID, instanceID string) (*group, *member, error) {
+	if err := c.ownsLocked(group); err != nil {
+		return nil, nil, err
+	}
 	g := c.groups[group]
 	if g == nil {
 		return nil, nil, ErrUnknownMemberID

@@ -9,12 +9,16 @@ import (
 
 // OffsetFetch, versions 1–7: a group's committed offsets in the
 // partitions asked for, or in all its partitions (Topics null, v2+). A
-// partition without a commit gets offset -1. Commits are stable at once
+// partition without a commit gets offset -1. Only the group's coordinator
+// answers; version 1, without a top-level error, carries it per partition. Commits are stable at once
 // (no transactions), so RequireStable changes nothing.
 
 func serveOffsetFetch(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.OffsetFetchRequest)
 	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
+	if err := s.broker.OwnsGroup(req.Group); err != nil {
+		return offsetFetchError(req, resp, s.groupErrorCode(err))
+	}
 	committed := s.broker.CommittedOffsets(req.Group)
 	topics := req.Topics
 	if topics == nil {
@@ -38,6 +42,25 @@ func serveOffsetFetch(_ context.Context, s *Server, r kmsg.Request) kmsg.Respons
 				op.Offset, op.LeaderEpoch = c.Offset, c.LeaderEpoch
 				op.Metadata = &c.Metadata
 			}
+			ot.Partitions = append(ot.Partitions, op)
+		}
+		resp.Topics = append(resp.Topics, ot)
+	}
+	return resp
+}
+
+// offsetFetchError answers a whole request with one error.
+func offsetFetchError(req *kmsg.OffsetFetchRequest, resp *kmsg.OffsetFetchResponse, code int16) kmsg.Response {
+	resp.ErrorCode = code
+	if req.Version >= 2 {
+		return resp
+	}
+	for _, rt := range req.Topics {
+		ot := kmsg.NewOffsetFetchResponseTopic()
+		ot.Topic = rt.Topic
+		for _, p := range rt.Partitions {
+			op := kmsg.NewOffsetFetchResponseTopicPartition()
+			op.Partition, op.Offset, op.LeaderEpoch, op.ErrorCode = p, -1, -1, code
 			ot.Partitions = append(ot.Partitions, op)
 		}
 		resp.Topics = append(resp.Topics, ot)

@@ -6,27 +6,43 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// FindCoordinator, versions 0–4: this node coordinates every group, as it
-// leads every __consumer_offsets partition. Transaction coordinators
-// (key type 1) are not served yet: COORDINATOR_NOT_AVAILABLE.
+// FindCoordinator, versions 0–4: the node coordinating a group, which in
+// a cluster leads the group's partition of __consumer_offsets (asking
+// creates that topic, as in Kafka). Transaction coordinators (key type 1)
+// are not served yet: COORDINATOR_NOT_AVAILABLE.
 
 const codeCoordinatorNotAvailable int16 = 15
 
-func serveFindCoordinator(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
+func serveFindCoordinator(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.FindCoordinatorRequest)
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
-	code := int16(0)
-	if req.CoordinatorType != 0 {
-		code = codeCoordinatorNotAvailable
+	find := func(key string) (BrokerMetadata, int16) {
+		if req.CoordinatorType != 0 {
+			return BrokerMetadata{NodeID: -1}, codeCoordinatorNotAvailable
+		}
+		id, err := s.broker.GroupCoordinator(ctx, key)
+		if err != nil {
+			return BrokerMetadata{NodeID: -1}, s.groupErrorCode(err)
+		}
+		if id == s.cfg.NodeID {
+			return BrokerMetadata{NodeID: id, Host: s.cfg.AdvertisedHost, Port: s.cfg.AdvertisedPort}, 0
+		}
+		for _, b := range s.broker.Brokers() {
+			if b.NodeID == id {
+				return b, 0
+			}
+		}
+		return BrokerMetadata{NodeID: -1}, codeCoordinatorNotAvailable // gone from the members meanwhile
 	}
 	if req.Version < 4 {
-		resp.ErrorCode, resp.NodeID, resp.Host, resp.Port = code, s.cfg.NodeID, s.cfg.AdvertisedHost, s.cfg.AdvertisedPort
+		b, code := find(req.CoordinatorKey)
+		resp.ErrorCode, resp.NodeID, resp.Host, resp.Port = code, b.NodeID, b.Host, b.Port
 		return resp
 	}
 	for _, key := range req.CoordinatorKeys {
+		b, code := find(key)
 		c := kmsg.NewFindCoordinatorResponseCoordinator()
-		c.Key, c.ErrorCode = key, code
-		c.NodeID, c.Host, c.Port = s.cfg.NodeID, s.cfg.AdvertisedHost, s.cfg.AdvertisedPort
+		c.Key, c.ErrorCode, c.NodeID, c.Host, c.Port = key, code, b.NodeID, b.Host, b.Port
 		resp.Coordinators = append(resp.Coordinators, c)
 	}
 	return resp

@@ -55,7 +55,15 @@ type Broker interface {
 	AlterISR(ctx context.Context, topic string, partition, leaderEpoch int32, isr []int32) error
 	// InitProducerID gives an idempotent producer an ID and epoch.
 	InitProducerID(ctx context.Context) (id int64, epoch int16, err error)
-	// Groups is the node's group coordinator.
+	// GroupCoordinator returns the ID of the node coordinating a group:
+	// this one outside a cluster.
+	GroupCoordinator(ctx context.Context, group string) (int32, error)
+	// OwnsGroup returns nil when this node coordinates a group now, and
+	// otherwise the error to answer its requests with (NOT_COORDINATOR,
+	// COORDINATOR_LOAD_IN_PROGRESS).
+	OwnsGroup(group string) error
+	// Groups is the node's group coordinator; it refuses, by itself, the
+	// groups OwnsGroup refuses.
 	Groups() *group.Coordinator
 	// CommitOffsets stores a group member's offsets, after the
 	// coordinator checked the member's generation.

@@ -1,0 +1,152 @@
+package creek
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// In a cluster, as in Kafka, a group's coordinator is the node leading the
+// group's partition of __consumer_offsets (offsetsPartition). That node
+// reads the partition when it becomes its leader, then answers the
+// group's joins, heartbeats, commits and offset fetches; every other node
+// answers NOT_COORDINATOR, and clients ask FindCoordinator again. When
+// leadership moves, the old node drops the groups and their members
+// rejoin at the new one, which has every acknowledged commit: commits are
+// written with acks=all.
+
+// defaultOffsetsReplicationFactor is Kafka's offsets.topic.replication.factor.
+const defaultOffsetsReplicationFactor = 3
+
+// groupCoordinator returns the ID of the node coordinating a group,
+// creating __consumer_offsets on first use. It fails with
+// ErrCoordinatorNotAvailable while the group's partition has no live
+// leader.
+func (n *Node) groupCoordinator(ctx context.Context, group string) (int32, error) {
+	if n.controller == nil {
+		return n.nodeID(), nil
+	}
+	count, err := n.ensureOffsetsTopic(ctx, group)
+	if err != nil {
+		return -1, err
+	}
+	leader := n.partitionLeader(ConsumerOffsetsTopic, offsetsPartition(group, count))
+	if leader < 0 || leader != n.nodeID() && n.memberKafkaAddr(leader) == "" {
+		return -1, fmt.Errorf("%w: %s (partition %d of %s has no live leader)", ErrCoordinatorNotAvailable,
+			group, offsetsPartition(group, count), ConsumerOffsetsTopic)
+	}
+	return leader, nil
+}
+
+// ownsGroup returns nil when this node coordinates a group now: it leads
+// the group's partition of __consumer_offsets and has read it. Otherwise
+// ErrCoordinatorLoading (it leads but is still reading),
+// ErrNotCoordinator, or ErrCoordinatorNotAvailable (no partition yet).
+func (n *Node) ownsGroup(group string) error {
+	n.offsets.mu.Lock()
+	owns := n.offsets.coordinatesLocked(group)
+	n.offsets.mu.Unlock()
+	if owns {
+		return nil
+	}
+	if n.controller == nil {
+		return fmt.Errorf("%w: the node is joining its cluster", ErrCoordinatorNotAvailable)
+	}
+	t := n.controller.fsm.Metadata().Topics[ConsumerOffsetsTopic]
+	if t == nil {
+		return fmt.Errorf("%w: %s does not exist yet", ErrCoordinatorNotAvailable, ConsumerOffsetsTopic)
+	}
+	leader := t.Partitions[offsetsPartition(group, int32(len(t.Partitions)))].Leader
+	if leader == n.nodeID() {
+		return fmt.Errorf("%w: group %s", ErrCoordinatorLoading, group)
+	}
+	return fmt.Errorf("%w: group %s is coordinated by node %d", ErrNotCoordinator, group, leader)
+}
+
+// createClusterOffsetsTopic has the controller create __consumer_offsets,
+// with offsets.topic.replication.factor replicas or as many as there are
+// live nodes, and waits until this node holds it. A node that does not
+// lead the controller asks its leader with a FindCoordinator request,
+// whose answer creates the topic as Kafka's does.
+func (n *Node) createClusterOffsetsTopic(ctx context.Context, group string, spec TopicSpec) error {
+	if _, exists := n.controller.fsm.Metadata().Topics[ConsumerOffsetsTopic]; !exists {
+		leader, err := n.controller.awaitLeader(ctx)
+		if err != nil {
+			return err
+		}
+		if leader == n.nodeID() {
+			spec.ReplicationFactor = int16(min(defaultOffsetsReplicationFactor, len(n.ClusterMembers())))
+			if spec, _, err = n.checkTopicSpec(ConsumerOffsetsTopic, spec); err != nil {
+				return err
+			}
+			err = n.proposeTopic(ctx, ConsumerOffsetsTopic, spec)
+		} else {
+			req := kmsg.NewPtrFindCoordinatorRequest()
+			req.CoordinatorKey, req.CoordinatorKeys = group, []string{group} // v0–3, v4+
+			_, err = n.askController(ctx, req)                               // its answer may name no coordinator yet: only the topic matters
+		}
+		if err != nil && !errors.Is(err, ErrTopicExists) {
+			return fmt.Errorf("create %s: %w", ConsumerOffsetsTopic, err)
+		}
+	}
+	return n.waitForTopic(ctx, ConsumerOffsetsTopic, true)
+}
+
+// coordinateOffsetsPartition makes this node coordinate the groups of a
+// __consumer_offsets partition when it has become the partition's leader,
+// reading their committed offsets from it first, and stop when it no
+// longer leads: their offsets leave the cache and their members are told
+// to find the new coordinator.
+func (n *Node) coordinateOffsetsPartition(p *partition, leads bool) {
+	if p.topic != ConsumerOffsetsTopic {
+		return
+	}
+	count, err := n.existingPartitionCount(ConsumerOffsetsTopic)
+	if err != nil {
+		return
+	}
+	inPartition := func(group string) bool { return offsetsPartition(group, count) == p.index }
+	n.offsets.mu.Lock()
+	n.offsets.count = count
+	loaded := n.offsets.loaded[p.index]
+	n.offsets.mu.Unlock()
+	switch {
+	case leads && !loaded:
+		// Read outside the lock: until loaded is set, nobody commits to
+		// the partition (ownsGroup refuses), and other groups go on.
+		var read offsetStore
+		if err := read.replayLocked(p); err != nil {
+			n.log.Error("could not read a partition of committed offsets; its groups have no coordinator",
+				"partition", p.index, "err", err)
+			return
+		}
+		n.offsets.mu.Lock()
+		n.offsets.forgetLocked(inPartition) // an earlier tenure's, perhaps stale
+		for group, offsets := range read.groups {
+			for tp, c := range offsets {
+				n.offsets.setLocked(group, tp, c)
+			}
+		}
+		n.offsets.loaded[p.index] = true
+		n.offsets.mu.Unlock()
+		n.log.Info("coordinating the groups of an offsets partition", "partition", p.index, "node", n.nodeID())
+	case !leads && loaded:
+		n.offsets.mu.Lock()
+		delete(n.offsets.loaded, p.index)
+		n.offsets.forgetLocked(inPartition)
+		n.offsets.mu.Unlock()
+		n.groups.Evict(inPartition) // not under offsets.mu: the coordinator asks ownsGroup under its own lock
+		n.log.Info("no longer coordinating the groups of an offsets partition", "partition", p.index, "node", n.nodeID())
+	}
+}
+
+// forgetLocked drops the cached offsets of the groups match selects.
+func (s *offsetStore) forgetLocked(match func(group string) bool) {
+	for group := range s.groups {
+		if match(group) {
+			delete(s.groups, group)
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package creek
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// The node's own consumers commit and read offsets wherever their group
+// is coordinated: here, or on the coordinating node with OffsetCommit and
+// OffsetFetch requests over the node's peer connections.
+
+// commitOffsets commits a member's offsets at the group's coordinator.
+func (n *Node) commitOffsets(ctx context.Context, groupID string, member groupIdentity, offsets map[TopicPartition]CommittedOffset) error {
+	coordinator, err := n.groupCoordinator(ctx, groupID)
+	if err != nil {
+		return fmt.Errorf("commit offsets of group %s: %w", groupID, err)
+	}
+	if coordinator == n.nodeID() {
+		return n.commitLocalOffsets(ctx, groupID, member, offsets)
+	}
+	req := kmsg.NewPtrOffsetCommitRequest()
+	req.Group, req.Generation, req.MemberID = groupID, member.Generation, member.MemberID
+	req.InstanceID = optional(member.InstanceID)
+	byTopic := map[string]int{}
+	for tp, c := range offsets {
+		i, ok := byTopic[tp.Topic]
+		if !ok {
+			i = len(req.Topics)
+			byTopic[tp.Topic] = i
+			req.Topics = append(req.Topics, kmsg.OffsetCommitRequestTopic{Topic: tp.Topic})
+		}
+		rp := kmsg.NewOffsetCommitRequestTopicPartition()
+		rp.Partition, rp.Offset, rp.LeaderEpoch, rp.Metadata = tp.Partition, c.Offset, c.LeaderEpoch, &c.Metadata
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
+	}
+	resp, err := n.peers.request(ctx, coordinator, req)
+	if err != nil {
+		return fmt.Errorf("commit offsets of group %s: %w: %v", groupID, ErrCoordinatorNotAvailable, err)
+	}
+	for _, rt := range resp.(*kmsg.OffsetCommitResponse).Topics {
+		for _, rp := range rt.Partitions {
+			if err := errorForCode(rp.ErrorCode, fmt.Sprintf("commit offsets of group %s on node %d", groupID, coordinator)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// fetchCommitted returns a group's committed offsets in partitions (all
+// of them when none are named) from its coordinator, looking again while
+// the coordinator moves or loads, until ctx ends.
+func (n *Node) fetchCommitted(ctx context.Context, groupID string, partitions ...TopicPartition) (map[TopicPartition]CommittedOffset, error) {
+	for {
+		committed, err := n.fetchCommittedOnce(ctx, groupID, partitions)
+		if err == nil || !movedCoordinator(err) {
+			return committed, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (%w)", err, ctx.Err())
+		case <-time.After(coordinatorRetryBackoff):
+		}
+	}
+}
+
+func (n *Node) fetchCommittedOnce(ctx context.Context, groupID string, partitions []TopicPartition) (map[TopicPartition]CommittedOffset, error) {
+	coordinator, err := n.groupCoordinator(ctx, groupID)
+	if err != nil {
+		return nil, err
+	}
+	if coordinator == n.nodeID() {
+		if err := n.ownsGroup(groupID); err != nil {
+			return nil, err
+		}
+		return n.CommittedOffsets(groupID, partitions...), nil
+	}
+	req := kmsg.NewPtrOffsetFetchRequest()
+	req.Group = groupID
+	if len(partitions) > 0 {
+		byTopic := map[string]int{}
+		for _, tp := range partitions {
+			i, ok := byTopic[tp.Topic]
+			if !ok {
+				i = len(req.Topics)
+				byTopic[tp.Topic] = i
+				req.Topics = append(req.Topics, kmsg.OffsetFetchRequestTopic{Topic: tp.Topic})
+			}
+			req.Topics[i].Partitions = append(req.Topics[i].Partitions, tp.Partition)
+		}
+	}
+	resp, err := n.peers.request(ctx, coordinator, req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCoordinatorNotAvailable, err)
+	}
+	fr := resp.(*kmsg.OffsetFetchResponse)
+	what := fmt.Sprintf("fetch offsets of group %s from node %d", groupID, coordinator)
+	if err := errorForCode(fr.ErrorCode, what); err != nil {
+		return nil, err
+	}
+	out := map[TopicPartition]CommittedOffset{}
+	for _, rt := range fr.Topics {
+		for _, rp := range rt.Partitions {
+			if err := errorForCode(rp.ErrorCode, what); err != nil {
+				return nil, err
+			}
+			if rp.Offset >= 0 {
+				out[TopicPartition{rt.Topic, rp.Partition}] = CommittedOffset{Offset: rp.Offset,
+					LeaderEpoch: rp.LeaderEpoch, Metadata: deref(rp.Metadata)}
+			}
+		}
+	}
+	return out, nil
+}
