@@ -40,6 +40,12 @@ func (m *Metadata) Apply(c Command) error {
 		return m.changeLeader(c.ChangeLeader)
 	case c.ChangeISR != nil:
 		return m.changeISR(c.ChangeISR)
+	case c.Reassign != nil:
+		return m.reassign(c.Reassign)
+	case c.FinishReassign != nil:
+		return m.finishReassign(c.FinishReassign)
+	case c.PreferLeader != nil:
+		return m.preferLeader(c.PreferLeader)
 	}
 	return rejected("empty command")
 }

@@ -15,6 +15,9 @@ type Command struct {
 	AlterConfigs     *AlterConfigs     `json:"alterConfigs,omitempty"`
 	ChangeLeader     *ChangeLeader     `json:"changeLeader,omitempty"`
 	ChangeISR        *ChangeISR        `json:"changeIsr,omitempty"`
+	Reassign         *Reassign         `json:"reassign,omitempty"`
+	FinishReassign   *FinishReassign   `json:"finishReassign,omitempty"`
+	PreferLeader     *PreferLeader     `json:"preferLeader,omitempty"`
 }
 
 // CreateTopic creates a topic whose partitions have the given replicas;
@@ -63,6 +66,34 @@ type ChangeISR struct {
 	ISR         []int32 `json:"isr"`
 }
 
+// Reassign starts moving a partition to Replicas, in preference order
+// (KIP-455): the new replicas join and copy the log while the old ones
+// serve. With Replicas empty it cancels the reassignment under way, and
+// the partition keeps its old replicas.
+type Reassign struct {
+	Topic     string  `json:"topic"`
+	Partition int32   `json:"partition"`
+	Replicas  []int32 `json:"replicas"`
+}
+
+// FinishReassign completes a partition's reassignment once every new
+// replica is in sync: the replicas become the target, the old ones leave
+// the ISR, and a leader that is not wanted hands over to the first
+// in-sync replica of the target. It applies only at LeaderEpoch.
+type FinishReassign struct {
+	Topic       string `json:"topic"`
+	Partition   int32  `json:"partition"`
+	LeaderEpoch int32  `json:"leaderEpoch"`
+}
+
+// PreferLeader makes a partition's preferred replica, its first, lead
+// again, if it is in sync; it applies only at LeaderEpoch.
+type PreferLeader struct {
+	Topic       string `json:"topic"`
+	Partition   int32  `json:"partition"`
+	LeaderEpoch int32  `json:"leaderEpoch"`
+}
+
 // commandVersion is the format of encoded commands: a version byte, then
 // JSON. Part of the format: a change adds a version and still reads this.
 const commandVersion = 1
@@ -103,7 +134,8 @@ func DecodeCommand(b []byte) (Command, error) {
 func (c Command) count() int {
 	n := 0
 	for _, set := range []bool{c.CreateTopic != nil, c.DeleteTopic != nil, c.CreatePartitions != nil,
-		c.AlterConfigs != nil, c.ChangeLeader != nil, c.ChangeISR != nil} {
+		c.AlterConfigs != nil, c.ChangeLeader != nil, c.ChangeISR != nil, c.Reassign != nil, c.FinishReassign != nil,
+		c.PreferLeader != nil} {
 		if set {
 			n++
 		}

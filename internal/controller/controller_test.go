@@ -117,20 +117,35 @@ func TestApplyIsDeterministic(t *testing.T) {
 	var commands []Command
 	for i := range 400 {
 		topic := fmt.Sprintf("t%d", rng.IntN(5))
-		switch rng.IntN(4) {
+		current := func() *Metadata {
+			m := &Metadata{}
+			for _, c := range commands {
+				_ = m.Apply(c)
+			}
+			return m
+		}
+		switch rng.IntN(6) {
 		case 0:
 			replicas, _ := Place([]Node{{1, ""}, {2, ""}, {3, ""}}, 1+rng.IntN(3), 1+rng.IntN(3), i)
 			commands = append(commands, Command{CreateTopic: &CreateTopic{Name: topic, Replicas: replicas}})
 		case 1:
 			commands = append(commands, Command{DeleteTopic: &DeleteTopic{Name: topic}})
+		case 2:
+			replicas := rng.Perm(4)[:1+rng.IntN(3)]
+			var ids []int32
+			for _, r := range replicas {
+				ids = append(ids, int32(r+1))
+			}
+			commands = append(commands, Command{Reassign: &Reassign{Topic: topic, Partition: int32(rng.IntN(2)), Replicas: ids}})
+		case 3:
+			m := current()
+			commands = append(commands, FinishReady(m)...)
+			commands = append(commands, PreferredLeaders(m, []int32{1, 2, 3})...)
+			commands = append(commands, ReplaceGone(m, []int32{1, 2, 4}, []int32{3})...)
 		default:
 			live := []int32{1, 2, 3}
 			live = append(live[:rng.IntN(3)], live[rng.IntN(3)+1:]...)
-			a := &Metadata{}
-			for _, c := range commands {
-				_ = a.Apply(c)
-			}
-			commands = append(commands, OnNodesChanged(a, live)...)
+			commands = append(commands, OnNodesChanged(current(), live)...)
 		}
 	}
 	a, b := &Metadata{}, &Metadata{}
@@ -179,7 +194,11 @@ func FuzzDecodeSnapshot(f *testing.F) {
 			require.ErrorIs(t, err, ErrBadSnapshot)
 			return
 		}
-		_ = OnNodesChanged(m, []int32{1}) // a decoded snapshot must be safe to decide on
+		// A decoded snapshot must be safe to decide on.
+		_ = OnNodesChanged(m, []int32{1})
+		_ = FinishReady(m)
+		_ = PreferredLeaders(m, []int32{1})
+		_ = ReplaceGone(m, []int32{1}, []int32{2})
 	})
 }
 

@@ -26,7 +26,27 @@ type Partition struct {
 	// by it, and an ISR change names it so a stale leader's is refused.
 	LeaderEpoch int32   `json:"leaderEpoch"`
 	ISR         []int32 `json:"isr"`
+	// Adding and Removing are a reassignment under way (KIP-455): Replicas
+	// holds the old replicas and the new, the new ones copy the log, and
+	// once they are all in sync the old ones not wanted leave.
+	Adding   []int32 `json:"adding,omitempty"`
+	Removing []int32 `json:"removing,omitempty"`
 }
+
+// Target returns the replicas a partition will have once its
+// reassignment completes: Replicas without Removing.
+func (p Partition) Target() []int32 {
+	var out []int32
+	for _, r := range p.Replicas {
+		if !slices.Contains(p.Removing, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Reassigning reports whether a reassignment of the partition is under way.
+func (p Partition) Reassigning() bool { return len(p.Adding) > 0 || len(p.Removing) > 0 }
 
 // Clone returns a deep copy, which the caller may change.
 func (m *Metadata) Clone() *Metadata {
@@ -37,7 +57,8 @@ func (m *Metadata) Clone() *Metadata {
 		ct.Partitions = make([]Partition, len(t.Partitions))
 		for i, p := range t.Partitions {
 			ct.Partitions[i] = Partition{Replicas: slices.Clone(p.Replicas), Leader: p.Leader,
-				LeaderEpoch: p.LeaderEpoch, ISR: slices.Clone(p.ISR)}
+				LeaderEpoch: p.LeaderEpoch, ISR: slices.Clone(p.ISR), Adding: slices.Clone(p.Adding),
+				Removing: slices.Clone(p.Removing)}
 		}
 		out.Topics[name] = &ct
 	}
