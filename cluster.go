@@ -40,6 +40,11 @@ type ClusterConfig struct {
 	// before its leader drops it from the in-sync replicas (Kafka's
 	// replica.lag.time.max.ms); default 30s.
 	ReplicaLagTimeMax time.Duration
+	// ReplaceGoneAfter is how long a node may be gone before the
+	// controller moves its replicas to live nodes, which copy the logs
+	// from the leaders; default 5 min, negative never. A node that comes
+	// back later holds no replicas of those partitions.
+	ReplaceGoneAfter time.Duration
 	// fastGossip shortens failure detection for tests on one machine.
 	fastGossip bool
 	// dial connects to other nodes (Kafka and Raft traffic); default
@@ -89,6 +94,9 @@ func (n *Node) joinCluster() error {
 		if c.fastGossip {
 			c.ReplicaLagTimeMax = time.Second
 		}
+	}
+	if c.ReplaceGoneAfter == 0 {
+		c.ReplaceGoneAfter = 5 * time.Minute
 	}
 	if err := n.startController(); err != nil {
 		return err

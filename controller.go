@@ -159,16 +159,21 @@ func (c *clusterController) run() {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
+		gone := newGoneNodes(c.n.cfg.Cluster.ReplaceGoneAfter)
 		for {
-			changed := c.n.clusterChanged()
+			changed, metadata := c.n.clusterChanged(), c.fsm.Changed()
+			var expiry <-chan time.Time
 			if c.raft.State() == raft.Leader {
 				c.admitMembers()
 				c.electLeaders()
+				expiry = c.moveReplicas(gone)
 			}
 			select {
 			case <-c.stop:
 				return
 			case <-changed:
+			case <-metadata: // an ISR grew: a reassignment may be ready to finish
+			case <-expiry: // a node has been gone long enough to replace
 			case <-c.raft.LeaderCh():
 			}
 		}
@@ -234,10 +239,7 @@ func (c *clusterController) admitMembers() {
 // electLeaders commits what follows from the live nodes: partitions whose
 // leader is gone get a new one from their ISR, dead nodes leave ISRs.
 func (c *clusterController) electLeaders() {
-	var live []int32
-	for _, m := range c.n.ClusterMembers() {
-		live = append(live, m.NodeID)
-	}
+	live := c.n.liveNodeIDs()
 	for _, cmd := range controller.OnNodesChanged(c.fsm.Metadata(), live) {
 		start := time.Now()
 		if err := c.propose(context.Background(), cmd); err != nil {

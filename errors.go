@@ -111,6 +111,19 @@ var (
 	// ErrCoordinatorNotAvailable is returned when a group has no
 	// coordinator: its partition of __consumer_offsets has no leader.
 	ErrCoordinatorNotAvailable = errors.New("creek: no coordinator for the group")
+	// ErrInvalidReplicaAssignment is returned for a reassignment to
+	// replicas that are not distinct live nodes.
+	ErrInvalidReplicaAssignment = errors.New("creek: invalid replica assignment")
+	// ErrNoReassignmentInProgress is returned when cancelling the
+	// reassignment of a partition that has none.
+	ErrNoReassignmentInProgress = errors.New("creek: no reassignment in progress")
+	// ErrElectionNotNeeded is returned by a preferred leader election for a
+	// partition its preferred replica leads already.
+	ErrElectionNotNeeded = errors.New("creek: the preferred replica leads already")
+	// ErrPreferredLeaderNotAvailable is returned by a preferred leader
+	// election for a partition whose preferred replica is down or out of
+	// sync.
+	ErrPreferredLeaderNotAvailable = errors.New("creek: the preferred replica is not live and in sync")
 	// ErrClosed is returned by calls on a closed Log or Node.
 	ErrClosed = group.ErrClosed
 	// ErrLogFailed is returned by appends after a write or fsync failed. The
@@ -156,6 +169,10 @@ const (
 	kafkaCoordLoading      int16 = 14
 	kafkaCoordNotAvailable int16 = 15
 	kafkaNotCoordinator    int16 = 16
+	kafkaInvalidReplicas   int16 = 39
+	kafkaNoReassignment    int16 = 85
+	kafkaElectionNotNeeded int16 = 84
+	kafkaPreferredNotAvail int16 = 80
 	kafkaUnknownServer     int16 = -1
 )
 
@@ -196,6 +213,10 @@ var kafkaCodes = []struct {
 	{ErrNotCoordinator, kafkaNotCoordinator},
 	{ErrCoordinatorLoading, kafkaCoordLoading},
 	{ErrCoordinatorNotAvailable, kafkaCoordNotAvailable},
+	{ErrInvalidReplicaAssignment, kafkaInvalidReplicas},
+	{ErrNoReassignmentInProgress, kafkaNoReassignment},
+	{ErrElectionNotNeeded, kafkaElectionNotNeeded},
+	{ErrPreferredLeaderNotAvailable, kafkaPreferredNotAvail},
 	{controller.ErrRejected, kafkaInvalidRequest},
 	{ErrLogFailed, kafkaKafkaStorageError},
 	{ErrClosed, kafkaKafkaStorageError},

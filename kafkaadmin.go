@@ -73,3 +73,36 @@ func (b kafkaBroker) DeleteGroupOffsets(ctx context.Context, group string, parti
 	}
 	return b.n.DeleteGroupOffsets(ctx, group, tps...)
 }
+
+func (b kafkaBroker) ReassignPartitions(ctx context.Context, moves map[kafka.TopicPartition][]int32) map[kafka.TopicPartition]error {
+	converted := make(map[TopicPartition][]int32, len(moves))
+	for tp, r := range moves {
+		converted[TopicPartition(tp)] = r
+	}
+	out := map[kafka.TopicPartition]error{}
+	for tp, err := range b.n.ReassignPartitions(ctx, converted) {
+		out[kafka.TopicPartition(tp)] = err
+	}
+	return out
+}
+
+func (b kafkaBroker) Reassignments(topics []string) []kafka.Reassignment {
+	var out []kafka.Reassignment
+	for _, r := range b.n.PartitionReassignments(topics...) {
+		out = append(out, kafka.Reassignment{TopicPartition: kafka.TopicPartition(r.TopicPartition),
+			Replicas: r.Replicas, Adding: r.Adding, Removing: r.Removing})
+	}
+	return out
+}
+
+func (b kafkaBroker) ElectPreferredLeaders(ctx context.Context, partitions []kafka.TopicPartition) map[kafka.TopicPartition]error {
+	converted := make([]TopicPartition, len(partitions))
+	for i, tp := range partitions {
+		converted[i] = TopicPartition(tp)
+	}
+	out := map[kafka.TopicPartition]error{}
+	for tp, err := range b.n.ElectPreferredLeaders(ctx, converted...) {
+		out[kafka.TopicPartition(tp)] = err
+	}
+	return out
+}

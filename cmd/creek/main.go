@@ -25,6 +25,7 @@ Usage:
   creek produce TOPIC [--key-separator SEP] [--header K=V]...       one record per stdin line
   creek consume TOPIC [--from beginning|end|OFFSET|RFC3339-TIME] [--group G] [--count N] [--format F]
   creek group   list|describe|reset-offsets|delete ...
+  creek partition reassign TOPIC --partition N --replicas ID,... | reassignments | elect-leaders [TOPIC]
   creek bench   [--topic T] [--records N] [--size BYTES] [--partitions P]
 
 Client commands reach --brokers (default 127.0.0.1:9092, or $CREEK_BROKERS).
@@ -57,7 +58,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	io := streams{in: stdin, out: stdout, err: stderr}
 	commands := map[string]func(context.Context, []string, streams) error{
 		"serve": serve, "topic": topicCommand, "produce": produce, "consume": consume,
-		"group": groupCommand, "bench": bench,
+		"group": groupCommand, "partition": partitionCommand, "bench": bench,
 	}
 	switch cmd := commands[args[0]]; {
 	case cmd != nil:

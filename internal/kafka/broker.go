@@ -96,6 +96,21 @@ type Admin interface {
 	DeleteGroup(ctx context.Context, group string) error
 	// DeleteGroupOffsets deletes an empty group's offsets in partitions.
 	DeleteGroupOffsets(ctx context.Context, group string, partitions []TopicPartition) error
+	// ReassignPartitions starts moving partitions to new replicas; nil
+	// replicas cancel a reassignment. Errors are per partition.
+	ReassignPartitions(ctx context.Context, moves map[TopicPartition][]int32) map[TopicPartition]error
+	// Reassignments returns the reassignments under way in topics (all
+	// when nil).
+	Reassignments(topics []string) []Reassignment
+	// ElectPreferredLeaders makes partitions' first replicas lead them
+	// (all partitions when nil). Errors are per partition.
+	ElectPreferredLeaders(ctx context.Context, partitions []TopicPartition) map[TopicPartition]error
+}
+
+// Reassignment is a partition's reassignment under way.
+type Reassignment struct {
+	TopicPartition
+	Replicas, Adding, Removing []int32
 }
 
 // TopicPartition names a partition.

@@ -1,0 +1,50 @@
+package kafka
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// ElectLeaders, versions 0–2: preferred leader election, for the
+// partitions asked for or (null topics) for all. Unclean election
+// (type 1) is a topic config here, not a request: INVALID_REQUEST.
+
+func serveElectLeaders(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
+	req := r.(*kmsg.ElectLeadersRequest)
+	resp := req.ResponseKind().(*kmsg.ElectLeadersResponse)
+	if req.ElectionType != 0 {
+		resp.ErrorCode = codeInvalidRequest
+		return resp
+	}
+	var partitions []TopicPartition
+	for _, rt := range req.Topics {
+		for _, p := range rt.Partitions {
+			partitions = append(partitions, TopicPartition{rt.Topic, p})
+		}
+	}
+	errs := s.broker.ElectPreferredLeaders(ctx, partitions)
+	if req.Topics == nil {
+		for tp := range errs {
+			partitions = append(partitions, tp)
+		}
+	}
+	byTopic := map[string]int{}
+	for _, tp := range partitions {
+		i, ok := byTopic[tp.Topic]
+		if !ok {
+			i = len(resp.Topics)
+			byTopic[tp.Topic] = i
+			ot := kmsg.NewElectLeadersResponseTopic()
+			ot.Topic = tp.Topic
+			resp.Topics = append(resp.Topics, ot)
+		}
+		op := kmsg.NewElectLeadersResponseTopicPartition()
+		op.Partition = tp.Partition
+		if err := errs[tp]; err != nil {
+			op.ErrorCode, op.ErrorMessage = s.broker.ErrorCode(err), errorMessage(err)
+		}
+		resp.Topics[i].Partitions = append(resp.Topics[i].Partitions, op)
+	}
+	return resp
+}

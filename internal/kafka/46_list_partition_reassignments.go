@@ -1,0 +1,41 @@
+package kafka
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// ListPartitionReassignments, version 0: the reassignments under way, in
+// every topic (null topics) or in the partitions asked for.
+
+func serveListPartitionReassignments(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
+	req := r.(*kmsg.ListPartitionReassignmentsRequest)
+	resp := req.ResponseKind().(*kmsg.ListPartitionReassignmentsResponse)
+	var topics []string
+	asked := map[TopicPartition]bool{}
+	for _, rt := range req.Topics {
+		topics = append(topics, rt.Topic)
+		for _, p := range rt.Partitions {
+			asked[TopicPartition{rt.Topic, p}] = true
+		}
+	}
+	byTopic := map[string]int{}
+	for _, ra := range s.broker.Reassignments(topics) {
+		if req.Topics != nil && !asked[ra.TopicPartition] {
+			continue
+		}
+		i, ok := byTopic[ra.Topic]
+		if !ok {
+			i = len(resp.Topics)
+			byTopic[ra.Topic] = i
+			ot := kmsg.NewListPartitionReassignmentsResponseTopic()
+			ot.Topic = ra.Topic
+			resp.Topics = append(resp.Topics, ot)
+		}
+		op := kmsg.NewListPartitionReassignmentsResponseTopicPartition()
+		op.Partition, op.Replicas, op.AddingReplicas, op.RemovingReplicas = ra.Partition, ra.Replicas, ra.Adding, ra.Removing
+		resp.Topics[i].Partitions = append(resp.Topics[i].Partitions, op)
+	}
+	return resp
+}

@@ -1,0 +1,102 @@
+package creek
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/creekmq/creek/internal/controller"
+)
+
+// The controller's leader moves replicas (KIP-455): a reassignment, asked
+// for or started because a node has been gone for ClusterConfig's
+// ReplaceGoneAfter, first adds the new replicas, which copy the log from
+// the leader as any follower does; once the leader has them all in its
+// ISR, the controller drops the old ones.
+
+// goneNodes remembers since when each node holding replicas has been
+// missing, as the controller's leader saw it.
+type goneNodes struct {
+	after time.Duration // ReplaceGoneAfter; negative: never
+	since map[int32]time.Time
+}
+
+func newGoneNodes(after time.Duration) *goneNodes {
+	return &goneNodes{after: after, since: map[int32]time.Time{}}
+}
+
+// update records which replica holders are missing now and returns those
+// gone long enough to replace, and when the next one will be.
+func (g *goneNodes) update(meta *controller.Metadata, live []int32, now time.Time) (expired []int32, next time.Time) {
+	holders := map[int32]bool{}
+	for _, t := range meta.Topics {
+		for _, p := range t.Partitions {
+			for _, r := range p.Replicas {
+				holders[r] = true
+			}
+		}
+	}
+	for id := range g.since {
+		if !holders[id] || slices.Contains(live, id) {
+			delete(g.since, id)
+		}
+	}
+	for id := range holders {
+		if slices.Contains(live, id) {
+			continue
+		}
+		since, ok := g.since[id]
+		if !ok {
+			since = now
+			g.since[id] = since
+		}
+		switch deadline := since.Add(g.after); {
+		case g.after < 0:
+		case !deadline.After(now):
+			expired = append(expired, id)
+		case next.IsZero() || deadline.Before(next):
+			next = deadline
+		}
+	}
+	slices.Sort(expired)
+	return expired, next
+}
+
+// moveReplicas commits the reassignments that are due: those whose new
+// replicas are all in sync finish, and the replicas of nodes gone too
+// long move to live nodes. It returns a channel that fires when the next
+// gone node is due, nil for none.
+func (c *clusterController) moveReplicas(gone *goneNodes) <-chan time.Time {
+	live := c.n.liveNodeIDs()
+	meta := c.fsm.Metadata()
+	expired, next := gone.update(meta, live, time.Now())
+	commands := controller.FinishReady(meta)
+	if len(expired) > 0 {
+		commands = append(commands, controller.ReplaceGone(meta, live, expired)...)
+	}
+	for _, cmd := range commands {
+		if err := c.propose(context.Background(), cmd); err != nil {
+			c.n.log.Warn("could not commit a reassignment", "err", err)
+			break // the next change tries again
+		}
+		if r := cmd.Reassign; r != nil {
+			c.n.log.Info("moving a partition's replicas off gone nodes", "topic", r.Topic, "partition", r.Partition,
+				"replicas", r.Replicas, "gone", expired)
+		} else if f := cmd.FinishReassign; f != nil {
+			c.n.log.Info("partition reassignment finished", "topic", f.Topic, "partition", f.Partition)
+		}
+	}
+	if next.IsZero() {
+		return nil
+	}
+	return time.After(time.Until(next))
+}
+
+// liveNodeIDs returns the IDs of the live members.
+func (n *Node) liveNodeIDs() []int32 {
+	var live []int32
+	for _, m := range n.ClusterMembers() {
+		live = append(live, m.NodeID)
+	}
+	return live
+}
