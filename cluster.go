@@ -53,6 +53,9 @@ type ClusterConfig struct {
 	// gossipBlocked, if set, cuts gossip to and from the addresses it
 	// returns true for; tests pass a network they can cut.
 	gossipBlocked func(addr string) bool
+	// gossipPackets, if set, loses, duplicates or delays gossip packets
+	// at random; tests pass a lossy network.
+	gossipPackets func(addr string) (drop, duplicate bool, delay time.Duration)
 }
 
 // ClusterMember is a live node of the cluster.
@@ -104,7 +107,7 @@ func (n *Node) joinCluster() error {
 	m, err := membership.Join(membership.Config{NodeID: c.NodeID, BindAddr: c.GossipAddr,
 		AdvertiseAddr: c.AdvertiseGossipAddr, Seeds: c.Seeds, KafkaAddr: kafkaAddr, Rack: c.Rack,
 		RaftAddr: n.controller.raftAddr(), EncryptionKey: c.EncryptionKey, Logger: n.log, Fast: c.fastGossip,
-		Blocked: c.gossipBlocked})
+		Blocked: c.gossipBlocked, Packets: c.gossipPackets})
 	if err != nil {
 		return errors.Join(err, n.controller.close())
 	}

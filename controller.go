@@ -159,6 +159,11 @@ func (c *clusterController) run() {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
+		c.guardLeadership(ctx)
+	}()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
 		gone := newGoneNodes(c.n.cfg.Cluster.ReplaceGoneAfter)
 		for {
 			changed, metadata := c.n.clusterChanged(), c.fsm.Changed()

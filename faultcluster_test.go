@@ -18,7 +18,7 @@ func openFaultyNode(t testing.TB, network *faultnet.Network, id int32, seeds ...
 	t.Helper()
 	n, err := Open(Config{Logger: discardLogger(), Listen: "127.0.0.1:0",
 		Cluster: &ClusterConfig{NodeID: id, GossipAddr: "127.0.0.1:0", Seeds: seeds, Rack: "r1", fastGossip: true,
-			dial: network.Dialer(id), gossipBlocked: network.Blocks(id)}})
+			dial: network.Dialer(id), gossipBlocked: network.Blocks(id), gossipPackets: network.Packets(id)}})
 	require.NoError(t, err)
 	t.Cleanup(func() { n.Close() })
 	network.Register(id, n.Addr().String(), n.controller.raftAddr(), n.GossipAddr())

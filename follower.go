@@ -15,7 +15,10 @@ import (
 // Follower fetch settings: how long the leader may hold a fetch that finds
 // nothing new, and how much one fetch may bring.
 const (
-	replicaFetchMaxWait        = 500 * time.Millisecond
+	replicaFetchMaxWait = 500 * time.Millisecond
+	// replicaFetchSlack is how much longer than MaxWait a replica fetch
+	// may take before the fetcher gives up on it.
+	replicaFetchSlack          = 5 * time.Second
 	replicaFetchMaxBytes       = 16 << 20
 	replicaFetchPartitionBytes = 1 << 20
 	// replicaRetryBackoff is the pause after a fetch that failed or that no
@@ -228,6 +231,8 @@ func (f *fetcher) truncate(conn *kafka.Conn, parts []*partition) (truncated int,
 	for p := range epochs {
 		rp, ok := byPartition[TopicPartition{Topic: p.topic, Partition: p.index}]
 		if !ok || rp.ErrorCode != 0 {
+			f.m.n.log.Debug("leader cannot say where its epoch ends yet", "topic", p.topic, "partition", p.index,
+				"leader", f.leader, "err", errorForCode(rp.ErrorCode, "offset for leader epoch"))
 			continue // the leader is not ready (its metadata may lag ours); the next round asks again
 		}
 		if err := p.truncateToLeader(epochs[p], rp.LeaderEpoch, rp.EndOffset); err != nil {
@@ -266,7 +271,11 @@ func (f *fetcher) fetch(conn *kafka.Conn, parts []*partition) (progressed bool, 
 		rp.FetchOffset, rp.PartitionMaxBytes = p.log.EndOffset(), replicaFetchPartitionBytes
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
 	}
-	resp, err := conn.Request(f.ctx, req)
+	// A leader answers within MaxWait; one that does not has lost the
+	// request or the connection, and the fetcher dials again.
+	ctx, cancel := context.WithTimeout(f.ctx, replicaFetchMaxWait+replicaFetchSlack)
+	defer cancel()
+	resp, err := conn.Request(ctx, req)
 	if err != nil {
 		return false, err
 	}

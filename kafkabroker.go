@@ -32,7 +32,7 @@ func (b kafkaBroker) TopicName(id [16]byte) string { return b.n.topicName(id) }
 
 func (b kafkaBroker) Brokers() []kafka.BrokerMetadata {
 	var out []kafka.BrokerMetadata
-	for _, m := range b.n.ClusterMembers() {
+	for _, m := range b.n.advertisedMembers() {
 		host, port, err := net.SplitHostPort(m.KafkaAddr)
 		p, perr := strconv.ParseInt(port, 10, 32)
 		if err != nil || perr != nil {
@@ -136,7 +136,13 @@ func (b kafkaBroker) AlterISR(ctx context.Context, topic string, partition, lead
 		Partition: partition, LeaderEpoch: leaderEpoch, ISR: isr}})
 }
 
-func (kafkaBroker) ErrorCode(err error) int16 { return KafkaCode(err) }
+func (b kafkaBroker) ErrorCode(err error) int16 {
+	code := KafkaCode(err)
+	if code == kafkaUnknownServer {
+		b.n.log.Warn("answering a Kafka request with UNKNOWN_SERVER_ERROR", "err", err)
+	}
+	return code
+}
 
 func (b kafkaBroker) InitProducerID(ctx context.Context) (int64, int16, error) {
 	return b.n.InitProducerID(ctx)

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/creekmq/creek/internal/fsx"
@@ -47,6 +48,12 @@ type Node struct {
 	controller      *clusterController     // this node's part in the cluster's Raft controller
 	replicas        *replicaManager        // this node's side of replication, in a cluster
 	peers           *peerConns             // connections to other nodes, for requests forwarded to them
+	// fenced is set while a cluster node knows no controller leader: cut
+	// off from the majority, it may have been deposed without hearing of
+	// it, so it leads no partition and names no leader (fence.go).
+	fenced atomic.Bool
+	seenMu sync.Mutex
+	seen   map[int32]ClusterMember // every node this one has seen live, by ID
 }
 
 // producerIDBlock is how many producer IDs one registry write reserves.
@@ -91,6 +98,7 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 	if cfg.Cluster != nil { // a group belongs to the leader of its offsets partition
 		n.offsets.loaded = map[int32]bool{}
 		groups.Owns = n.ownsGroup
+		n.fenced.Store(true) // until it has caught up with the controller (fence.go)
 	}
 	n.groups = group.New(groups)
 	if err := fs.MkdirAll(dir, 0o755); err != nil {
@@ -148,6 +156,7 @@ func (t *topic) addPartitions(n *Node, count int32) error {
 			return err
 		}
 		if n.cfg.Cluster != nil {
+			p.fenced = &n.fenced
 			p.repl = replicaState{role: roleNone, leaderID: -1} // until the controller's metadata says
 		}
 		t.partitions = append(t.partitions, p)

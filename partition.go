@@ -35,6 +35,10 @@ type partition struct {
 	repl       replicaState // guarded by mu
 	trackMu    sync.Mutex   // guards repl.tracker's fields
 	followerHW atomic.Int64 // a follower's high watermark, as its leader last reported
+	// fenced is the node's: set while a cluster node has lost its
+	// controller, when it may have been deposed without knowing (nil
+	// outside a cluster).
+	fenced *atomic.Bool
 
 	waitMu  sync.Mutex
 	arrived chan struct{} // closed, and replaced, when a batch is appended

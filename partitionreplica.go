@@ -46,6 +46,9 @@ func (p *partition) checkLeaderLocked(requestEpoch int32) error {
 	switch {
 	case p.repl.role != roleLeader:
 		return fmt.Errorf("%w: %s-%d is led by node %d", ErrNotLeader, p.topic, p.index, p.repl.leaderID)
+	case p.fenced != nil && p.fenced.Load():
+		return fmt.Errorf("%w: %s-%d: this node has lost the cluster's controller, and may have been deposed",
+			ErrNotLeader, p.topic, p.index)
 	case requestEpoch >= 0 && requestEpoch < p.repl.epoch:
 		return fmt.Errorf("%w: %s-%d at %d, asked at %d", ErrFencedLeaderEpoch, p.topic, p.index, p.repl.epoch, requestEpoch)
 	case requestEpoch > p.repl.epoch:

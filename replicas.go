@@ -272,6 +272,7 @@ func (n *Node) leadership(topic string, count int) []kafka.PartitionMetadata {
 		self := n.nodeID()
 		out[i] = kafka.PartitionMetadata{Leader: self, Replicas: []int32{self}, ISR: []int32{self}}
 	}
+	n.fenceLeadership(out)
 	return out
 }
 

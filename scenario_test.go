@@ -21,13 +21,14 @@ import (
 // every replica at its offset, and that the replicas hold the same bytes,
 // so no offset ever held two different records.
 type ackChecker struct {
-	mu    sync.Mutex
-	acked map[int64]string // offset → value of partition 0
-	seen  map[int64]string // what a consumer read
+	mu       sync.Mutex
+	acked    map[int64]string // offset → value of partition 0
+	seen     map[int64]string // what a consumer read
+	progress chan struct{}    // signalled when a write is acknowledged
 }
 
 func newAckChecker() *ackChecker {
-	return &ackChecker{acked: map[int64]string{}, seen: map[int64]string{}}
+	return &ackChecker{acked: map[int64]string{}, seen: map[int64]string{}, progress: make(chan struct{}, 1)}
 }
 
 func (c *ackChecker) record(into map[int64]string, offset int64, value string) error {
@@ -38,6 +39,43 @@ func (c *ackChecker) record(into map[int64]string, offset int64, value string) e
 	}
 	into[offset] = value
 	return nil
+}
+
+// acknowledged records a write acknowledged at offset.
+func (c *ackChecker) acknowledged(offset int64, value string) error {
+	if err := c.record(c.acked, offset, value); err != nil {
+		return err
+	}
+	select {
+	case c.progress <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// waitForAcks waits, on the acknowledgements, until more writes than
+// before have been acknowledged, for at most limit, and reports whether
+// they were.
+func (c *ackChecker) waitForAcks(more int, limit time.Duration) bool {
+	c.mu.Lock()
+	target := len(c.acked) + more
+	c.mu.Unlock()
+	deadline, halfway := time.After(limit), time.After(limit/2)
+	for {
+		c.mu.Lock()
+		got := len(c.acked)
+		c.mu.Unlock()
+		if got >= target {
+			return true
+		}
+		select {
+		case <-c.progress:
+		case <-halfway:
+			dumpGoroutines() // the stall as it lasts, for the log
+		case <-deadline:
+			return false
+		}
+	}
 }
 
 // check reads partition 0 of topic on every node and holds it to what
@@ -68,8 +106,11 @@ func (c *ackChecker) check(t *testing.T, nodes []*Node, topic string) {
 // load produces to partition 0 of topic with acks=all through a Kafka
 // client until stop, and reads it with another, feeding the checker.
 func (c *ackChecker) load(t *testing.T, seeds []string, topic string, stop <-chan struct{}) (wait func()) {
+	// A leader change costs franz-go a metadata refresh, at most one per
+	// MetadataMinAge (5s by default).
 	producer, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RecordDeliveryTimeout(20*time.Second))
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RecordDeliveryTimeout(20*time.Second),
+		kgo.MetadataMinAge(100*time.Millisecond), kgoTestLogger())
 	require.NoError(t, err)
 	consumer, err := kgo.NewClient(kgo.SeedBrokers(seeds...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}),
@@ -89,7 +130,7 @@ func (c *ackChecker) load(t *testing.T, seeds []string, topic string, stop <-cha
 			producer.Produce(context.Background(), &kgo.Record{Topic: topic, Value: []byte(value)},
 				func(r *kgo.Record, err error) {
 					if err == nil {
-						assert.NoError(t, c.record(c.acked, r.Offset, value))
+						assert.NoError(t, c.acknowledged(r.Offset, value))
 					}
 				})
 			if i%100 == 99 {
@@ -232,7 +273,7 @@ func TestClusterMajorityLost(t *testing.T) {
 		require.NoError(t, err)
 		base, err := leader.ProduceBatch(ctx, "orders", 0, b)
 		if err == nil {
-			require.NoError(t, checker.record(checker.acked, base, value))
+			require.NoError(t, checker.acknowledged(base, value))
 		}
 		return err
 	}

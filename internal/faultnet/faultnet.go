@@ -2,8 +2,9 @@
 // the links between nodes, as a network partition would, and heal them.
 // Nodes dial through it; it knows which node listens on which address, so
 // a dial across a cut link fails and the connections already open across
-// it break at once, on both sides. It is deterministic: nothing is dropped
-// at random.
+// it break at once, on both sides. Cuts are deterministic; on top of them
+// a test may Inject random faults from a seeded source: delayed writes
+// and packets, lost and duplicated gossip packets, broken connections.
 package faultnet
 
 import (
@@ -37,6 +38,7 @@ type Network struct {
 	owner map[string]int32 // address → the node listening there
 	cut   map[link]bool
 	conns map[link]map[*conn]bool // open connections across each link
+	chaos chaos
 }
 
 // New returns a network with every link up.
@@ -149,6 +151,10 @@ func (c *conn) Read(b []byte) (int, error) {
 func (c *conn) Write(b []byte) (int, error) {
 	if c.net.Cut(c.link.a, c.link.b) {
 		return 0, ErrCut
+	}
+	if c.net.beforeWrite() {
+		c.Close()
+		return 0, fmt.Errorf("%w: connection broken at random", ErrCut)
 	}
 	return c.Conn.Write(b)
 }

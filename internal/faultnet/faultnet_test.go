@@ -1,9 +1,11 @@
 package faultnet
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -59,4 +61,45 @@ func TestPartitionAndHeal(t *testing.T) {
 	c2, err := dial(t.Context(), "tcp", ln.Addr().String())
 	require.NoError(t, err)
 	c2.Close()
+}
+
+// Injected faults come from the seed: two networks with the same seed
+// decide the same fates, and the zero Faults stops them.
+func TestInjectIsSeeded(t *testing.T) {
+	fates := func(seed uint64) []string {
+		n := New()
+		n.Register(2, "b")
+		n.Inject(Faults{Seed: seed, Delay: time.Millisecond, DropPacket: 0.3, DuplicatePacket: 0.3})
+		send := n.Packets(1)
+		var out []string
+		for range 50 {
+			drop, dup, delay := send("b")
+			out = append(out, fmt.Sprint(drop, dup, delay))
+		}
+		n.Inject(Faults{})
+		drop, dup, delay := send("b")
+		require.Equal(t, []any{false, false, time.Duration(0)}, []any{drop, dup, delay}, "no faults after the zero Faults")
+		n.Partition([]int32{1}, []int32{2})
+		drop, _, _ = send("b")
+		require.True(t, drop, "a cut link loses every packet")
+		return out
+	}
+	require.Equal(t, fates(7), fates(7))
+	require.NotEqual(t, fates(7), fates(8))
+}
+
+// A write that breaks its connection fails, and the connection with it.
+func TestInjectBreaksConnections(t *testing.T) {
+	n := New()
+	ln := echo(t)
+	n.Register(2, ln.Addr().String())
+	c, err := n.Dialer(1)(t.Context(), "tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	n.Inject(Faults{Seed: 1, BreakConn: 1})
+	_, err = c.Write([]byte("x"))
+	require.ErrorIs(t, err, ErrCut)
+	n.Inject(Faults{})
+	_, err = c.Write([]byte("x"))
+	require.Error(t, err, "a broken connection stays broken")
 }

@@ -50,6 +50,9 @@ type Config struct {
 	// Blocked, if set, cuts this node off from the gossip addresses it
 	// returns true for, for tests of network partitions.
 	Blocked func(addr string) bool
+	// Packets, if set, decides the fate of each packet sent to addr: lost,
+	// sent twice, or held for delay; for tests of a lossy network.
+	Packets func(addr string) (drop, duplicate bool, delay time.Duration)
 }
 
 // Member is a live node of the cluster.
@@ -169,8 +172,8 @@ func memberlistConfig(cfg Config) (*memberlist.Config, error) {
 		mc.Keyring = keyring
 	}
 	mc.Logger = log.New(io.Discard, "", 0) // memberlist's own logs are noise; changes are logged here
-	if cfg.Blocked != nil {
-		t, err := newFilteredTransport(host, port, cfg.Blocked)
+	if cfg.Blocked != nil || cfg.Packets != nil {
+		t, err := newFilteredTransport(host, port, cfg.Blocked, cfg.Packets)
 		if err != nil {
 			return nil, fmt.Errorf("start gossip on %s: %w", cfg.BindAddr, err)
 		}
