@@ -85,6 +85,7 @@ func TestClusterChaos(t *testing.T) {
 		waitForISR(t, observer, "orders", replicas...)
 		if !checker.waitForAcks(50, stallLimit) {
 			stalls = append(stalls, fmt.Sprintf("round %d, healed", round))
+			logReplicas(t, nodes, "orders")
 		}
 	}
 	if len(stalls) > 0 {
@@ -166,5 +167,29 @@ func waitForWritesOrRefusal(t *testing.T, checker *ackChecker, observer *Node, r
 				p.ISR, reachable, 50-(target-acked), stallLimit)
 			return false
 		}
+	}
+}
+
+// logReplicas logs each node's view of partition 0 of topic: the
+// committed metadata, and its own role, epoch, offsets and fencing.
+func logReplicas(t *testing.T, nodes []*Node, topic string) {
+	for _, n := range nodes {
+		p, err := n.partition(topic, 0)
+		if err != nil {
+			continue
+		}
+		p.mu.RLock()
+		st := p.repl
+		end, hw := p.log.EndOffset(), p.highWatermarkLocked()
+		var isr []int32
+		if st.tracker != nil {
+			p.trackMu.Lock()
+			isr = st.tracker.inSync()
+			p.trackMu.Unlock()
+		}
+		p.mu.RUnlock()
+		t.Logf("node %d: committed %+v; role %d leader %d epoch %d truncate %v, end %d hw %d tracker isr %v, fenced %v",
+			n.nodeID(), n.controller.fsm.Metadata().Topics[topic].Partitions[0], st.role, st.leaderID, st.epoch,
+			st.truncate, end, hw, isr, n.fenced.Load())
 	}
 }

@@ -24,7 +24,7 @@ func kgoTestLogger() kgo.Opt {
 	if os.Getenv("CREEK_TEST_LOG") == "" {
 		return kgo.WithLogger(nil)
 	}
-	return kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgo.LogLevelInfo, func() string { return "kgo " }))
+	return kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgoTestLevel(), func() string { return "kgo " }))
 }
 
 // dumpGoroutines writes every goroutine's stack to stderr when
@@ -33,4 +33,13 @@ func dumpGoroutines() {
 	if os.Getenv("CREEK_TEST_LOG") != "" {
 		pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)
 	}
+}
+
+// kgoTestLevel is franz-go's log level in tests: debug when
+// CREEK_TEST_LOG is "debug", else info.
+func kgoTestLevel() kgo.LogLevel {
+	if os.Getenv("CREEK_TEST_LOG") == "debug" {
+		return kgo.LogLevelDebug
+	}
+	return kgo.LogLevelInfo
 }

@@ -73,6 +73,13 @@ func (t *replicaTracker) checkAppend() error {
 // when every in-sync replica has the write (acks=all).
 func (t *replicaTracker) appended(end int64) <-chan error {
 	w := hwWaiter{end: end, done: make(chan error, 1)}
+	if end <= t.hw {
+		// Replicated already: an idempotent producer's retry of a batch
+		// stored before. The high watermark may never move again to
+		// release it.
+		w.done <- nil
+		return w.done
+	}
 	t.waiters = append(t.waiters, w)
 	t.grew(end)
 	return w.done

@@ -42,6 +42,21 @@ func TestReplicaTrackerHighWatermark(t *testing.T) {
 	assert.Equal(t, int64(5), tr.highWatermark(), "the high watermark never goes back")
 }
 
+// A retried batch that every in-sync replica has already is acknowledged
+// at once: nothing new is appended, so the high watermark would never
+// move to release it. (TestClusterChaos found this: an idempotent
+// producer retried such a batch at a new leader forever.)
+func TestReplicaTrackerRetryOfReplicatedBatch(t *testing.T) {
+	now := time.Unix(1000, 0)
+	tr := newReplicaTracker(1, 0, []int32{1, 2}, []int32{1, 2}, 0, 0, 2, 10*time.Second, now)
+	tr.appended(5)
+	tr.fetched(2, 5, now)
+	require.Equal(t, int64(5), tr.highWatermark())
+	err, ok := received(tr.appended(5))
+	require.True(t, ok, "answered without waiting")
+	require.NoError(t, err)
+}
+
 // TestReplicaTrackerShrinkAndExpand: a follower that does not catch up
 // within lagMax leaves the ISR, which lets writes complete without it; it
 // returns once it reaches the high watermark.
