@@ -204,7 +204,8 @@ func (c *clusterController) caughtUp() bool {
 }
 
 // admitMembers adds live nodes the Raft configuration lacks: voters while
-// there are fewer than maxVoters, non-voters after.
+// there are fewer than maxVoters, non-voters after; and promotes live
+// non-voters while voters are fewer than maxVoters (after retire).
 func (c *clusterController) admitMembers() {
 	future := c.raft.GetConfiguration()
 	if future.Error() != nil {
@@ -220,12 +221,16 @@ func (c *clusterController) admitMembers() {
 	for _, m := range c.n.ClusterMembers() {
 		id := raftID(m.NodeID)
 		s, isKnown := known[id]
-		if m.RaftAddr == "" || isKnown && string(s.Address) == m.RaftAddr {
+		promote := isKnown && s.Suffrage == raft.Nonvoter && voters < maxVoters // a voter was retired
+		if m.RaftAddr == "" || isKnown && string(s.Address) == m.RaftAddr && !promote {
 			continue
 		}
 		// A known node restarted on another address keeps its suffrage:
 		// adding it again moves it.
-		voter := isKnown && s.Suffrage == raft.Voter || !isKnown && voters < maxVoters
+		voter := isKnown && s.Suffrage == raft.Voter || !isKnown && voters < maxVoters || promote
+		if promote {
+			voters++
+		}
 		add := c.raft.AddNonvoter
 		if voter {
 			add = c.raft.AddVoter

@@ -3,6 +3,7 @@ package creek
 import (
 	"context"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/creekmq/creek/internal/controller"
@@ -14,8 +15,9 @@ import (
 // the leader as any follower does; once the leader has them all in its
 // ISR, the controller drops the old ones.
 
-// goneNodes remembers since when each node holding replicas has been
-// missing, as the controller's leader saw it.
+// goneNodes remembers since when each node holding replicas, or a place
+// in the controller's Raft, has been missing, as the controller's leader
+// saw it.
 type goneNodes struct {
 	after time.Duration // ReplaceGoneAfter; negative: never
 	since map[int32]time.Time
@@ -27,8 +29,11 @@ func newGoneNodes(after time.Duration) *goneNodes {
 
 // update records which replica holders are missing now and returns those
 // gone long enough to replace, and when the next one will be.
-func (g *goneNodes) update(meta *controller.Metadata, live []int32, now time.Time) (expired []int32, next time.Time) {
+func (g *goneNodes) update(meta *controller.Metadata, voters, live []int32, now time.Time) (expired []int32, next time.Time) {
 	holders := map[int32]bool{}
+	for _, id := range voters {
+		holders[id] = true
+	}
 	for _, t := range meta.Topics {
 		for _, p := range t.Partitions {
 			for _, r := range p.Replicas {
@@ -69,7 +74,9 @@ func (g *goneNodes) update(meta *controller.Metadata, live []int32, now time.Tim
 func (c *clusterController) moveReplicas(gone *goneNodes) <-chan time.Time {
 	live := c.n.liveNodeIDs()
 	meta := c.fsm.Metadata()
-	expired, next := gone.update(meta, live, time.Now())
+	servers := c.raftServers()
+	expired, next := gone.update(meta, servers, live, time.Now())
+	c.retire(expired, servers)
 	commands := controller.FinishReady(meta)
 	if len(expired) > 0 {
 		commands = append(commands, controller.ReplaceGone(meta, live, expired)...)
@@ -99,4 +106,36 @@ func (n *Node) liveNodeIDs() []int32 {
 		live = append(live, m.NodeID)
 	}
 	return live
+}
+
+// raftServers returns the node IDs in the controller's Raft configuration.
+func (c *clusterController) raftServers() []int32 {
+	future := c.raft.GetConfiguration()
+	if future.Error() != nil {
+		return nil
+	}
+	var out []int32
+	for _, s := range future.Configuration().Servers {
+		if id, err := strconv.Atoi(string(s.ID)); err == nil {
+			out = append(out, int32(id))
+		}
+	}
+	return out
+}
+
+// retire removes nodes gone for good from the controller's Raft, so that
+// they no longer count toward its majority; admitMembers then promotes a
+// live non-voter in a voter's place, and a retired node that comes back
+// is admitted again.
+func (c *clusterController) retire(expired, servers []int32) {
+	for _, id := range expired {
+		if !slices.Contains(servers, id) || id == c.n.nodeID() {
+			continue
+		}
+		if err := c.raft.RemoveServer(raftID(id), 0, 10*time.Second).Error(); err != nil {
+			c.n.log.Warn("could not remove a gone node from the controller", "node", id, "err", err)
+			return
+		}
+		c.n.log.Info("gone node removed from the controller", "node", id)
+	}
 }

@@ -141,9 +141,9 @@ func TestClusterReplacesGoneNode(t *testing.T) {
 	meta := createReplicated(t, nodes, "spares", 2)
 	gone, staying := meta.Replicas[0], meta.Replicas[1]
 	spare := otherNode(t, nodes, meta.Replicas)
-	leader := nodes[meta.Leader-1]
+	partitionLeader := nodes[meta.Leader-1]
 	for i := range 3 {
-		_, err := leader.ProduceBatch(ctx, "spares", 0, testBatch(t, i*10, 10, 10, 0))
+		_, err := partitionLeader.ProduceBatch(ctx, "spares", 0, testBatch(t, i*10, 10, 10, 0))
 		require.NoError(t, err)
 	}
 
@@ -155,4 +155,8 @@ func TestClusterReplacesGoneNode(t *testing.T) {
 	assert.ElementsMatch(t, []int32{spare, staying}, replaced.ISR, "the spare caught up before the switch")
 	waitForEnd(t, nodes[spare-1], "spares", 0, 30)
 	assert.Equal(t, readLog(t, nodes[staying-1], "spares"), readLog(t, nodes[spare-1], "spares"))
+
+	// The gone node leaves the controller's Raft too, so that it no
+	// longer counts toward the majority.
+	controllerLeader(t, []*Node{nodes[staying-1], nodes[spare-1]}, 2)
 }
