@@ -30,6 +30,17 @@ func (b kafkaBroker) Topics() []kafka.TopicMetadata {
 
 func (b kafkaBroker) TopicName(id [16]byte) string { return b.n.topicName(id) }
 
+func (b kafkaBroker) PartitionLeader(topic string, partition int32) (int32, int32) {
+	if b.n.controller == nil || b.n.fenced.Load() { // a fenced node's view may be stale
+		return -1, -1
+	}
+	t := b.n.controller.fsm.Metadata().Topics[topic]
+	if t == nil || partition < 0 || int(partition) >= len(t.Partitions) {
+		return -1, -1
+	}
+	return t.Partitions[partition].Leader, t.Partitions[partition].LeaderEpoch
+}
+
 func (b kafkaBroker) Brokers() []kafka.BrokerMetadata {
 	var out []kafka.BrokerMetadata
 	for _, m := range b.n.advertisedMembers() {

@@ -81,6 +81,7 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 		if req.Acks == 0 {
 			return nil
 		}
+		s.hintProduceLeaders(req, resp)
 		return resp
 	}
 }

@@ -137,5 +137,6 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
 		}
 		resp.Topics = append(resp.Topics, ot)
 	}
+	s.hintFetchLeaders(resp.FetchResponse)
 	return resp, size
 }

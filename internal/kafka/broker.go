@@ -17,6 +17,9 @@ type Broker interface {
 	// that name topics by ID; "" for none. It is on the hot path of
 	// Fetch and Produce: it must not allocate.
 	TopicName(id [16]byte) string
+	// PartitionLeader returns the node this one knows leads a partition,
+	// and its leader epoch; -1 when it knows none.
+	PartitionLeader(topic string, partition int32) (leader, epoch int32)
 	// Brokers returns the live nodes of the cluster, this one included;
 	// empty for a node outside a cluster, which the listener describes
 	// alone.
