@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/kafka"
 )
 
 // The node's own consumers commit and read offsets wherever their group
@@ -26,12 +28,9 @@ func (n *Node) commitOffsets(ctx context.Context, groupID string, member groupId
 	req.InstanceID = optional(member.InstanceID)
 	byTopic := map[string]int{}
 	for tp, c := range offsets {
-		i, ok := byTopic[tp.Topic]
-		if !ok {
-			i = len(req.Topics)
-			byTopic[tp.Topic] = i
-			req.Topics = append(req.Topics, kmsg.OffsetCommitRequestTopic{Topic: tp.Topic})
-		}
+		i := kafka.TopicIndex(&req.Topics, byTopic, tp.Topic, func(topic string) kmsg.OffsetCommitRequestTopic {
+			return kmsg.OffsetCommitRequestTopic{Topic: topic}
+		})
 		rp := kmsg.NewOffsetCommitRequestTopicPartition()
 		rp.Partition, rp.Offset, rp.LeaderEpoch, rp.Metadata = tp.Partition, c.Offset, c.LeaderEpoch, &c.Metadata
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
@@ -83,12 +82,9 @@ func (n *Node) fetchCommittedOnce(ctx context.Context, groupID string, partition
 	if len(partitions) > 0 {
 		byTopic := map[string]int{}
 		for _, tp := range partitions {
-			i, ok := byTopic[tp.Topic]
-			if !ok {
-				i = len(req.Topics)
-				byTopic[tp.Topic] = i
-				req.Topics = append(req.Topics, kmsg.OffsetFetchRequestTopic{Topic: tp.Topic})
-			}
+			i := kafka.TopicIndex(&req.Topics, byTopic, tp.Topic, func(topic string) kmsg.OffsetFetchRequestTopic {
+				return kmsg.OffsetFetchRequestTopic{Topic: topic}
+			})
 			req.Topics[i].Partitions = append(req.Topics[i].Partitions, tp.Partition)
 		}
 	}

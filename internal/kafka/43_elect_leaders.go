@@ -31,14 +31,11 @@ func serveElectLeaders(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 	}
 	byTopic := map[string]int{}
 	for _, tp := range partitions {
-		i, ok := byTopic[tp.Topic]
-		if !ok {
-			i = len(resp.Topics)
-			byTopic[tp.Topic] = i
+		i := TopicIndex(&resp.Topics, byTopic, tp.Topic, func(topic string) kmsg.ElectLeadersResponseTopic {
 			ot := kmsg.NewElectLeadersResponseTopic()
-			ot.Topic = tp.Topic
-			resp.Topics = append(resp.Topics, ot)
-		}
+			ot.Topic = topic
+			return ot
+		})
 		op := kmsg.NewElectLeadersResponseTopicPartition()
 		op.Partition = tp.Partition
 		if err := errs[tp]; err != nil {

@@ -25,14 +25,11 @@ func serveListPartitionReassignments(_ context.Context, s *Server, r kmsg.Reques
 		if req.Topics != nil && !asked[ra.TopicPartition] {
 			continue
 		}
-		i, ok := byTopic[ra.Topic]
-		if !ok {
-			i = len(resp.Topics)
-			byTopic[ra.Topic] = i
+		i := TopicIndex(&resp.Topics, byTopic, ra.Topic, func(topic string) kmsg.ListPartitionReassignmentsResponseTopic {
 			ot := kmsg.NewListPartitionReassignmentsResponseTopic()
-			ot.Topic = ra.Topic
-			resp.Topics = append(resp.Topics, ot)
-		}
+			ot.Topic = topic
+			return ot
+		})
 		op := kmsg.NewListPartitionReassignmentsResponseTopicPartition()
 		op.Partition, op.Replicas, op.AddingReplicas, op.RemovingReplicas = ra.Partition, ra.Replicas, ra.Adding, ra.Removing
 		resp.Topics[i].Partitions = append(resp.Topics[i].Partitions, op)
