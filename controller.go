@@ -124,17 +124,12 @@ func (c *clusterController) raftAddr() string { return string(c.trans.LocalAddr(
 // changes, and makes the node's topics follow the committed metadata.
 func (c *clusterController) run() {
 	ctx, cancel := context.WithCancel(context.Background())
-	leaders := make(chan raft.Observation, 1)
-	observer := raft.NewObserver(leaders, false, func(o *raft.Observation) bool {
-		_, ok := o.Data.(raft.LeaderObservation)
-		return ok
-	})
-	c.raft.RegisterObserver(observer)
+	leaders, stopObserving := c.observeLeaders(1)
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		defer cancel()
-		defer c.raft.DeregisterObserver(observer)
+		defer stopObserving()
 		for {
 			applied := c.fsm.Changed()
 			var recheck <-chan time.Time
@@ -290,13 +285,8 @@ func (c *clusterController) propose(ctx context.Context, cmd controller.Command)
 // Raft's leader observations, while none is known (a node just admitted,
 // an election under way).
 func (c *clusterController) awaitLeader(ctx context.Context) (int32, error) {
-	observed := make(chan raft.Observation, 16)
-	o := raft.NewObserver(observed, false, func(o *raft.Observation) bool {
-		_, ok := o.Data.(raft.LeaderObservation)
-		return ok
-	})
-	c.raft.RegisterObserver(o)
-	defer c.raft.DeregisterObserver(o)
+	observed, stop := c.observeLeaders(16)
+	defer stop()
 	for {
 		if id := c.leader(); id >= 0 { // after registering: a change since is observed
 			return id, nil
@@ -307,6 +297,19 @@ func (c *clusterController) awaitLeader(ctx context.Context) (int32, error) {
 			return -1, fmt.Errorf("%w: no controller leader is known: %w", ErrNotController, ctx.Err())
 		}
 	}
+}
+
+// observeLeaders returns a channel that receives Raft's observations of
+// leader changes (dropped when buffer is full: a receiver then looks at
+// the leader itself), and a function that stops them.
+func (c *clusterController) observeLeaders(buffer int) (<-chan raft.Observation, func()) {
+	observed := make(chan raft.Observation, buffer)
+	o := raft.NewObserver(observed, false, func(o *raft.Observation) bool {
+		_, ok := o.Data.(raft.LeaderObservation)
+		return ok
+	})
+	c.raft.RegisterObserver(o)
+	return observed, func() { c.raft.DeregisterObserver(o) }
 }
 
 // leader returns the node ID of the controller's leader, or -1.

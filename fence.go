@@ -37,13 +37,8 @@ const fenceRetry = 100 * time.Millisecond
 // guardLeadership fences the node while it knows no controller leader or
 // lags the leader's metadata, until the controller stops.
 func (c *clusterController) guardLeadership(ctx context.Context) {
-	leaders := make(chan raft.Observation, 1)
-	observer := raft.NewObserver(leaders, false, func(o *raft.Observation) bool {
-		_, ok := o.Data.(raft.LeaderObservation)
-		return ok
-	})
-	c.raft.RegisterObserver(observer)
-	defer c.raft.DeregisterObserver(observer)
+	leaders, stop := c.observeLeaders(1)
+	defer stop()
 	for ctx.Err() == nil {
 		leader := c.leader()
 		switch {
