@@ -44,10 +44,7 @@ func TestClusterGroupCoordinatorMoves(t *testing.T) {
 	nodes := threeNodeCluster(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	require.NoError(t, nodes[0].CreateTopic(ctx, "orders", TopicSpec{Partitions: 3, ReplicationFactor: 3}))
-	for _, n := range nodes {
-		require.NoError(t, n.waitForTopic(ctx, "orders", true))
-	}
+	createOnAll(t, ctx, nodes, "orders", TopicSpec{Partitions: 3, ReplicationFactor: 3})
 	seeds := []string{nodes[0].Addr().String(), nodes[1].Addr().String(), nodes[2].Addr().String()}
 	producer, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RequiredAcks(kgo.AllISRAcks()))
 	require.NoError(t, err)
@@ -135,10 +132,7 @@ func TestClusterInProcessGroup(t *testing.T) {
 	nodes := threeNodeCluster(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	require.NoError(t, nodes[0].CreateTopic(ctx, "events", TopicSpec{Partitions: 2, ReplicationFactor: 3}))
-	for _, n := range nodes {
-		require.NoError(t, n.waitForTopic(ctx, "events", true))
-	}
+	createOnAll(t, ctx, nodes, "events", TopicSpec{Partitions: 2, ReplicationFactor: 3})
 	groupID := groupCoordinatedBy(t, ctx, nodes[0], 3)
 	producer, err := nodes[0].NewProducer(ProducerConfig{Partitioner: ManualPartitioner()})
 	require.NoError(t, err)

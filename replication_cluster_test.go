@@ -23,6 +23,16 @@ func threeNodeCluster(t *testing.T) []*Node {
 	return nodes
 }
 
+// createOnAll creates a topic through nodes[0] and waits until every node
+// holds it.
+func createOnAll(t *testing.T, ctx context.Context, nodes []*Node, name string, spec TopicSpec) {
+	t.Helper()
+	require.NoError(t, nodes[0].CreateTopic(ctx, name, spec))
+	for _, n := range nodes {
+		require.NoError(t, n.waitForTopic(ctx, name, true))
+	}
+}
+
 // controllerFollower returns a node of nodes that does not lead the
 // controller.
 func controllerFollower(t *testing.T, nodes []*Node) *Node {
@@ -187,10 +197,7 @@ func TestClusterInProcessProducer(t *testing.T) {
 	nodes := threeNodeCluster(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	require.NoError(t, nodes[0].CreateTopic(ctx, "events", TopicSpec{Partitions: 3, ReplicationFactor: 2}))
-	for _, n := range nodes {
-		require.NoError(t, n.waitForTopic(ctx, "events", true))
-	}
+	createOnAll(t, ctx, nodes, "events", TopicSpec{Partitions: 3, ReplicationFactor: 2})
 	leaders := map[int32]bool{}
 	for _, p := range nodes[0].controller.fsm.Metadata().Topics["events"].Partitions {
 		leaders[p.Leader] = true
@@ -272,10 +279,7 @@ func readByPartition(t *testing.T, ctx context.Context, c *Consumer, count int) 
 func TestClusterDeleteRecords(t *testing.T) {
 	nodes := threeNodeCluster(t)
 	ctx := t.Context()
-	require.NoError(t, nodes[0].CreateTopic(ctx, "orders", TopicSpec{Partitions: 1, ReplicationFactor: 3}))
-	for _, n := range nodes {
-		require.NoError(t, n.waitForTopic(ctx, "orders", true))
-	}
+	createOnAll(t, ctx, nodes, "orders", TopicSpec{Partitions: 1, ReplicationFactor: 3})
 	leader := nodes[nodes[0].partitionLeader("orders", 0)-1]
 	_, err := leader.ProduceBatch(ctx, "orders", 0, testBatch(t, 0, 100, 10, 0))
 	require.NoError(t, err)
