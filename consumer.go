@@ -651,7 +651,7 @@ func (c *Consumer) committed(tp TopicPartition) (CommittedOffset, bool, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), committedTimeout)
 	defer cancel()
-	committed, err := c.node.fetchCommitted(ctx, c.cfg.Group, tp)
+	committed, err := c.node.FetchCommittedOffsets(ctx, c.cfg.Group, tp)
 	if err != nil {
 		return CommittedOffset{}, false, fmt.Errorf("committed offset of group %s in %s-%d: %w", c.cfg.Group, tp.Topic, tp.Partition, err)
 	}

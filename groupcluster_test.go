@@ -186,7 +186,7 @@ func requireAssigned(t *testing.T, assigned <-chan []TopicPartition) {
 // the group's coordinator.
 func requireCommitted(t *testing.T, ctx context.Context, n *Node, groupID string, want map[TopicPartition]int64) {
 	t.Helper()
-	committed, err := n.fetchCommitted(ctx, groupID)
+	committed, err := n.FetchCommittedOffsets(ctx, groupID)
 	require.NoError(t, err)
 	got := map[TopicPartition]int64{}
 	for tp, c := range committed {

@@ -164,7 +164,9 @@ func (n *Node) writeGroupRecords(ctx context.Context, group string, records []ba
 
 // CommittedOffsets returns a group's committed offsets in partitions; a
 // partition without a commit is absent. With no partitions it returns all
-// of the group's.
+// of the group's. It reads this node's cache: in a cluster, that holds
+// only the groups the node coordinates; FetchCommittedOffsets asks the
+// group's coordinator wherever it is.
 func (n *Node) CommittedOffsets(group string, partitions ...TopicPartition) map[TopicPartition]CommittedOffset {
 	n.offsets.mu.Lock()
 	defer n.offsets.mu.Unlock()

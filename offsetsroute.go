@@ -49,10 +49,12 @@ func (n *Node) commitOffsets(ctx context.Context, groupID string, member groupId
 	return nil
 }
 
-// fetchCommitted returns a group's committed offsets in partitions (all
-// of them when none are named) from its coordinator, looking again while
-// the coordinator moves or loads, until ctx ends.
-func (n *Node) fetchCommitted(ctx context.Context, groupID string, partitions ...TopicPartition) (map[TopicPartition]CommittedOffset, error) {
+// FetchCommittedOffsets returns a group's committed offsets in partitions
+// (all of the group's when none are named) from the group's coordinator:
+// this node, or in a cluster the leader of the group's partition of
+// __consumer_offsets, asked with OffsetFetch. It looks again while the
+// coordinator moves or loads, until ctx ends.
+func (n *Node) FetchCommittedOffsets(ctx context.Context, groupID string, partitions ...TopicPartition) (map[TopicPartition]CommittedOffset, error) {
 	for {
 		committed, err := n.fetchCommittedOnce(ctx, groupID, partitions)
 		if err == nil || !movedCoordinator(err) {
