@@ -11,8 +11,35 @@ import (
 )
 
 // ListGroups returns the groups that have members or committed offsets,
-// sorted.
+// sorted: in a cluster, those of every live node, asked with ListGroups
+// (a node that does not answer within 30s is left out).
 func (n *Node) ListGroups() []string {
+	groups := n.localGroups()
+	if n.controller == nil {
+		return groups
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), committedTimeout)
+	defer cancel()
+	for _, id := range n.liveNodeIDs() {
+		if id == n.nodeID() {
+			continue
+		}
+		resp, err := n.peers.request(ctx, id, kmsg.NewPtrListGroupsRequest())
+		if err != nil {
+			n.log.Warn("could not list the groups of a node", "node", id, "err", err)
+			continue
+		}
+		for _, g := range resp.(*kmsg.ListGroupsResponse).Groups {
+			groups = append(groups, g.Group)
+		}
+	}
+	slices.Sort(groups)
+	return slices.Compact(groups)
+}
+
+// localGroups returns the groups this node coordinates that have members
+// or committed offsets, sorted.
+func (n *Node) localGroups() []string {
 	groups := n.groups.Groups()
 	n.offsets.mu.Lock()
 	for g, offsets := range n.offsets.groups {
@@ -32,8 +59,8 @@ type GroupDescription struct {
 	// State is the group's state by Kafka's names: Empty, PreparingRebalance,
 	// CompletingRebalance, Stable, or Dead for a group without members.
 	State      string
-	Protocol   string // the assignor the members chose
-	Generation int32
+	Protocol   string                   // the assignor the members chose
+	Generation int32                    // -1 when another node coordinates the group (DescribeGroups carries none)
 	Members    []GroupMemberDescription // oldest first
 	Offsets    []GroupOffset            // sorted by topic and partition
 }
@@ -54,36 +81,79 @@ type GroupOffset struct {
 	Lag           int64 // records after the commit; -1 when the partition is gone
 }
 
-// DescribeGroup returns a group's members and committed offsets. A group
-// with neither gives ErrGroupNotFound.
+// DescribeGroup returns a group's members and committed offsets, from
+// its coordinator wherever it is, with each partition's lag behind its
+// high watermark. A group with neither gives ErrGroupNotFound.
 func (n *Node) DescribeGroup(groupID string) (GroupDescription, error) {
-	membership := n.groups.Describe(groupID)
-	committed := n.CommittedOffsets(groupID)
-	if len(committed) == 0 && len(membership.Members) == 0 {
+	ctx, cancel := context.WithTimeout(context.Background(), committedTimeout)
+	defer cancel()
+	d, err := n.describeMembers(ctx, groupID)
+	if err != nil {
+		return GroupDescription{}, fmt.Errorf("describe group %s: %w", groupID, err)
+	}
+	committed, err := n.FetchCommittedOffsets(ctx, groupID)
+	if err != nil {
+		return GroupDescription{}, fmt.Errorf("describe group %s: %w", groupID, err)
+	}
+	if len(committed) == 0 && len(d.Members) == 0 {
 		return GroupDescription{}, fmt.Errorf("%w: %q", ErrGroupNotFound, groupID)
 	}
-	d := GroupDescription{Group: groupID, State: membership.State.String(), Protocol: membership.Protocol,
-		Generation: membership.Generation}
-	if len(membership.Members) == 0 {
+	if len(d.Members) == 0 {
 		d.State = "Empty" // its offsets keep it, as in Kafka
-	}
-	for _, m := range membership.Members {
-		assignment, _ := decodeAssignment(m.Assignment) // a Kafka client's may not decode: shown empty
-		d.Members = append(d.Members, GroupMemberDescription{MemberID: m.MemberID, InstanceID: m.InstanceID,
-			ClientID: m.ClientID, Assignment: assignment})
 	}
 	for tp, c := range committed {
 		o := GroupOffset{TopicPartition: tp, Committed: c, HighWatermark: -1, Lag: -1}
-		if p, err := n.partition(tp.Topic, tp.Partition); err == nil {
-			p.mu.RLock()
-			o.HighWatermark = p.log.EndOffset()
-			p.mu.RUnlock()
-			o.Lag = max(o.HighWatermark-c.Offset, 0)
+		if hw, err := n.listOffset(ctx, tp.Topic, tp.Partition, listLatest); err == nil {
+			o.HighWatermark, o.Lag = hw, max(hw-c.Offset, 0)
 		}
 		d.Offsets = append(d.Offsets, o)
 	}
 	slices.SortFunc(d.Offsets, func(a, b GroupOffset) int { return compareTopicPartitions(a.TopicPartition, b.TopicPartition) })
 	return d, nil
+}
+
+// describeMembers returns a group's state and members, from this node's
+// coordinator or with DescribeGroups from the coordinating node.
+func (n *Node) describeMembers(ctx context.Context, groupID string) (GroupDescription, error) {
+	coordinator, err := n.groupCoordinator(ctx, groupID)
+	if err != nil {
+		return GroupDescription{}, err
+	}
+	d := GroupDescription{Group: groupID}
+	if coordinator == n.nodeID() {
+		membership := n.groups.Describe(groupID)
+		d.State, d.Protocol, d.Generation = membership.State.String(), membership.Protocol, membership.Generation
+		for _, m := range membership.Members {
+			d.Members = append(d.Members, describeMember(m.MemberID, m.InstanceID, m.ClientID, m.Assignment))
+		}
+		return d, nil
+	}
+	req := kmsg.NewPtrDescribeGroupsRequest()
+	req.Groups = []string{groupID}
+	resp, err := n.peers.request(ctx, coordinator, req)
+	if err != nil {
+		return GroupDescription{}, fmt.Errorf("%w: %v", ErrCoordinatorNotAvailable, err)
+	}
+	groups := resp.(*kmsg.DescribeGroupsResponse).Groups
+	if len(groups) != 1 {
+		return GroupDescription{}, fmt.Errorf("node %d described %d groups", coordinator, len(groups))
+	}
+	g := groups[0]
+	if err := errorForCode(g.ErrorCode, fmt.Sprintf("describe group %s on node %d", groupID, coordinator)); err != nil {
+		return GroupDescription{}, err
+	}
+	d.State, d.Protocol, d.Generation = g.State, g.Protocol, -1
+	for _, m := range g.Members {
+		d.Members = append(d.Members, describeMember(m.MemberID, deref(m.InstanceID), m.ClientID, m.MemberAssignment))
+	}
+	return d, nil
+}
+
+// describeMember describes one member; a Kafka client's assignment may
+// not decode, and is then shown empty.
+func describeMember(memberID, instanceID, clientID string, assignment []byte) GroupMemberDescription {
+	tps, _ := decodeAssignment(assignment)
+	return GroupMemberDescription{MemberID: memberID, InstanceID: instanceID, ClientID: clientID, Assignment: tps}
 }
 
 // DeleteGroup deletes a group's committed offsets: one tombstone per

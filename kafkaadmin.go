@@ -60,7 +60,7 @@ func (b kafkaBroker) DeleteRecords(ctx context.Context, topic string, partition 
 	return b.n.DeleteRecords(ctx, topic, partition, before)
 }
 
-func (b kafkaBroker) ListGroups() []string { return b.n.ListGroups() }
+func (b kafkaBroker) ListGroups() []string { return b.n.localGroups() }
 
 func (b kafkaBroker) DeleteGroup(ctx context.Context, group string) error {
 	return b.n.DeleteGroup(ctx, group)
