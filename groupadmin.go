@@ -160,6 +160,18 @@ func describeMember(memberID, instanceID, clientID string, assignment []byte) Gr
 // partition in __consumer_offsets, which compaction then removes. An
 // unknown group gives ErrGroupNotFound, one with members ErrNonEmptyGroup.
 func (n *Node) DeleteGroup(ctx context.Context, group string) error {
+	coordinator, err := n.groupCoordinator(ctx, group)
+	if err != nil {
+		return fmt.Errorf("delete group %s: %w", group, err)
+	}
+	if coordinator != n.nodeID() {
+		return n.deleteRemoteGroup(ctx, coordinator, group)
+	}
+	return n.deleteLocalGroup(ctx, group)
+}
+
+// deleteLocalGroup is DeleteGroup for a group this node coordinates.
+func (n *Node) deleteLocalGroup(ctx context.Context, group string) error {
 	if err := n.groups.CheckDeletable(group); err != nil {
 		return fmt.Errorf("delete group %s: %w", group, err)
 	}
@@ -181,6 +193,19 @@ func (n *Node) DeleteGroup(ctx context.Context, group string) error {
 // (Kafka's OffsetDelete), which the group must not be reading: it fails
 // with ErrNonEmptyGroup while the group has members.
 func (n *Node) DeleteGroupOffsets(ctx context.Context, group string, partitions ...TopicPartition) error {
+	coordinator, err := n.groupCoordinator(ctx, group)
+	if err != nil {
+		return fmt.Errorf("delete offsets of group %s: %w", group, err)
+	}
+	if coordinator != n.nodeID() {
+		return n.deleteRemoteGroupOffsets(ctx, coordinator, group, partitions)
+	}
+	return n.deleteLocalGroupOffsets(ctx, group, partitions...)
+}
+
+// deleteLocalGroupOffsets is DeleteGroupOffsets for a group this node
+// coordinates.
+func (n *Node) deleteLocalGroupOffsets(ctx context.Context, group string, partitions ...TopicPartition) error {
 	if err := n.groups.CheckDeletable(group); err != nil {
 		return fmt.Errorf("delete offsets of group %s: %w", group, err)
 	}

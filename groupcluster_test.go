@@ -181,6 +181,13 @@ func TestClusterInProcessGroup(t *testing.T) {
 	require.NoError(t, consumer.Commit(ctx))
 	want = map[TopicPartition]int64{{"events", 0}: 80, {"events", 1}: 80}
 	requireCommitted(t, ctx, nodes[1], groupID, want)
+
+	require.ErrorIs(t, nodes[0].DeleteGroup(ctx, groupID), ErrNonEmptyGroup, "forwarded to the coordinator")
+	require.NoError(t, consumer.Close())
+	require.NoError(t, nodes[1].DeleteGroupOffsets(ctx, groupID, TopicPartition{"events", 1}))
+	requireCommitted(t, ctx, nodes[0], groupID, map[TopicPartition]int64{{"events", 0}: 80})
+	require.NoError(t, nodes[0].DeleteGroup(ctx, groupID))
+	requireCommitted(t, ctx, nodes[1], groupID, map[TopicPartition]int64{})
 }
 
 // requireAssigned takes the next assignment and checks it is the whole topic.

@@ -63,7 +63,7 @@ func (b kafkaBroker) DeleteRecords(ctx context.Context, topic string, partition 
 func (b kafkaBroker) ListGroups() []string { return b.n.localGroups() }
 
 func (b kafkaBroker) DeleteGroup(ctx context.Context, group string) error {
-	return b.n.DeleteGroup(ctx, group)
+	return b.n.deleteLocalGroup(ctx, group)
 }
 
 func (b kafkaBroker) DeleteGroupOffsets(ctx context.Context, group string, partitions []kafka.TopicPartition) error {
@@ -71,7 +71,7 @@ func (b kafkaBroker) DeleteGroupOffsets(ctx context.Context, group string, parti
 	for i, tp := range partitions {
 		tps[i] = TopicPartition(tp)
 	}
-	return b.n.DeleteGroupOffsets(ctx, group, tps...)
+	return b.n.deleteLocalGroupOffsets(ctx, group, tps...)
 }
 
 func (b kafkaBroker) ReassignPartitions(ctx context.Context, moves map[kafka.TopicPartition][]int32) map[kafka.TopicPartition]error {

@@ -113,3 +113,51 @@ func (n *Node) fetchCommittedOnce(ctx context.Context, groupID string, partition
 	}
 	return out, nil
 }
+
+// deleteRemoteGroup asks the node coordinating a group to delete it.
+func (n *Node) deleteRemoteGroup(ctx context.Context, coordinator int32, group string) error {
+	req := kmsg.NewPtrDeleteGroupsRequest()
+	req.Groups = []string{group}
+	resp, err := n.peers.request(ctx, coordinator, req)
+	if err != nil {
+		return fmt.Errorf("delete group %s: %w: %v", group, ErrCoordinatorNotAvailable, err)
+	}
+	what := fmt.Sprintf("delete group %s on node %d", group, coordinator)
+	for _, g := range resp.(*kmsg.DeleteGroupsResponse).Groups {
+		if g.Group == group {
+			return errorForCode(g.ErrorCode, what)
+		}
+	}
+	return fmt.Errorf("%s: no answer for the group", what)
+}
+
+// deleteRemoteGroupOffsets asks the node coordinating a group to delete
+// its offsets in partitions (OffsetDelete).
+func (n *Node) deleteRemoteGroupOffsets(ctx context.Context, coordinator int32, group string, partitions []TopicPartition) error {
+	req := kmsg.NewPtrOffsetDeleteRequest()
+	req.Group = group
+	byTopic := map[string]int{}
+	for _, tp := range partitions {
+		i := kafka.TopicIndex(&req.Topics, byTopic, tp.Topic, func(topic string) kmsg.OffsetDeleteRequestTopic {
+			return kmsg.OffsetDeleteRequestTopic{Topic: topic}
+		})
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, kmsg.OffsetDeleteRequestTopicPartition{Partition: tp.Partition})
+	}
+	resp, err := n.peers.request(ctx, coordinator, req)
+	if err != nil {
+		return fmt.Errorf("delete offsets of group %s: %w: %v", group, ErrCoordinatorNotAvailable, err)
+	}
+	r := resp.(*kmsg.OffsetDeleteResponse)
+	what := fmt.Sprintf("delete offsets of group %s on node %d", group, coordinator)
+	if err := errorForCode(r.ErrorCode, what); err != nil {
+		return err
+	}
+	for _, rt := range r.Topics {
+		for _, rp := range rt.Partitions {
+			if err := errorForCode(rp.ErrorCode, what); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
