@@ -293,6 +293,15 @@ func (f *fetcher) fetch(conn *kafka.Conn, parts []*partition) (progressed bool, 
 			if !ok {
 				continue
 			}
+			if rp.ErrorCode == kafkaOffsetOutOfRange && rp.LogStartOffset > a.p.log.EndOffset() {
+				// The leader no longer has what this replica lacks.
+				if err := a.p.restartAt(rp.LogStartOffset, f.leader, a.epoch); err != nil {
+					f.m.n.log.Error("could not restart a replica", "topic", name, "partition", rp.Partition, "err", err)
+					continue
+				}
+				progressed = true
+				continue
+			}
 			if rp.ErrorCode != 0 {
 				f.m.n.log.Debug("replica fetch refused", "topic", name, "partition", rp.Partition,
 					"err", errorForCode(rp.ErrorCode, "fetch"))

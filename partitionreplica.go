@@ -328,6 +328,27 @@ func (p *partition) followLogStart(leaderStart int64) error {
 	return nil
 }
 
+// restartAt empties a follower's log and starts it at its leader's log
+// start, when the log ends below it: the records between are gone from
+// the leader (retention, DeleteRecords), as for a new replica of an old
+// partition. The follower forgets its leader epochs with its records.
+func (p *partition) restartAt(leaderStart int64, leader, epoch int32) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.repl.role != roleFollower || p.repl.leaderID != leader || p.repl.epoch != epoch ||
+		leaderStart <= p.log.EndOffset() {
+		return nil // its role or log changed meanwhile
+	}
+	if err := p.log.resetTo(leaderStart); err != nil {
+		return fmt.Errorf("restart %s-%d at its leader's log start: %w", p.topic, p.index, err)
+	}
+	if err := p.epochs.truncateFrom(0); err != nil {
+		return fmt.Errorf("restart %s-%d at its leader's log start: %w", p.topic, p.index, err)
+	}
+	p.wake()
+	return nil
+}
+
 // truncateToLeader cuts the follower's log where it diverges from the
 // leader's: the leader's end offset for the follower's newest epoch, or
 // for the newest epoch the leader has below it (KIP-101, KIP-279).

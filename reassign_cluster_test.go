@@ -160,3 +160,32 @@ func TestClusterReplacesGoneNode(t *testing.T) {
 	// longer counts toward the majority.
 	controllerLeader(t, []*Node{nodes[staying-1], nodes[spare-1]}, 2)
 }
+
+// TestClusterReassignAfterDeleteRecords: a new replica of a partition
+// whose leader deleted its first records cannot fetch them; it starts its
+// log at the leader's log start instead, catches up, and the move ends.
+func TestClusterReassignAfterDeleteRecords(t *testing.T) {
+	nodes := threeNodeCluster(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	meta := createReplicated(t, nodes, "trimmed", 2)
+	leader := nodes[meta.Leader-1]
+	joining := otherNode(t, nodes, meta.Replicas)
+	for i := range 30 {
+		_, err := leader.ProduceBatch(ctx, "trimmed", 0, testBatch(t, i*10, 10, 10, 0))
+		require.NoError(t, err)
+	}
+	start, err := leader.DeleteRecords(ctx, "trimmed", 0, 200)
+	require.NoError(t, err)
+	require.Equal(t, int64(200), start)
+
+	errs := nodes[0].ReassignPartitions(ctx, map[TopicPartition][]int32{{"trimmed", 0}: {meta.Leader, joining}})
+	require.NoError(t, errs[TopicPartition{"trimmed", 0}])
+	moved := waitForPartition(t, nodes[0], "trimmed", func(p controller.Partition) bool { return !p.Reassigning() })
+	assert.Equal(t, []int32{meta.Leader, joining}, moved.Replicas)
+	waitForEnd(t, nodes[joining-1], "trimmed", 0, 300)
+	p, err := nodes[joining-1].partition("trimmed", 0)
+	require.NoError(t, err)
+	assert.Equal(t, int64(200), p.log.StartOffset(), "the new replica starts where the leader's log does")
+	assert.Equal(t, readLog(t, leader, "trimmed"), readLog(t, nodes[joining-1], "trimmed"))
+}

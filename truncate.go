@@ -76,3 +76,48 @@ func (l *Log) truncateSegmentsLocked(offset int64) (int64, error) {
 	}
 	return s.next.Load(), nil
 }
+
+// resetTo empties the log and starts it again at offset, for a follower
+// whose log ends below its leader's log start (Kafka's
+// truncateFullyAndStartAt): the records between are gone from the leader,
+// so the follower cannot fetch them, and keeps none of its own. offset
+// must be past the log's end.
+func (l *Log) resetTo(offset int64) error {
+	l.cleanMu.Lock()
+	defer l.cleanMu.Unlock()
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	if err := l.appendableLocked(); err != nil {
+		return err
+	}
+	if end := l.endOffset.Load(); offset <= end {
+		return fmt.Errorf("reset the log to %d: it ends at %d", offset, end)
+	}
+	s, err := openSegment(l.fs, l.dir, offset, true)
+	if err != nil {
+		return l.failLocked(fmt.Errorf("reset the log to %d: %w", offset, err))
+	}
+	l.segsMu.Lock()
+	victims := l.segments
+	l.segments = []*segment{s}
+	l.active = s
+	l.segsMu.Unlock()
+	l.startOffset.Store(offset)
+	l.endOffset.Store(offset)
+	l.recoveryPoint = offset
+	l.group.setDurable(offset)
+	if err := l.writeCheckpointLocked(); err != nil {
+		return l.failLocked(errors.Join(err, closeAll(victims)))
+	}
+	for _, v := range victims {
+		err = errors.Join(err, v.remove(l.fs))
+	}
+	if err == nil {
+		err = l.fs.SyncDir(l.dir)
+	}
+	if err != nil {
+		return l.failLocked(fmt.Errorf("reset the log to %d: %w", offset, err))
+	}
+	l.log.Info("log reset to start at its leader's log start", "offset", offset)
+	return nil
+}

@@ -54,3 +54,27 @@ func TestTruncateBelowStart(t *testing.T) {
 	_, err := l.Truncate(2)
 	require.ErrorIs(t, err, ErrOffsetOutOfRange)
 }
+
+// A log reset past its end holds nothing, starts and ends at the new
+// offset, takes appends there, and reopens so.
+func TestLogResetTo(t *testing.T) {
+	forEachEnv(t, func(t *testing.T, fs fsx.FS, dir string, cfg LogConfig) {
+		cfg.SegmentBytes = 2048
+		l := mustOpen(t, fs, dir, cfg)
+		appendN(t, l, 30, 2, 100)
+		require.Error(t, l.resetTo(50), "not past the end")
+		require.NoError(t, l.resetTo(1000))
+		assert.Equal(t, int64(1000), l.StartOffset())
+		assert.Equal(t, int64(1000), l.EndOffset())
+		_, err := l.Read(nil, 10, 1<<20)
+		require.ErrorIs(t, err, ErrOffsetOutOfRange)
+		appendN(t, l, 3, 2, 100)
+		assert.Equal(t, int64(1006), l.EndOffset())
+		require.NoError(t, l.Close())
+
+		reopened := mustOpen(t, fs, dir, cfg)
+		assert.Equal(t, int64(1000), reopened.StartOffset())
+		assert.Equal(t, int64(1006), reopened.EndOffset())
+		assert.Len(t, readAll(t, reopened), 3)
+	})
+}
