@@ -22,23 +22,27 @@ func (s *Server) leaderHint(code int16, topic string, partition int32) (leader, 
 	return leader, epoch, leader >= 0
 }
 
-// hintedBrokers returns the endpoints of the leaders named.
-func (s *Server) hintedBrokers(leaders map[int32]bool) []BrokerMetadata {
-	if len(leaders) == 0 {
-		return nil
-	}
-	var out []BrokerMetadata
+// hintedBrokers returns the endpoints of the leaders named, as Produce
+// lists them; Fetch's entries have the same fields, and convert.
+func (s *Server) hintedBrokers(leaders map[int32]bool) []kmsg.ProduceResponseBroker {
+	var out []kmsg.ProduceResponseBroker
 	for _, b := range s.broker.Brokers() {
-		if leaders[b.NodeID] {
-			out = append(out, b)
+		if !leaders[b.NodeID] {
+			continue
 		}
+		rb := kmsg.NewProduceResponseBroker()
+		rb.NodeID, rb.Host, rb.Port = b.NodeID, b.Host, b.Port
+		if b.Rack != "" {
+			rb.Rack = &b.Rack
+		}
+		out = append(out, rb)
 	}
 	return out
 }
 
 // hintProduceLeaders fills the leader hints of a Produce response.
 func (s *Server) hintProduceLeaders(req *kmsg.ProduceRequest, resp *kmsg.ProduceResponse) {
-	leaders := map[int32]bool{}
+	var leaders map[int32]bool // made on the first hint: Fetch is a hot path
 	for i := range resp.Topics {
 		t := &resp.Topics[i]
 		topic := s.topicName(req.Version >= 13, t.Topic, t.TopicID)
@@ -46,39 +50,38 @@ func (s *Server) hintProduceLeaders(req *kmsg.ProduceRequest, resp *kmsg.Produce
 			p := &t.Partitions[j]
 			if leader, epoch, ok := s.leaderHint(p.ErrorCode, topic, p.Partition); ok {
 				p.CurrentLeader.LeaderID, p.CurrentLeader.LeaderEpoch = leader, epoch
+				if leaders == nil {
+					leaders = map[int32]bool{}
+				}
 				leaders[leader] = true
 			}
 		}
 	}
-	for _, b := range s.hintedBrokers(leaders) {
-		rb := kmsg.NewProduceResponseBroker()
-		rb.NodeID, rb.Host, rb.Port = b.NodeID, b.Host, b.Port
-		if b.Rack != "" {
-			rb.Rack = &b.Rack
-		}
-		resp.Brokers = append(resp.Brokers, rb)
+	if len(leaders) > 0 {
+		resp.Brokers = s.hintedBrokers(leaders)
 	}
 }
 
 // hintFetchLeaders fills the leader hints of a Fetch response.
 func (s *Server) hintFetchLeaders(resp *kmsg.FetchResponse) {
-	leaders := map[int32]bool{}
+	var leaders map[int32]bool // made on the first hint: Fetch is a hot path
 	for i := range resp.Topics {
 		t := &resp.Topics[i]
 		for j := range t.Partitions {
 			p := &t.Partitions[j]
 			if leader, epoch, ok := s.leaderHint(p.ErrorCode, t.Topic, p.Partition); ok {
 				p.CurrentLeader.LeaderID, p.CurrentLeader.LeaderEpoch = leader, epoch
+				if leaders == nil {
+					leaders = map[int32]bool{}
+				}
 				leaders[leader] = true
 			}
 		}
 	}
+	if len(leaders) == 0 {
+		return
+	}
 	for _, b := range s.hintedBrokers(leaders) {
-		rb := kmsg.NewFetchResponseBroker()
-		rb.NodeID, rb.Host, rb.Port = b.NodeID, b.Host, b.Port
-		if b.Rack != "" {
-			rb.Rack = &b.Rack
-		}
-		resp.Brokers = append(resp.Brokers, rb)
+		resp.Brokers = append(resp.Brokers, kmsg.FetchResponseBroker(b))
 	}
 }
