@@ -316,10 +316,14 @@ func (m *groupMember) heartbeatUntilRejoin(ctx context.Context) error {
 			}
 		case <-ticker.C:
 			err := m.coord.heartbeat(ctx, m.identity())
-			if errors.Is(err, ErrRebalanceInProgress) {
+			switch {
+			case errors.Is(err, ErrRebalanceInProgress):
 				return nil
-			}
-			if err != nil {
+			case movedCoordinator(err):
+				// The next heartbeat goes to the new coordinator, which
+				// knows the member from the group's stored membership.
+				m.c.node.log.Debug("group coordinator unavailable; heartbeating again", "group", m.c.cfg.Group, "err", err)
+			case err != nil:
 				return err
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/group"
 )
 
 // ListGroups returns the groups that have members or committed offsets,
@@ -183,7 +184,7 @@ func (n *Node) deleteLocalGroup(ctx context.Context, group string) error {
 	for tp := range committed {
 		partitions = append(partitions, tp)
 	}
-	if err := n.deleteOffsets(ctx, group, partitions); err != nil {
+	if err := n.deleteOffsets(ctx, group, partitions, true); err != nil {
 		return fmt.Errorf("delete group %s: %w", group, err)
 	}
 	return nil
@@ -209,33 +210,39 @@ func (n *Node) deleteLocalGroupOffsets(ctx context.Context, group string, partit
 	if err := n.groups.CheckDeletable(group); err != nil {
 		return fmt.Errorf("delete offsets of group %s: %w", group, err)
 	}
-	if err := n.deleteOffsets(ctx, group, partitions); err != nil {
+	if err := n.deleteOffsets(ctx, group, partitions, false); err != nil {
 		return fmt.Errorf("delete offsets of group %s: %w", group, err)
 	}
 	return nil
 }
 
 // deleteOffsets writes a tombstone for each partition's commit, which
-// compaction then removes, and forgets them.
-func (n *Node) deleteOffsets(ctx context.Context, group string, partitions []TopicPartition) error {
+// compaction then removes, and forgets them. withMembership adds one for
+// the group's stored membership, as deleting the group does.
+func (n *Node) deleteOffsets(ctx context.Context, groupID string, partitions []TopicPartition, withMembership bool) error {
 	if len(partitions) == 0 {
 		return nil
 	}
 	var records []batch.Record
 	for _, tp := range partitions {
-		key := kmsg.OffsetCommitKey{Version: 1, Group: group, Topic: tp.Topic, Partition: tp.Partition}
+		key := kmsg.OffsetCommitKey{Version: 1, Group: groupID, Topic: tp.Topic, Partition: tp.Partition}
 		records = append(records, batch.Record{OffsetDelta: int32(len(records)), Key: key.AppendTo(nil)})
 	}
-	if err := n.writeGroupRecords(ctx, group, records); err != nil {
+	if withMembership {
+		tombstone := groupMetadataRecord(group.Description{Group: groupID}, n.now())
+		tombstone.OffsetDelta = int32(len(records))
+		records = append(records, tombstone)
+	}
+	if err := n.writeGroupRecords(ctx, groupID, records); err != nil {
 		return err
 	}
 	n.offsets.mu.Lock()
 	defer n.offsets.mu.Unlock()
 	for _, tp := range partitions {
-		delete(n.offsets.groups[group], tp)
+		delete(n.offsets.groups[groupID], tp)
 	}
-	if len(n.offsets.groups[group]) == 0 {
-		delete(n.offsets.groups, group)
+	if len(n.offsets.groups[groupID]) == 0 {
+		delete(n.offsets.groups, groupID)
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/group"
 )
 
 // In a cluster, as in Kafka, a group's coordinator is the node leading the
@@ -117,10 +119,14 @@ func (n *Node) coordinateOffsetsPartition(p *partition, leads bool) {
 		// Read outside the lock: until loaded is set, nobody commits to
 		// the partition (ownsGroup refuses), and other groups go on.
 		var read offsetStore
-		if err := read.replayLocked(p); err != nil {
+		memberships := map[string]group.Description{}
+		if err := read.replayLocked(p, memberships); err != nil {
 			n.log.Error("could not read a partition of committed offsets; its groups have no coordinator",
 				"partition", p.index, "err", err)
 			return
+		}
+		for _, d := range memberships { // before loaded: members find them when Owns accepts the group
+			n.groups.Restore(d)
 		}
 		n.offsets.mu.Lock()
 		n.offsets.forgetLocked(inPartition) // an earlier tenure's, perhaps stale

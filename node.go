@@ -94,7 +94,8 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 	n := &Node{cfg: cfg, fs: fs, dir: dir, log: cfg.Logger, now: now, topics: map[string]*topic{},
 		metadataChanged: make(chan struct{})}
 	groups := group.Config{Logger: cfg.Logger, MinSessionTimeout: cfg.GroupMinSessionTimeout,
-		MaxSessionTimeout: cfg.GroupMaxSessionTimeout, InitialRebalanceDelay: cfg.GroupInitialRebalanceDelay}
+		MaxSessionTimeout: cfg.GroupMaxSessionTimeout, InitialRebalanceDelay: cfg.GroupInitialRebalanceDelay,
+		Store: n.storeGroup}
 	if cfg.Cluster != nil { // a group belongs to the leader of its offsets partition
 		n.offsets.loaded = map[int32]bool{}
 		groups.Owns = n.ownsGroup
@@ -263,13 +264,13 @@ func (n *Node) Close() error {
 			err = errors.Join(err, n.kafka.Close())
 		}
 	})
+	n.groups.Close() // before n.mu: a membership being stored needs it
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
 		return err
 	}
 	n.closed = true
-	n.groups.Close()
 	return errors.Join(err, n.closeTopics())
 }
 

@@ -205,18 +205,24 @@ func (n *Node) loadOffsets() error {
 	if t == nil || n.offsets.loaded != nil {
 		return nil
 	}
+	memberships := map[string]group.Description{}
 	n.offsets.mu.Lock()
 	defer n.offsets.mu.Unlock()
 	for _, p := range t.partitions {
-		if err := n.offsets.replayLocked(p); err != nil {
+		if err := n.offsets.replayLocked(p, memberships); err != nil {
 			return err
 		}
+	}
+	for _, d := range memberships {
+		n.groups.Restore(d)
 	}
 	return nil
 }
 
-// replayLocked applies every record of a __consumer_offsets partition.
-func (s *offsetStore) replayLocked(p *partition) error {
+// replayLocked applies every record of a __consumer_offsets partition:
+// commits go to the cache, and the newest membership of each group to
+// memberships. Records that do not decode are passed over.
+func (s *offsetStore) replayLocked(p *partition, memberships map[string]group.Description) error {
 	end := p.log.EndOffset()
 	for offset := p.log.StartOffset(); offset < end; {
 		b, err := p.log.Read(nil, offset, 1<<20)
@@ -228,7 +234,17 @@ func (s *offsetStore) replayLocked(p *partition) error {
 			return fmt.Errorf("load committed offsets: %w", err)
 		}
 		for _, r := range records {
-			s.applyLocked(r)
+			d, isGroup, err := decodeGroupMetadata(r.Key, r.Value)
+			switch {
+			case isGroup && (err != nil || len(d.Members) == 0):
+				// A membership that does not decode is passed over like a
+				// commit that does not: its group, if any, joins anew.
+				delete(memberships, d.Group)
+			case isGroup:
+				memberships[d.Group] = d
+			default:
+				s.applyLocked(r)
+			}
 		}
 		offset = lastOffsetIn(b) + 1
 	}
@@ -236,8 +252,7 @@ func (s *offsetStore) replayLocked(p *partition) error {
 }
 
 // applyLocked applies one __consumer_offsets record: a commit, or a
-// tombstone that deletes one. Group metadata records (key version 2) are
-// not offsets and are passed over.
+// tombstone that deletes one. Records of other kinds are passed over.
 func (s *offsetStore) applyLocked(r Record) {
 	var key kmsg.OffsetCommitKey
 	if len(r.Key) < 2 || r.Key[0] != 0 || r.Key[1] > 1 || key.ReadFrom(r.Key) != nil {

@@ -29,6 +29,14 @@ type Config struct {
 	// the coordinator's lock, and returns its error (ErrNotCoordinator).
 	// Evict drops the groups a node stops owning.
 	Owns func(group string) error
+	// Store, if set, makes a group's membership durable (store.go). The
+	// coordinator calls it outside its lock, with the group's
+	// description, when a generation's assignment is complete and before
+	// the members receive it; a failure fails their SyncGroup with its
+	// error and starts another rebalance. It is called again, in the
+	// background, when a stored group empties (no members: delete it) or
+	// a static member takes over its instance.
+	Store func(ctx context.Context, d Description) error
 }
 
 // Coordinator runs Kafka's classic group membership protocol (JoinGroup,
@@ -43,6 +51,12 @@ type Coordinator struct {
 	groups map[string]*group
 	seq    uint64        // orders members by their first join
 	closed chan struct{} // closed by Close: waiting calls return ErrClosed
+
+	stores       map[string]*storeSlot // groups with stores under way
+	storeVersion uint64                // orders snapshots
+	storeCtx     context.Context       // cancelled by Close: stores end
+	stopStores   context.CancelFunc
+	storing      sync.WaitGroup // background stores
 }
 
 // New returns a coordinator with no groups.
@@ -56,7 +70,9 @@ func New(cfg Config) *Coordinator {
 	if cfg.MaxSessionTimeout <= 0 {
 		cfg.MaxSessionTimeout = 30 * time.Minute
 	}
-	return &Coordinator{cfg: cfg, groups: map[string]*group{}, closed: make(chan struct{})}
+	storeCtx, stopStores := context.WithCancel(context.Background())
+	return &Coordinator{cfg: cfg, groups: map[string]*group{}, closed: make(chan struct{}),
+		stores: map[string]*storeSlot{}, storeCtx: storeCtx, stopStores: stopStores}
 }
 
 // Protocol is one assignment protocol a member supports, with the
@@ -150,6 +166,7 @@ type group struct {
 	joinTimer    *time.Timer            // ends the join phase: rebalance timeout or initial delay
 	initialDelay bool                   // the join phase waits out InitialRebalanceDelay
 	joinPhase    uint64                 // counts join phases: a timer of an earlier one does nothing
+	stored       bool                   // its membership went to Config.Store
 }
 
 // member is one member of a group.
@@ -295,6 +312,7 @@ func (c *Coordinator) joinStaticLocked(g *group, req JoinRequest) (<-chan joinRe
 	// changes.
 	if g.state == Stable && !wasLeader && g.electProtocol() == g.protocol {
 		c.touchLocked(g, m)
+		c.storeLaterLocked(g)
 		return nil, JoinResponse{Generation: g.generation, Protocol: g.protocol, LeaderID: g.leader,
 			MemberID: m.id}, nil
 	}
@@ -413,6 +431,7 @@ func (c *Coordinator) completeJoinLocked(g *group) {
 	g.generation++
 	if len(g.members) == 0 {
 		g.state, g.protocol, g.leader = Empty, "", ""
+		c.storeLaterLocked(g)
 		c.forgetIfDeadLocked(g)
 		return
 	}

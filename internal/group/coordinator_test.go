@@ -250,9 +250,11 @@ func TestJoinSync_TwoMembersFormOneGenerationLedByTheFirst(t *testing.T) {
 			Generation: 1, LeaderID: la.MemberID,
 			Members: []group.MemberDescription{
 				{MemberID: la.MemberID, ClientID: "a", ClientHost: "/10.0.0.1",
-					Metadata: metadata("a", "range"), Assignment: assignmentFor("a")},
+					Metadata: metadata("a", "range"), Assignment: assignmentFor("a"),
+					SessionTimeout: sessionTimeout, RebalanceTimeout: rebalanceTimeout},
 				{MemberID: fb.MemberID, ClientID: "b", ClientHost: "/10.0.0.1",
-					Metadata: metadata("b", "range"), Assignment: assignmentFor("b")},
+					Metadata: metadata("b", "range"), Assignment: assignmentFor("b"),
+					SessionTimeout: sessionTimeout, RebalanceTimeout: rebalanceTimeout},
 			},
 		}, c.Describe("g"))
 		require.Equal(t, []string{"g"}, c.Groups())

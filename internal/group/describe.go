@@ -1,6 +1,9 @@
 package group
 
-import "sort"
+import (
+	"sort"
+	"time"
+)
 
 // Description is a group's membership at one moment.
 type Description struct {
@@ -21,6 +24,9 @@ type MemberDescription struct {
 	ClientHost string
 	Metadata   []byte // for the group's protocol
 	Assignment []byte // from the last SyncGroup
+	// SessionTimeout and RebalanceTimeout are the member's, from its
+	// last join.
+	SessionTimeout, RebalanceTimeout time.Duration
 }
 
 // Describe returns a group's membership; a group with no members is
@@ -32,11 +38,16 @@ func (c *Coordinator) Describe(group string) Description {
 	if g == nil || len(g.members) == 0 {
 		return Description{Group: group, State: Dead}
 	}
+	return g.describe()
+}
+
+func (g *group) describe() Description {
 	d := Description{Group: g.id, State: g.state, ProtocolType: g.protocolType, Protocol: g.protocol,
 		Generation: g.generation, LeaderID: g.leader}
 	for _, m := range g.membersByAge() {
 		d.Members = append(d.Members, MemberDescription{MemberID: m.id, InstanceID: m.instanceID,
-			ClientID: m.clientID, ClientHost: m.host, Metadata: m.metadata(g.protocol), Assignment: m.assignment})
+			ClientID: m.clientID, ClientHost: m.host, Metadata: m.metadata(g.protocol), Assignment: m.assignment,
+			SessionTimeout: m.sessionTimeout, RebalanceTimeout: m.rebalanceTimeout})
 	}
 	return d
 }

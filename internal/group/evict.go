@@ -17,20 +17,19 @@ func (c *Coordinator) Evict(match func(group string) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for id, g := range c.groups {
-		if !match(id) {
-			continue
+		if match(id) {
+			c.dropLocked(g, ErrNotCoordinator)
+			c.cfg.Logger.Info("group moved to another coordinator", "group", id, "members", len(g.members))
 		}
-		if g.joinTimer != nil {
-			g.joinTimer.Stop()
-		}
-		for _, t := range g.pending {
-			t.Stop()
-		}
-		for _, m := range g.members {
-			m.stopSession()
-			c.failWaitsLocked(m, ErrNotCoordinator)
-		}
-		delete(c.groups, id)
-		c.cfg.Logger.Info("group moved to another coordinator", "group", id, "members", len(g.members))
 	}
+}
+
+// dropLocked forgets a group: its timers stop and its waiting members get
+// err.
+func (c *Coordinator) dropLocked(g *group, err error) {
+	g.stopTimers()
+	for _, m := range g.members {
+		c.failWaitsLocked(m, err)
+	}
+	delete(c.groups, g.id)
 }

@@ -12,9 +12,12 @@ import (
 // ErrIllegalGeneration, ErrRebalanceInProgress (rejoin), ErrClosed, or
 // ctx's error.
 func (c *Coordinator) Sync(ctx context.Context, req SyncRequest) ([]byte, error) {
-	wait, assignment, err := c.sync(req)
+	wait, assignment, assigned, err := c.sync(req)
 	if wait == nil {
 		return assignment, err
+	}
+	if assigned != nil { // the leader's: store it, then answer every member
+		c.finishAssigning(assigned, c.store(ctx, assigned.store))
 	}
 	select {
 	case r := <-wait:
@@ -26,43 +29,56 @@ func (c *Coordinator) Sync(ctx context.Context, req SyncRequest) ([]byte, error)
 	}
 }
 
-func (c *Coordinator) sync(req SyncRequest) (<-chan syncResult, []byte, error) {
+// sync registers a member's sync and returns the channel its answer will
+// come on, or the answer now. The leader's sync also returns its
+// assignment when Config.Store must take it first.
+func (c *Coordinator) sync(req SyncRequest) (<-chan syncResult, []byte, *assigning, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	g, m, err := c.memberLocked(req.Group, req.MemberID, req.InstanceID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if req.Generation != g.generation {
-		return nil, nil, ErrIllegalGeneration
+		return nil, nil, nil, ErrIllegalGeneration
 	}
 	switch g.state {
 	case Stable:
 		c.touchLocked(g, m)
-		return nil, m.assignment, nil
+		return nil, m.assignment, nil, nil
 	case CompletingRebalance:
 	default:
-		return nil, nil, ErrRebalanceInProgress
+		return nil, nil, nil, ErrRebalanceInProgress
 	}
 	c.failWaitsLocked(m, ErrRebalanceInProgress) // a sync superseding one still waiting
 	wait := make(chan syncResult, 1)
 	m.syncing = wait
 	m.stopSession()
-	if m.id == g.leader {
-		for id, member := range g.members {
-			member.assignment = req.Assignments[id]
-		}
-		g.state = Stable
-		c.cfg.Logger.Debug("group stable", "group", g.id, "generation", g.generation)
-		for _, member := range g.members {
-			if member.syncing != nil {
-				member.syncing <- syncResult{assignment: member.assignment}
-				member.syncing = nil
-				c.touchLocked(g, member)
-			}
+	if m.id != g.leader {
+		return wait, nil, nil, nil
+	}
+	if c.cfg.Store != nil {
+		return wait, nil, c.startAssigningLocked(g, req.Assignments), nil
+	}
+	c.assignLocked(g, req.Assignments)
+	return wait, nil, nil, nil
+}
+
+// assignLocked gives every member its part of the leader's assignment and
+// makes the group Stable.
+func (c *Coordinator) assignLocked(g *group, assignments map[string][]byte) {
+	for id, member := range g.members {
+		member.assignment = assignments[id]
+	}
+	g.state = Stable
+	c.cfg.Logger.Debug("group stable", "group", g.id, "generation", g.generation)
+	for _, member := range g.members {
+		if member.syncing != nil {
+			member.syncing <- syncResult{assignment: member.assignment}
+			member.syncing = nil
+			c.touchLocked(g, member)
 		}
 	}
-	return wait, nil, nil
 }
 
 // Heartbeat keeps a member's session alive. It returns
@@ -251,27 +267,35 @@ func (c *Coordinator) forgetIfDeadLocked(g *group) {
 // Done returns a channel closed by Close.
 func (c *Coordinator) Done() <-chan struct{} { return c.closed }
 
-// Close ends every group: waiting calls return ErrClosed and no timer
-// fires after it returns. A second Close does nothing.
+// Close ends every group: waiting calls return ErrClosed, stores under way
+// end, and no timer fires after it returns. A second Close does nothing.
 func (c *Coordinator) Close() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	select {
 	case <-c.closed:
+		c.mu.Unlock()
 		return
 	default:
 	}
 	close(c.closed)
+	c.stopStores()
 	for _, g := range c.groups {
-		if g.joinTimer != nil {
-			g.joinTimer.Stop()
-		}
-		for _, t := range g.pending {
-			t.Stop()
-		}
-		for _, m := range g.members {
-			m.stopSession()
-		}
+		g.stopTimers()
 	}
 	c.groups = map[string]*group{}
+	c.mu.Unlock()
+	c.storing.Wait()
+}
+
+// stopTimers stops a group's timers: none of them fires after.
+func (g *group) stopTimers() {
+	if g.joinTimer != nil {
+		g.joinTimer.Stop()
+	}
+	for _, t := range g.pending {
+		t.Stop()
+	}
+	for _, m := range g.members {
+		m.stopSession()
+	}
 }
