@@ -16,9 +16,9 @@ import (
 // commits a command through Raft, on the controller's leader (a node that
 // does not lead forwards the request to it over the Kafka protocol, as a
 // Kafka client would), and every node then makes its local topics match
-// the committed metadata. Each node keeps every partition of every topic;
-// replication, which will fill the partitions a node follows, is the next
-// step.
+// the committed metadata. Each node keeps every partition of every topic,
+// so that it can route requests for any of them; only the replicas hold
+// records (replicas.go).
 
 // createClusterTopic creates a topic through the controller and returns
 // once this node holds it.

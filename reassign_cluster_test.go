@@ -51,7 +51,8 @@ func otherNode(t *testing.T, nodes []*Node, replicas []int32) int32 {
 // The new replica copies the log while the old ones serve; once it is in
 // sync the old one leaves, leadership with it. A second reassignment only
 // reorders the replicas, and a preferred leader election (ElectLeaders)
-// then moves leadership to the new first replica.
+// then moves leadership to the new first replica. A node that leaves the
+// replicas discards its copy, and copies the log anew when it returns.
 func TestClusterReassignment(t *testing.T) {
 	nodes := threeNodeCluster(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
@@ -84,6 +85,7 @@ func TestClusterReassignment(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, listed, "nothing under way")
 
+	waitForLogEnd(t, nodes[leaving-1], "moves", 0, "0: discarded", func(end int64) bool { return end == 0 })
 	produceAll(t, ctx, cl, "moves", "b", 100)
 	for _, id := range []int32{joining, staying} {
 		waitForEnd(t, nodes[id-1], "moves", 0, 600)
@@ -107,6 +109,19 @@ func TestClusterReassignment(t *testing.T) {
 	require.NoError(t, elected["moves"][0].Err)
 	waitForPartition(t, nodes[0], "moves", func(p controller.Partition) bool { return p.Leader == staying })
 	produceAll(t, ctx, cl, "moves", "c", 10)
+
+	req = kadm.AlterPartitionAssignmentsReq{} // back to the node that discarded its copy
+	req.Assign("moves", 0, []int32{staying, leaving})
+	resps, err = admin.AlterPartitionAssignments(ctx, req)
+	require.NoError(t, err)
+	require.NoError(t, resps.Error())
+	waitForPartition(t, nodes[0], "moves", func(p controller.Partition) bool {
+		return !p.Reassigning() && slices.Equal(p.ISR, []int32{staying, leaving})
+	})
+	waitForLogEnd(t, nodes[joining-1], "moves", 0, "0: discarded", func(end int64) bool { return end == 0 })
+	waitForEnd(t, nodes[leaving-1], "moves", 0, 610)
+	assert.Equal(t, readLog(t, nodes[staying-1], "moves"), readLog(t, nodes[leaving-1], "moves"),
+		"the returning replica copied the log again from its start")
 
 	var bad kadm.AlterPartitionAssignmentsReq
 	bad.Assign("moves", 0, []int32{staying, 99})

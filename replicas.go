@@ -18,7 +18,8 @@ import (
 // (leader, follower or neither), runs one fetcher per leader node that
 // copies the partitions this node follows, and, for the partitions it
 // leads, asks the controller to shrink the ISR of followers that lag and
-// to grow it with followers that caught up.
+// to grow it with followers that caught up. It empties the logs of
+// partitions the node is no longer a replica of (replicadiscard.go).
 type replicaManager struct {
 	n      *Node
 	self   int32
@@ -28,6 +29,9 @@ type replicaManager struct {
 	fetchers map[int32]*fetcher         // by leader node ID
 	isr      map[*partition]isrProposal // ISR changes to propose, latest per partition
 	isrWake  chan struct{}              // signalled when isr gains an entry
+	discard  map[*partition]struct{}    // non-replicas whose logs to empty (replicadiscard.go)
+	// discardWake is signalled when discard gains an entry.
+	discardWake chan struct{}
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -41,9 +45,11 @@ type isrProposal struct {
 
 func newReplicaManager(n *Node, self int32, lagMax time.Duration) *replicaManager {
 	m := &replicaManager{n: n, self: self, lagMax: lagMax, fetchers: map[int32]*fetcher{},
-		isr: map[*partition]isrProposal{}, isrWake: make(chan struct{}, 1), stop: make(chan struct{})}
-	m.wg.Add(1)
+		isr: map[*partition]isrProposal{}, isrWake: make(chan struct{}, 1),
+		discard: map[*partition]struct{}{}, discardWake: make(chan struct{}, 1), stop: make(chan struct{})}
+	m.wg.Add(2)
 	go m.runISR()
+	go m.runDiscard()
 	return m
 }
 
@@ -78,6 +84,7 @@ func (m *replicaManager) apply(p *partition, st leaderState) {
 	if !slices.Contains(st.replicas, m.self) {
 		m.unfollow(p)
 		p.follow(roleNone, st.leader, st.epoch)
+		m.markDiscard(p)
 		return
 	}
 	if p.follow(roleFollower, st.leader, st.epoch) {
@@ -181,15 +188,8 @@ func (m *replicaManager) checkLagging() {
 // A refused change (the leader was deposed meanwhile) is dropped: the
 // metadata that deposed it is on its way.
 func (m *replicaManager) proposeISR(p *partition, change isrProposal) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := m.context(10 * time.Second) // the controller's answer must not outlive the manager
 	defer cancel()
-	go func() { // the controller's answer must not outlive the manager
-		select {
-		case <-m.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	cmd := controller.ChangeISR{Topic: p.topic, Partition: p.index, LeaderEpoch: change.epoch, ISR: change.isr}
 	err := m.n.changeISR(ctx, cmd)
 	if err != nil && !errors.Is(err, controller.ErrRejected) {

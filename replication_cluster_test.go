@@ -51,18 +51,25 @@ func controllerFollower(t *testing.T, nodes []*Node) *Node {
 // ends at end or later.
 func waitForEnd(t *testing.T, n *Node, topic string, partition int32, end int64) {
 	t.Helper()
+	waitForLogEnd(t, n, topic, partition, fmt.Sprintf("at least %d", end), func(e int64) bool { return e >= end })
+}
+
+// waitForLogEnd waits until the log end offset of n's partition satisfies
+// done, which want describes.
+func waitForLogEnd(t *testing.T, n *Node, topic string, partition int32, want string, done func(int64) bool) {
+	t.Helper()
 	p, err := n.partition(topic, partition)
 	require.NoError(t, err)
 	deadline := time.After(30 * time.Second)
 	for {
 		arrived := p.arrival()
-		if p.log.EndOffset() >= end {
+		if done(p.log.EndOffset()) {
 			return
 		}
 		select {
 		case <-arrived:
 		case <-deadline:
-			t.Fatalf("node %d has %s-%d to %d, want %d", n.nodeID(), topic, partition, p.log.EndOffset(), end)
+			t.Fatalf("node %d has %s-%d to %d, want %s", n.nodeID(), topic, partition, p.log.EndOffset(), want)
 		}
 	}
 }

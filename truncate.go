@@ -121,3 +121,40 @@ func (l *Log) resetTo(offset int64) error {
 	l.log.Info("log reset to start at its leader's log start", "offset", offset)
 	return nil
 }
+
+// discard empties the log and starts it again at offset 0, for a
+// partition this node is no longer a replica of (Kafka's StopReplica with
+// delete): should it become one again, it copies its leader's log from
+// the start, as a new replica does. Readers wait while it runs.
+func (l *Log) discard() error {
+	l.cleanMu.Lock()
+	defer l.cleanMu.Unlock()
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	if err := l.appendableLocked(); err != nil {
+		return err
+	}
+	l.segsMu.Lock()
+	var err error
+	for _, v := range l.segments { // first: the new segment may take the first one's name
+		err = errors.Join(err, v.remove(l.fs))
+	}
+	var s *segment
+	if err == nil {
+		s, err = openSegment(l.fs, l.dir, 0, true)
+	}
+	if err != nil {
+		l.segsMu.Unlock()
+		return l.failLocked(fmt.Errorf("discard the log: %w", err))
+	}
+	l.segments, l.active = []*segment{s}, s
+	l.segsMu.Unlock()
+	l.startOffset.Store(0)
+	l.endOffset.Store(0)
+	l.recoveryPoint = 0
+	l.group.setDurable(0)
+	if err := errors.Join(l.writeCheckpointLocked(), l.fs.SyncDir(l.dir)); err != nil {
+		return l.failLocked(fmt.Errorf("discard the log: %w", err))
+	}
+	return nil
+}
