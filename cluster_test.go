@@ -3,6 +3,8 @@ package creek
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -317,4 +319,93 @@ func waitForLeaderMinISR(t *testing.T, n *Node, topic string, partition int32, w
 			t.Fatalf("the leader of %s-%d applies min.insync.replicas %d, want %d", topic, partition, got, want)
 		}
 	}
+}
+
+// raftSuffrage returns, from the controller leader among nodes, which
+// nodes vote and which do not; ok is false when none of nodes leads.
+func raftSuffrage(nodes []*Node) (voters, nonvoters []int32, ok bool) {
+	for _, n := range nodes {
+		if n.controller.raft.State() != raft.Leader {
+			continue
+		}
+		f := n.controller.raft.GetConfiguration()
+		if f.Error() != nil {
+			return nil, nil, false
+		}
+		for _, s := range f.Configuration().Servers {
+			id, _ := strconv.Atoi(string(s.ID))
+			if s.Suffrage == raft.Voter {
+				voters = append(voters, int32(id))
+			} else {
+				nonvoters = append(nonvoters, int32(id))
+			}
+		}
+		slices.Sort(voters)
+		slices.Sort(nonvoters)
+		return voters, nonvoters, true
+	}
+	return nil, nil, false
+}
+
+// waitForSuffrage waits until the controller leader among nodes has
+// exactly voters and nonvoters. Raft reports
+// no event for a promotion, so it looks again every few milliseconds.
+func waitForSuffrage(t *testing.T, nodes []*Node, voters, nonvoters []int32) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		v, nv, ok := raftSuffrage(nodes)
+		if ok && slices.Equal(v, voters) && slices.Equal(nv, nonvoters) {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("the controller has voters %v and non-voters %v, want %v and %v", v, nv, voters, nonvoters)
+		}
+	}
+}
+
+// TestClusterFiveVoters: the controller's Raft has at most five voters;
+// a sixth node follows it as a non-voter. When a voter is gone for
+// ReplaceGoneAfter (the controller's leader among them), it leaves the
+// Raft and the non-voter is promoted, so the controller again has five
+// voters, and it goes on committing.
+func TestClusterFiveVoters(t *testing.T) {
+	open := func(id int32, seeds ...string) *Node {
+		n, err := Open(Config{Logger: discardLogger(), Listen: "127.0.0.1:0",
+			Cluster: &ClusterConfig{NodeID: id, GossipAddr: "127.0.0.1:0", Seeds: seeds, fastGossip: true,
+				ReplaceGoneAfter: 100 * time.Millisecond}})
+		require.NoError(t, err)
+		t.Cleanup(func() { n.Close() })
+		return n
+	}
+	first := open(1)
+	nodes := []*Node{first}
+	for id := int32(2); id <= 6; id++ {
+		nodes = append(nodes, open(id, first.GossipAddr()))
+		waitForMembers(t, first, nodeIDs(nodes)...) // in order: the first five to join vote
+	}
+	waitForSuffrage(t, nodes, []int32{1, 2, 3, 4, 5}, []int32{6})
+
+	require.NoError(t, first.Close()) // the bootstrapping node, which leads the controller
+	alive := nodes[1:]
+	waitForSuffrage(t, alive, []int32{2, 3, 4, 5, 6}, nil)
+	leader := controllerLeader(t, alive, 5)
+	require.NoError(t, leader.controller.propose(t.Context(),
+		controller.Command{CreateTopic: &controller.CreateTopic{Name: "after", Replicas: [][]int32{{2, 6}}}}))
+	for _, n := range alive {
+		waitClusterTopic(t, n, "after")
+	}
+}
+
+// nodeIDs returns the IDs of nodes.
+func nodeIDs(nodes []*Node) []int32 {
+	ids := make([]int32, len(nodes))
+	for i, n := range nodes {
+		ids[i] = n.nodeID()
+	}
+	return ids
 }

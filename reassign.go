@@ -124,18 +124,23 @@ func (c *clusterController) raftServers() []int32 {
 }
 
 // retire removes nodes gone for good from the controller's Raft, so that
-// they no longer count toward its majority; admitMembers then promotes a
-// live non-voter in a voter's place, and a retired node that comes back
-// is admitted again.
+// they no longer count toward its majority, and promotes a live non-voter
+// in a voter's place (admitMembers); a retired node that comes back is
+// admitted again.
 func (c *clusterController) retire(expired, servers []int32) {
+	removed := false
 	for _, id := range expired {
 		if !slices.Contains(servers, id) || id == c.n.nodeID() {
 			continue
 		}
 		if err := c.raft.RemoveServer(raftID(id), 0, 10*time.Second).Error(); err != nil {
 			c.n.log.Warn("could not remove a gone node from the controller", "node", id, "err", err)
-			return
+			break
 		}
 		c.n.log.Info("gone node removed from the controller", "node", id)
+		removed = true
+	}
+	if removed { // no membership change will come to ask for it
+		c.admitMembers()
 	}
 }
