@@ -186,6 +186,7 @@ func (n *Node) reconcileConfigs(ctx context.Context, name string, committed map[
 // the node's own.
 func (n *Node) reconcileTopics(ctx context.Context) {
 	meta := n.controller.fsm.Metadata()
+	n.adoptTopics(ctx, meta)
 	for _, name := range meta.TopicNames() {
 		t := meta.Topics[name]
 		count := int32(len(t.Partitions))
@@ -205,7 +206,7 @@ func (n *Node) reconcileTopics(ctx context.Context) {
 		}
 	}
 	for _, info := range n.Topics() {
-		if _, kept := meta.Topics[info.Name]; !kept && !info.Internal {
+		if _, kept := meta.Topics[info.Name]; !kept && !info.Internal && !n.awaitsAdoption(info.Name) {
 			if err := n.deleteLocalTopic(ctx, info.Name); err != nil {
 				n.log.Warn("could not delete a topic the cluster deleted", "topic", info.Name, "err", err)
 			}

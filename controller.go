@@ -77,6 +77,9 @@ func (n *Node) startController() error {
 		cfg.LeaderLeaseTimeout, cfg.CommitTimeout = 100*time.Millisecond, 5*time.Millisecond
 	}
 	existing, err := raft.HasExistingState(store, store, snaps)
+	if err == nil && !existing {
+		err = n.markAdoptable() // topics from before the cluster
+	}
 	if err == nil && !existing && len(c.Seeds) == 0 {
 		err = raft.BootstrapCluster(cfg, store, store, snaps, trans, raft.Configuration{Servers: []raft.Server{
 			{ID: cfg.LocalID, Address: trans.LocalAddr()}}})

@@ -71,6 +71,7 @@ type topic struct {
 	configs    map[string]string // set explicitly; the rest are defaults
 	cfg        topicConfig
 	partitions []*partition
+	adopt      bool // held before the node joined its cluster, and not yet the cluster's (adopt.go)
 }
 
 // memDir is where a memory node keeps its files, in its own file system.
@@ -142,7 +143,7 @@ func (n *Node) openTopic(rt registryTopic) (*topic, error) {
 	if err != nil {
 		return nil, fmt.Errorf("topic %s: %w", rt.Name, err)
 	}
-	t := &topic{name: rt.Name, id: rt.ID, configs: rt.Configs, cfg: cfg}
+	t := &topic{name: rt.Name, id: rt.ID, configs: rt.Configs, cfg: cfg, adopt: rt.Adopt}
 	if err := t.addPartitions(n, rt.Partitions); err != nil {
 		return nil, errors.Join(err, t.close())
 	}
@@ -188,6 +189,9 @@ func (n *Node) removeOrphans() error {
 	}
 	keep[clusterMetadataDir] = true // the controller's Raft state, not a partition
 	for _, name := range names {
+		if isStray(name) {
+			continue // set aside for an operator (adopt.go)
+		}
 		if fi, err := n.fs.Stat(filepath.Join(n.dir, name)); err == nil && fi.IsDir() && !keep[name] {
 			n.log.Warn("removing the files of a deleted topic", "dir", name)
 			if err := removeDir(n.fs, filepath.Join(n.dir, name)); err != nil {
@@ -220,7 +224,8 @@ func (n *Node) saveLocked() error {
 	var reg registry
 	for _, name := range slices.Sorted(maps.Keys(n.topics)) {
 		t := n.topics[name]
-		reg.Topics = append(reg.Topics, registryTopic{Name: t.name, ID: t.id, Partitions: int32(len(t.partitions)), Configs: t.configs})
+		reg.Topics = append(reg.Topics, registryTopic{Name: t.name, ID: t.id, Partitions: int32(len(t.partitions)),
+			Configs: t.configs, Adopt: t.adopt})
 	}
 	reg.NextProducerID = n.producerIDLimit
 	return writeRegistry(n.fs, n.dir, reg)

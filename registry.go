@@ -34,6 +34,7 @@ type registryTopic struct {
 	ID         [16]byte          `json:"id"`
 	Partitions int32             `json:"partitions"`
 	Configs    map[string]string `json:"configs,omitempty"`
+	Adopt      bool              `json:"adopt,omitempty"` // see adopt.go
 }
 
 type registry struct {
