@@ -374,14 +374,7 @@ func waitForSuffrage(t *testing.T, nodes []*Node, voters, nonvoters []int32) {
 // Raft and the non-voter is promoted, so the controller again has five
 // voters, and it goes on committing.
 func TestClusterFiveVoters(t *testing.T) {
-	open := func(id int32, seeds ...string) *Node {
-		n, err := Open(Config{Logger: discardLogger(), Listen: "127.0.0.1:0",
-			Cluster: &ClusterConfig{NodeID: id, GossipAddr: "127.0.0.1:0", Seeds: seeds, fastGossip: true,
-				ReplaceGoneAfter: 100 * time.Millisecond}})
-		require.NoError(t, err)
-		t.Cleanup(func() { n.Close() })
-		return n
-	}
+	open := func(id int32, seeds ...string) *Node { return openReplacingNode(t, id, seeds...) }
 	first := open(1)
 	nodes := []*Node{first}
 	for id := int32(2); id <= 6; id++ {

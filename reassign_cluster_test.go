@@ -135,19 +135,24 @@ func TestClusterReassignment(t *testing.T) {
 	assert.Error(t, resps.Error(), "no reassignment to cancel")
 }
 
+// openReplacingNode opens a memory cluster node whose controller replaces
+// nodes gone for 100 ms.
+func openReplacingNode(t *testing.T, id int32, seeds ...string) *Node {
+	t.Helper()
+	n, err := Open(Config{Logger: discardLogger(), Listen: "127.0.0.1:0",
+		Cluster: &ClusterConfig{NodeID: id, GossipAddr: "127.0.0.1:0", Seeds: seeds, fastGossip: true,
+			ReplaceGoneAfter: 100 * time.Millisecond}})
+	require.NoError(t, err)
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
 // TestClusterReplacesGoneNode: once a node has been gone for
 // ReplaceGoneAfter, the controller moves its replicas to a live node,
 // which copies the log, and the partition is back to its replication
 // factor without it.
 func TestClusterReplacesGoneNode(t *testing.T) {
-	open := func(id int32, seeds ...string) *Node {
-		n, err := Open(Config{Logger: discardLogger(), Listen: "127.0.0.1:0",
-			Cluster: &ClusterConfig{NodeID: id, GossipAddr: "127.0.0.1:0", Seeds: seeds, fastGossip: true,
-				ReplaceGoneAfter: 100 * time.Millisecond}})
-		require.NoError(t, err)
-		t.Cleanup(func() { n.Close() })
-		return n
-	}
+	open := func(id int32, seeds ...string) *Node { return openReplacingNode(t, id, seeds...) }
 	a := open(1)
 	nodes := []*Node{a, open(2, a.GossipAddr()), open(3, a.GossipAddr())}
 	controllerLeader(t, nodes, 3)

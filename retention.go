@@ -11,13 +11,11 @@ import (
 // that hold only records below it are deleted. Moving it down is a no-op; an
 // offset past the log end gives ErrOffsetOutOfRange.
 func (l *Log) DeleteRecordsBefore(offset int64) error {
-	l.cleanMu.Lock()
-	defer l.cleanMu.Unlock()
-	l.appendMu.Lock()
-	defer l.appendMu.Unlock()
-	if err := l.appendableLocked(); err != nil {
+	unlock, err := l.lockSegments()
+	if err != nil {
 		return err
 	}
+	defer unlock()
 	if end := l.endOffset.Load(); offset > end {
 		return fmt.Errorf("%w: delete before %d, past the end %d", ErrOffsetOutOfRange, offset, end)
 	}
@@ -45,13 +43,11 @@ func (l *Log) EnforceRetention() (int, error) {
 	if !l.cfg.Cleanup.deletes() || l.cfg.Retention <= 0 && l.cfg.RetentionBytes <= 0 {
 		return 0, nil
 	}
-	l.cleanMu.Lock()
-	defer l.cleanMu.Unlock()
-	l.appendMu.Lock()
-	defer l.appendMu.Unlock()
-	if err := l.appendableLocked(); err != nil {
+	unlock, err := l.lockSegments()
+	if err != nil {
 		return 0, err
 	}
+	defer unlock()
 	now := l.now().UnixMilli()
 	var total int64
 	for _, s := range l.segments {

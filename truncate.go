@@ -12,13 +12,11 @@ import (
 // Truncating at or past the end does nothing; below the log start offset it
 // gives ErrOffsetOutOfRange. Readers wait while it runs.
 func (l *Log) Truncate(offset int64) (int64, error) {
-	l.cleanMu.Lock()
-	defer l.cleanMu.Unlock()
-	l.appendMu.Lock()
-	defer l.appendMu.Unlock()
-	if err := l.appendableLocked(); err != nil {
+	unlock, err := l.lockSegments()
+	if err != nil {
 		return -1, err
 	}
+	defer unlock()
 	end := l.endOffset.Load()
 	if offset >= end {
 		return end, nil
@@ -83,13 +81,11 @@ func (l *Log) truncateSegmentsLocked(offset int64) (int64, error) {
 // so the follower cannot fetch them, and keeps none of its own. offset
 // must be past the log's end.
 func (l *Log) resetTo(offset int64) error {
-	l.cleanMu.Lock()
-	defer l.cleanMu.Unlock()
-	l.appendMu.Lock()
-	defer l.appendMu.Unlock()
-	if err := l.appendableLocked(); err != nil {
+	unlock, err := l.lockSegments()
+	if err != nil {
 		return err
 	}
+	defer unlock()
 	if end := l.endOffset.Load(); offset <= end {
 		return fmt.Errorf("reset the log to %d: it ends at %d", offset, end)
 	}
@@ -122,20 +118,33 @@ func (l *Log) resetTo(offset int64) error {
 	return nil
 }
 
+// lockSegments stops appends and the cleaner, for a change to the log's
+// segments, once the log can still change; unlock lets them go on.
+func (l *Log) lockSegments() (unlock func(), err error) {
+	l.cleanMu.Lock()
+	l.appendMu.Lock()
+	unlock = func() {
+		l.appendMu.Unlock()
+		l.cleanMu.Unlock()
+	}
+	if err := l.appendableLocked(); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
+}
+
 // discard empties the log and starts it again at offset 0, for a
 // partition this node is no longer a replica of (Kafka's StopReplica with
 // delete): should it become one again, it copies its leader's log from
 // the start, as a new replica does. Readers wait while it runs.
 func (l *Log) discard() error {
-	l.cleanMu.Lock()
-	defer l.cleanMu.Unlock()
-	l.appendMu.Lock()
-	defer l.appendMu.Unlock()
-	if err := l.appendableLocked(); err != nil {
+	unlock, err := l.lockSegments()
+	if err != nil {
 		return err
 	}
+	defer unlock()
 	l.segsMu.Lock()
-	var err error
 	for _, v := range l.segments { // first: the new segment may take the first one's name
 		err = errors.Join(err, v.remove(l.fs))
 	}
