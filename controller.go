@@ -165,11 +165,14 @@ func (c *clusterController) run() {
 		gone := newGoneNodes(c.n.cfg.Cluster.ReplaceGoneAfter)
 		for {
 			changed, metadata := c.n.clusterChanged(), c.fsm.Changed()
-			var expiry <-chan time.Time
+			var expiry, retry <-chan time.Time
 			if c.raft.State() == raft.Leader {
-				c.admitMembers()
-				c.electLeaders()
-				expiry = c.moveReplicas(gone)
+				admitted, elected := c.admitMembers(), c.electLeaders()
+				var moved bool
+				expiry, moved = c.moveReplicas(gone)
+				if !admitted || !elected || !moved {
+					retry = time.After(dutyRetry) // nothing else may come to ask again
+				}
 			}
 			select {
 			case <-c.stop:
@@ -177,11 +180,16 @@ func (c *clusterController) run() {
 			case <-changed:
 			case <-metadata: // an ISR grew: a reassignment may be ready to finish
 			case <-expiry: // a node has been gone long enough to replace
+			case <-retry:
 			case <-c.raft.LeaderCh():
 			}
 		}
 	}()
 }
+
+// dutyRetry is how long the controller's leader waits before doing again
+// a duty that failed to commit.
+const dutyRetry = 250 * time.Millisecond
 
 // caughtUpRecheck is how often a node that has not caught up with the
 // committed metadata looks again.
@@ -203,11 +211,12 @@ func (c *clusterController) caughtUp() bool {
 
 // admitMembers adds live nodes the Raft configuration lacks: voters while
 // there are fewer than maxVoters, non-voters after; and promotes live
-// non-voters while voters are fewer than maxVoters (after retire).
-func (c *clusterController) admitMembers() {
+// non-voters while voters are fewer than maxVoters (after retire). It
+// reports whether it did all it had to.
+func (c *clusterController) admitMembers() bool {
 	future := c.raft.GetConfiguration()
 	if future.Error() != nil {
-		return
+		return false
 	}
 	voters, known := 0, map[raft.ServerID]raft.Server{}
 	for _, s := range future.Configuration().Servers {
@@ -238,27 +247,30 @@ func (c *clusterController) admitMembers() {
 		}
 		if err := add(id, raft.ServerAddress(m.RaftAddr), 0, 10*time.Second).Error(); err != nil {
 			c.n.log.Warn("could not admit a node to the controller", "node", m.NodeID, "err", err)
-			return // leadership may have moved; the next change tries again
+			return false // leadership may have moved
 		}
 		c.n.log.Info("node admitted to the controller", "node", m.NodeID, "voter", voter, "moved", isKnown)
 	}
+	return true
 }
 
 // electLeaders commits what follows from the live nodes: partitions whose
-// leader is gone get a new one from their ISR, dead nodes leave ISRs.
-func (c *clusterController) electLeaders() {
+// leader is gone get a new one from their ISR, dead nodes leave ISRs. It
+// reports whether it committed all it had to.
+func (c *clusterController) electLeaders() bool {
 	live := c.n.liveNodeIDs()
 	for _, cmd := range controller.OnNodesChanged(c.fsm.Metadata(), live) {
 		start := time.Now()
 		if err := c.propose(context.Background(), cmd); err != nil {
 			c.n.log.Warn("could not commit a leader change", "err", err)
-			return // the next change of membership or leadership tries again
+			return false
 		}
 		if l := cmd.ChangeLeader; l != nil {
 			c.n.log.Info("partition leader elected", "topic", l.Topic, "partition", l.Partition, "leader", l.Leader,
 				"isr", l.ISR, "live", live, "took", time.Since(start))
 		}
 	}
+	return true
 }
 
 // propose commits a metadata change through Raft; only the leader can.

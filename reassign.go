@@ -70,13 +70,13 @@ func (g *goneNodes) update(meta *controller.Metadata, voters, live []int32, now 
 // moveReplicas commits the reassignments that are due: those whose new
 // replicas are all in sync finish, and the replicas of nodes gone too
 // long move to live nodes. It returns a channel that fires when the next
-// gone node is due, nil for none.
-func (c *clusterController) moveReplicas(gone *goneNodes) <-chan time.Time {
+// gone node is due, nil for none, and whether it committed all it had to.
+func (c *clusterController) moveReplicas(gone *goneNodes) (<-chan time.Time, bool) {
 	live := c.n.liveNodeIDs()
 	meta := c.fsm.Metadata()
 	servers := c.raftServers()
 	expired, next := gone.update(meta, servers, live, time.Now())
-	c.retire(expired, servers)
+	done := c.retire(expired, servers)
 	commands := controller.FinishReady(meta)
 	if len(expired) > 0 {
 		commands = append(commands, controller.ReplaceGone(meta, live, expired)...)
@@ -84,7 +84,8 @@ func (c *clusterController) moveReplicas(gone *goneNodes) <-chan time.Time {
 	for _, cmd := range commands {
 		if err := c.propose(context.Background(), cmd); err != nil {
 			c.n.log.Warn("could not commit a reassignment", "err", err)
-			break // the next change tries again
+			done = false
+			break
 		}
 		if r := cmd.Reassign; r != nil {
 			c.n.log.Info("moving a partition's replicas off gone nodes", "topic", r.Topic, "partition", r.Partition,
@@ -94,9 +95,9 @@ func (c *clusterController) moveReplicas(gone *goneNodes) <-chan time.Time {
 		}
 	}
 	if next.IsZero() {
-		return nil
+		return nil, done
 	}
-	return time.After(time.Until(next))
+	return time.After(time.Until(next)), done
 }
 
 // liveNodeIDs returns the IDs of the live members.
@@ -126,21 +127,23 @@ func (c *clusterController) raftServers() []int32 {
 // retire removes nodes gone for good from the controller's Raft, so that
 // they no longer count toward its majority, and promotes a live non-voter
 // in a voter's place (admitMembers); a retired node that comes back is
-// admitted again.
-func (c *clusterController) retire(expired, servers []int32) {
-	removed := false
+// admitted again. It reports whether it did all it had to.
+func (c *clusterController) retire(expired, servers []int32) bool {
+	removed, done := false, true
 	for _, id := range expired {
 		if !slices.Contains(servers, id) || id == c.n.nodeID() {
 			continue
 		}
 		if err := c.raft.RemoveServer(raftID(id), 0, 10*time.Second).Error(); err != nil {
 			c.n.log.Warn("could not remove a gone node from the controller", "node", id, "err", err)
+			done = false
 			break
 		}
 		c.n.log.Info("gone node removed from the controller", "node", id)
 		removed = true
 	}
 	if removed { // no membership change will come to ask for it
-		c.admitMembers()
+		done = c.admitMembers() && done
 	}
+	return done
 }
