@@ -49,7 +49,9 @@ func (n *Node) markAdoptable() error {
 
 // adoptTopics brings the topics marked for adoption into the cluster, or
 // sets them aside; it runs before the reconciler, which would delete them.
-func (n *Node) adoptTopics(ctx context.Context, meta *controller.Metadata) {
+// It reports whether it is done: false asks for another try.
+func (n *Node) adoptTopics(ctx context.Context, meta *controller.Metadata) bool {
+	done := true
 	for _, t := range n.adoptable() {
 		committed := meta.Topics[t.name]
 		var err error
@@ -58,15 +60,17 @@ func (n *Node) adoptTopics(ctx context.Context, meta *controller.Metadata) {
 			err = n.finishAdoption(t)
 		case committed != nil:
 			err = n.setAside(t, "the cluster has another topic of that name")
-		case n.controller.raft.State() != raft.Leader:
-			err = n.setAside(t, "only the node leading the controller adopts its topics, and another one does")
+		case internalTopic(t.name) && n.controller.raft.State() != raft.Leader:
+			err = n.setAside(t, "only the node leading the controller adopts an internal topic, and another one does")
 		default:
-			err = n.proposeAdoption(ctx, t)
+			err = n.adopt(ctx, t)
 		}
 		if err != nil {
-			n.log.Error("could not adopt a topic this node held before it joined the cluster", "topic", t.name, "err", err)
+			n.log.Warn("could not adopt a topic this node held before it joined the cluster", "topic", t.name, "err", err)
+			done = false
 		}
 	}
+	return done
 }
 
 // adoptable returns the topics marked for adoption.
@@ -82,24 +86,46 @@ func (n *Node) adoptable() []*topic {
 	return out
 }
 
-// proposeAdoption commits a topic of this node as the cluster's, with
-// this node its only replica. The next reconciliation finds it committed.
-func (n *Node) proposeAdoption(ctx context.Context, t *topic) error {
+// adopt commits a topic of this node as the cluster's, with this node its
+// only replica. The controller's leader keeps the topic's ID; a node that
+// does not lead asks the leader with CreateTopics, which cannot carry the
+// ID, and takes the one the leader gave. Should the node stop before it
+// records that ID, its next start finds the topic under another ID and
+// sets its copy aside. The mark stays until this node's metadata holds
+// the topic: until then the reconciler would delete it.
+func (n *Node) adopt(ctx context.Context, t *topic) error {
 	n.mu.RLock()
-	cmd := controller.CreateTopic{Name: t.name, ID: t.id, Configs: maps.Clone(t.configs),
-		Replicas: make([][]int32, len(t.partitions))}
+	spec := TopicSpec{Configs: maps.Clone(t.configs), Assignment: make([][]int32, len(t.partitions)), id: t.id}
 	n.mu.RUnlock()
-	for i := range cmd.Replicas {
-		cmd.Replicas[i] = []int32{n.nodeID()}
+	for i := range spec.Assignment {
+		spec.Assignment[i] = []int32{n.nodeID()}
 	}
-	if err := n.controller.propose(ctx, controller.Command{CreateTopic: &cmd}); err != nil &&
-		!errors.Is(err, controller.ErrRejected) { // rejected: another topic of the name came first
+	spec, _, err := n.checkTopicSpec(t.name, spec)
+	if err != nil {
 		return err
+	}
+	id, err := n.commitTopic(ctx, t.name, spec)
+	if errors.Is(err, ErrTopicExists) {
+		return nil // another topic of the name came first: the next reconciliation sets this one aside
+	}
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if t.id == id {
+		return nil
+	}
+	oldID := t.id
+	t.id = id
+	if err := n.saveLocked(); err != nil {
+		t.id = oldID
+		return fmt.Errorf("record the ID the cluster gave topic %s: %w", t.name, err)
 	}
 	return nil
 }
 
-// finishAdoption clears the mark of a topic the cluster now holds.
+// finishAdoption clears the mark of a topic this node's metadata holds.
 func (n *Node) finishAdoption(t *topic) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()

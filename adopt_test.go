@@ -66,9 +66,10 @@ func waitForTopicID(t *testing.T, ctx context.Context, n *Node, topic string, id
 // TestClusterAdoptsStandaloneTopics: a node that ran alone and then
 // bootstraps a cluster keeps its topics, with their IDs, configs, records
 // and committed offsets: the cluster adopts them with the node as their
-// only replica. A node that ran alone and joins an existing cluster cannot
-// adopt its topics; it sets them aside, renamed as stray, and deletes
-// nothing.
+// only replica. A node that ran alone and joins an existing cluster has
+// its topics adopted through the controller's leader, save one whose name
+// the cluster already has: that one it sets aside, renamed as stray, and
+// deletes nothing.
 func TestClusterAdoptsStandaloneTopics(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
@@ -99,21 +100,25 @@ func TestClusterAdoptsStandaloneTopics(t *testing.T) {
 	assert.Equal(t, []int32{1}, a.controller.fsm.Metadata().Topics[ConsumerOffsetsTopic].Partitions[0].Replicas)
 
 	b := openOnDiskClusterNode(t, dirB, 2, a.GossipAddr())
-	require.NoError(t, b.waitForTopic(ctx, "extra", false))
 	waitForTopicID(t, ctx, b, "orders", idsA["orders"]) // the cluster's, in place of its own
-	for name, id := range idsB {
-		stray := filepath.Join(dirB, name+"-0."+hex.EncodeToString(id[:])+straySuffix)
-		entries, err := os.ReadDir(stray)
-		require.NoError(t, err, "%s is set aside", name)
-		assert.NotEmpty(t, entries, "with its files")
-	}
-	_, known := a.controller.fsm.Metadata().Topics["extra"]
-	assert.False(t, known, "only the controller's leader adopts")
+	ordersB := idsB["orders"]
+	stray := filepath.Join(dirB, "orders-0."+hex.EncodeToString(ordersB[:])+straySuffix)
+	entries, err := os.ReadDir(stray)
+	require.NoError(t, err, "node 2's own orders is set aside")
+	assert.NotEmpty(t, entries, "with its files")
+	waitClusterTopic(t, a, "extra")
+	extra := a.controller.fsm.Metadata().Topics["extra"]
+	assert.Equal(t, []int32{2}, extra.Partitions[0].Replicas, "node 2 adopted extra through the controller's leader")
+	waitForTopicID(t, ctx, b, "extra", extra.ID) // the ID the leader gave it
+	waitForLeaderISR(t, b, "extra", 2)
+	p, err = b.partition("extra", 0)
+	require.NoError(t, err)
+	assert.Equal(t, int64(10), p.log.EndOffset(), "with its records")
 
-	require.NoError(t, b.Close()) // reopened, it keeps what it set aside
+	require.NoError(t, b.Close()) // reopened, it keeps what it set aside and what it adopted
 	b = openOnDiskClusterNode(t, dirB, 2, a.GossipAddr())
 	waitForTopicID(t, ctx, b, "orders", idsA["orders"])
-	extra := idsB["extra"]
-	_, err = os.Stat(filepath.Join(dirB, "extra-0."+hex.EncodeToString(extra[:])+straySuffix))
+	waitForTopicID(t, ctx, b, "extra", extra.ID)
+	_, err = os.Stat(stray)
 	assert.NoError(t, err)
 }

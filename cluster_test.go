@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/creekmq/creek/internal/controller"
 )
@@ -242,6 +243,68 @@ func TestClusterTopics(t *testing.T) {
 		require.NoError(t, n.waitForTopic(ctx, "orders", false))
 	}
 	require.ErrorIs(t, a.DeleteTopic(ctx, "orders"), ErrUnknownTopic)
+}
+
+// TestClusterTopicAssignedByHand: a stock client creates a topic with its
+// replicas placed by hand (kafka-topics --replica-assignment), through any
+// node; the controller commits them as given. Assignments that Kafka
+// refuses are refused the same way.
+func TestClusterTopicAssignedByHand(t *testing.T) {
+	nodes := threeNodeCluster(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	follower := controllerFollower(t, nodes)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(follower.Addr().String()))
+	require.NoError(t, err)
+	defer cl.Close()
+	create := func(topic string, partitions int32, factor int16, assignment ...[]int32) kmsg.CreateTopicsResponseTopic {
+		t.Helper()
+		req := kmsg.NewPtrCreateTopicsRequest()
+		rt := kmsg.NewCreateTopicsRequestTopic()
+		rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, partitions, factor
+		for i, replicas := range assignment {
+			rt.ReplicaAssignment = append(rt.ReplicaAssignment,
+				kmsg.CreateTopicsRequestTopicReplicaAssignment{Partition: int32(i), Replicas: replicas})
+		}
+		req.Topics = []kmsg.CreateTopicsRequestTopic{rt}
+		resp, err := req.RequestWith(ctx, cl.Broker(int(follower.nodeID())))
+		require.NoError(t, err)
+		require.Len(t, resp.Topics, 1)
+		return resp.Topics[0]
+	}
+
+	created := create("placed", -1, -1, []int32{3, 1}, []int32{1, 2}, []int32{2, 3})
+	require.Zero(t, created.ErrorCode, "%v", created.ErrorMessage)
+	assert.Equal(t, int32(3), created.NumPartitions)
+	assert.Equal(t, int16(2), created.ReplicationFactor)
+	for _, n := range nodes {
+		require.NoError(t, n.waitForTopic(ctx, "placed", true))
+	}
+	meta := nodes[0].controller.fsm.Metadata().Topics["placed"]
+	assert.Equal(t, created.TopicID, meta.ID)
+	var got [][]int32
+	for _, p := range meta.Partitions {
+		got = append(got, p.Replicas)
+	}
+	assert.Equal(t, [][]int32{{3, 1}, {1, 2}, {2, 3}}, got, "as given, the preferred leader first")
+	assert.Equal(t, int32(3), meta.Partitions[0].Leader)
+
+	for name, tc := range map[string]struct {
+		partitions int32
+		factor     int16
+		assignment [][]int32
+		want       int16
+	}{
+		"a count beside the assignment": {partitions: 2, factor: -1, assignment: [][]int32{{1}, {2}}, want: kafkaInvalidRequest},
+		"replica counts differ":         {partitions: -1, factor: -1, assignment: [][]int32{{1}, {1, 2}}, want: kafkaInvalidReplicas},
+		"a node twice":                  {partitions: -1, factor: -1, assignment: [][]int32{{1, 1}}, want: kafkaInvalidReplicas},
+		"a node that is not a member":   {partitions: -1, factor: -1, assignment: [][]int32{{1, 9}}, want: kafkaInvalidReplicas},
+	} {
+		refused := create("refused", tc.partitions, tc.factor, tc.assignment...)
+		assert.Equal(t, tc.want, refused.ErrorCode, name)
+	}
+	_, exists := nodes[0].controller.fsm.Metadata().Topics["refused"]
+	assert.False(t, exists, "nothing refused was created")
 }
 
 // TestClusterTopicChanges: partitions added and configs changed on any

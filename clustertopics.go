@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -30,38 +31,65 @@ func (n *Node) createClusterTopic(ctx context.Context, name string, spec TopicSp
 	if _, exists := n.controller.fsm.Metadata().Topics[name]; exists {
 		return fmt.Errorf("%w: %s", ErrTopicExists, name)
 	}
-	leader, err := n.controller.awaitLeader(ctx)
-	if err != nil {
-		return err
-	}
-	if leader != n.cfg.Cluster.NodeID {
-		err = n.forwardCreateTopic(ctx, name, spec)
-	} else {
-		err = n.proposeTopic(ctx, name, spec)
-	}
-	if err != nil {
+	if _, err := n.commitTopic(ctx, name, spec); err != nil {
 		return err
 	}
 	return n.waitForTopic(ctx, name, true)
 }
 
-// proposeTopic places a new topic's replicas over the live nodes and
-// commits it.
-func (n *Node) proposeTopic(ctx context.Context, name string, spec TopicSpec) error {
-	replicas, err := n.placeReplicas(int(spec.Partitions), int(spec.ReplicationFactor), len(n.controller.fsm.Metadata().Topics))
+// commitTopic has the controller's leader commit a new topic, and returns
+// the topic's ID. A node that does not lead forwards the request to it
+// over the Kafka protocol, as a Kafka client would.
+func (n *Node) commitTopic(ctx context.Context, name string, spec TopicSpec) ([16]byte, error) {
+	leader, err := n.controller.awaitLeader(ctx)
 	if err != nil {
-		return err
+		return [16]byte{}, err
 	}
-	var id [16]byte
-	if _, err := rand.Read(id[:]); err != nil {
-		return err
+	if leader != n.cfg.Cluster.NodeID {
+		return n.forwardCreateTopic(ctx, name, spec)
+	}
+	return n.proposeTopic(ctx, name, spec)
+}
+
+// proposeTopic commits a new topic on the controller's leader, with the
+// replicas its spec assigns, on live nodes, or placed over the live nodes,
+// and the ID its spec carries or a new one.
+func (n *Node) proposeTopic(ctx context.Context, name string, spec TopicSpec) ([16]byte, error) {
+	replicas := spec.Assignment
+	var err error
+	if len(replicas) == 0 {
+		replicas, err = n.placeReplicas(int(spec.Partitions), int(spec.ReplicationFactor), len(n.controller.fsm.Metadata().Topics))
+	} else {
+		err = n.checkLiveReplicas(replicas)
+	}
+	if err != nil {
+		return [16]byte{}, err
+	}
+	id := spec.id
+	if id == ([16]byte{}) {
+		if _, err := rand.Read(id[:]); err != nil {
+			return [16]byte{}, err
+		}
 	}
 	err = n.controller.propose(ctx, controller.Command{CreateTopic: &controller.CreateTopic{
 		Name: name, ID: id, Configs: maps.Clone(spec.Configs), Replicas: replicas}})
 	if errors.Is(err, controller.ErrRejected) {
-		return fmt.Errorf("%w: %s", ErrTopicExists, name) // another node created it meanwhile
+		return [16]byte{}, fmt.Errorf("%w: %s", ErrTopicExists, name) // another node created it meanwhile
 	}
-	return err
+	return id, err
+}
+
+// checkLiveReplicas checks that replicas placed by hand are on live nodes.
+func (n *Node) checkLiveReplicas(assignment [][]int32) error {
+	live := n.liveNodeIDs()
+	for i, replicas := range assignment {
+		for _, id := range replicas {
+			if !slices.Contains(live, id) {
+				return fmt.Errorf("%w: partition %d on node %d, which is not a live member", ErrInvalidReplicaAssignment, i, id)
+			}
+		}
+	}
+	return nil
 }
 
 // placeReplicas chooses replicas for partitions new partitions over the
@@ -79,24 +107,32 @@ func (n *Node) placeReplicas(partitions, replicationFactor, start int) ([][]int3
 	return replicas, err
 }
 
-// forwardCreateTopic asks the controller's leader to create the topic.
-func (n *Node) forwardCreateTopic(ctx context.Context, name string, spec TopicSpec) error {
+// forwardCreateTopic asks the controller's leader to create the topic,
+// and returns the ID it gave it.
+func (n *Node) forwardCreateTopic(ctx context.Context, name string, spec TopicSpec) ([16]byte, error) {
 	req := kmsg.NewPtrCreateTopicsRequest()
 	rt := kmsg.NewCreateTopicsRequestTopic()
 	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = name, spec.Partitions, spec.ReplicationFactor
+	if len(spec.Assignment) > 0 {
+		rt.NumPartitions, rt.ReplicationFactor = -1, -1
+		for i, replicas := range spec.Assignment {
+			rt.ReplicaAssignment = append(rt.ReplicaAssignment,
+				kmsg.CreateTopicsRequestTopicReplicaAssignment{Partition: int32(i), Replicas: replicas})
+		}
+	}
 	for k, v := range spec.Configs {
 		rt.Configs = append(rt.Configs, kmsg.CreateTopicsRequestTopicConfig{Name: k, Value: &v})
 	}
 	req.Topics = []kmsg.CreateTopicsRequestTopic{rt}
 	resp, err := n.askController(ctx, req)
 	if err != nil {
-		return err
+		return [16]byte{}, err
 	}
 	got := resp.(*kmsg.CreateTopicsResponse).Topics
 	if len(got) != 1 {
-		return fmt.Errorf("the controller answered for %d topics", len(got))
+		return [16]byte{}, fmt.Errorf("the controller answered for %d topics", len(got))
 	}
-	return errorForCode(got[0].ErrorCode, "create topic "+name+" on the controller")
+	return got[0].TopicID, errorForCode(got[0].ErrorCode, "create topic "+name+" on the controller")
 }
 
 // deleteClusterTopic deletes a topic through the controller and returns
@@ -183,10 +219,11 @@ func (n *Node) reconcileConfigs(ctx context.Context, name string, committed map[
 // reconcileTopics makes this node's topics match the committed metadata:
 // it creates topics it lacks (with the cluster's topic ID), adds
 // partitions, and deletes topics the cluster deleted. Internal topics stay
-// the node's own.
-func (n *Node) reconcileTopics(ctx context.Context) {
+// the node's own. Topics the node held before it joined the cluster are
+// adopted first (adopt.go). It reports whether it did all it had to.
+func (n *Node) reconcileTopics(ctx context.Context) (done bool) {
 	meta := n.controller.fsm.Metadata()
-	n.adoptTopics(ctx, meta)
+	done = n.adoptTopics(ctx, meta)
 	for _, name := range meta.TopicNames() {
 		t := meta.Topics[name]
 		count := int32(len(t.Partitions))
@@ -203,13 +240,45 @@ func (n *Node) reconcileTopics(ctx context.Context) {
 		}
 		if err != nil && !errors.Is(err, ErrTopicExists) {
 			n.log.Warn("could not take a topic from the cluster's metadata", "topic", name, "err", err)
+			done = false
 		}
 	}
 	for _, info := range n.Topics() {
 		if _, kept := meta.Topics[info.Name]; !kept && !info.Internal && !n.awaitsAdoption(info.Name) {
 			if err := n.deleteLocalTopic(ctx, info.Name); err != nil {
 				n.log.Warn("could not delete a topic the cluster deleted", "topic", info.Name, "err", err)
+				done = false
 			}
 		}
 	}
+	return done
+}
+
+// checkAssignment checks a topic's replicas placed by hand and sets its
+// partition count and replication factor from them.
+func (n *Node) checkAssignment(spec TopicSpec) (TopicSpec, error) {
+	if n.controller == nil {
+		return spec, fmt.Errorf("%w: a node outside a cluster holds the only replica", ErrInvalidReplicaAssignment)
+	}
+	partitions, factor := int32(len(spec.Assignment)), int16(len(spec.Assignment[0]))
+	switch {
+	case spec.Partitions != 0 && spec.Partitions != partitions:
+		return spec, fmt.Errorf("%w: %d partitions with replicas for %d", ErrInvalidPartitions, spec.Partitions, partitions)
+	case spec.ReplicationFactor != 0 && spec.ReplicationFactor != factor:
+		return spec, fmt.Errorf("%w: replication factor %d with %d replicas for partition 0",
+			ErrInvalidReplicationFactor, spec.ReplicationFactor, factor)
+	}
+	for i, replicas := range spec.Assignment {
+		if len(replicas) == 0 || len(replicas) != int(factor) {
+			return spec, fmt.Errorf("%w: partition %d has %d replicas, partition 0 %d",
+				ErrInvalidReplicaAssignment, i, len(replicas), factor)
+		}
+		for j, id := range replicas {
+			if slices.Contains(replicas[:j], id) {
+				return spec, fmt.Errorf("%w: partition %d names node %d twice", ErrInvalidReplicaAssignment, i, id)
+			}
+		}
+	}
+	spec.Partitions, spec.ReplicationFactor = partitions, factor
+	return spec, nil
 }

@@ -137,7 +137,9 @@ func (c *clusterController) run() {
 			applied := c.fsm.Changed()
 			var recheck <-chan time.Time
 			if c.caughtUp() { // a restarted node replaying old metadata must not act on it
-				c.n.reconcileTopics(ctx)
+				if !c.n.reconcileTopics(ctx) {
+					recheck = time.After(dutyRetry)
+				}
 				c.n.replicas.reconcile(c.fsm.Metadata())
 			} else {
 				// Raft counts an entry applied only after handing it to the

@@ -83,7 +83,7 @@ func (n *Node) createClusterOffsetsTopic(ctx context.Context, group string, spec
 			if spec, _, err = n.checkTopicSpec(ConsumerOffsetsTopic, spec); err != nil {
 				return err
 			}
-			err = n.proposeTopic(ctx, ConsumerOffsetsTopic, spec)
+			_, err = n.proposeTopic(ctx, ConsumerOffsetsTopic, spec)
 		} else {
 			req := kmsg.NewPtrFindCoordinatorRequest()
 			req.CoordinatorKey, req.CoordinatorKeys = group, []string{group} // v0–3, v4+

@@ -10,8 +10,9 @@ import (
 // The admin half of kafkaBroker.
 
 func (b kafkaBroker) CreateTopic(ctx context.Context, name string, partitions int32, replicationFactor int16,
-	configs map[string]string, validateOnly bool) error {
-	spec := TopicSpec{Partitions: max(partitions, 0), ReplicationFactor: max(replicationFactor, 0), Configs: configs}
+	assignment [][]int32, configs map[string]string, validateOnly bool) error {
+	spec := TopicSpec{Partitions: max(partitions, 0), ReplicationFactor: max(replicationFactor, 0), Configs: configs,
+		Assignment: assignment}
 	if validateOnly {
 		return b.n.validateCreateTopic(name, spec)
 	}

@@ -312,6 +312,13 @@ type TopicSpec struct {
 	// Configs sets topic configs by Kafka's names (see TopicConfigNames);
 	// the rest take the node's TopicDefaults, then Kafka's defaults.
 	Configs map[string]string
+	// Assignment places the replicas by hand, as kafka-topics'
+	// --replica-assignment does: for each partition, the IDs of the live
+	// nodes that hold it, its preferred leader first, as many for every
+	// partition. Partitions and ReplicationFactor then follow from it
+	// (leave them zero, or give the same). Empty, the cluster's controller
+	// places the replicas. Only in a cluster.
+	Assignment [][]int32
 
 	id [16]byte // the topic ID the cluster gave it; zero: a new one
 }
@@ -368,6 +375,12 @@ func (n *Node) createTopic(ctx context.Context, name string, spec TopicSpec) err
 
 // checkTopicSpec fills a spec's defaults and checks it.
 func (n *Node) checkTopicSpec(name string, spec TopicSpec) (TopicSpec, topicConfig, error) {
+	if len(spec.Assignment) > 0 {
+		var err error
+		if spec, err = n.checkAssignment(spec); err != nil {
+			return spec, topicConfig{}, fmt.Errorf("create topic %s: %w", name, err)
+		}
+	}
 	if spec.Partitions == 0 {
 		spec.Partitions = 1
 	}
@@ -396,8 +409,14 @@ func (n *Node) validateCreateTopic(name string, spec TopicSpec) error {
 	if internalTopic(name) {
 		return fmt.Errorf("%w: %s is internal", ErrInvalidTopic, name)
 	}
-	if _, _, err := n.checkTopicSpec(name, spec); err != nil {
+	spec, _, err := n.checkTopicSpec(name, spec)
+	if err != nil {
 		return err
+	}
+	if len(spec.Assignment) > 0 {
+		if err := n.checkLiveReplicas(spec.Assignment); err != nil {
+			return err
+		}
 	}
 	if n.hasTopic(name) {
 		return fmt.Errorf("%w: %s", ErrTopicExists, name)

@@ -43,6 +43,7 @@ func TestCreateTopic(t *testing.T) {
 		{"internal", ConsumerOffsetsTopic, TopicSpec{}, ErrInvalidTopic},
 		{"negative partitions", "p", TopicSpec{Partitions: -1}, ErrInvalidPartitions},
 		{"replicas without a cluster", "r", TopicSpec{ReplicationFactor: 3}, ErrInvalidReplicationFactor},
+		{"assignment without a cluster", "a", TopicSpec{Assignment: [][]int32{{0}}}, ErrInvalidReplicaAssignment},
 		{"unknown config", "c", TopicSpec{Configs: map[string]string{"no.such": "1"}}, ErrInvalidConfig},
 		{"bad value", "v", TopicSpec{Configs: map[string]string{ConfigCleanupPolicy: "sometimes"}}, ErrInvalidConfig},
 		{"bad unclean election", "u", TopicSpec{Configs: map[string]string{ConfigUncleanLeaderElection: "maybe"}}, ErrInvalidConfig},

@@ -68,19 +68,26 @@ func newClient(brokers string, opts ...kgo.Opt) (*kgo.Client, error) {
 	return kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(strings.Split(brokers, ",")...)}, opts...)...)
 }
 
+// adminClient is franz-go's admin client, with the client beneath it for
+// requests kadm does not make.
+type adminClient struct {
+	*kadm.Client
+	raw *kgo.Client
+}
+
 // newAdmin connects an admin client; close it with its Close.
-func newAdmin(brokers string) (*kadm.Client, error) {
+func newAdmin(brokers string) (*adminClient, error) {
 	cl, err := newClient(brokers)
 	if err != nil {
 		return nil, err
 	}
-	return kadm.NewClient(cl), nil
+	return &adminClient{Client: kadm.NewClient(cl), raw: cl}, nil
 }
 
 // adminSubcommand parses the flags of "creek CMD SUB" — --brokers, and
 // those addFlags adds — and connects an admin client. It returns the
 // positional arguments after SUB.
-func adminSubcommand(cmd, usage string, args []string, io streams, addFlags func(*flag.FlagSet)) (string, []string, *kadm.Client, error) {
+func adminSubcommand(cmd, usage string, args []string, io streams, addFlags func(*flag.FlagSet)) (string, []string, *adminClient, error) {
 	if len(args) == 0 {
 		fmt.Fprintln(io.err, "usage: creek "+cmd+" "+usage)
 		return "", nil, nil, errUsage

@@ -51,7 +51,7 @@ func groupCommand(ctx context.Context, args []string, io streams) error {
 }
 
 // describeGroup prints a group's state, members and lag per partition.
-func describeGroup(ctx context.Context, adm *kadm.Client, group string, io streams) error {
+func describeGroup(ctx context.Context, adm *adminClient, group string, io streams) error {
 	lags, err := adm.Lag(ctx, group)
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func describeGroup(ctx context.Context, adm *kadm.Client, group string, io strea
 
 // resetOffsets commits, for a group without members, the start, the end
 // or a given offset of each partition of a topic.
-func resetOffsets(ctx context.Context, adm *kadm.Client, group, topic, to string, io streams) error {
+func resetOffsets(ctx context.Context, adm *adminClient, group, topic, to string, io streams) error {
 	if topic == "" || to == "" {
 		fmt.Fprintln(io.err, "usage: creek group reset-offsets GROUP --topic T --to earliest|latest|OFFSET")
 		return errUsage

@@ -46,7 +46,7 @@ func partitionCommand(ctx context.Context, args []string, io streams) error {
 }
 
 // reassign starts moving a partition to new replicas, or cancels a move.
-func reassign(ctx context.Context, adm *kadm.Client, topic string, partition int32, replicas string, io streams) error {
+func reassign(ctx context.Context, adm *adminClient, topic string, partition int32, replicas string, io streams) error {
 	var req kadm.AlterPartitionAssignmentsReq
 	if replicas == "" {
 		req.CancelAssign(topic, partition)
@@ -72,7 +72,7 @@ func reassign(ctx context.Context, adm *kadm.Client, topic string, partition int
 }
 
 // listReassignments prints the reassignments under way.
-func listReassignments(ctx context.Context, adm *kadm.Client, topics []string, io streams) error {
+func listReassignments(ctx context.Context, adm *adminClient, topics []string, io streams) error {
 	var set kadm.TopicsSet
 	if len(topics) > 0 {
 		topicsMeta, err := adm.ListTopics(ctx, topics...)
@@ -98,7 +98,7 @@ func listReassignments(ctx context.Context, adm *kadm.Client, topics []string, i
 
 // electLeaders moves leadership back to preferred replicas: of every
 // partition, of a topic's, or of one partition.
-func electLeaders(ctx context.Context, adm *kadm.Client, topics []string, partition int32, io streams) error {
+func electLeaders(ctx context.Context, adm *adminClient, topics []string, partition int32, io streams) error {
 	var set kadm.TopicsSet
 	if len(topics) > 0 {
 		set = kadm.TopicsSet{}

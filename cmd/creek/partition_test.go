@@ -24,6 +24,8 @@ func TestPartitionCommands(t *testing.T) {
 	t.Cleanup(func() { assert.NoError(t, n.Close()) })
 	c := &cli{t: t, node: n}
 	c.run("", "topic", "create", "orders", "--partitions", "2", "--replication-factor", "1")
+	assert.Equal(t, "created topic placed\n", c.run("", "topic", "create", "placed", "--replica-assignment", "1,1,1"))
+	assert.Contains(t, c.run("", "topic", "describe", "placed"), "topic placed, 3 partitions\n  partition 0\tleader 1\treplicas [1]")
 
 	assert.Equal(t, "reassigning orders-0 to replicas 1\n",
 		c.run("", "partition", "reassign", "orders", "--partition", "0", "--replicas", "1"))
@@ -42,4 +44,9 @@ func TestPartitionCommands(t *testing.T) {
 		"--brokers", n.Addr().String()}, strings.NewReader(""), &out, &errOut)
 	assert.ErrorContains(t, err, "NO_REASSIGNMENT_IN_PROGRESS")
 	assert.ErrorIs(t, run(ctx, []string{"partition", "reassign", "orders"}, strings.NewReader(""), &out, &errOut), errUsage)
+	err = run(ctx, []string{"topic", "create", "elsewhere", "--replica-assignment", "1:2",
+		"--brokers", n.Addr().String()}, strings.NewReader(""), &out, &errOut)
+	assert.ErrorContains(t, err, "INVALID_REPLICA_ASSIGNMENT", "node 2 is not a member")
+	assert.ErrorIs(t, run(ctx, []string{"topic", "create", "both", "--replica-assignment", "1", "--partitions", "1",
+		"--brokers", n.Addr().String()}, strings.NewReader(""), &out, &errOut), errUsage)
 }

@@ -6,18 +6,25 @@ import (
 	"flag"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // topicCommand runs creek topic create|list|describe|delete|alter.
 func topicCommand(ctx context.Context, args []string, io streams) error {
 	var partitions, replication *int
+	var assignment *string
 	configs, remove := keyValues{}, list{}
 	sub, names, adm, err := adminSubcommand("topic", "create|list|describe|delete|alter [NAME] [flags]", args, io,
 		func(fs *flag.FlagSet) {
 			partitions = fs.Int("partitions", -1, "create: partition count (-1: the broker's default)")
 			replication = fs.Int("replication-factor", -1, "create: replicas per partition (-1: the broker's default)")
+			assignment = fs.String("replica-assignment", "", "create: replicas by hand, as kafka-topics takes them: "+
+				"node IDs, colon-separated, for each partition, comma-separated (1:2,2:3 is 2 partitions of 2 replicas)")
 			fs.Var(configs, "config", "create, alter: a topic config KEY=VALUE (repeatable)")
 			fs.Var(&remove, "delete-config", "alter: a topic config to reset to its default (repeatable)")
 		})
@@ -44,6 +51,13 @@ func topicCommand(ctx context.Context, args []string, io streams) error {
 		for k, v := range configs {
 			set[k] = &v
 		}
+		if *assignment != "" {
+			if *partitions != -1 || *replication != -1 {
+				fmt.Fprintln(io.err, "creek topic create: --replica-assignment sets the partitions and replication factor")
+				return errUsage
+			}
+			return done(io, createAssigned(ctx, adm, name, *assignment, set), "created topic %s", name)
+		}
 		resp, err := adm.CreateTopic(ctx, int32(*partitions), int16(*replication), set, name)
 		return done(io, errors.Join(err, resp.Err), "created topic %s", name)
 	case "delete":
@@ -66,7 +80,44 @@ func topicCommand(ctx context.Context, args []string, io streams) error {
 	return describeTopic(ctx, adm, name, io)
 }
 
-func listTopics(ctx context.Context, adm *kadm.Client, io streams) error {
+// createAssigned creates a topic with its replicas placed by hand, in
+// kafka-topics' --replica-assignment format.
+func createAssigned(ctx context.Context, adm *adminClient, name, assignment string, configs map[string]*string) error {
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = name, -1, -1
+	for i, partition := range strings.Split(assignment, ",") {
+		ra := kmsg.CreateTopicsRequestTopicReplicaAssignment{Partition: int32(i)}
+		for _, s := range strings.Split(partition, ":") {
+			id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 32)
+			if err != nil {
+				return fmt.Errorf("--replica-assignment %q: %w", assignment, err)
+			}
+			ra.Replicas = append(ra.Replicas, int32(id))
+		}
+		rt.ReplicaAssignment = append(rt.ReplicaAssignment, ra)
+	}
+	for k, v := range configs {
+		rt.Configs = append(rt.Configs, kmsg.CreateTopicsRequestTopicConfig{Name: k, Value: v})
+	}
+	req.Topics = []kmsg.CreateTopicsRequestTopic{rt}
+	resp, err := req.RequestWith(ctx, adm.raw)
+	if err != nil {
+		return err
+	}
+	if len(resp.Topics) != 1 {
+		return fmt.Errorf("the broker answered for %d topics", len(resp.Topics))
+	}
+	if err := kerr.ErrorForCode(resp.Topics[0].ErrorCode); err != nil {
+		if msg := resp.Topics[0].ErrorMessage; msg != nil {
+			return fmt.Errorf("%w: %s", err, *msg)
+		}
+		return err
+	}
+	return nil
+}
+
+func listTopics(ctx context.Context, adm *adminClient, io streams) error {
 	topics, err := adm.ListTopics(ctx)
 	if err != nil {
 		return err
@@ -79,7 +130,7 @@ func listTopics(ctx context.Context, adm *kadm.Client, io streams) error {
 
 // describeTopic prints a topic's partitions with their offsets, and the
 // configs set on it.
-func describeTopic(ctx context.Context, adm *kadm.Client, name string, io streams) error {
+func describeTopic(ctx context.Context, adm *adminClient, name string, io streams) error {
 	topics, err := adm.ListTopics(ctx, name)
 	if err != nil {
 		return err

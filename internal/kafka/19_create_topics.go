@@ -7,9 +7,11 @@ import (
 )
 
 // CreateTopics, versions 0–7. Partition count and replication factor -1
-// take the node's defaults; explicit replica assignments are refused
-// (INVALID_REQUEST) until the cluster places replicas. Version 5 and later
-// return the topic's configs in force.
+// take the node's defaults. Replicas assigned by hand (kafka-topics
+// --replica-assignment) come with both -1, as in Kafka (INVALID_REQUEST
+// otherwise), and name every partition from 0 once
+// (INVALID_REPLICA_ASSIGNMENT otherwise). Version 5 and later return the
+// topic's configs in force.
 
 func serveCreateTopics(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.CreateTopicsRequest)
@@ -23,10 +25,11 @@ func serveCreateTopics(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 				configs[c.Name] = *c.Value
 			}
 		}
-		var err error
-		if len(rt.ReplicaAssignment) > 0 {
-			ot.ErrorCode = codeInvalidRequest
-		} else if err = s.broker.CreateTopic(ctx, rt.Topic, rt.NumPartitions, rt.ReplicationFactor, configs, req.ValidateOnly); err != nil {
+		assignment, code := replicaAssignment(rt)
+		if code != 0 {
+			ot.ErrorCode = code
+		} else if err := s.broker.CreateTopic(ctx, rt.Topic, rt.NumPartitions, rt.ReplicationFactor, assignment,
+			configs, req.ValidateOnly); err != nil {
 			ot.ErrorCode = s.broker.ErrorCode(err)
 			ot.ErrorMessage = errorMessage(err)
 		}
@@ -36,6 +39,25 @@ func serveCreateTopics(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 		resp.Topics = append(resp.Topics, ot)
 	}
 	return resp
+}
+
+// replicaAssignment returns a topic's replicas assigned by hand, by
+// partition, or the error code that refuses them.
+func replicaAssignment(rt kmsg.CreateTopicsRequestTopic) ([][]int32, int16) {
+	if len(rt.ReplicaAssignment) == 0 {
+		return nil, 0
+	}
+	if rt.NumPartitions != -1 || rt.ReplicationFactor != -1 {
+		return nil, codeInvalidRequest
+	}
+	out := make([][]int32, len(rt.ReplicaAssignment))
+	for _, a := range rt.ReplicaAssignment {
+		if a.Partition < 0 || int(a.Partition) >= len(out) || out[a.Partition] != nil || len(a.Replicas) == 0 {
+			return nil, codeInvalidReplicas
+		}
+		out[a.Partition] = a.Replicas
+	}
+	return out, 0
 }
 
 // describeCreatedTopic fills what version 5 and later report of a new

@@ -81,9 +81,11 @@ type Broker interface {
 // Admin is what the admin APIs change or describe.
 type Admin interface {
 	// CreateTopic creates a topic; partitions and replicationFactor ≤ 0
-	// take the defaults. With validateOnly it checks and creates nothing.
+	// take the defaults. assignment, when not empty, places the replicas
+	// of each partition by hand, and partitions and replicationFactor are
+	// then -1. With validateOnly it checks and creates nothing.
 	CreateTopic(ctx context.Context, name string, partitions int32, replicationFactor int16,
-		configs map[string]string, validateOnly bool) error
+		assignment [][]int32, configs map[string]string, validateOnly bool) error
 	DeleteTopic(ctx context.Context, name string) error
 	CreatePartitions(ctx context.Context, name string, total int32, validateOnly bool) error
 	// TopicConfigs returns every config of a topic in force, and which

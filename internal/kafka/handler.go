@@ -12,6 +12,7 @@ const (
 	codeUnknownServerError     int16 = -1
 	codeUnknownTopic           int16 = 3
 	codeUnsupportedVersion     int16 = 35
+	codeInvalidReplicas        int16 = 39 // INVALID_REPLICA_ASSIGNMENT
 	codeInvalidRequest         int16 = 42
 	codeFetchSessionIDNotFound int16 = 70
 )
