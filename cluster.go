@@ -67,16 +67,16 @@ type ClusterMember struct {
 	RaftAddr   string // where its controller takes Raft traffic
 }
 
-// joinCluster starts gossip once the Kafka listener is up, so the address
-// gossiped is the one the node serves on.
-func (n *Node) joinCluster() error {
+// joinCluster starts gossip once the Kafka socket ln is open, so the
+// address gossiped is the one the node serves on.
+func (n *Node) joinCluster(ln net.Listener) error {
 	c := n.cfg.Cluster
-	if n.kafka == nil {
+	if ln == nil {
 		return fmt.Errorf("%w: a cluster node needs Config.Listen: the others reach it there", ErrInvalidConfig)
 	}
 	kafkaAddr := n.cfg.AdvertisedAddr
 	if kafkaAddr == "" {
-		kafkaAddr = n.kafka.Addr().String()
+		kafkaAddr = ln.Addr().String()
 	}
 	own := *c // the caller's config stays as given
 	c = &own

@@ -79,6 +79,9 @@ func TestClusterNeedsListener(t *testing.T) {
 	_, err := Open(Config{Logger: discardLogger(), Cluster: &ClusterConfig{NodeID: 1, GossipAddr: "127.0.0.1:0"}})
 	require.ErrorIs(t, err, ErrInvalidConfig)
 	assert.Nil(t, NewTestNode(t, Config{Logger: discardLogger()}).ClusterMembers())
+	_, err = Open(Config{Logger: discardLogger(), Listen: "127.0.0.1:0", AdvertisedAddr: "no-port",
+		Cluster: &ClusterConfig{NodeID: 1, GossipAddr: "127.0.0.1:0"}})
+	require.ErrorIs(t, err, ErrInvalidConfig, "refused before the node gossips it")
 }
 
 // controllerLeader waits, on Raft's leader observations, until one of

@@ -71,6 +71,11 @@ func (c Config) validate() error {
 	if _, err := parseTopicConfig(c.TopicDefaults, nil); err != nil {
 		return fmt.Errorf("TopicDefaults: %w", err)
 	}
+	if c.AdvertisedAddr != "" {
+		if _, _, err := splitAdvertised(c.AdvertisedAddr); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -124,14 +125,20 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 	if err := n.loadOffsets(); err != nil {
 		return nil, errors.Join(err, n.closeTopics())
 	}
+	var ln net.Listener
 	if cfg.Listen != "" {
-		if err := n.listen(); err != nil {
+		if ln, err = n.listen(); err != nil {
 			return nil, errors.Join(err, n.closeTopics())
 		}
 	}
 	if cfg.Cluster != nil {
-		if err := n.joinCluster(); err != nil {
-			return nil, errors.Join(err, n.Close())
+		if err := n.joinCluster(ln); err != nil {
+			return nil, errors.Join(err, closeListener(ln), n.Close())
+		}
+	}
+	if ln != nil {
+		if err := n.serve(ln); err != nil {
+			return nil, errors.Join(err, ln.Close(), n.Close())
 		}
 	}
 	return n, nil
