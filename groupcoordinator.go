@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/creekmq/creek/internal/group"
 )
 
 // In a cluster, as in Kafka, a group's coordinator is the node leading the
@@ -118,15 +116,11 @@ func (n *Node) coordinateOffsetsPartition(p *partition, leads bool) {
 	case leads && !loaded:
 		// Read outside the lock: until loaded is set, nobody commits to
 		// the partition (ownsGroup refuses), and other groups go on.
-		var read offsetStore
-		memberships := map[string]group.Description{}
-		if err := read.replayLocked(p, memberships); err != nil {
+		var read offsetStore // memberships restored before loaded: members find them once Owns accepts the group
+		if err := n.replayOffsetsLocked(&read, p); err != nil {
 			n.log.Error("could not read a partition of committed offsets; its groups have no coordinator",
 				"partition", p.index, "err", err)
 			return
-		}
-		for _, d := range memberships { // before loaded: members find them when Owns accepts the group
-			n.groups.Restore(d)
 		}
 		n.offsets.mu.Lock()
 		n.offsets.forgetLocked(inPartition) // an earlier tenure's, perhaps stale

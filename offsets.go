@@ -205,13 +205,23 @@ func (n *Node) loadOffsets() error {
 	if t == nil || n.offsets.loaded != nil {
 		return nil
 	}
-	memberships := map[string]group.Description{}
 	n.offsets.mu.Lock()
 	defer n.offsets.mu.Unlock()
 	for _, p := range t.partitions {
-		if err := n.offsets.replayLocked(p, memberships); err != nil {
+		if err := n.replayOffsetsLocked(&n.offsets, p); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// replayOffsetsLocked reads a __consumer_offsets partition: its commits
+// into s, and its groups' memberships into the group coordinator (a group
+// belongs to one partition).
+func (n *Node) replayOffsetsLocked(s *offsetStore, p *partition) error {
+	memberships := map[string]group.Description{}
+	if err := s.replayLocked(p, memberships); err != nil {
+		return err
 	}
 	for _, d := range memberships {
 		n.groups.Restore(d)
