@@ -165,7 +165,7 @@ func (n *Node) setAside(t *topic, reason string) error {
 		return fmt.Errorf("set aside topic %s: %w", t.name, err)
 	}
 	n.metadataChangedLocked()
-	n.log.Warn("set aside a topic this node held before it joined the cluster; its files are kept",
+	n.log.Warn("set aside a topic the cluster does not hold as this node does; its files are kept",
 		"topic", t.name, "reason", reason, "dirs", t.name+"-*."+id+straySuffix)
 	return nil
 }

@@ -65,6 +65,9 @@ type ClusterMember struct {
 	Rack       string
 	GossipAddr string
 	RaftAddr   string // where its controller takes Raft traffic
+	// Incarnation is new each time the node's process starts: the
+	// controller registers it, and moves leadership off a restarted node.
+	Incarnation uint64
 }
 
 // joinCluster starts gossip once the Kafka socket ln is open, so the
@@ -89,8 +92,7 @@ func (n *Node) joinCluster(ln net.Listener) error {
 		c.RaftAddr = net.JoinHostPort(host, "0")
 	}
 	if c.dial == nil {
-		var d net.Dialer
-		c.dial = d.DialContext
+		c.dial = dialFrom(c.RaftAddr)
 	}
 	if c.ReplicaLagTimeMax <= 0 {
 		c.ReplicaLagTimeMax = 30 * time.Second
@@ -106,7 +108,7 @@ func (n *Node) joinCluster(ln net.Listener) error {
 	}
 	m, err := membership.Join(membership.Config{NodeID: c.NodeID, BindAddr: c.GossipAddr,
 		AdvertiseAddr: c.AdvertiseGossipAddr, Seeds: c.Seeds, KafkaAddr: kafkaAddr, Rack: c.Rack,
-		RaftAddr: n.controller.raftAddr(), EncryptionKey: c.EncryptionKey, Logger: n.log, Fast: c.fastGossip,
+		RaftAddr: n.controller.raftAddr(), Incarnation: n.incarnation, EncryptionKey: c.EncryptionKey, Logger: n.log, Fast: c.fastGossip,
 		Blocked: c.gossipBlocked, Packets: c.gossipPackets})
 	if err != nil {
 		return errors.Join(err, n.controller.close())
@@ -116,6 +118,21 @@ func (n *Node) joinCluster(ln net.Listener) error {
 	n.peers = newPeerConns(n)
 	n.controller.run()
 	return nil
+}
+
+// dialFrom returns a dial function whose connections leave from the host
+// of addr when it names an IP address (the node's Raft address, which must),
+// so that a node's traffic to its peers comes from the address it gives
+// them, as its gossip packets do: on a host with several addresses, a
+// firewall or a test's network cut then sees one address per node.
+func dialFrom(addr string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+			d.LocalAddr = &net.TCPAddr{IP: ip}
+		}
+	}
+	return d.DialContext
 }
 
 // ClusterMembers returns the live nodes of the cluster, this one included,

@@ -60,7 +60,7 @@ func TestClusterMembership(t *testing.T) {
 	}
 	members := a.ClusterMembers()
 	assert.Equal(t, ClusterMember{NodeID: 3, KafkaAddr: c.Addr().String(), Rack: "r1", GossipAddr: c.GossipAddr(),
-		RaftAddr: c.controller.raftAddr()}, members[2],
+		RaftAddr: c.controller.raftAddr(), Incarnation: c.incarnation}, members[2],
 		"members gossip the address they serve Kafka on")
 	cl, err := kgo.NewClient(kgo.SeedBrokers(a.Addr().String()))
 	require.NoError(t, err)

@@ -224,6 +224,9 @@ func (n *Node) reconcileConfigs(ctx context.Context, name string, committed map[
 func (n *Node) reconcileTopics(ctx context.Context) (done bool) {
 	meta := n.controller.fsm.Metadata()
 	done = n.adoptTopics(ctx, meta)
+	if !n.dropUnknownTopics(ctx, meta) {
+		done = false
+	}
 	for _, name := range meta.TopicNames() {
 		t := meta.Topics[name]
 		count := int32(len(t.Partitions))
@@ -243,15 +246,40 @@ func (n *Node) reconcileTopics(ctx context.Context) (done bool) {
 			done = false
 		}
 	}
-	for _, info := range n.Topics() {
-		if _, kept := meta.Topics[info.Name]; !kept && !info.Internal && !n.awaitsAdoption(info.Name) {
-			if err := n.deleteLocalTopic(ctx, info.Name); err != nil {
-				n.log.Warn("could not delete a topic the cluster deleted", "topic", info.Name, "err", err)
-				done = false
-			}
+	return done
+}
+
+// dropUnknownTopics removes the local topics the metadata does not hold
+// under their ID (absent, or its name now another topic's): a topic whose
+// deletion the metadata records by ID loses its data; any other is set
+// aside as stray, its files kept. Absence alone never deletes data: the
+// metadata may be older than the topic, or the topic older than what the
+// metadata remembers of deletions.
+func (n *Node) dropUnknownTopics(ctx context.Context, meta *controller.Metadata) (done bool) {
+	done = true
+	for _, t := range n.localTopics() {
+		if mt := meta.Topics[t.name]; (mt != nil && mt.ID == t.id) || internalTopic(t.name) || n.awaitsAdoption(t.name) {
+			continue
+		}
+		var err error
+		if meta.WasDeleted(t.id) {
+			err = n.deleteLocalTopic(ctx, t.name)
+		} else {
+			err = n.setAside(t, "the cluster's metadata does not hold it under its topic ID")
+		}
+		if err != nil {
+			n.log.Warn("could not remove a topic the cluster does not hold", "topic", t.name, "err", err)
+			done = false
 		}
 	}
 	return done
+}
+
+// localTopics returns the node's open topics.
+func (n *Node) localTopics() []*topic {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return slices.Collect(maps.Values(n.topics))
 }
 
 // checkAssignment checks a topic's replicas placed by hand and sets its

@@ -136,16 +136,11 @@ func (c *clusterController) run() {
 		for {
 			applied := c.fsm.Changed()
 			var recheck <-chan time.Time
-			if c.caughtUp() { // a restarted node replaying old metadata must not act on it
+			if c.registered() { // a restarted node replaying old metadata must not act on it
 				if !c.n.reconcileTopics(ctx) {
 					recheck = time.After(dutyRetry)
 				}
 				c.n.replicas.reconcile(c.fsm.Metadata())
-			} else {
-				// Raft counts an entry applied only after handing it to the
-				// FSM, and counts entries the FSM never sees (no-ops,
-				// configuration): no event says when it has caught up.
-				recheck = time.After(caughtUpRecheck)
 			}
 			select {
 			case <-c.stop:
@@ -165,16 +160,28 @@ func (c *clusterController) run() {
 	go func() {
 		defer c.wg.Done()
 		gone := newGoneNodes(c.n.cfg.Cluster.ReplaceGoneAfter)
+		var appliedTerm uint64 // the term whose predecessors' entries this node's FSM has applied
 		for {
 			changed, metadata := c.n.clusterChanged(), c.fsm.Changed()
 			var expiry, retry <-chan time.Time
-			if c.raft.State() == raft.Leader {
+			if c.raft.State() == raft.Leader && appliedTerm != c.raft.CurrentTerm() {
+				// A new leader decides on the metadata its FSM holds, which
+				// may lack entries its predecessor committed: a barrier
+				// returns once they are applied.
+				term := c.raft.CurrentTerm()
+				if c.raft.Barrier(10*time.Second).Error() == nil {
+					appliedTerm = term
+				}
+			}
+			if c.raft.State() == raft.Leader && appliedTerm == c.raft.CurrentTerm() {
 				admitted, elected := c.admitMembers(), c.electLeaders()
 				var moved bool
 				expiry, moved = c.moveReplicas(gone)
 				if !admitted || !elected || !moved {
 					retry = time.After(dutyRetry) // nothing else may come to ask again
 				}
+			} else if c.raft.State() == raft.Leader {
+				retry = time.After(dutyRetry) // the barrier failed
 			}
 			select {
 			case <-c.stop:
@@ -193,22 +200,20 @@ func (c *clusterController) run() {
 // a duty that failed to commit.
 const dutyRetry = 250 * time.Millisecond
 
-// caughtUpRecheck is how often a node that has not caught up with the
-// committed metadata looks again.
-const caughtUpRecheck = 20 * time.Millisecond
-
-// caughtUp reports whether this node has applied all the metadata the
-// cluster committed, as far as it knows: a leader is known and the
-// applied index has reached the commit index. A restarted node replays
-// the Raft log from its start, and acting on an old state would make it,
-// say, lead a partition at a leader epoch long past, beside the real
-// leader (Kafka keeps such a broker fenced until it has caught up).
-func (c *clusterController) caughtUp() bool {
-	if _, id := c.raft.LeaderWithID(); id == "" {
-		return false
-	}
-	commit, err := strconv.ParseUint(c.raft.Stats()["commit_index"], 10, 64)
-	return err == nil && commit > 0 && c.raft.AppliedIndex() >= commit
+// registered reports whether this node's FSM has applied the
+// registration of the node's current incarnation (controller.RegisterNode).
+// The controller's leader commits it after the node started, so once it
+// is applied every entry committed before the node started is too: the
+// node has caught up, as its FSM itself reports, and the leader has
+// already moved leadership off the node's previous incarnation. Until
+// then the node acts on no metadata. Raft's own counters cannot tell
+// this: hashicorp/raft advances its applied index when it hands entries
+// to the FSM goroutine, before they are applied, and a restarted node
+// learns the commit index only from the leader. Acting on the metadata of
+// a replay still under way made a restarted node delete its logs and lead
+// at an old epoch.
+func (c *clusterController) registered() bool {
+	return c.fsm.Metadata().Nodes[c.n.nodeID()] == c.n.incarnation
 }
 
 // admitMembers adds live nodes the Raft configuration lacks: voters while
@@ -260,6 +265,19 @@ func (c *clusterController) admitMembers() bool {
 // leader is gone get a new one from their ISR, dead nodes leave ISRs. It
 // reports whether it committed all it had to.
 func (c *clusterController) electLeaders() bool {
+	incarnations := map[int32]uint64{}
+	for _, m := range c.n.ClusterMembers() {
+		incarnations[m.NodeID] = m.Incarnation
+	}
+	for _, cmd := range controller.OnRestarts(c.fsm.Metadata(), incarnations) {
+		if err := c.propose(context.Background(), cmd); err != nil {
+			c.n.log.Warn("could not commit what a node's restart calls for", "err", err)
+			return false
+		}
+		if r := cmd.RegisterNode; r != nil {
+			c.n.log.Info("node registered", "node", r.Node, "incarnation", r.Incarnation)
+		}
+	}
 	live := c.n.liveNodeIDs()
 	for _, cmd := range controller.OnNodesChanged(c.fsm.Metadata(), live) {
 		start := time.Now()

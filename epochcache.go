@@ -153,6 +153,26 @@ func (c *epochCache) truncateFrom(end int64) error {
 	return c.saveLocked()
 }
 
+// forgetAfter forgets, after a follower's log was cut at end where it
+// diverged from its leader's, the epochs that begin past end, and those
+// that begin at end and are newer than keep, the leader's epoch that ends
+// there: such an epoch holds nothing the leader has (a follower that led
+// it wrote nothing in it), and naming it in a fetch would find the logs
+// diverged again.
+func (c *epochCache) forgetAfter(end int64, keep int32) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := len(c.list)
+	for n > 0 && (c.list[n-1].start > end || c.list[n-1].start == end && c.list[n-1].epoch > keep) {
+		n--
+	}
+	if n == len(c.list) {
+		return nil
+	}
+	c.list = c.list[:n]
+	return c.saveLocked()
+}
+
 func (c *epochCache) saveLocked() error {
 	return writeFileAtomic(c.fs, c.dir, epochCheckpointName, encodeEpochCheckpoint(c.list))
 }

@@ -269,6 +269,7 @@ func (f *fetcher) fetch(conn *kafka.Conn, parts []*partition) (progressed bool, 
 		rp := kmsg.NewFetchRequestTopicPartition()
 		rp.Partition, rp.CurrentLeaderEpoch = p.index, st.epoch
 		rp.FetchOffset, rp.PartitionMaxBytes = p.log.EndOffset(), replicaFetchPartitionBytes
+		rp.LastFetchedEpoch = p.epochs.latest()
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
 	}
 	// A leader answers within MaxWait; one that does not has lost the
@@ -307,9 +308,20 @@ func (f *fetcher) fetch(conn *kafka.Conn, parts []*partition) (progressed bool, 
 					"err", errorForCode(rp.ErrorCode, "fetch"))
 				continue
 			}
+			if rp.DivergingEpoch.EndOffset >= 0 {
+				if err := a.p.truncateDiverged(f.leader, a.epoch, rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset); err != nil {
+					f.m.n.log.Error("could not truncate a follower's log", "topic", name, "partition", rp.Partition, "err", err)
+					continue
+				}
+				progressed = true
+				continue
+			}
 			err := a.p.appendReplica(rp.RecordBatches, rp.HighWatermark, f.leader, a.epoch)
 			if errors.Is(err, errNotFollowing) {
 				continue // its role changed while the fetch was out
+			}
+			if errors.Is(err, errReplicaMisaligned) {
+				err = a.p.refetchAll(rp.LogStartOffset, f.leader, a.epoch)
 			}
 			if err == nil {
 				err = a.p.followLogStart(rp.LogStartOffset)

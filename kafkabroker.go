@@ -93,14 +93,22 @@ func (b kafkaBroker) Fetch(dst []byte, f kafka.FetchPartition) (kafka.FetchResul
 	if err != nil {
 		return res, err
 	}
+	p.mu.RLock()
+	res.HighWatermark, res.LogStartOffset = p.highWatermarkLocked(), p.log.StartOffset()
+	p.mu.RUnlock()
 	if f.ReplicaID >= 0 {
+		// A follower's fetch counts as its log end only where its log
+		// matches the leader's: otherwise it would join the ISR, and count
+		// toward the high watermark, with records the leader does not have.
+		var err error
+		res.Diverged, res.DivergingEpoch, res.DivergingEndOffset, err = p.divergence(f.LastFetchedEpoch, f.Offset)
+		if err != nil || res.Diverged {
+			return res, err
+		}
 		if expand, isr := p.replicaFetched(f.ReplicaID, f.Offset); expand {
 			b.n.replicas.requestISR(p, isr)
 		}
 	}
-	p.mu.RLock()
-	res.HighWatermark, res.LogStartOffset = p.highWatermarkLocked(), p.log.StartOffset()
-	p.mu.RUnlock()
 	if f.MaxBytes <= 0 {
 		return res, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -53,8 +54,11 @@ type Node struct {
 	// off from the majority, it may have been deposed without hearing of
 	// it, so it leads no partition and names no leader (fence.go).
 	fenced atomic.Bool
-	seenMu sync.Mutex
-	seen   map[int32]ClusterMember // every node this one has seen live, by ID
+	// incarnation tells this start of the node's process from the others
+	// (controller.RegisterNode); random, fixed at Open.
+	incarnation uint64
+	seenMu      sync.Mutex
+	seen        map[int32]ClusterMember // every node this one has seen live, by ID
 }
 
 // producerIDBlock is how many producer IDs one registry write reserves.
@@ -93,8 +97,9 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	cfg.Logger = limitRepeats(cfg.Logger)
 	n := &Node{cfg: cfg, fs: fs, dir: dir, log: cfg.Logger, now: now, topics: map[string]*topic{},
-		metadataChanged: make(chan struct{})}
+		metadataChanged: make(chan struct{}), incarnation: mrand.Uint64() | 1} // never 0: unregistered
 	groups := group.Config{Logger: cfg.Logger, MinSessionTimeout: cfg.GroupMinSessionTimeout,
 		MaxSessionTimeout: cfg.GroupMaxSessionTimeout, InitialRebalanceDelay: cfg.GroupInitialRebalanceDelay,
 		Store: n.storeGroup}

@@ -181,6 +181,35 @@ func (p *partition) replicaFetched(follower int32, offset int64) (expand bool, i
 	return expand, isr
 }
 
+// divergence checks a follower's fetch from offset, whose newest batch is
+// of lastEpoch (-1: it has none), against the leader's log (KIP-595): the
+// follower's log matches the leader's up to offset only if the leader's
+// lastEpoch, as far as the leader has it, ends at or after offset. If it
+// does not, the leader's answer is where the follower must truncate to: the
+// leader's newest epoch at or below lastEpoch and where it ends. A
+// follower with no epoch fetching past the leader's log end is out of
+// range.
+func (p *partition) divergence(lastEpoch int32, offset int64) (diverged bool, epoch int32, end int64, err error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	logEnd := p.log.EndOffset()
+	if lastEpoch < 0 {
+		if offset > logEnd {
+			return false, -1, -1, fmt.Errorf("%w: replica fetch of %s-%d at %d, past the log end %d",
+				ErrOffsetOutOfRange, p.topic, p.index, offset, logEnd)
+		}
+		return false, -1, -1, nil
+	}
+	epoch, end = p.epochs.endOffsetFor(lastEpoch, logEnd)
+	switch {
+	case epoch < 0: // the leader has no epoch at or below it: all that is known to agree is the high watermark
+		return true, -1, p.highWatermarkLocked(), nil
+	case epoch != lastEpoch || end < offset:
+		return true, epoch, end, nil
+	}
+	return false, -1, -1, nil
+}
+
 // laggingReplicas returns the ISR without the followers that have not
 // caught up within replica.lag.time.max.ms, when there are any such.
 func (p *partition) laggingReplicas() (epoch int32, isr []int32, shrink bool) {
@@ -261,6 +290,11 @@ func awaitReplication(ctx context.Context, done <-chan error, timeout time.Durat
 // partition stopped following that leader at that epoch.
 var errNotFollowing = errors.New("the partition no longer follows that leader")
 
+// errReplicaMisaligned is returned for a leader's batch that does not
+// begin where the follower's log ends: their logs differ at the same
+// offsets, which no truncation by epoch can mend.
+var errReplicaMisaligned = errors.New("a leader's batch does not begin at the follower's log end")
+
 // appendReplica appends batches a follower fetched from leader at epoch,
 // at the leader's offsets, recording new leader epochs first and the
 // batches' producers after, then waits for them to be as durable as
@@ -285,6 +319,10 @@ func (p *partition) appendReplica(batches []byte, leaderHW int64, leader, epoch 
 		}
 		if h.LastOffset() < p.log.EndOffset() {
 			continue // a batch that began before the offset fetched
+		}
+		if h.BaseOffset != p.log.EndOffset() {
+			return fmt.Errorf("%w: %s-%d: the leader's batch at offset %d, the log ends at %d",
+				errReplicaMisaligned, p.topic, p.index, h.BaseOffset, p.log.EndOffset())
 		}
 		if h.PartitionLeaderEpoch > p.epochs.latest() {
 			if err := p.epochs.assign(h.PartitionLeaderEpoch, h.BaseOffset); err != nil {
@@ -328,6 +366,36 @@ func (p *partition) followLogStart(leaderStart int64) error {
 	return nil
 }
 
+// refetchAll empties a follower's log, starting it at its leader's log
+// start, for a log that cannot continue from the leader's
+// (errReplicaMisaligned): rather than fail the same way at every fetch, it
+// copies the leader's log again. Nothing it held was the leader's.
+func (p *partition) refetchAll(leaderStart int64, leader, epoch int32) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.repl.role != roleFollower || p.repl.leaderID != leader || p.repl.epoch != epoch {
+		return nil
+	}
+	before := p.log.EndOffset()
+	err := p.log.discard()
+	if err == nil && leaderStart > 0 {
+		err = p.log.resetTo(leaderStart)
+	}
+	if err == nil {
+		err = p.epochs.truncateFrom(0)
+	}
+	if err == nil {
+		p.producers, err = loadProducerStates(p.fs, p.dir, p.log)
+	}
+	if err != nil {
+		return fmt.Errorf("copy %s-%d from its leader again: %w", p.topic, p.index, err)
+	}
+	p.log.log.Warn("follower copies its leader's log again: its own could not continue it", "topic", p.topic,
+		"partition", p.index, "log_end", before, "leader_start", leaderStart)
+	p.wake()
+	return nil
+}
+
 // restartAt empties a follower's log and starts it at its leader's log
 // start, when the log ends below it: the records between are gone from
 // the leader (retention, DeleteRecords), as for a new replica of an old
@@ -361,10 +429,44 @@ func (p *partition) truncateToLeader(askedAt, leaderEpoch int32, leaderEnd int64
 	if p.repl.role != roleFollower || p.repl.epoch != askedAt || !p.repl.truncate {
 		return nil // its role changed meanwhile; the new one decides
 	}
+	if leaderEpoch < 0 {
+		leaderEnd = -1 // the leader has no such epoch: cut to the high watermark
+	}
+	if err := p.cutDivergedLocked(leaderEpoch, leaderEnd); err != nil {
+		return err
+	}
+	p.repl.truncate = false
+	return nil
+}
+
+// truncateDiverged cuts a follower's log where its leader's fetch answer
+// says it diverges (KIP-595): the leader's epoch divergingEpoch (-1: none
+// at or below the follower's) ends at divergingEnd there.
+func (p *partition) truncateDiverged(leader, epoch, divergingEpoch int32, divergingEnd int64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.repl.role != roleFollower || p.repl.leaderID != leader || p.repl.epoch != epoch {
+		return nil // its role changed meanwhile; the new one decides
+	}
+	return p.cutDivergedLocked(divergingEpoch, divergingEnd)
+}
+
+// cutDivergedLocked truncates the follower's log to where it agrees with
+// its leader's, which has leaderEpoch ending at leaderEnd: the lesser of
+// that end and the follower's own end of that epoch. With leaderEpoch -1
+// the leader's end alone counts; with leaderEnd -1 as well, the high
+// watermark, all that is known to agree. The follower forgets the epochs
+// the cut leaves empty and the leader does not have (epochCache.forgetAfter),
+// even when nothing was cut: a follower that led an epoch without writing
+// to it would otherwise name it again in its next fetch. Call it holding
+// p.mu.
+func (p *partition) cutDivergedLocked(leaderEpoch int32, leaderEnd int64) error {
 	to := p.log.EndOffset()
 	switch {
-	case leaderEpoch < 0 || leaderEnd < 0:
+	case leaderEnd < 0:
 		to = min(to, p.followerHW.Load())
+	case leaderEpoch < 0:
+		to = min(to, leaderEnd)
 	default:
 		_, ownEnd := p.epochs.endOffsetFor(leaderEpoch, to)
 		if ownEnd < 0 {
@@ -378,16 +480,15 @@ func (p *partition) truncateToLeader(askedAt, leaderEpoch int32, leaderEnd int64
 	if err != nil {
 		return fmt.Errorf("truncate %s-%d to %d: %w", p.topic, p.index, to, err)
 	}
-	if end < before { // the epochs begun, and the producers' recent batches, may be among those cut
+	if err := p.epochs.forgetAfter(end, leaderEpoch); err != nil {
+		return err
+	}
+	if end < before { // the producers' recent batches may be among those cut
 		p.log.log.Info("follower truncated where its log diverged from its leader's", "topic", p.topic,
 			"partition", p.index, "from", before, "to", end, "leader_epoch", leaderEpoch, "leader_end", leaderEnd)
-		if err := p.epochs.truncateFrom(end); err != nil {
-			return err
-		}
 		if p.producers, err = loadProducerStates(p.fs, p.dir, p.log); err != nil {
 			return err
 		}
 	}
-	p.repl.truncate = false
 	return nil
 }

@@ -22,10 +22,15 @@ func (m *Metadata) Apply(c Command) error {
 	case c.CreateTopic != nil:
 		return m.createTopic(c.CreateTopic)
 	case c.DeleteTopic != nil:
-		if m.Topics[c.DeleteTopic.Name] == nil {
+		t := m.Topics[c.DeleteTopic.Name]
+		if t == nil {
 			return rejected("delete unknown topic %q", c.DeleteTopic.Name)
 		}
 		delete(m.Topics, c.DeleteTopic.Name)
+		m.Deleted = append(m.Deleted, DeletedTopic{Name: t.Name, ID: t.ID})
+		if over := len(m.Deleted) - maxDeleted; over > 0 {
+			m.Deleted = slices.Delete(m.Deleted, 0, over)
+		}
 		return nil
 	case c.CreatePartitions != nil:
 		return m.createPartitions(c.CreatePartitions)
@@ -46,6 +51,15 @@ func (m *Metadata) Apply(c Command) error {
 		return m.finishReassign(c.FinishReassign)
 	case c.PreferLeader != nil:
 		return m.preferLeader(c.PreferLeader)
+	case c.RegisterNode != nil:
+		if c.RegisterNode.Node < 0 {
+			return rejected("register node %d", c.RegisterNode.Node)
+		}
+		if m.Nodes == nil {
+			m.Nodes = map[int32]uint64{}
+		}
+		m.Nodes[c.RegisterNode.Node] = c.RegisterNode.Incarnation
+		return nil
 	}
 	return rejected("empty command")
 }

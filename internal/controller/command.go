@@ -18,6 +18,7 @@ type Command struct {
 	Reassign         *Reassign         `json:"reassign,omitempty"`
 	FinishReassign   *FinishReassign   `json:"finishReassign,omitempty"`
 	PreferLeader     *PreferLeader     `json:"preferLeader,omitempty"`
+	RegisterNode     *RegisterNode     `json:"registerNode,omitempty"`
 }
 
 // CreateTopic creates a topic whose partitions have the given replicas;
@@ -94,6 +95,17 @@ type PreferLeader struct {
 	LeaderEpoch int32  `json:"leaderEpoch"`
 }
 
+// RegisterNode records the incarnation a node's process started with, as
+// a KRaft broker registers: the controller's leader commits it once it has
+// moved leadership away from the node's previous incarnation and out of
+// the ISRs it was in (OnRestarts), and a node acts on metadata only once
+// its own FSM has applied its current registration — so it has applied
+// everything committed before it started.
+type RegisterNode struct {
+	Node        int32  `json:"node"`
+	Incarnation uint64 `json:"incarnation"`
+}
+
 // commandVersion is the format of encoded commands: a version byte, then
 // JSON. Part of the format: a change adds a version and still reads this.
 const commandVersion = 1
@@ -135,7 +147,7 @@ func (c Command) count() int {
 	n := 0
 	for _, set := range []bool{c.CreateTopic != nil, c.DeleteTopic != nil, c.CreatePartitions != nil,
 		c.AlterConfigs != nil, c.ChangeLeader != nil, c.ChangeISR != nil, c.Reassign != nil, c.FinishReassign != nil,
-		c.PreferLeader != nil} {
+		c.PreferLeader != nil, c.RegisterNode != nil} {
 		if set {
 			n++
 		}

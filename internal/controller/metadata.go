@@ -8,6 +8,28 @@ import (
 // Metadata is the cluster's metadata. The zero value is an empty cluster.
 type Metadata struct {
 	Topics map[string]*Topic `json:"topics"`
+	// Deleted names the topics deleted most recently, by ID, oldest first,
+	// at most maxDeleted: a node deletes a local topic's data only when its
+	// ID is here, never because a topic is missing from the metadata.
+	Deleted []DeletedTopic `json:"deleted,omitempty"`
+	// Nodes is each registered node's incarnation (RegisterNode).
+	Nodes map[int32]uint64 `json:"nodes,omitempty"`
+}
+
+// DeletedTopic is a topic a committed DeleteTopic removed.
+type DeletedTopic struct {
+	Name string   `json:"name"`
+	ID   [16]byte `json:"id"`
+}
+
+// maxDeleted bounds Metadata.Deleted. A node that was away for more
+// deletions than this sets the older ones' data aside rather than delete
+// it: the safe way to be wrong.
+const maxDeleted = 1024
+
+// WasDeleted reports whether a committed deletion names the topic ID.
+func (m *Metadata) WasDeleted(id [16]byte) bool {
+	return slices.ContainsFunc(m.Deleted, func(d DeletedTopic) bool { return d.ID == id })
 }
 
 // Topic is one topic's metadata.
@@ -50,7 +72,8 @@ func (p Partition) Reassigning() bool { return len(p.Adding) > 0 || len(p.Removi
 
 // Clone returns a deep copy, which the caller may change.
 func (m *Metadata) Clone() *Metadata {
-	out := &Metadata{Topics: make(map[string]*Topic, len(m.Topics))}
+	out := &Metadata{Topics: make(map[string]*Topic, len(m.Topics)), Deleted: slices.Clone(m.Deleted),
+		Nodes: maps.Clone(m.Nodes)}
 	for name, t := range m.Topics {
 		ct := *t
 		ct.Configs = maps.Clone(t.Configs)

@@ -21,7 +21,11 @@ import (
 // always gets one, and each later one may exceed what is left by at most
 // one batch. A consumer reads below the high watermark; a follower's
 // replica fetch (ReplicaID ≥ 0, or ReplicaState from version 15) reads to
-// the log end, and tells the leader how far the follower has come.
+// the log end, and tells the leader how far the follower has come. A
+// replica fetch whose LastFetchedEpoch (version 12+) the leader's log does
+// not hold up to the fetch offset gets no records but the diverging epoch
+// and its end offset, for the follower to truncate to (KIP-595's in-band
+// truncation); consumers' fetches are not checked so.
 
 // defaultFetchMaxBytes is fetch.max.bytes' default.
 const defaultFetchMaxBytes = 50 << 20
@@ -78,6 +82,15 @@ func serveFetch(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	}
 }
 
+// lastFetchedEpoch returns a partition's LastFetchedEpoch, which Fetch
+// carries from version 12.
+func lastFetchedEpoch(version int16, epoch int32) int32 {
+	if version < 12 {
+		return -1
+	}
+	return epoch
+}
+
 // arrivals returns the channels that announce growth of the partitions
 // asked for.
 func (s *Server) arrivals(req *kmsg.FetchRequest) []<-chan struct{} {
@@ -120,7 +133,8 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
 			}
 			buf := fetchBuffers.Get().(*[]byte)
 			res, err := s.broker.Fetch((*buf)[:0], FetchPartition{Topic: ot.Topic, Partition: rp.Partition,
-				Offset: rp.FetchOffset, MaxBytes: limit, ReplicaID: replica, CurrentLeaderEpoch: rp.CurrentLeaderEpoch})
+				Offset: rp.FetchOffset, MaxBytes: limit, ReplicaID: replica, CurrentLeaderEpoch: rp.CurrentLeaderEpoch,
+				LastFetchedEpoch: lastFetchedEpoch(req.Version, rp.LastFetchedEpoch)})
 			*buf = res.Records
 			resp.buffers = append(resp.buffers, buf)
 			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStartOffset
@@ -129,6 +143,8 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
 				op.ErrorCode = codeUnknownTopicID
 			case err != nil:
 				op.ErrorCode = s.broker.ErrorCode(err)
+			case res.Diverged:
+				op.DivergingEpoch.Epoch, op.DivergingEpoch.EndOffset = res.DivergingEpoch, res.DivergingEndOffset
 			case len(res.Records) > 0:
 				op.RecordBatches = res.Records
 				size += len(res.Records)

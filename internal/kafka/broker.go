@@ -173,6 +173,9 @@ type FetchPartition struct {
 	// CurrentLeaderEpoch is the leader epoch the fetcher knows; -1 for
 	// any. A stale or future one is refused.
 	CurrentLeaderEpoch int32
+	// LastFetchedEpoch is the epoch of the newest batch the fetching
+	// follower holds (KIP-595's in-band truncation); -1 for none.
+	LastFetchedEpoch int32
 }
 
 // FetchResult is one partition's part of a Fetch response.
@@ -180,4 +183,12 @@ type FetchResult struct {
 	Records        []byte // dst with the batches appended
 	HighWatermark  int64
 	LogStartOffset int64
+	// Diverged tells a follower its log diverges from the leader's before
+	// the offset it fetched from (KIP-595): DivergingEpoch is the leader's
+	// newest epoch at or below the follower's last fetched one (-1 for
+	// none), and DivergingEndOffset where it ends on the leader. No
+	// records come with it.
+	Diverged           bool
+	DivergingEpoch     int32
+	DivergingEndOffset int64
 }

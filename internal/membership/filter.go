@@ -18,6 +18,9 @@ type filteredTransport struct {
 	*memberlist.NetTransport
 	blocked func(addr string) bool
 	fate    func(addr string) (drop, duplicate bool, delay time.Duration)
+	// local is the address streams to other nodes leave from: the host
+	// gossip binds, when it names one, as its packets do (nil: any).
+	local   net.Addr
 	packets chan *memberlist.Packet
 	stop    chan struct{}
 	wg      sync.WaitGroup
@@ -42,6 +45,9 @@ func newFilteredTransport(bindHost string, bindPort int, blocked func(addr strin
 	}
 	t := &filteredTransport{NetTransport: inner, blocked: blocked, fate: fate, packets: make(chan *memberlist.Packet),
 		stop: make(chan struct{})}
+	if ip := net.ParseIP(bindHost); ip != nil && !ip.IsUnspecified() {
+		t.local = &net.TCPAddr{IP: ip}
+	}
 	t.wg.Add(1)
 	go t.forward()
 	return t, nil
@@ -104,7 +110,8 @@ func (t *filteredTransport) DialTimeout(addr string, timeout time.Duration) (net
 	if t.blocked(addr) {
 		return nil, fmt.Errorf("gossip to %s: link cut", addr)
 	}
-	return t.NetTransport.DialTimeout(addr, timeout)
+	d := net.Dialer{Timeout: timeout, LocalAddr: t.local}
+	return d.Dial("tcp", addr)
 }
 
 func (t *filteredTransport) DialAddressTimeout(a memberlist.Address, timeout time.Duration) (net.Conn, error) {

@@ -39,6 +39,9 @@ type Config struct {
 	Rack string
 	// RaftAddr is where this node's controller takes Raft traffic.
 	RaftAddr string
+	// Incarnation tells this start of the node's process from others;
+	// gossiped, so the controller sees a restart (controller.OnRestarts).
+	Incarnation uint64
 	// EncryptionKey, if set (16, 24 or 32 bytes), encrypts gossip with
 	// AES-GCM; every node needs the same key.
 	EncryptionKey []byte
@@ -62,6 +65,8 @@ type Member struct {
 	Rack       string
 	GossipAddr string
 	RaftAddr   string
+	// Incarnation is new each time the node's process starts.
+	Incarnation uint64
 }
 
 // Membership is this node's view of the cluster.
@@ -101,7 +106,8 @@ func Join(cfg Config) (*Membership, error) {
 	}
 	m := &Membership{log: cfg.Logger, members: map[string]Member{}, failed: map[string]string{},
 		changed: make(chan struct{}), stop: make(chan struct{})}
-	meta, err := encodeMeta(nodeMeta{NodeID: cfg.NodeID, KafkaAddr: cfg.KafkaAddr, Rack: cfg.Rack, RaftAddr: cfg.RaftAddr})
+	meta, err := encodeMeta(nodeMeta{NodeID: cfg.NodeID, KafkaAddr: cfg.KafkaAddr, Rack: cfg.Rack, RaftAddr: cfg.RaftAddr,
+		Incarnation: cfg.Incarnation})
 	if err != nil {
 		return nil, err
 	}
@@ -259,6 +265,7 @@ func (m *Membership) update(n *memberlist.Node, alive bool) {
 			return
 		}
 		member.NodeID, member.KafkaAddr, member.Rack, member.RaftAddr = meta.NodeID, meta.KafkaAddr, meta.Rack, meta.RaftAddr
+		member.Incarnation = meta.Incarnation
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

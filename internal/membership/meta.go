@@ -19,6 +19,8 @@ type nodeMeta struct {
 	KafkaAddr string `json:"kafka"`
 	Rack      string `json:"rack,omitempty"`
 	RaftAddr  string `json:"raft,omitempty"`
+	// Incarnation tells one start of the node's process from the next.
+	Incarnation uint64 `json:"inc,omitempty"`
 }
 
 var errBadMeta = errors.New("membership: malformed node metadata")
