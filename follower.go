@@ -303,6 +303,11 @@ func (f *fetcher) fetch(conn *kafka.Conn, parts []*partition) (progressed bool, 
 				progressed = true
 				continue
 			}
+			if rp.ErrorCode == kafkaOffsetOutOfRange && rp.HighWatermark >= 0 && rp.HighWatermark < a.p.log.EndOffset() {
+				// Past the leader's end, with no epoch to find where they part:
+				// keep what the high watermark says both have.
+				rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset, rp.ErrorCode = -1, rp.HighWatermark, 0
+			}
 			if rp.ErrorCode != 0 {
 				f.m.n.log.Debug("replica fetch refused", "topic", name, "partition", rp.Partition,
 					"err", errorForCode(rp.ErrorCode, "fetch"))

@@ -226,6 +226,12 @@ func (m *Membership) GossipAddr() string { return m.ml.LocalNode().Address() }
 // others find out by failure detection; so a leave that cannot spread in
 // time (the others are gone or leaving too) is logged, not an error.
 func (m *Membership) Leave(timeout time.Duration) error {
+	m.mu.Lock()
+	closed := m.closed
+	m.mu.Unlock()
+	if closed { // stopped already, as a crash would: nothing to tell
+		return nil
+	}
 	if err := m.ml.Leave(timeout); err != nil {
 		m.log.Warn("leaving the cluster: the others will find out by failure detection", "err", err)
 	}
