@@ -4,28 +4,34 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 )
 
-// maxRepeatsPerSecond is how many lines with one message a node logs in a
-// second. A fault that repeats at every fetch or every request (a peer
-// gone, a log that cannot continue) must not fill a disk: past the limit
-// lines are counted, and one line per message gives the count when the
-// second is over.
+// maxRepeatsPerSecond is how many lines with one message a node logs
+// within any second. A fault that repeats at every fetch or every request
+// (a peer gone, a log that cannot continue) must not fill a disk: past the
+// limit lines are dropped and counted, and the next line with that message
+// that is written says how many were.
 const maxRepeatsPerSecond = 10
 
 // repeatLimiter is a slog.Handler that passes on at most
-// maxRepeatsPerSecond records with the same message in each second of
-// their time.
+// maxRepeatsPerSecond records with the same message within any second of
+// their times.
 type repeatLimiter struct {
 	inner slog.Handler
 	state *repeatState // shared by the handlers WithAttrs and WithGroup derive
 }
 
 type repeatState struct {
-	mu         sync.Mutex
-	second     int64          // the Unix second being counted
-	counts     map[string]int // records per message in that second
-	suppressed map[string]int // records dropped per message, not yet reported
+	mu       sync.Mutex
+	messages map[string]*repeats
+}
+
+// repeats is what one message has written lately.
+type repeats struct {
+	last       [maxRepeatsPerSecond]time.Time // the times of the newest lines written, a ring
+	next       int                            // the ring's oldest entry, overwritten next
+	suppressed int                            // lines dropped since the last one written
 }
 
 // limitRepeats returns a logger that writes through l's handler with
@@ -34,7 +40,7 @@ func limitRepeats(l *slog.Logger) *slog.Logger {
 	if _, limited := l.Handler().(*repeatLimiter); limited {
 		return l
 	}
-	return slog.New(&repeatLimiter{inner: l.Handler(), state: &repeatState{counts: map[string]int{}, suppressed: map[string]int{}}})
+	return slog.New(&repeatLimiter{inner: l.Handler(), state: &repeatState{messages: map[string]*repeats{}}})
 }
 
 func (h *repeatLimiter) Enabled(ctx context.Context, level slog.Level) bool {
@@ -42,38 +48,36 @@ func (h *repeatLimiter) Enabled(ctx context.Context, level slog.Level) bool {
 }
 
 func (h *repeatLimiter) Handle(ctx context.Context, r slog.Record) error {
-	pass, report := h.state.admit(r)
-	for msg, n := range report {
-		summary := slog.NewRecord(r.Time, slog.LevelWarn, "log lines suppressed: the same message repeated", 0)
-		summary.AddAttrs(slog.String("message", msg), slog.Int("suppressed", n))
-		if err := h.inner.Handle(ctx, summary); err != nil {
-			return err
-		}
-	}
+	pass, suppressed := h.state.admit(r.Message, r.Time)
 	if !pass {
 		return nil
+	}
+	if suppressed > 0 {
+		r = r.Clone()
+		r.AddAttrs(slog.Int("repeats_suppressed", suppressed))
 	}
 	return h.inner.Handle(ctx, r)
 }
 
-// admit counts r and reports whether it may be written, and the counts
-// suppressed in seconds now over.
-func (s *repeatState) admit(r slog.Record) (pass bool, report map[string]int) {
+// admit reports whether a line with msg at time at may be written — the
+// ring's oldest line is a second old or more — and how many lines with
+// msg were dropped since the last one written.
+func (s *repeatState) admit(msg string, at time.Time) (pass bool, suppressed int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if sec := r.Time.Unix(); sec != s.second {
-		s.second = sec
-		clear(s.counts)
-		if len(s.suppressed) > 0 {
-			report, s.suppressed = s.suppressed, map[string]int{}
-		}
+	r := s.messages[msg]
+	if r == nil {
+		r = &repeats{}
+		s.messages[msg] = r
 	}
-	s.counts[r.Message]++
-	if s.counts[r.Message] > maxRepeatsPerSecond {
-		s.suppressed[r.Message]++
-		return false, report
+	if oldest := r.last[r.next]; !oldest.IsZero() && at.Sub(oldest) < time.Second {
+		r.suppressed++
+		return false, 0
 	}
-	return true, report
+	r.last[r.next] = at
+	r.next = (r.next + 1) % len(r.last)
+	suppressed, r.suppressed = r.suppressed, 0
+	return true, suppressed
 }
 
 func (h *repeatLimiter) WithAttrs(attrs []slog.Attr) slog.Handler {
