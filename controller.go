@@ -55,7 +55,7 @@ func (n *Node) startController() error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", c.RaftAddr)
+	ln, err := listenRaft(fs, dir, c.RaftAddr)
 	if err != nil {
 		return errors.Join(fmt.Errorf("listen for Raft on %s: %w", c.RaftAddr, err), store.Close())
 	}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// ciRuns is the bounded version of the harness TestFaults runs.
+var ciRuns = []struct{ seeds, nodes, rounds int }{
+	{seeds: 2, nodes: 3, rounds: 4},
+	{seeds: 1, nodes: 5, rounds: 3},
+}
+
+// TestFaults runs the harness, bounded for CI, through the command's own
+// code. As root it re-runs itself in a private network namespace so that
+// the nemesis can cut nodes off; FAULTS_SEED sets the first seed.
+func TestFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts creek clusters")
+	}
+	if !InNetns() && CanUnshare() {
+		cmd := exec.Command("unshare", "--net", "--", os.Args[0], "-test.run", "^TestFaults$", "-test.v", "-test.timeout", "15m")
+		cmd.Env = append(os.Environ(), netnsEnv+"=1")
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		require.NoError(t, cmd.Run(), "TestFaults in a private network namespace")
+		return
+	}
+	net := SetupNetns()
+	faults := AllFaults
+	if net.Unavailable != "" {
+		t.Logf("without the cut fault: %s", net.Unavailable)
+		faults = slices.DeleteFunc(slices.Clone(AllFaults), func(f string) bool { return f == FaultCut })
+	}
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("FAULTS_SEED"); s != "" {
+		var err error
+		seed, err = strconv.ParseUint(s, 10, 64)
+		require.NoError(t, err, "FAULTS_SEED")
+	}
+	t.Logf("first seed %d (FAULTS_SEED=%d replays it)", seed, seed)
+	bin, err := BuildCreek(t.Context(), t.TempDir())
+	require.NoError(t, err)
+	next := seed
+	for _, run := range ciRuns {
+		for range run.seeds {
+			s := next
+			next++
+			t.Run(fmt.Sprintf("nodes=%d/seed=%d", run.nodes, s), func(t *testing.T) {
+				opts := Options{Seed: s, Seeds: 1, Rounds: run.rounds, Nodes: run.nodes, Partitions: 6,
+					Rate: 1000, Faults: faults, Settle: 60 * time.Second}
+				require.NoError(t, opts.Validate())
+				res := RunSeed(t.Context(), opts, s, bin, net, t.Output())
+				if res.Failed() {
+					t.Errorf("%s (replay: cd tests/faults && go run . -seed %d -nodes %d -rounds %d -rate 1000)", res.Line(), s, run.nodes, run.rounds)
+				}
+			})
+		}
+	}
+}
+
+func TestParseOptions(t *testing.T) {
+	now := time.Unix(0, 42)
+	o, err := ParseOptions(nil, now)
+	require.NoError(t, err)
+	require.Equal(t, Options{Seed: 42, Seeds: 1, Rounds: 10, Nodes: 3, Partitions: 6, Rate: 2000,
+		Faults: AllFaults, Settle: time.Minute}, o)
+	o, err = ParseOptions([]string{"-seed", "9", "-nodes", "5", "-faults", "kill9,pause", "-keep"}, now)
+	require.NoError(t, err)
+	require.Equal(t, uint64(9), o.Seed)
+	require.Equal(t, []string{FaultKill9, FaultPause}, o.Faults)
+	require.True(t, o.Keep)
+	for _, bad := range [][]string{{"-nodes", "4"}, {"-faults", "flood"}, {"-rate", "0"}, {"extra"}} {
+		_, err := ParseOptions(bad, now)
+		require.Error(t, err, "%v", bad)
+	}
+}
