@@ -48,13 +48,7 @@ func TestClusterQuickRestartOfLeader(t *testing.T) {
 	assert.Greater(t, after.LeaderEpoch, meta.LeaderEpoch, "the restart raised the leader epoch")
 	assert.Equal(t, before, inode(t, segment), "the restarted node kept its segment file")
 	waitForISR(t, other.Node, "orders", 1, 2, 3)
-	close(stop)
-	wait()
-	end := leaderHW(t, nodesOf(nodes), "orders")
-	for _, s := range nodes {
-		waitForEnd(t, s.Node, "orders", 0, end)
-	}
-	checker.check(t, nodesOf(nodes), "orders")
+	stopAndCheck(t, nodes, checker, stop, wait)
 }
 
 // inode returns a file's inode number: the same file keeps it.

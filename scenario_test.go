@@ -227,6 +227,13 @@ func TestClusterRollingRestart(t *testing.T) {
 		s.open(t, other.gossip)
 		waitForISR(t, other.Node, "orders", 1, 2, 3)
 	}
+	stopAndCheck(t, nodes, checker, stop, wait)
+}
+
+// stopAndCheck stops the load on orders-0, waits until every node holds
+// the leader's log up to its high watermark, and checks every record.
+func stopAndCheck(t *testing.T, nodes []*scenarioNode, checker *ackChecker, stop chan struct{}, wait func()) {
+	t.Helper()
 	close(stop)
 	wait()
 	end := leaderHW(t, nodesOf(nodes), "orders")

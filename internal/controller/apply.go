@@ -27,7 +27,7 @@ func (m *Metadata) Apply(c Command) error {
 			return rejected("delete unknown topic %q", c.DeleteTopic.Name)
 		}
 		delete(m.Topics, c.DeleteTopic.Name)
-		m.Deleted = append(m.Deleted, DeletedTopic{Name: t.Name, ID: t.ID})
+		m.Deleted = append(slices.Clip(m.Deleted), DeletedTopic{Name: t.Name, ID: t.ID}) // a copy: clones share the old
 		if over := len(m.Deleted) - maxDeleted; over > 0 {
 			m.Deleted = slices.Delete(m.Deleted, 0, over)
 		}

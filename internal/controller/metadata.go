@@ -72,7 +72,7 @@ func (p Partition) Reassigning() bool { return len(p.Adding) > 0 || len(p.Removi
 
 // Clone returns a deep copy, which the caller may change.
 func (m *Metadata) Clone() *Metadata {
-	out := &Metadata{Topics: make(map[string]*Topic, len(m.Topics)), Deleted: slices.Clone(m.Deleted),
+	out := &Metadata{Topics: make(map[string]*Topic, len(m.Topics)), Deleted: m.Deleted, // shared: a deletion copies it (apply.go)
 		Nodes: maps.Clone(m.Nodes)}
 	for name, t := range m.Topics {
 		ct := *t

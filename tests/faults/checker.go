@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 )
@@ -141,11 +143,11 @@ func CheckDuplicates(acks []Ack, read map[int32][]Record, replicas map[int]map[i
 			found = append(found, Anomaly{KindDuplicated, p, a.Offset, fmt.Sprintf("%q at offsets %v in %s", v, offs, source)})
 		}
 	}
-	for _, p := range sortedPartitions(read) {
+	for _, p := range sortedKeys(read) {
 		look("the Kafka read", p, read[p])
 	}
-	for _, node := range sortedNodes(replicas) {
-		for _, p := range sortedPartitions(replicas[node]) {
+	for _, node := range sortedKeys(replicas) {
+		for _, p := range sortedKeys(replicas[node]) {
 			look(fmt.Sprintf("node %d's files", node), p, replicas[node][p])
 		}
 	}
@@ -158,7 +160,7 @@ func CheckDuplicates(acks []Ack, read map[int32][]Record, replicas map[int]map[i
 // Each position counts once.
 func CheckDivergence(read map[int32][]Record, hw map[int32]int64, replicas map[int]map[int32][]Record, assignment map[int32][]int32) []Anomaly {
 	var found []Anomaly
-	for _, p := range sortedPartitions(hw) {
+	for _, p := range sortedKeys(hw) {
 		want := map[int64]string{}
 		for _, r := range read[p] {
 			want[r.Offset] = r.Value
@@ -170,7 +172,7 @@ func CheckDivergence(read map[int32][]Record, hw map[int32]int64, replicas map[i
 				nodes = append(nodes, int(id))
 			}
 		} else {
-			for _, node := range sortedNodes(replicas) {
+			for _, node := range sortedKeys(replicas) {
 				if _, ok := replicas[node][p]; ok {
 					nodes = append(nodes, node)
 				}
@@ -274,22 +276,5 @@ func sortAnomalies(a []Anomaly) {
 	})
 }
 
-// sortedPartitions returns m's partitions in order.
-func sortedPartitions[V any](m map[int32]V) []int32 {
-	ps := make([]int32, 0, len(m))
-	for p := range m {
-		ps = append(ps, p)
-	}
-	slices.Sort(ps)
-	return ps
-}
-
-// sortedNodes returns m's node IDs in order.
-func sortedNodes[V any](m map[int]V) []int {
-	ns := make([]int, 0, len(m))
-	for n := range m {
-		ns = append(ns, n)
-	}
-	slices.Sort(ns)
-	return ns
-}
+// sortedKeys returns m's keys in order: partitions, node IDs.
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K { return slices.Sorted(maps.Keys(m)) }

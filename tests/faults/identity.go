@@ -80,7 +80,7 @@ func SnapshotNode(dir, label string, logStart map[int32]int64) (NodeSnapshot, er
 // the log start did not move (unknown counts as not moved).
 func CompareSnapshots(node int, prev, cur NodeSnapshot) []Anomaly {
 	var found []Anomaly
-	for _, p := range sortedPartitions(prev.Dirs) {
+	for _, p := range sortedKeys(prev.Dirs) {
 		before := prev.Dirs[p]
 		after, ok := cur.Dirs[p]
 		if !ok {

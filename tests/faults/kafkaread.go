@@ -105,7 +105,7 @@ func ReadThroughKafka(ctx context.Context, brokers []string, partitions int) (Ka
 
 // describeNext names one unfinished partition and how far it got.
 func describeNext(next, hw map[int32]int64) string {
-	for _, p := range sortedPartitions(next) {
+	for _, p := range sortedKeys(next) {
 		return fmt.Sprintf("partition %d at %d of %d", p, next[p], hw[p])
 	}
 	return ""

@@ -208,7 +208,7 @@ func (r *Run) recreated() []Anomaly {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var found []Anomaly
-	for _, id := range sortedNodes(r.snapshots) {
+	for _, id := range sortedKeys(r.snapshots) {
 		s := r.snapshots[id]
 		for i := 1; i < len(s); i++ {
 			found = append(found, CompareSnapshots(id, s[i-1], s[i])...)
