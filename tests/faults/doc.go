@@ -44,7 +44,7 @@
 //	cd tests/faults && go test -v -timeout 15m .
 //	cd tests/faults && FAULTS_SEED=1234 go test -v -run TestFaults .
 //
-// TestFaults runs the same code as the command, bounded for CI: two seeds of
+// TestFaults runs the same code as the command, bounded for CI: three seeds of
 // 3 nodes × 4 rounds and one seed of 5 nodes × 3 rounds. Run as root it
 // re-runs its own test binary under `unshare --net` with `-test.run
 // ^TestFaults$` and FAULTS_NETNS=1, so cuts are part of it; otherwise it

@@ -19,7 +19,7 @@ func TestMain(m *testing.M) {
 
 // ciRuns is the bounded version of the harness TestFaults runs.
 var ciRuns = []struct{ seeds, nodes, rounds int }{
-	{seeds: 2, nodes: 3, rounds: 4},
+	{seeds: 3, nodes: 3, rounds: 4},
 	{seeds: 1, nodes: 5, rounds: 3},
 }
 
