@@ -249,10 +249,6 @@ func (f *fetcher) fetch(conn *kafka.Conn, parts []*partition) (progressed bool, 
 	req := kmsg.NewPtrFetchRequest()
 	req.ReplicaID, req.ReplicaState.ID = f.m.self, f.m.self
 	req.MaxWaitMillis, req.MinBytes, req.MaxBytes = int32(replicaFetchMaxWait/time.Millisecond), 1, replicaFetchMaxBytes
-	type asked struct {
-		p     *partition
-		epoch int32
-	}
 	index := map[TopicPartition]asked{}
 	topics := map[string]int{}
 	for _, p := range parts {
@@ -294,51 +290,57 @@ func (f *fetcher) fetch(conn *kafka.Conn, parts []*partition) (progressed bool, 
 			if !ok {
 				continue
 			}
-			if rp.ErrorCode == kafkaOffsetOutOfRange && rp.LogStartOffset > a.p.log.EndOffset() {
-				// The leader no longer has what this replica lacks.
-				if err := a.p.restartAt(rp.LogStartOffset, f.leader, a.epoch); err != nil {
-					f.m.n.log.Error("could not restart a replica", "topic", name, "partition", rp.Partition, "err", err)
-					continue
-				}
+			if f.apply(a.p, a.epoch, name, &rp) {
 				progressed = true
-				continue
 			}
-			if rp.ErrorCode == kafkaOffsetOutOfRange && rp.HighWatermark >= 0 && rp.HighWatermark < a.p.log.EndOffset() {
-				// Past the leader's end, with no epoch to find where they part:
-				// keep what the high watermark says both have.
-				rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset, rp.ErrorCode = -1, rp.HighWatermark, 0
-			}
-			if rp.ErrorCode != 0 {
-				f.m.n.log.Debug("replica fetch refused", "topic", name, "partition", rp.Partition,
-					"err", errorForCode(rp.ErrorCode, "fetch"))
-				continue
-			}
-			if rp.DivergingEpoch.EndOffset >= 0 {
-				if err := a.p.truncateDiverged(f.leader, a.epoch, rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset); err != nil {
-					f.m.n.log.Error("could not truncate a follower's log", "topic", name, "partition", rp.Partition, "err", err)
-					continue
-				}
-				progressed = true
-				continue
-			}
-			err := a.p.appendReplica(rp.RecordBatches, rp.HighWatermark, f.leader, a.epoch)
-			if errors.Is(err, errNotFollowing) {
-				continue // its role changed while the fetch was out
-			}
-			if errors.Is(err, errReplicaMisaligned) {
-				err = a.p.refetchAll(rp.LogStartOffset, f.leader, a.epoch)
-			}
-			if err == nil {
-				err = a.p.followLogStart(rp.LogStartOffset)
-			}
-			if err != nil {
-				f.m.n.log.Error("could not append a replica's batches", "topic", name, "partition", rp.Partition, "err", err)
-				continue
-			}
-			progressed = true
 		}
 	}
 	return progressed, nil
+}
+
+// asked is a partition a replica fetch asked for, at the epoch it followed.
+type asked struct {
+	p     *partition
+	epoch int32
+}
+
+// apply applies the leader's answer for one partition, fetched at epoch,
+// and reports whether the partition could use it: batches appended, the
+// log cut where it diverges, or the log started again where the leader's
+// starts.
+func (f *fetcher) apply(p *partition, epoch int32, name string, rp *kmsg.FetchResponseTopicPartition) bool {
+	var err error
+	switch {
+	case rp.ErrorCode == kafkaOffsetOutOfRange && rp.LogStartOffset > p.log.EndOffset():
+		err = p.restartAt(rp.LogStartOffset, f.leader, epoch) // the leader no longer has what this replica lacks
+	case rp.ErrorCode == kafkaOffsetOutOfRange && rp.HighWatermark >= 0 && rp.HighWatermark < p.log.EndOffset():
+		// Past the leader's end, with no epoch to find where they part:
+		// keep what the high watermark says both have.
+		err = p.truncateDiverged(f.leader, epoch, -1, rp.HighWatermark)
+	case rp.ErrorCode != 0:
+		f.m.n.log.Debug("replica fetch refused", "topic", name, "partition", rp.Partition,
+			"err", errorForCode(rp.ErrorCode, "fetch"))
+		return false
+	case rp.DivergingEpoch.EndOffset >= 0: // KIP-595: the logs part before the offset fetched
+		err = p.truncateDiverged(f.leader, epoch, rp.DivergingEpoch.Epoch, rp.DivergingEpoch.EndOffset)
+	default:
+		err = p.appendReplica(rp.RecordBatches, rp.HighWatermark, f.leader, epoch)
+		if errors.Is(err, errNotFollowing) {
+			return false // its role changed while the fetch was out
+		}
+		if errors.Is(err, errReplicaMisaligned) {
+			err = p.refetchAll(rp.LogStartOffset, f.leader, epoch)
+		}
+		if err == nil {
+			err = p.followLogStart(rp.LogStartOffset)
+		}
+	}
+	if err != nil {
+		f.m.n.log.Error("could not apply a leader's answer to a replica fetch", "topic", name, "partition", rp.Partition,
+			"err", err)
+		return false
+	}
+	return true
 }
 
 // memberKafkaAddr returns where a live member serves Kafka, or "".
