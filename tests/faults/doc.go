@@ -30,6 +30,7 @@
 //	cd tests/faults && go run . -seeds 10 -rounds 20
 //	cd tests/faults && go run . -seed 1234 -nodes 5 -rounds 4 -rate 1000   # replay one seed
 //	cd tests/faults && go run . -faults kill9,pause -keep                # some faults; keep the data
+//	cd tests/faults && go run . -seeds 3 -duration 10m                    # rounds for 10 minutes a seed
 //	cd tests/faults && go run . -creek /tmp/creek-old -seed 100 -rounds 8  # another build of creek
 //
 // (Build an older commit's creek without touching the work tree with

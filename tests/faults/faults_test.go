@@ -86,3 +86,12 @@ func TestParseOptions(t *testing.T) {
 		require.Error(t, err, "%v", bad)
 	}
 }
+
+func TestMoreRounds(t *testing.T) {
+	byCount := Options{Rounds: 2}
+	require.True(t, byCount.moreRounds(2, time.Hour))
+	require.False(t, byCount.moreRounds(3, 0))
+	byTime := Options{Rounds: 2, Duration: time.Minute}
+	require.True(t, byTime.moreRounds(50, 59*time.Second), "a duration outlasts the round count")
+	require.False(t, byTime.moreRounds(1, time.Minute))
+}

@@ -25,6 +25,7 @@ type Options struct {
 	Seed       uint64        // the first seed
 	Seeds      int           // how many consecutive seeds to run
 	Rounds     int           // nemesis rounds per seed
+	Duration   time.Duration // if set, rounds go on until it has passed, however many Rounds says
 	Nodes      int           // cluster size, 3 or 5
 	Partitions int           // partitions of the topic
 	Rate       int           // records per second the producer aims at
@@ -42,6 +43,7 @@ func ParseOptions(args []string, now time.Time) (Options, error) {
 	fs.Uint64Var(&o.Seed, "seed", uint64(now.UnixNano()), "seed of the first run (default: time-based)")
 	fs.IntVar(&o.Seeds, "seeds", 1, "run this many consecutive seeds")
 	fs.IntVar(&o.Rounds, "rounds", 10, "nemesis rounds per seed")
+	fs.DurationVar(&o.Duration, "duration", 0, "run rounds for this long per seed instead of -rounds (e.g. 5m)")
 	fs.IntVar(&o.Nodes, "nodes", 3, "nodes in the cluster: 3 or 5")
 	fs.IntVar(&o.Partitions, "partitions", 6, "partitions of the topic")
 	fs.IntVar(&o.Rate, "rate", 2000, "records per second to produce")
@@ -67,6 +69,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("-nodes %d: 3 or 5", o.Nodes)
 	case o.Seeds < 1:
 		return fmt.Errorf("-seeds %d: at least 1", o.Seeds)
+	case o.Duration < 0:
+		return fmt.Errorf("-duration %v: not negative", o.Duration)
 	case o.Rounds < 0:
 		return fmt.Errorf("-rounds %d: not negative", o.Rounds)
 	case o.Partitions < 1:
@@ -84,4 +88,13 @@ func (o Options) Validate() error {
 		}
 	}
 	return nil
+}
+
+// moreRounds reports whether the nemesis runs round i, after elapsed since
+// the first: until Duration has passed when it is set, else Rounds rounds.
+func (o Options) moreRounds(i int, elapsed time.Duration) bool {
+	if o.Duration > 0 {
+		return elapsed < o.Duration
+	}
+	return i <= o.Rounds
 }

@@ -68,7 +68,7 @@ func RunSeed(ctx context.Context, opts Options, seed uint64, bin string, net *Ne
 func (r *Run) run(ctx context.Context, dir string) Result {
 	o := r.Opts
 	ev := NewEvents(r.Out)
-	res := Result{Seed: r.Seed, Nodes: o.Nodes, Rounds: o.Rounds, Dir: dir, Anomalies: map[string][]Anomaly{}}
+	res := Result{Seed: r.Seed, Nodes: o.Nodes, Dir: dir, Anomalies: map[string][]Anomaly{}}
 	fail := func(err error) { res.Errors = append(res.Errors, err.Error()); ev.Printf("error: %v", err) }
 	ev.Printf("seed=%d nodes=%d rounds=%d partitions=%d rate=%d faults=%s dir=%s",
 		r.Seed, o.Nodes, o.Rounds, o.Partitions, o.Rate, strings.Join(o.Faults, ","), dir)
@@ -97,11 +97,13 @@ func (r *Run) run(ctx context.Context, dir string) Result {
 		return res
 	}
 	nemesis := NewNemesis(r.Seed, c, o.Faults, ev, func(n *Node, label string) { r.snapshot(ctx, c, n, label, nil) })
-	for i := 1; i <= o.Rounds; i++ {
+	start := time.Now()
+	for i := 1; o.moreRounds(i, time.Since(start)); i++ {
 		if err := nemesis.Round(ctx, i); err != nil {
 			fail(err)
 			break
 		}
+		res.Rounds = i
 	}
 
 	ev.Printf("healing everything")
