@@ -80,14 +80,27 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 func (s *Server) accept() {
 	defer s.wg.Done()
+	var backoff time.Duration
 	for {
 		nc, err := s.ln.Accept()
-		if err != nil {
-			if !errors.Is(err, net.ErrClosed) {
-				s.cfg.Logger.Error("kafka listener stopped", "err", err)
-			}
+		if errors.Is(err, net.ErrClosed) {
 			return
 		}
+		if err != nil {
+			// Out of file descriptors (EMFILE, ENFILE), a connection reset
+			// before it was accepted: the listener stays, and the node with
+			// it, so wait and accept again, as net/http's server does. Before,
+			// one EMFILE stopped the listener for good.
+			backoff = min(max(2*backoff, acceptBackoffMin), acceptBackoffMax)
+			s.cfg.Logger.Warn("kafka listener cannot accept a connection; trying again", "err", err, "in", backoff)
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			continue
+		}
+		backoff = 0
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -100,6 +113,13 @@ func (s *Server) accept() {
 		go s.serveConn(nc)
 	}
 }
+
+// The pause before accepting again after an accept failed: it doubles
+// from acceptBackoffMin at each failure in a row, up to acceptBackoffMax.
+const (
+	acceptBackoffMin = 5 * time.Millisecond
+	acceptBackoffMax = time.Second
+)
 
 // maxPipelined bounds the requests of one connection read ahead of their
 // responses.
