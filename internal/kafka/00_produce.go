@@ -20,7 +20,8 @@ import (
 // NOT_LEADER_OR_FOLLOWER. A
 // partition named twice in one request gets INVALID_REQUEST the second
 // time. Transactional batches are not accepted yet: no transaction
-// coordinator serves them.
+// coordinator serves them. acks other than 0, 1 and -1 get
+// INVALID_REQUIRED_ACKS for every partition, and nothing is appended.
 
 func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Response {
 	req := r.(*kmsg.ProduceRequest)
@@ -28,6 +29,10 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 	type waiting struct {
 		out     *kmsg.ProduceResponseTopicPartition
 		durable func() error
+	}
+	if req.Acks != 0 && req.Acks != 1 && req.Acks != -1 {
+		refuseProduce(req, resp, codeInvalidRequiredAcks)
+		return func() kmsg.Response { return resp }
 	}
 	var waits []waiting
 	timeout := time.Duration(req.TimeoutMillis) * time.Millisecond
@@ -83,5 +88,19 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 		}
 		s.hintProduceLeaders(req, resp)
 		return resp
+	}
+}
+
+// refuseProduce answers every partition of req with code.
+func refuseProduce(req *kmsg.ProduceRequest, resp *kmsg.ProduceResponse, code int16) {
+	for _, rt := range req.Topics {
+		ot := kmsg.NewProduceResponseTopic()
+		ot.Topic, ot.TopicID = rt.Topic, rt.TopicID
+		for _, rp := range rt.Partitions {
+			op := kmsg.NewProduceResponseTopicPartition()
+			op.Partition, op.ErrorCode = rp.Partition, code
+			ot.Partitions = append(ot.Partitions, op)
+		}
+		resp.Topics = append(resp.Topics, ot)
 	}
 }

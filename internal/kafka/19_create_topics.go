@@ -7,7 +7,8 @@ import (
 )
 
 // CreateTopics, versions 0–7. Partition count and replication factor -1
-// take the node's defaults. Replicas assigned by hand (kafka-topics
+// take the node's defaults; 0 or below -1 get INVALID_PARTITIONS and
+// INVALID_REPLICATION_FACTOR. Replicas assigned by hand (kafka-topics
 // --replica-assignment) come with both -1, as in Kafka (INVALID_REQUEST
 // otherwise), and name every partition from 0 once
 // (INVALID_REPLICA_ASSIGNMENT otherwise). Version 5 and later return the
@@ -26,6 +27,9 @@ func serveCreateTopics(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 			}
 		}
 		assignment, code := replicaAssignment(rt)
+		if code == 0 {
+			code = countsCode(rt)
+		}
 		if code != 0 {
 			ot.ErrorCode = code
 		} else if err := s.broker.CreateTopic(ctx, rt.Topic, rt.NumPartitions, rt.ReplicationFactor, assignment,
@@ -39,6 +43,18 @@ func serveCreateTopics(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 		resp.Topics = append(resp.Topics, ot)
 	}
 	return resp
+}
+
+// countsCode refuses a partition count or replication factor that is
+// neither positive nor -1 (the default), as Kafka does.
+func countsCode(rt kmsg.CreateTopicsRequestTopic) int16 {
+	switch {
+	case rt.NumPartitions == 0 || rt.NumPartitions < -1:
+		return codeInvalidPartitions
+	case rt.ReplicationFactor == 0 || rt.ReplicationFactor < -1:
+		return codeInvalidReplication
+	}
+	return 0
 }
 
 // replicaAssignment returns a topic's replicas assigned by hand, by

@@ -11,7 +11,10 @@ import (
 const (
 	codeUnknownServerError     int16 = -1
 	codeUnknownTopic           int16 = 3
+	codeInvalidRequiredAcks    int16 = 21
 	codeUnsupportedVersion     int16 = 35
+	codeInvalidPartitions      int16 = 37
+	codeInvalidReplication     int16 = 38 // INVALID_REPLICATION_FACTOR
 	codeInvalidReplicas        int16 = 39 // INVALID_REPLICA_ASSIGNMENT
 	codeInvalidRequest         int16 = 42
 	codeFetchSessionIDNotFound int16 = 70
