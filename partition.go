@@ -134,7 +134,7 @@ func (p *partition) appendBatch(b []byte, acksAll bool) (base, appendTime int64,
 			return fail(err)
 		}
 	}
-	h, err := batch.Validate(b)
+	h, err := batch.ValidateProduced(b)
 	if err != nil {
 		return fail(err)
 	}

@@ -1,0 +1,51 @@
+package batch
+
+import (
+	"io"
+	"sync"
+)
+
+// maxPooledBuffer is the largest decompression buffer a pooled Reader keeps.
+const maxPooledBuffer = 1 << 20
+
+// readers are Readers for ValidateProduced, whose decompression buffers
+// are reused across batches.
+var readers = sync.Pool{New: func() any { return new(Reader) }}
+
+// ValidateProduced checks a batch a producer sent, as Kafka's LogValidator
+// checks one before it is stored: what Validate checks, and also that its
+// offsets are whole — NumRecords records with offset deltas 0, 1, …,
+// NumRecords−1, so LastOffsetDelta is NumRecords−1 — and that every record
+// is well formed, decompressing compressed records within
+// DefaultMaxDecompressedBytes (a zip bomb is refused, not inflated). A
+// stored batch may have gaps that compaction left; one a producer sends
+// may not: a lastOffsetDelta of 2^31−1 over ten records would move the log
+// end by two billion offsets, and a malformed record would stop every
+// consumer at it. Errors are *CorruptError.
+func ValidateProduced(b []byte) (Header, error) {
+	r := readers.Get().(*Reader)
+	defer func() {
+		r.d = decoder{} // retain neither b
+		if cap(r.buf) > maxPooledBuffer {
+			r.buf = nil // nor a large batch's records
+		}
+		readers.Put(r)
+	}()
+	if err := r.Reset(b); err != nil {
+		return Header{}, err
+	}
+	h := r.Header()
+	if int64(h.NumRecords) != int64(h.LastOffsetDelta)+1 {
+		return Header{}, corruptf(batchLastOffsetDelta, "last offset delta %d for %d records", h.LastOffsetDelta, h.NumRecords)
+	}
+	var rec Record
+	for {
+		switch err := r.Next(&rec); err {
+		case nil:
+		case io.EOF:
+			return h, nil
+		default:
+			return Header{}, err
+		}
+	}
+}
