@@ -45,6 +45,14 @@ type Config struct {
 	// MaxRequestBytes bounds one Kafka request (socket.request.max.bytes);
 	// default 100 MiB.
 	MaxRequestBytes int32
+	// QueuedMaxRequestBytes bounds the bytes of Kafka requests all
+	// connections together are reading and have not started
+	// (queued.max.request.bytes); a connection whose next request does not
+	// fit waits. Default 256 MiB.
+	QueuedMaxRequestBytes int64
+	// FetchMaxBytes bounds the record bytes of one Fetch response, whatever
+	// the client asks (the broker's fetch.max.bytes); default 55 MiB.
+	FetchMaxBytes int32
 	// Cluster, if set, makes the node a member of a cluster; it needs
 	// Listen.
 	Cluster *ClusterConfig

@@ -27,8 +27,14 @@ import (
 // and its end offset, for the follower to truncate to (KIP-595's in-band
 // truncation); consumers' fetches are not checked so.
 
-// defaultFetchMaxBytes is fetch.max.bytes' default.
-const defaultFetchMaxBytes = 50 << 20
+// DefaultFetchMaxBytes is the most record bytes a Fetch response holds,
+// whatever the client asks: the broker's fetch.max.bytes default in Kafka
+// (55 MiB). Before, eight fetches asking for 2 GiB of a 256 MiB partition
+// built 4 GB of responses.
+const DefaultFetchMaxBytes = 57671680
+
+// maxPooledFetchBuffer is the largest buffer fetchBuffers keeps.
+const maxPooledFetchBuffer = 1 << 20
 
 // fetchBuffers recycles the buffers partitions' batches are read into:
 // a response's buffers return here once it is written.
@@ -45,6 +51,9 @@ type fetchResponse struct {
 // not be used after.
 func (r *fetchResponse) Release() {
 	for _, b := range r.buffers {
+		if cap(*b) > maxPooledFetchBuffer {
+			continue // a large response's memory goes back to the runtime, not to a pool that keeps it
+		}
 		*b = (*b)[:0]
 		fetchBuffers.Put(b)
 	}
@@ -110,9 +119,9 @@ func (s *Server) arrivals(req *kmsg.FetchRequest) []<-chan struct{} {
 // with its size in record bytes.
 func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
 	resp := &fetchResponse{FetchResponse: req.ResponseKind().(*kmsg.FetchResponse)}
-	budget := int(req.MaxBytes)
-	if budget <= 0 {
-		budget = defaultFetchMaxBytes
+	budget := int(s.cfg.FetchMaxBytes)
+	if req.MaxBytes > 0 {
+		budget = min(budget, int(req.MaxBytes))
 	}
 	size := 0
 	replica := req.ReplicaID

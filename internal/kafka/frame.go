@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,21 +19,28 @@ const DefaultMaxRequestBytes = 100 << 20
 var errMalformed = errors.New("malformed request")
 
 // readFrame reads one size-prefixed frame. The size is checked against
-// maxBytes before anything is allocated for the body.
-func readFrame(r io.Reader, maxBytes int32) ([]byte, error) {
+// maxBytes, and taken from budget (when not nil), before anything is
+// allocated for the body; the caller gives back taken once it is done
+// with the frame, also after an error.
+func readFrame(ctx context.Context, r io.Reader, maxBytes int32, budget *byteBudget) (frame []byte, taken int64, err error) {
 	var size [4]byte
 	if _, err := io.ReadFull(r, size[:]); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	n := int32(binary.BigEndian.Uint32(size[:]))
 	if n < 0 || n > maxBytes {
-		return nil, fmt.Errorf("%w: frame of %d bytes; at most %d", errMalformed, n, maxBytes)
+		return nil, 0, fmt.Errorf("%w: frame of %d bytes; at most %d", errMalformed, n, maxBytes)
 	}
-	frame := make([]byte, n)
+	if budget != nil {
+		if taken, err = budget.acquire(ctx, int64(n)); err != nil {
+			return nil, 0, err
+		}
+	}
+	frame = make([]byte, n)
 	if _, err := io.ReadFull(r, frame); err != nil {
-		return nil, err
+		return nil, taken, err
 	}
-	return frame, nil
+	return frame, taken, nil
 }
 
 // requestHeader is a request's header.

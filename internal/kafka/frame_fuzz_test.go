@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"testing"
 
@@ -40,7 +41,7 @@ func FuzzFrameAndHeader(f *testing.F) {
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
 	const maxBytes = 1 << 16
 	f.Fuzz(func(t *testing.T, b []byte) {
-		frame, err := readFrame(bytes.NewReader(b), maxBytes)
+		frame, _, err := readFrame(context.Background(), bytes.NewReader(b), maxBytes, nil)
 		if err != nil {
 			return
 		}

@@ -30,6 +30,16 @@ type Config struct {
 	// IdleTimeout closes a connection that sends nothing for this long
 	// (connections.max.idle.ms); default 10 min.
 	IdleTimeout time.Duration
+	// WriteTimeout closes a connection whose client has not taken a
+	// response within it; default 30 s.
+	WriteTimeout time.Duration
+	// QueuedMaxRequestBytes bounds the bytes of requests all connections
+	// together are reading and have not started
+	// (queued.max.request.bytes); default DefaultQueuedMaxRequestBytes.
+	QueuedMaxRequestBytes int64
+	// FetchMaxBytes bounds a Fetch response's records whatever the client
+	// asks (the broker's fetch.max.bytes); default DefaultFetchMaxBytes.
+	FetchMaxBytes int32
 	// Logger receives connection errors; default slog.Default().
 	Logger *slog.Logger
 }
@@ -42,7 +52,10 @@ type Server struct {
 
 	ctx    context.Context // requests' context; cancelled by Close
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // the accept loop and every connection
+	// requestBytes is what the frames being read take, of
+	// QueuedMaxRequestBytes.
+	requestBytes *byteBudget
+	wg           sync.WaitGroup // the accept loop and every connection
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -57,6 +70,15 @@ func Serve(ln net.Listener, b Broker, cfg Config) *Server {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 10 * time.Minute
 	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 30 * time.Second
+	}
+	if cfg.QueuedMaxRequestBytes <= 0 {
+		cfg.QueuedMaxRequestBytes = DefaultQueuedMaxRequestBytes
+	}
+	if cfg.FetchMaxBytes <= 0 {
+		cfg.FetchMaxBytes = DefaultFetchMaxBytes
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -69,7 +91,8 @@ func Serve(ln net.Listener, b Broker, cfg Config) *Server {
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, broker: b, ln: ln, ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{}}
+	s := &Server{cfg: cfg, broker: b, ln: ln, ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{},
+		requestBytes: newByteBudget(cfg.QueuedMaxRequestBytes)}
 	s.wg.Add(1)
 	go s.accept()
 	return s
@@ -164,17 +187,20 @@ func (s *Server) readRequests(nc net.Conn, queue chan<- pending) {
 		if !s.armIdleDeadline(nc) {
 			return
 		}
-		frame, err := readFrame(r, s.cfg.MaxRequestBytes)
+		frame, taken, err := readFrame(s.ctx, r, s.cfg.MaxRequestBytes, s.requestBytes)
 		if err != nil {
+			s.requestBytes.release(taken)
 			s.logConnError(nc, "read request", err)
 			return
 		}
 		h, req, err := parseRequest(frame)
 		if err != nil {
+			s.requestBytes.release(taken)
 			s.logConnError(nc, "parse request", err)
 			return
 		}
 		finish, ok := s.startSafely(withClient(s.ctx, client{id: h.clientID, host: host}), h, req)
+		s.requestBytes.release(taken) // started: a Produce has appended, others have decoded what they need
 		if !ok {
 			s.cfg.Logger.Warn("kafka request not served; closing connection", "remote", nc.RemoteAddr(),
 				"api_key", h.key, "version", h.version, "client", h.clientID)
@@ -203,6 +229,11 @@ func (s *Server) writeResponses(nc net.Conn, queue <-chan pending) {
 		if r, ok := resp.(interface{ Release() }); ok {
 			r.Release() // encoded into out: its buffers may be reused
 		}
+		if !s.armWriteDeadline(nc) {
+			failed = true
+			nc.Close()
+			continue
+		}
 		if _, err := nc.Write(out); err != nil {
 			s.logConnError(nc, "write response", err)
 			failed = true
@@ -221,6 +252,19 @@ func (s *Server) armIdleDeadline(nc net.Conn) bool {
 		return false
 	}
 	nc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+	return true
+}
+
+// armWriteDeadline bounds the write of the next response, unless the
+// server is closing: a client that stops reading is dropped after
+// WriteTimeout rather than hold its connection, and Close, for ever.
+func (s *Server) armWriteDeadline(nc net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	nc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	return true
 }
 
@@ -277,7 +321,8 @@ func (s *Server) Close() error {
 	s.closed = true
 	err := s.ln.Close()
 	for nc := range s.conns {
-		nc.SetReadDeadline(time.Now()) // the read after the current request fails
+		nc.SetReadDeadline(time.Now())  // the read after the current request fails
+		nc.SetWriteDeadline(time.Now()) // and so does a write a client is not reading
 	}
 	s.mu.Unlock()
 	s.cancel()

@@ -1,0 +1,80 @@
+package kafka_test
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek"
+)
+
+// TestCloseDoesNotWaitForAClientThatStopsReading: a client pipelines
+// fetches of megabytes and reads none of the answers, so the node's write
+// blocks; Close still returns, as the writes' deadline ends them. Before,
+// the listener set no write deadline and Close waited for ever.
+func TestCloseDoesNotWaitForAClientThatStopsReading(t *testing.T) {
+	n, err := creek.Open(creek.Config{Listen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	require.NoError(t, n.CreateTopic(t.Context(), "big", creek.TopicSpec{}))
+	p, err := n.NewProducer(creek.ProducerConfig{})
+	require.NoError(t, err)
+	value := make([]byte, 900<<10)
+	for range 8 {
+		require.NoError(t, p.Produce(t.Context(), &creek.Record{Topic: "big", Value: value}))
+	}
+	require.NoError(t, p.Close())
+
+	w := dial(t, n.Addr())
+	for i := range 64 { // about 460 MB of answers, far more than the socket buffers hold
+		req := kmsg.NewPtrFetchRequest()
+		req.MaxBytes, req.MaxWaitMillis = 64<<20, 0
+		rt := kmsg.NewFetchRequestTopic()
+		rt.Topic = "big"
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.PartitionMaxBytes = 64 << 20
+		rt.Partitions = []kmsg.FetchRequestTopicPartition{rp}
+		req.Topics = []kmsg.FetchRequestTopic{rt}
+		w.send(req, 11, int32(i))
+	}
+	closed := make(chan error)
+	go func() { closed <- n.Close() }()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(time.Minute): // a bound for a hang, not a wait for something to happen
+		t.Fatal("Close waited for a client that reads nothing")
+	}
+}
+
+// TestFetchIsCappedByTheBroker: a Fetch asking for 2 GiB gets at most
+// FetchMaxBytes of records (whole batches, so one more batch at most).
+func TestFetchIsCappedByTheBroker(t *testing.T) {
+	n := openNode(t, creek.Config{FetchMaxBytes: 1 << 20})
+	require.NoError(t, n.CreateTopic(t.Context(), "big", creek.TopicSpec{}))
+	p, err := n.NewProducer(creek.ProducerConfig{})
+	require.NoError(t, err)
+	value := make([]byte, 300<<10)
+	for range 10 {
+		require.NoError(t, p.Produce(t.Context(), &creek.Record{Topic: "big", Value: value}))
+	}
+	require.NoError(t, p.Close())
+
+	w := dial(t, n.Addr())
+	req := kmsg.NewPtrFetchRequest()
+	req.MaxBytes = 1<<31 - 1
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic = "big"
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.PartitionMaxBytes = 1<<31 - 1
+	rt.Partitions = []kmsg.FetchRequestTopicPartition{rp}
+	req.Topics = []kmsg.FetchRequestTopic{rt}
+	w.send(req, 11, 1)
+	resp := kmsg.NewPtrFetchResponse()
+	w.receive(resp, 11)
+	got := len(resp.Topics[0].Partitions[0].RecordBatches)
+	require.Positive(t, got)
+	require.LessOrEqual(t, got, 1<<20+400<<10, "at most the cap and one batch")
+}
