@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/creekmq/creek/internal/membership"
+	"github.com/creekmq/creek/internal/netx"
 )
 
 // ClusterConfig makes a node a member of a cluster. Nodes find each other
@@ -126,12 +127,8 @@ func (n *Node) joinCluster(ln net.Listener) error {
 // them, as its gossip packets do: on a host with several addresses, a
 // firewall or a test's network cut then sees one address per node.
 func dialFrom(addr string) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
-			d.LocalAddr = &net.TCPAddr{IP: ip}
-		}
-	}
+	host, _, _ := net.SplitHostPort(addr)
+	d := netx.DialerFrom(host, 0)
 	return d.DialContext
 }
 

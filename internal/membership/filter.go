@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+
+	"github.com/creekmq/creek/internal/netx"
 )
 
 // filteredTransport is memberlist's network transport with some peers
@@ -18,12 +20,12 @@ type filteredTransport struct {
 	*memberlist.NetTransport
 	blocked func(addr string) bool
 	fate    func(addr string) (drop, duplicate bool, delay time.Duration)
-	// local is the address streams to other nodes leave from: the host
-	// gossip binds, when it names one, as its packets do (nil: any).
-	local   net.Addr
-	packets chan *memberlist.Packet
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	// localHost is the host streams to other nodes leave from: the one
+	// gossip binds, as its packets do.
+	localHost string
+	packets   chan *memberlist.Packet
+	stop      chan struct{}
+	wg        sync.WaitGroup
 
 	mu     sync.Mutex // held by delayed sends, so none runs after Shutdown
 	closed bool
@@ -45,9 +47,7 @@ func newFilteredTransport(bindHost string, bindPort int, blocked func(addr strin
 	}
 	t := &filteredTransport{NetTransport: inner, blocked: blocked, fate: fate, packets: make(chan *memberlist.Packet),
 		stop: make(chan struct{})}
-	if ip := net.ParseIP(bindHost); ip != nil && !ip.IsUnspecified() {
-		t.local = &net.TCPAddr{IP: ip}
-	}
+	t.localHost = bindHost
 	t.wg.Add(1)
 	go t.forward()
 	return t, nil
@@ -110,7 +110,7 @@ func (t *filteredTransport) DialTimeout(addr string, timeout time.Duration) (net
 	if t.blocked(addr) {
 		return nil, fmt.Errorf("gossip to %s: link cut", addr)
 	}
-	d := net.Dialer{Timeout: timeout, LocalAddr: t.local}
+	d := netx.DialerFrom(t.localHost, timeout)
 	return d.Dial("tcp", addr)
 }
 
