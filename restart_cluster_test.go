@@ -26,13 +26,7 @@ func TestClusterQuickRestartOfLeader(t *testing.T) {
 	network := faultnet.New()
 	nodes := scenarioCluster(t, network)
 	meta := createReplicated(t, nodesOf(nodes), "orders", 3)
-	checker := newAckChecker()
-	stop := make(chan struct{})
-	var seeds []string
-	for _, n := range nodes {
-		seeds = append(seeds, n.listen)
-	}
-	wait := checker.load(t, seeds, "orders", stop)
+	checker, stop, wait := startLoad(t, nodes)
 	leader := nodes[meta.Leader-1]
 	other := nodes[meta.Leader%3]
 	waitForEndAbove(t, leader.Node, "orders", 100)

@@ -212,13 +212,7 @@ func TestClusterRollingRestart(t *testing.T) {
 	network := faultnet.New()
 	nodes := scenarioCluster(t, network)
 	createReplicated(t, nodesOf(nodes), "orders", 3)
-	checker := newAckChecker()
-	stop := make(chan struct{})
-	var seeds []string
-	for _, n := range nodes {
-		seeds = append(seeds, n.listen)
-	}
-	wait := checker.load(t, seeds, "orders", stop)
+	checker, stop, wait := startLoad(t, nodes)
 	for i, s := range nodes {
 		other := nodes[(i+1)%3]
 		require.NoError(t, s.Close())
@@ -228,6 +222,19 @@ func TestClusterRollingRestart(t *testing.T) {
 		waitForISR(t, other.Node, "orders", 1, 2, 3)
 	}
 	stopAndCheck(t, nodes, checker, stop, wait)
+}
+
+// startLoad starts a Kafka client writing to orders-0 with acks=all and
+// another reading it, through every node; stopAndCheck ends them.
+func startLoad(t *testing.T, nodes []*scenarioNode) (*ackChecker, chan struct{}, func()) {
+	t.Helper()
+	checker := newAckChecker()
+	stop := make(chan struct{})
+	var seeds []string
+	for _, n := range nodes {
+		seeds = append(seeds, n.listen)
+	}
+	return checker, stop, checker.load(t, seeds, "orders", stop)
 }
 
 // stopAndCheck stops the load on orders-0, waits until every node holds

@@ -18,14 +18,7 @@ import (
 func TestCloseDoesNotWaitForAClientThatStopsReading(t *testing.T) {
 	n, err := creek.Open(creek.Config{Listen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
-	require.NoError(t, n.CreateTopic(t.Context(), "big", creek.TopicSpec{}))
-	p, err := n.NewProducer(creek.ProducerConfig{})
-	require.NoError(t, err)
-	value := make([]byte, 900<<10)
-	for range 8 {
-		require.NoError(t, p.Produce(t.Context(), &creek.Record{Topic: "big", Value: value}))
-	}
-	require.NoError(t, p.Close())
+	produceBig(t, n, 8, 900<<10)
 
 	w := dial(t, n.Addr())
 	for i := range 64 { // about 460 MB of answers, far more than the socket buffers hold
@@ -53,14 +46,7 @@ func TestCloseDoesNotWaitForAClientThatStopsReading(t *testing.T) {
 // FetchMaxBytes of records (whole batches, so one more batch at most).
 func TestFetchIsCappedByTheBroker(t *testing.T) {
 	n := openNode(t, creek.Config{FetchMaxBytes: 1 << 20})
-	require.NoError(t, n.CreateTopic(t.Context(), "big", creek.TopicSpec{}))
-	p, err := n.NewProducer(creek.ProducerConfig{})
-	require.NoError(t, err)
-	value := make([]byte, 300<<10)
-	for range 10 {
-		require.NoError(t, p.Produce(t.Context(), &creek.Record{Topic: "big", Value: value}))
-	}
-	require.NoError(t, p.Close())
+	produceBig(t, n, 10, 300<<10)
 
 	w := dial(t, n.Addr())
 	req := kmsg.NewPtrFetchRequest()
@@ -77,4 +63,18 @@ func TestFetchIsCappedByTheBroker(t *testing.T) {
 	got := len(resp.Topics[0].Partitions[0].RecordBatches)
 	require.Positive(t, got)
 	require.LessOrEqual(t, got, 1<<20+400<<10, "at most the cap and one batch")
+}
+
+// produceBig creates the topic "big" and writes count records of size
+// bytes to it, one batch each.
+func produceBig(t *testing.T, n *creek.Node, count, size int) {
+	t.Helper()
+	require.NoError(t, n.CreateTopic(t.Context(), "big", creek.TopicSpec{}))
+	p, err := n.NewProducer(creek.ProducerConfig{})
+	require.NoError(t, err)
+	value := make([]byte, size)
+	for range count {
+		require.NoError(t, p.Produce(t.Context(), &creek.Record{Topic: "big", Value: value}))
+	}
+	require.NoError(t, p.Close())
 }
