@@ -135,6 +135,9 @@ func (p *partition) appendBatch(b []byte, acksAll bool) (base, appendTime int64,
 		}
 	}
 	h, err := batch.ValidateProduced(b)
+	if errors.Is(err, batch.ErrInvalidRecords) {
+		err = fmt.Errorf("%w: %v", ErrInvalidRecord, err) // INVALID_RECORD: a client must not send it again
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -1,6 +1,8 @@
 package batch
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"sync"
 )
@@ -21,22 +23,28 @@ var readers = sync.Pool{New: func() any { return new(Reader) }}
 // stored batch may have gaps that compaction left; one a producer sends
 // may not: a lastOffsetDelta of 2^31−1 over ten records would move the log
 // end by two billion offsets, and a malformed record would stop every
-// consumer at it. Errors are *CorruptError.
+// consumer at it. Errors are *CorruptError; those past Validate's checks
+// also match ErrInvalidRecords.
 func ValidateProduced(b []byte) (Header, error) {
 	r := readers.Get().(*Reader)
 	defer func() {
-		r.d = decoder{} // retain neither b
+		r.clear() // retain neither b
 		if cap(r.buf) > maxPooledBuffer {
 			r.buf = nil // nor a large batch's records
 		}
 		readers.Put(r)
 	}()
-	if err := r.Reset(b); err != nil {
+	h, err := Validate(b)
+	if err != nil {
 		return Header{}, err
 	}
-	h := r.Header()
+	r.clear()
+	if err := r.start(b, h); err != nil {
+		return Header{}, fmt.Errorf("%w: %w", ErrInvalidRecords, err)
+	}
 	if int64(h.NumRecords) != int64(h.LastOffsetDelta)+1 {
-		return Header{}, corruptf(batchLastOffsetDelta, "last offset delta %d for %d records", h.LastOffsetDelta, h.NumRecords)
+		return Header{}, fmt.Errorf("%w: %w", ErrInvalidRecords,
+			corruptf(batchLastOffsetDelta, "last offset delta %d for %d records", h.LastOffsetDelta, h.NumRecords))
 	}
 	var rec Record
 	for {
@@ -45,7 +53,13 @@ func ValidateProduced(b []byte) (Header, error) {
 		case io.EOF:
 			return h, nil
 		default:
-			return Header{}, err
+			return Header{}, fmt.Errorf("%w: %w", ErrInvalidRecords, err)
 		}
 	}
 }
+
+// ErrInvalidRecords marks a batch, sound as a whole (length, CRC, codec),
+// whose records do not match its header or do not decode: Kafka answers
+// INVALID_RECORD, which a client does not retry, where a corrupt batch gets
+// CORRUPT_MESSAGE, which it does.
+var ErrInvalidRecords = errors.New("batch: records do not match the batch")

@@ -27,7 +27,7 @@ func TestValidateProduced(t *testing.T) {
 		{"last offset delta 2^31-1", rawBatch(0, 1<<31-1, 3, raw), false},
 		{"a record count that lies", rawBatch(0, 3, 4, raw), false},
 		{"fewer offset deltas than records claim", rawBatch(0, 1, 2, raw), false},
-		{"a malformed record", rawBatch(0, 0, 1, withLength([]byte{0, 0xff, 0xff})), false},
+		{"a malformed record", rawBatch(0, 0, 1, withLength([]byte{0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})), false},
 		{"the gzip flag on raw records", rawBatch(int16(Gzip), 2, 3, raw), false},
 		{"a zip bomb", rawBatch(int16(Zstd), 0, 1, compressed(t, Zstd, bomb)), false},
 	} {
@@ -38,9 +38,13 @@ func TestValidateProduced(t *testing.T) {
 				return
 			}
 			require.ErrorIs(t, err, ErrCorrupt)
+			require.ErrorIs(t, err, ErrInvalidRecords, "a sound batch with unsound records")
 		})
 	}
-	_, err := Validate(rawBatch(0, 1_000_000, 3, raw))
+	_, err := ValidateProduced(mustBuild(t, BuildOptions{}, records...)[:20])
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.NotErrorIs(t, err, ErrInvalidRecords, "a torn batch is corrupt, not invalid")
+	_, err = Validate(rawBatch(0, 1_000_000, 3, raw))
 	assert.NoError(t, err, "a stored batch may have gaps compaction left: only a produced one is refused")
 }
 

@@ -40,12 +40,23 @@ type Reader struct {
 // and makes the Reader ready to return them. It retains b until the next
 // Reset. Errors are *CorruptError; after one, Next returns it too.
 func (r *Reader) Reset(b []byte) error {
-	r.h, r.d, r.compressed, r.left, r.read, r.lastDelta, r.err = Header{}, decoder{}, false, 0, 0, -1, nil
+	r.clear()
 	h, err := Validate(b)
 	if err != nil {
 		r.err = err
 		return err
 	}
+	return r.start(b, h)
+}
+
+// clear forgets the batch before.
+func (r *Reader) clear() {
+	r.h, r.d, r.compressed, r.left, r.read, r.lastDelta, r.err = Header{}, decoder{}, false, 0, 0, -1, nil
+}
+
+// start makes the Reader ready to return the records of b, whose header h
+// Validate has accepted, decompressing them if needed.
+func (r *Reader) start(b []byte, h Header) error {
 	r.h, r.left = h, h.NumRecords
 	payload := b[HeaderSize:]
 	if c := h.Compression(); c == None || len(payload) == 0 {

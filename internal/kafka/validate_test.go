@@ -1,6 +1,8 @@
 package kafka_test
 
 import (
+	"encoding/binary"
+	"hash/crc32"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,7 +16,8 @@ import (
 // TestInvalidCountsAndAcksAreRefused: what Kafka refuses, creek refuses
 // with Kafka's codes, and stores nothing: CreateTopics with a partition
 // count or replication factor of 0 or below -1, Produce with acks other
-// than 0, 1 and -1. Probes found them accepted.
+// than 0, 1 and -1, a batch whose offsets are not whole (INVALID_RECORD).
+// Probes found them accepted.
 func TestInvalidCountsAndAcksAreRefused(t *testing.T) {
 	n := openNode(t, creek.Config{})
 	w := dial(t, n.Addr())
@@ -49,6 +52,17 @@ func TestInvalidCountsAndAcksAreRefused(t *testing.T) {
 		require.Len(t, resp.Topics, 1)
 		assert.Equal(t, int16(21), resp.Topics[0].Partitions[0].ErrorCode, "INVALID_REQUIRED_ACKS for acks %d", acks)
 	}
+	lying := append([]byte(nil), records...) // one record claiming two billion offsets
+	binary.BigEndian.PutUint32(lying[23:], 1<<31-1)
+	binary.BigEndian.PutUint32(lying[17:], crc32.Checksum(lying[21:], crc32.MakeTable(crc32.Castagnoli)))
+	req := kmsg.NewPtrProduceRequest()
+	req.Acks = 1
+	req.Topics = []kmsg.ProduceRequestTopic{{Topic: "te", Partitions: []kmsg.ProduceRequestTopicPartition{{Records: lying}}}}
+	w.send(req, 9, 101)
+	resp := kmsg.NewPtrProduceResponse()
+	w.receive(resp, 9)
+	assert.Equal(t, int16(87), resp.Topics[0].Partitions[0].ErrorCode, "INVALID_RECORD, which clients do not retry")
+
 	stored, err := n.FetchBatches(t.Context(), nil, "te", 0, 0, creek.FetchOptions{MaxBytes: 1 << 20})
 	require.NoError(t, err)
 	assert.Empty(t, stored, "nothing stored")
