@@ -53,6 +53,12 @@ type Config struct {
 	// FetchMaxBytes bounds the record bytes of one Fetch response, whatever
 	// the client asks (the broker's fetch.max.bytes); default 55 MiB.
 	FetchMaxBytes int32
+	// MaxPartitions bounds the partitions the node holds, over every topic
+	// (each keeps three files open): CreateTopic, CreatePartitions and
+	// auto-creation past it fail with ErrTooManyPartitions. In a cluster
+	// every node keeps every partition's directory, so it bounds the
+	// cluster's. Default 10,000.
+	MaxPartitions int
 	// Cluster, if set, makes the node a member of a cluster; it needs
 	// Listen.
 	Cluster *ClusterConfig
@@ -68,8 +74,14 @@ func (c Config) withDefaults() Config {
 	if c.OffsetsTopicPartitions == 0 {
 		c.OffsetsTopicPartitions = DefaultOffsetsTopicPartitions
 	}
+	if c.MaxPartitions <= 0 {
+		c.MaxPartitions = DefaultMaxPartitions
+	}
 	return c
 }
+
+// DefaultMaxPartitions is Config.MaxPartitions' default.
+const DefaultMaxPartitions = 10_000
 
 func (c Config) validate() error {
 	if c.AutoCreatePartitions < 0 || c.OffsetsTopicPartitions < 0 {

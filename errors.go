@@ -37,6 +37,10 @@ var (
 	// ErrInvalidPartitions is returned for a partition count that is not
 	// positive, or that would shrink a topic.
 	ErrInvalidPartitions = errors.New("creek: invalid number of partitions")
+	// ErrTooManyPartitions is returned for a topic or partitions that would
+	// take the node past Config.MaxPartitions. Kafka code 44,
+	// POLICY_VIOLATION.
+	ErrTooManyPartitions = errors.New("creek: more partitions than this node holds")
 	// ErrInvalidReplicationFactor is returned for a replication factor the
 	// cluster cannot place.
 	ErrInvalidReplicationFactor = errors.New("creek: invalid replication factor")
@@ -144,6 +148,7 @@ const (
 	kafkaTopicExists       int16 = 36
 	kafkaInvalidTopic      int16 = 17
 	kafkaInvalidPartitions int16 = 37
+	kafkaPolicyViolation   int16 = 44
 	kafkaInvalidReplFactor int16 = 38
 	kafkaOutOfOrderSeq     int16 = 45
 	kafkaInvalidEpoch      int16 = 47
@@ -190,6 +195,7 @@ var kafkaCodes = []struct {
 	{ErrTopicExists, kafkaTopicExists},
 	{ErrInvalidTopic, kafkaInvalidTopic},
 	{ErrInvalidPartitions, kafkaInvalidPartitions},
+	{ErrTooManyPartitions, kafkaPolicyViolation},
 	{ErrInvalidReplicationFactor, kafkaInvalidReplFactor},
 	{ErrOutOfOrderSequence, kafkaOutOfOrderSeq},
 	{ErrInvalidProducerEpoch, kafkaInvalidEpoch},
