@@ -105,10 +105,10 @@ type Producer struct {
 	node *Node
 	cfg  ProducerConfig
 
-	producerID int64 // -1 without idempotence
-	epoch      int16
-
-	mu        sync.Mutex
+	mu sync.Mutex
+	// id is the idempotent producer's identity, renewed after a failed
+	// send (renewIdentityLocked); its ID is -1 without idempotence.
+	id        producerIdentity
 	batches   map[topicPartition]*pendingBatch // filling, one per partition
 	queued    map[topicPartition][]*pendingBatch
 	inFlight  map[topicPartition]bool
@@ -119,6 +119,17 @@ type Producer struct {
 	closed    bool
 
 	wg sync.WaitGroup // sends and linger timers
+
+	// appendTo appends a batch: Node.produceTo; tests wrap it.
+	appendTo func(ctx context.Context, topic string, partition int32, b []byte, acksAll bool) (base, appendTime int64, err error)
+}
+
+// producerIdentity is the producer ID and epoch an idempotent producer's
+// batches carry, with the generation that tells a renewed one apart.
+type producerIdentity struct {
+	producerID int64
+	epoch      int16
+	generation uint64
 }
 
 type topicPartition struct {
@@ -141,13 +152,13 @@ func (n *Node) NewProducer(cfg ProducerConfig) (*Producer, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	p := &Producer{node: n, cfg: cfg, producerID: -1,
+	p := &Producer{node: n, cfg: cfg, id: producerIdentity{producerID: -1}, appendTo: n.produceTo,
 		batches: map[topicPartition]*pendingBatch{}, queued: map[topicPartition][]*pendingBatch{},
 		inFlight: map[topicPartition]bool{}, sequences: map[topicPartition]int32{},
 		freed: make(chan struct{}), idle: make(chan struct{})}
 	if !cfg.DisableIdempotence {
 		var err error
-		if p.producerID, p.epoch, err = n.InitProducerID(context.Background()); err != nil {
+		if p.id.producerID, p.id.epoch, err = n.InitProducerID(context.Background()); err != nil {
 			return nil, err
 		}
 	}
@@ -282,20 +293,22 @@ func (p *Producer) sendNextLocked(tp topicPartition) {
 	b := p.queued[tp][0]
 	p.queued[tp] = p.queued[tp][1:]
 	p.inFlight[tp] = true
-	seq := p.sequences[tp]
+	id, seq := p.id, p.sequences[tp]
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		err := p.send(tp, b, seq)
+		err := p.send(tp, b, id, seq)
 		for i, r := range b.records {
 			b.done[i](r, err)
 		}
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		if err == nil {
-			// Only a stored batch uses its sequences; after a refused one
-			// the next batch takes them, or the partition would see a gap.
+		switch {
+		case id.generation != p.id.generation: // sent under an identity since renewed
+		case err == nil:
 			p.sequences[tp] = incrementSequence(seq, int32(len(b.records)))
+		case id.producerID >= 0:
+			p.renewIdentityLocked()
 		}
 		p.inFlight[tp] = false
 		p.releaseLocked(b.bytes)
@@ -306,12 +319,31 @@ func (p *Producer) sendNextLocked(tp topicPartition) {
 	}()
 }
 
-// send builds the batch and appends it, then sets the records' offsets.
-func (p *Producer) send(tp topicPartition, b *pendingBatch, seq int32) error {
+// renewIdentityLocked takes a new producer ID after a send failed. The
+// failed batch may have been stored all the same (replication timed out,
+// the ISR shrank after the append, the answer was lost): the next batch
+// cannot take its sequences, which the partition would answer as a
+// retry of it — a batch never stored, acknowledged — nor the ones after,
+// which it would refuse as out of order. A new ID starts every partition's
+// sequences again, as Kafka's clients bump their epoch when an outcome
+// cannot be known (KIP-360). Should no new ID be had (the node closing),
+// the old one stays, and sends fail anyway.
+func (p *Producer) renewIdentityLocked() {
+	id, epoch, err := p.node.InitProducerID(context.Background())
+	if err != nil {
+		return
+	}
+	p.id = producerIdentity{producerID: id, epoch: epoch, generation: p.id.generation + 1}
+	clear(p.sequences)
+}
+
+// send builds the batch, as producer id sends it from sequence seq, and
+// appends it, then sets the records' offsets.
+func (p *Producer) send(tp topicPartition, b *pendingBatch, id producerIdentity, seq int32) error {
 	opts := batch.BuildOptions{Compression: batch.Compression(p.cfg.Compression),
 		BaseTimestamp: b.records[0].Timestamp.UnixMilli()}
-	if p.producerID >= 0 {
-		opts.Idempotent, opts.ProducerID, opts.ProducerEpoch, opts.BaseSequence = true, p.producerID, p.epoch, seq
+	if id.producerID >= 0 {
+		opts.Idempotent, opts.ProducerID, opts.ProducerEpoch, opts.BaseSequence = true, id.producerID, id.epoch, seq
 	}
 	var builder batch.Builder
 	builder.Reset(opts)
@@ -328,7 +360,7 @@ func (p *Producer) send(tp topicPartition, b *pendingBatch, seq int32) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), deliveryTimeout)
 	defer cancel()
-	base, appendTime, err := p.node.produceTo(ctx, tp.topic, tp.partition, bytes, p.cfg.Acks == AcksAll)
+	base, appendTime, err := p.appendTo(ctx, tp.topic, tp.partition, bytes, p.cfg.Acks == AcksAll)
 	if err != nil {
 		return err
 	}
