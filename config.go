@@ -53,6 +53,13 @@ type Config struct {
 	// FetchMaxBytes bounds the record bytes of one Fetch response, whatever
 	// the client asks (the broker's fetch.max.bytes); default 55 MiB.
 	FetchMaxBytes int32
+	// MaxRequestEntries bounds the entries (topics, partitions, groups,
+	// configs: every repeated element) one Kafka request names; a request
+	// naming more closes its connection, before a Produce is decoded, and
+	// before any other is answered. Kafka has no such bound: a Metadata
+	// request of ten megabytes of empty topic names built 1.8 GB. Default
+	// 100,000.
+	MaxRequestEntries int
 	// MaxPartitions bounds the partitions the node holds, over every topic
 	// (each keeps three files open): CreateTopic, CreatePartitions and
 	// auto-creation past it fail with ErrTooManyPartitions. In a cluster

@@ -23,7 +23,8 @@ func (n *Node) listen() (net.Listener, error) {
 // serve starts serving the Kafka protocol on ln.
 func (n *Node) serve(ln net.Listener) error {
 	cfg := kafka.Config{ClusterID: "creek", MaxRequestBytes: n.cfg.MaxRequestBytes,
-		QueuedMaxRequestBytes: n.cfg.QueuedMaxRequestBytes, FetchMaxBytes: n.cfg.FetchMaxBytes, Logger: n.log}
+		QueuedMaxRequestBytes: n.cfg.QueuedMaxRequestBytes, FetchMaxBytes: n.cfg.FetchMaxBytes,
+		MaxRequestEntries: n.cfg.MaxRequestEntries, Logger: n.log}
 	if n.cfg.Cluster != nil {
 		cfg.NodeID = n.cfg.Cluster.NodeID
 	}

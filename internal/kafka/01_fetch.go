@@ -40,16 +40,20 @@ const maxPooledFetchBuffer = 1 << 20
 // a response's buffers return here once it is written.
 var fetchBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
-// fetchResponse is a Fetch response that gives its buffers back after it
-// is written.
+// fetchResponse is a Fetch response that gives its buffers, and its
+// records' share of the node's budget, back after it is written.
 type fetchResponse struct {
 	*kmsg.FetchResponse
 	buffers []*[]byte
+	budget  *byteBudget
+	charged int64 // of budget, for the records read
 }
 
-// Release returns the response's buffers to the pool; the response must
-// not be used after.
+// Release returns the response's buffers to the pool and its charge to the
+// budget; the response must not be used after.
 func (r *fetchResponse) Release() {
+	r.budget.release(r.charged)
+	r.charged = 0
 	for _, b := range r.buffers {
 		if cap(*b) > maxPooledFetchBuffer {
 			continue // a large response's memory goes back to the runtime, not to a pool that keeps it
@@ -58,6 +62,34 @@ func (r *fetchResponse) Release() {
 		fetchBuffers.Put(b)
 	}
 	r.buffers = nil
+}
+
+// charge takes up to limit bytes of the node's budget for a partition's
+// records, as many as are free, and returns how many it took: the most
+// the partition may read. A fetch is never kept waiting for the budget
+// (it may be a follower's, which produces waiting for replication need);
+// when the budget is spent it reads less, or nothing, and the client asks
+// again.
+func (r *fetchResponse) charge(limit int64) int64 {
+	got := r.budget.tryAcquire(limit*recordCopies) / recordCopies
+	r.charged += got * recordCopies
+	return got
+}
+
+// recordCopies is how many times a Fetch response holds its records at
+// once: as read, and encoded into the response frame.
+const recordCopies = 2
+
+// settle trues a partition's charge up to what it read: a read may return
+// less than its limit, or more (one whole batch, KIP-74).
+func (r *fetchResponse) settle(charged, read int64) {
+	delta := (read - charged) * recordCopies
+	if delta < 0 {
+		r.budget.release(-delta)
+	} else {
+		r.budget.take(delta)
+	}
+	r.charged += delta
 }
 
 func serveFetch(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
@@ -118,7 +150,7 @@ func (s *Server) arrivals(req *kmsg.FetchRequest) []<-chan struct{} {
 // fetchOnce reads what every partition holds now and returns the response
 // with its size in record bytes.
 func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
-	resp := &fetchResponse{FetchResponse: req.ResponseKind().(*kmsg.FetchResponse)}
+	resp := &fetchResponse{FetchResponse: req.ResponseKind().(*kmsg.FetchResponse), budget: s.requestBytes}
 	budget := int(s.cfg.FetchMaxBytes)
 	if req.MaxBytes > 0 {
 		budget = min(budget, int(req.MaxBytes))
@@ -140,10 +172,12 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
 			if size == 0 {
 				limit = max(limit, 1) // KIP-74: the first partition with data gets a whole batch
 			}
+			limit = int(resp.charge(int64(limit)))
 			buf := fetchBuffers.Get().(*[]byte)
 			res, err := s.broker.Fetch((*buf)[:0], FetchPartition{Topic: ot.Topic, Partition: rp.Partition,
 				Offset: rp.FetchOffset, MaxBytes: limit, ReplicaID: replica, CurrentLeaderEpoch: rp.CurrentLeaderEpoch,
 				LastFetchedEpoch: lastFetchedEpoch(req.Version, rp.LastFetchedEpoch)})
+			resp.settle(int64(limit), int64(len(res.Records)))
 			*buf = res.Records
 			resp.buffers = append(resp.buffers, buf)
 			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStartOffset

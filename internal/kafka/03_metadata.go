@@ -9,7 +9,8 @@ import (
 // Metadata, versions 0–13. Each partition's leader, leader epoch,
 // replicas and ISR are the node's: itself alone outside a cluster, the
 // controller's committed metadata in one; a partition without a leader
-// gets LEADER_NOT_AVAILABLE. Topics are named; a request
+// gets LEADER_NOT_AVAILABLE. A topic named twice is answered once. Topics
+// are named; a request
 // naming a topic by ID only (v10+) gets UNKNOWN_TOPIC_ID. An unknown topic
 // is created when the request allows it (always before v4) and the node
 // creates topics on first use, as Kafka's auto.create.topics.enable does:
@@ -44,7 +45,14 @@ func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response
 		}
 		return resp
 	}
+	asked := make(map[string]bool, len(req.Topics))
 	for _, rt := range req.Topics {
+		if rt.Topic != nil && asked[*rt.Topic] {
+			continue // answered once, as Kafka does: a request of a million empty names gets one answer
+		}
+		if rt.Topic != nil {
+			asked[*rt.Topic] = true
+		}
 		if rt.Topic == nil {
 			missing := kmsg.NewMetadataResponseTopic()
 			missing.TopicID = rt.TopicID

@@ -11,7 +11,7 @@ import (
 const DefaultQueuedMaxRequestBytes = 256 << 20
 
 // byteBudget is a count of bytes that requests take before they are
-// allocated and give back once started: a connection whose request does
+// allocated and give back once answered: a connection whose request does
 // not fit waits, reading nothing more, as Kafka mutes a channel when its
 // memory pool is empty. Before, ten connections each sending 99 MiB of a
 // 100 MiB frame held a gigabyte.
@@ -48,7 +48,25 @@ func (b *byteBudget) acquire(ctx context.Context, n int64) (int64, error) {
 	}
 }
 
-// release gives back n bytes acquire took.
+// take takes n bytes without waiting, even past the budget, for what
+// must go on (a started request's answer): later acquires wait the longer.
+func (b *byteBudget) take(n int64) {
+	b.mu.Lock()
+	b.free -= n
+	b.mu.Unlock()
+}
+
+// tryAcquire takes up to n bytes, as many as are free, without waiting,
+// and returns how many it took.
+func (b *byteBudget) tryAcquire(n int64) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n = max(min(n, b.free), 0)
+	b.free -= n
+	return n
+}
+
+// release gives back n bytes acquire, take or tryAcquire took.
 func (b *byteBudget) release(n int64) {
 	if n == 0 {
 		return

@@ -1,11 +1,13 @@
 package kafka
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -18,11 +20,17 @@ const DefaultMaxRequestBytes = 100 << 20
 // is closed.
 var errMalformed = errors.New("malformed request")
 
-// readFrame reads one size-prefixed frame. The size is checked against
-// maxBytes, and taken from budget (when not nil), before anything is
-// allocated for the body; the caller gives back taken once it is done
-// with the frame, also after an error.
-func readFrame(ctx context.Context, r io.Reader, maxBytes int32, budget *byteBudget) (frame []byte, taken int64, err error) {
+// frameLimits says, from the first two bytes of a request frame (its API
+// key), how large the frame may be and what the budget charges for each
+// of its bytes.
+type frameLimits func(key int16) (maxBytes int32, perByte int64)
+
+// readFrame reads one size-prefixed frame. Its size is checked against
+// maxBytes and, for a request, against its API's limits (when perAPI is
+// not nil), and its charge is taken from budget (when not nil), before
+// anything is allocated for the body; the caller gives back taken once it
+// is done with the frame, also after an error.
+func readFrame(ctx context.Context, r *bufio.Reader, maxBytes int32, perAPI frameLimits, budget *byteBudget) (frame []byte, taken int64, err error) {
 	var size [4]byte
 	if _, err := io.ReadFull(r, size[:]); err != nil {
 		return nil, 0, err
@@ -31,8 +39,20 @@ func readFrame(ctx context.Context, r io.Reader, maxBytes int32, budget *byteBud
 	if n < 0 || n > maxBytes {
 		return nil, 0, fmt.Errorf("%w: frame of %d bytes; at most %d", errMalformed, n, maxBytes)
 	}
+	perByte := int64(1)
+	if perAPI != nil && n >= 2 {
+		head, err := r.Peek(2) // buffered: nothing is allocated yet
+		if err != nil {
+			return nil, 0, err
+		}
+		key := int16(binary.BigEndian.Uint16(head))
+		var apiMax int32
+		if apiMax, perByte = perAPI(key); n > apiMax {
+			return nil, 0, fmt.Errorf("%w: %s frame of %d bytes; at most %d", errMalformed, kmsg.NameForKey(key), n, apiMax)
+		}
+	}
 	if budget != nil {
-		if taken, err = budget.acquire(ctx, int64(n)); err != nil {
+		if taken, err = budget.acquire(ctx, int64(n)*perByte); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -51,13 +71,17 @@ type requestHeader struct {
 	clientID      string
 }
 
-// parseRequest splits a frame into its header and body. The body is
-// decoded only if the version is one kmsg knows; req is nil for an API
-// key kmsg does not know.
-func parseRequest(frame []byte) (requestHeader, kmsg.Request, error) {
-	var h requestHeader
+// parseRequest splits a frame into its header and body, and decodes the
+// body if the listener serves the API at that version; req is nil when it
+// does not. A request naming more than maxEntries entries is refused: a
+// Produce body is counted on the wire before it is decoded (entries is
+// its partition count, which its response holds), any other after, its
+// decoding bounded by its frame's charge. A body of at most maxEntries
+// bytes cannot name more (each entry takes at least a byte), so small
+// requests are not counted at all.
+func parseRequest(frame []byte, maxEntries int) (h requestHeader, req kmsg.Request, entries int, err error) {
 	if len(frame) < 10 {
-		return h, nil, fmt.Errorf("%w: header of %d bytes", errMalformed, len(frame))
+		return h, nil, 0, fmt.Errorf("%w: header of %d bytes", errMalformed, len(frame))
 	}
 	h.key = int16(binary.BigEndian.Uint16(frame))
 	h.version = int16(binary.BigEndian.Uint16(frame[2:]))
@@ -66,25 +90,39 @@ func parseRequest(frame []byte) (requestHeader, kmsg.Request, error) {
 	rest := frame[10:]
 	if idLen > 0 {
 		if int(idLen) > len(rest) {
-			return h, nil, fmt.Errorf("%w: client id of %d bytes in %d", errMalformed, idLen, len(rest))
+			return h, nil, 0, fmt.Errorf("%w: client id of %d bytes in %d", errMalformed, idLen, len(rest))
 		}
 		h.clientID, rest = string(rest[:idLen]), rest[idLen:]
 	}
-	req := kmsg.RequestForKey(h.key)
-	if req == nil || h.version < 0 || h.version > req.MaxVersion() {
-		return h, nil, nil
+	if hd, ok := handlers[h.key]; !ok || h.version < hd.minVersion || h.version > hd.maxVersion {
+		return h, nil, 0, nil // answered UNSUPPORTED_VERSION without decoding it
+	}
+	req = kmsg.RequestForKey(h.key)
+	if req == nil || h.version > req.MaxVersion() {
+		return h, nil, 0, nil
 	}
 	req.SetVersion(h.version)
 	if req.IsFlexible() {
-		var err error
 		if rest, err = skipTags(rest); err != nil {
-			return h, nil, err
+			return h, nil, 0, err
+		}
+	}
+	if h.key == int16(kmsg.Produce) {
+		if entries, err = producePartitions(rest, h.version); err == nil && entries > maxEntries {
+			return h, nil, 0, tooManyEntries(h, maxEntries)
 		}
 	}
 	if err := req.ReadFrom(rest); err != nil {
-		return h, nil, fmt.Errorf("%w: %s v%d: %v", errMalformed, kmsg.NameForKey(h.key), h.version, err)
+		return h, nil, 0, fmt.Errorf("%w: %s v%d: %v", errMalformed, kmsg.NameForKey(h.key), h.version, err)
 	}
-	return h, req, nil
+	if h.key != int16(kmsg.Produce) && len(rest) > maxEntries && countEntries(reflect.ValueOf(req), maxEntries) > maxEntries {
+		return h, nil, 0, tooManyEntries(h, maxEntries)
+	}
+	return h, req, entries, nil
+}
+
+func tooManyEntries(h requestHeader, maxEntries int) error {
+	return fmt.Errorf("%w: %s v%d names more than %d", errTooManyEntries, kmsg.NameForKey(h.key), h.version, maxEntries)
 }
 
 // skipTags skips a header's tagged fields, which carry nothing creek

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -41,18 +42,18 @@ func FuzzFrameAndHeader(f *testing.F) {
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
 	const maxBytes = 1 << 16
 	f.Fuzz(func(t *testing.T, b []byte) {
-		frame, _, err := readFrame(context.Background(), bytes.NewReader(b), maxBytes, nil)
+		frame, _, err := readFrame(context.Background(), bufio.NewReader(bytes.NewReader(b)), maxBytes, nil, nil)
 		if err != nil {
 			return
 		}
 		if len(frame) > maxBytes {
 			t.Fatalf("frame of %d bytes passed the %d-byte bound", len(frame), maxBytes)
 		}
-		h, req, err := parseRequest(frame)
+		h, req, _, err := parseRequest(frame, 1<<10)
 		if err != nil || req == nil {
 			return
 		}
-		again, req2, err := parseRequest(requestFrame(req, h.version, h.correlationID)[4:])
+		again, req2, _, err := parseRequest(requestFrame(req, h.version, h.correlationID)[4:], 1<<10)
 		if err != nil || req2 == nil {
 			t.Fatalf("a parsed request did not parse again: %v", err)
 		}

@@ -40,6 +40,10 @@ type Config struct {
 	// FetchMaxBytes bounds a Fetch response's records whatever the client
 	// asks (the broker's fetch.max.bytes); default DefaultFetchMaxBytes.
 	FetchMaxBytes int32
+	// MaxRequestEntries bounds the entries (topics, partitions, groups,
+	// configs: every repeated element) one request names; a request naming
+	// more closes its connection. Default DefaultMaxRequestEntries.
+	MaxRequestEntries int
 	// Logger receives connection errors; default slog.Default().
 	Logger *slog.Logger
 }
@@ -52,8 +56,10 @@ type Server struct {
 
 	ctx    context.Context // requests' context; cancelled by Close
 	cancel context.CancelFunc
-	// requestBytes is what the frames being read take, of
-	// QueuedMaxRequestBytes.
+	// requestBytes is what requests take of QueuedMaxRequestBytes: the
+	// frames being read, and what requests being answered hold (see
+	// frameLimits, responseEntryBytes and Fetch's records) until their
+	// responses are written.
 	requestBytes *byteBudget
 	wg           sync.WaitGroup // the accept loop and every connection
 
@@ -78,6 +84,9 @@ func Serve(ln net.Listener, b Broker, cfg Config) *Server {
 	}
 	if cfg.FetchMaxBytes <= 0 {
 		cfg.FetchMaxBytes = DefaultFetchMaxBytes
+	}
+	if cfg.MaxRequestEntries <= 0 {
+		cfg.MaxRequestEntries = DefaultMaxRequestEntries
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -153,6 +162,7 @@ const maxPipelined = 32
 type pending struct {
 	h      requestHeader
 	finish func() kmsg.Response
+	held   int64 // of the budget, given back once the response is written
 }
 
 // serveConn serves a connection until it closes, sends something
@@ -187,26 +197,27 @@ func (s *Server) readRequests(nc net.Conn, queue chan<- pending) {
 		if !s.armIdleDeadline(nc) {
 			return
 		}
-		frame, taken, err := readFrame(s.ctx, r, s.cfg.MaxRequestBytes, s.requestBytes)
+		frame, taken, err := readFrame(s.ctx, r, s.cfg.MaxRequestBytes, s.frameLimits, s.requestBytes)
 		if err != nil {
 			s.requestBytes.release(taken)
 			s.logConnError(nc, "read request", err)
 			return
 		}
-		h, req, err := parseRequest(frame)
+		h, req, entries, err := parseRequest(frame, s.cfg.MaxRequestEntries)
 		if err != nil {
 			s.requestBytes.release(taken)
 			s.logConnError(nc, "parse request", err)
 			return
 		}
 		finish, ok := s.startSafely(withClient(s.ctx, client{id: h.clientID, host: host}), h, req)
-		s.requestBytes.release(taken) // started: a Produce has appended, others have decoded what they need
+		held := s.holdAfterStart(h.key, taken, entries)
 		if !ok {
+			s.requestBytes.release(held)
 			s.cfg.Logger.Warn("kafka request not served; closing connection", "remote", nc.RemoteAddr(),
 				"api_key", h.key, "version", h.version, "client", h.clientID)
 			return
 		}
-		queue <- pending{h, finish}
+		queue <- pending{h, finish, held}
 	}
 }
 
@@ -217,28 +228,60 @@ func (s *Server) writeResponses(nc net.Conn, queue <-chan pending) {
 	var out []byte
 	failed := false
 	for p := range queue {
-		resp, ok := s.finishSafely(p)
-		if !ok && !failed {
-			failed = true
-			nc.Close() // the reader stops too
+		if failed {
+			resp, _ := s.finishSafely(p)
+			release(resp)
+		} else {
+			out, failed = s.answer(nc, p, out)
 		}
-		if resp == nil || failed {
-			continue
-		}
-		out = appendResponse(out[:0], p.h.correlationID, resp)
-		if r, ok := resp.(interface{ Release() }); ok {
-			r.Release() // encoded into out: its buffers may be reused
-		}
-		if !s.armWriteDeadline(nc) {
-			failed = true
-			nc.Close()
-			continue
-		}
-		if _, err := nc.Write(out); err != nil {
-			s.logConnError(nc, "write response", err)
-			failed = true
-			nc.Close()
-		}
+		s.requestBytes.release(p.held)
+	}
+}
+
+// maxKeptResponseBuffer is the largest response buffer a connection keeps
+// for its next response: a large one goes back to the runtime.
+const maxKeptResponseBuffer = 1 << 20
+
+// answer finishes a request and writes its response, encoded into out,
+// which it returns for the next; failed reports that the connection can
+// take no more.
+func (s *Server) answer(nc net.Conn, p pending, out []byte) (_ []byte, failed bool) {
+	resp, ok := s.finishSafely(p)
+	if !ok {
+		nc.Close() // the reader stops too
+		return out, true
+	}
+	if resp == nil {
+		return out, false
+	}
+	out = appendResponse(out[:0], p.h.correlationID, resp)
+	if _, err := s.write(nc, out); err != nil {
+		s.logConnError(nc, "write response", err)
+		nc.Close()
+		failed = true
+	}
+	release(resp) // written: its buffers may be reused, its charge given back
+	if cap(out) > maxKeptResponseBuffer {
+		out = nil
+	}
+	return out, failed
+}
+
+// write writes a response within WriteTimeout: a client that stops
+// reading is dropped rather than hold its connection, and Close, for
+// ever.
+func (s *Server) write(nc net.Conn, b []byte) (int, error) {
+	if !s.armWriteDeadline(nc) {
+		return 0, net.ErrClosed
+	}
+	return nc.Write(b)
+}
+
+// release gives back what a response holds (Fetch's buffers and its
+// records' share of the budget) once it is written or dropped.
+func release(resp kmsg.Response) {
+	if r, ok := resp.(interface{ Release() }); ok {
+		r.Release()
 	}
 }
 
@@ -256,8 +299,7 @@ func (s *Server) armIdleDeadline(nc net.Conn) bool {
 }
 
 // armWriteDeadline bounds the write of the next response, unless the
-// server is closing: a client that stops reading is dropped after
-// WriteTimeout rather than hold its connection, and Close, for ever.
+// server is closing.
 func (s *Server) armWriteDeadline(nc net.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,0 +1,43 @@
+package kafka
+
+import (
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// FuzzProducePartitions checks the count taken before decoding against
+// the decoder: whenever kmsg decodes a Produce body, producePartitions
+// must have counted its partitions exactly.
+func FuzzProducePartitions(f *testing.F) {
+	for _, v := range []int16{0, 3, 8, 9, 12, 13} {
+		req := kmsg.NewPtrProduceRequest()
+		id := "tx"
+		req.TransactionID = &id
+		req.Acks = -1
+		req.Topics = []kmsg.ProduceRequestTopic{
+			{Topic: "a", Partitions: []kmsg.ProduceRequestTopicPartition{{Partition: 0, Records: []byte{1, 2}}, {Partition: 1}}},
+			{Topic: "b", Partitions: []kmsg.ProduceRequestTopicPartition{{Partition: 2, Records: []byte{}}}},
+		}
+		req.SetVersion(v)
+		f.Add(v, req.AppendTo(nil))
+	}
+	f.Fuzz(func(t *testing.T, version int16, body []byte) {
+		if version < 0 || version > 13 {
+			return
+		}
+		counted, countErr := producePartitions(body, version)
+		req := kmsg.NewPtrProduceRequest()
+		req.SetVersion(version)
+		if err := req.ReadFrom(body); err != nil {
+			return
+		}
+		want := 0
+		for _, t := range req.Topics {
+			want += len(t.Partitions)
+		}
+		if countErr != nil || counted != want {
+			t.Fatalf("counted %d (%v); the decoder found %d", counted, countErr, want)
+		}
+	})
+}
