@@ -23,6 +23,12 @@ type Config struct {
 	// AutoCreatePartitions is the partition count of auto-created topics;
 	// default 1 (Kafka's num.partitions).
 	AutoCreatePartitions int32
+	// AutoCreateRate bounds the partitions auto-creation makes, a second on
+	// average, in bursts of up to ten seconds' worth (as Kafka's
+	// controller_mutation_rate quota, KIP-599, bounds creations); a topic
+	// past it stays unknown for now, which clients retry. Default
+	// DefaultAutoCreateRate.
+	AutoCreateRate float64
 	// OffsetsTopicPartitions is the partition count of __consumer_offsets,
 	// made when a group first commits; default 50, as Kafka's.
 	OffsetsTopicPartitions int32
@@ -83,6 +89,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPartitions <= 0 {
 		c.MaxPartitions = DefaultMaxPartitions
+	}
+	if c.AutoCreateRate <= 0 {
+		c.AutoCreateRate = DefaultAutoCreateRate
 	}
 	return c
 }

@@ -2,7 +2,6 @@ package creek
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -55,14 +54,7 @@ func (b kafkaBroker) Brokers() []kafka.BrokerMetadata {
 }
 
 func (b kafkaBroker) AutoCreateTopic(ctx context.Context, name string) error {
-	if !b.n.cfg.AutoCreateTopics {
-		return ErrUnknownTopic
-	}
-	err := b.n.CreateTopic(ctx, name, TopicSpec{Partitions: b.n.cfg.AutoCreatePartitions})
-	if errors.Is(err, ErrTopicExists) {
-		return nil
-	}
-	return err
+	return b.n.autoCreate(ctx, name)
 }
 
 func (b kafkaBroker) Produce(ctx context.Context, topic string, partition int32, batch []byte, acks int16,

@@ -57,6 +57,7 @@ type Node struct {
 	// incarnation tells this start of the node's process from the others
 	// (controller.RegisterNode); random, fixed at Open.
 	incarnation uint64
+	autoCreates *tokenBucket // partitions auto-creation may make (Config.AutoCreateRate)
 	seenMu      sync.Mutex
 	seen        map[int32]ClusterMember // every node this one has seen live, by ID
 }
@@ -99,7 +100,8 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 	}
 	cfg.Logger = limitRepeats(cfg.Logger)
 	n := &Node{cfg: cfg, fs: fs, dir: dir, log: cfg.Logger, now: now, topics: map[string]*topic{},
-		metadataChanged: make(chan struct{}), incarnation: mrand.Uint64() | 1} // never 0: unregistered
+		metadataChanged: make(chan struct{}), incarnation: mrand.Uint64() | 1, // never 0: unregistered
+		autoCreates: newTokenBucket(cfg.AutoCreateRate, 10*cfg.AutoCreateRate, now)}
 	groups := group.Config{Logger: cfg.Logger, MinSessionTimeout: cfg.GroupMinSessionTimeout,
 		MaxSessionTimeout: cfg.GroupMaxSessionTimeout, InitialRebalanceDelay: cfg.GroupInitialRebalanceDelay,
 		Store: n.storeGroup}
@@ -696,8 +698,7 @@ func (n *Node) partitionForProduce(ctx context.Context, topic string, partition 
 	}
 	p, err := n.partition(topic, partition)
 	if errors.Is(err, ErrUnknownTopic) && n.cfg.AutoCreateTopics && !n.hasTopic(topic) {
-		err = n.CreateTopic(ctx, topic, TopicSpec{Partitions: n.cfg.AutoCreatePartitions})
-		if err == nil || errors.Is(err, ErrTopicExists) { // another producer may have won
+		if err = n.autoCreate(ctx, topic); err == nil {
 			p, err = n.partition(topic, partition)
 		}
 	}

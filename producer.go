@@ -450,7 +450,7 @@ func (p *Producer) Close() error {
 func (n *Node) partitionCount(ctx context.Context, topic string) (int32, error) {
 	count, err := n.existingPartitionCount(topic)
 	if errors.Is(err, ErrUnknownTopic) && n.cfg.AutoCreateTopics {
-		if err = n.CreateTopic(ctx, topic, TopicSpec{Partitions: n.cfg.AutoCreatePartitions}); err == nil || errors.Is(err, ErrTopicExists) {
+		if err = n.autoCreate(ctx, topic); err == nil {
 			return n.existingPartitionCount(topic)
 		}
 	}
