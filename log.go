@@ -60,6 +60,9 @@ type Log struct {
 
 	closing chan struct{}
 	wg      sync.WaitGroup
+
+	corruptMu sync.Mutex
+	corrupt   map[CorruptError]bool // the damage reported, so each is logged once
 }
 
 // LogStats counts what a Log has done since it was opened.
@@ -350,13 +353,36 @@ func (l *Log) Read(dst []byte, offset int64, maxBytes int) ([]byte, error) {
 		s := l.segments[i]
 		pos, _, found, err := s.find(offset)
 		if err != nil {
-			return dst, err
+			return dst, l.reportCorrupt(err)
 		}
 		if found {
-			return s.read(dst, pos, maxBytes)
+			dst, err = s.read(dst, pos, maxBytes)
+			return dst, l.reportCorrupt(err)
 		}
 	}
 	return dst, nil
+}
+
+// reportCorrupt logs damage a read found, once for each place (every
+// later read of it fails the same way, and says so to its caller), and
+// returns err.
+func (l *Log) reportCorrupt(err error) error {
+	var c *CorruptError
+	if !errors.As(err, &c) {
+		return err
+	}
+	l.corruptMu.Lock()
+	defer l.corruptMu.Unlock()
+	if l.corrupt[*c] {
+		return err
+	}
+	if l.corrupt == nil || len(l.corrupt) >= 1024 {
+		l.corrupt = map[CorruptError]bool{}
+	}
+	l.corrupt[*c] = true
+	l.log.Error("corrupt batch in the log: reads stop at it; see docs/OPERATIONS.md on repairing a segment",
+		"file", c.Path, "position", c.Position, "reason", c.Reason)
+	return err
 }
 
 // segmentIndexRLocked returns the index of the segment that would hold

@@ -123,8 +123,8 @@ func (s *segment) append(b []byte, h batch.Header, indexInterval int) error {
 	if err := s.indexBatch(h, pos, indexInterval); err != nil {
 		return err
 	}
+	s.next.Store(h.LastOffset() + 1) // before size: a reader that sees the batch sees its offsets in range
 	s.size.Store(pos + int64(len(b)))
-	s.next.Store(h.LastOffset() + 1)
 	return nil
 }
 
@@ -228,15 +228,37 @@ func (s *segment) remove(fs fsx.FS) error {
 func (s *segment) find(offset int64) (pos int64, h batch.Header, found bool, err error) {
 	buf := findBuffers.Get().(*[]byte)
 	sc := scanner{file: s.log, pos: s.index.lookup(offset), end: s.size.Load(), chunk: findChunk, buf: (*buf)[:0]}
+	after := int64(-1) // the last offset of the batch before; unknown at the index's hint
 	for sc.next(false) {
+		if err := s.checkOffsets(sc.header, after, sc.pos); err != nil {
+			sc.err = err
+			break
+		}
 		if sc.header.LastOffset() >= offset {
 			pos, h, found = sc.pos, sc.header, true
 			break
 		}
+		after = sc.header.LastOffset()
 	}
 	*buf = sc.buf[:0] // keep a buffer the scanner grew
 	findBuffers.Put(buf)
+	if errors.Is(sc.err, errShortBatch) {
+		sc.err = s.corrupt(sc.pos, sc.err) // reads stop at whole batches: a short one is a bad length
+	}
 	return pos, h, found, sc.err
+}
+
+// checkOffsets refuses a batch read at pos whose offsets fall outside the
+// segment, or do not follow after, the last offset of the batch before it
+// (-1: unknown). The CRC does not cover a batch's base offset: one flipped
+// bit there would otherwise serve the batch at the wrong offsets, or hide
+// it and every batch after it.
+func (s *segment) checkOffsets(h batch.Header, after, pos int64) error {
+	if h.BaseOffset < s.base || h.BaseOffset <= after || h.LastOffset() >= s.next.Load() {
+		return s.corrupt(pos, fmt.Errorf("batch offsets %d..%d do not follow offset %d in a segment of offsets %d..%d",
+			h.BaseOffset, h.LastOffset(), after, s.base, s.next.Load()-1))
+	}
+	return nil
 }
 
 // findChunk is how much find reads at a time: an index interval and a
@@ -258,6 +280,7 @@ func (s *segment) read(dst []byte, pos int64, maxBytes int) ([]byte, error) {
 		return dst[:start], err
 	}
 	var kept int
+	after := int64(-1)
 	for b := dst[start:]; len(b) > 0; {
 		if !holdsWholeBatch(b) {
 			break // the rest of the window holds a partial batch
@@ -266,12 +289,14 @@ func (s *segment) read(dst []byte, pos int64, maxBytes int) ([]byte, error) {
 		if err != nil {
 			break
 		}
-		if err := s.check(one, pos+int64(kept)); err != nil {
+		h, err := s.check(one, pos+int64(kept), after)
+		if err != nil {
 			if kept > 0 {
 				break // return what is good; the next read reports the bad batch
 			}
 			return dst[:start], err
 		}
+		after = h.LastOffset()
 		kept += len(one)
 		b = rest
 	}
@@ -293,7 +318,7 @@ func (s *segment) read(dst []byte, pos int64, maxBytes int) ([]byte, error) {
 	if dst, err = readAt(s.log, dst[:start], pos, h.Size()); err != nil {
 		return dst[:start], err
 	}
-	if err := s.check(dst[start:], pos); err != nil {
+	if _, err := s.check(dst[start:], pos, -1); err != nil {
 		return dst[:start], err
 	}
 	return dst, nil
@@ -310,19 +335,21 @@ func holdsWholeBatch(b []byte) bool {
 	return int64(len(b)) >= batch.LengthFieldEnd+length
 }
 
-// check validates the batch b read at pos: its CRC too when this process
-// has not checked it before (see verifiedBelow), else its framing.
-func (s *segment) check(b []byte, pos int64) error {
+// check validates the batch b read at pos, which follows a batch ending at
+// offset after (-1: unknown): its CRC too when this process has not checked
+// it before (see verifiedBelow), else its framing; and its offsets.
+func (s *segment) check(b []byte, pos, after int64) (batch.Header, error) {
+	var h batch.Header
 	var err error
 	if pos < s.verifiedBelow {
-		_, err = batch.Validate(b)
+		h, err = batch.Validate(b)
 	} else {
-		_, err = batch.ParseHeader(b)
+		h, err = batch.ParseHeader(b)
 	}
 	if err != nil {
-		return s.corrupt(pos, err)
+		return h, s.corrupt(pos, err)
 	}
-	return nil
+	return h, s.checkOffsets(h, after, pos)
 }
 
 func (s *segment) corrupt(pos int64, err error) error {
