@@ -227,6 +227,14 @@ func (l *Log) pendingSyncLocked(end int64) pendingSync {
 	return pendingSync{}
 }
 
+// appendable returns why appends are refused (ErrClosed, ErrLogFailed), or
+// nil.
+func (l *Log) appendable() error {
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	return l.appendableLocked()
+}
+
 func (l *Log) appendableLocked() error {
 	if l.closed {
 		return ErrClosed

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,12 @@ type partition struct {
 
 	waitMu  sync.Mutex
 	arrived chan struct{} // closed, and replaced, when a batch is appended
+
+	logger  *slog.Logger
+	healing atomic.Bool    // a failed log is being healed (storageheal.go)
+	healWG  sync.WaitGroup // the healing goroutine
+	closing chan struct{}  // closed by close: healing stops
+	closeMu sync.Once
 }
 
 func partitionDir(nodeDir, topic string, index int32) string {
@@ -50,7 +57,7 @@ func partitionDir(nodeDir, topic string, index int32) string {
 
 func openPartition(fs fsx.FS, nodeDir, topic string, index int32, cfg topicConfig, logger LogConfig, now func() time.Time) (*partition, error) {
 	p := &partition{topic: topic, index: index, dir: partitionDir(nodeDir, topic, index), now: now, cfg: cfg,
-		arrived: make(chan struct{})}
+		arrived: make(chan struct{}), logger: logger.Logger, closing: make(chan struct{})}
 	lc := cfg.log
 	lc.Logger = logger.Logger
 	l, err := openLogAt(fs, p.dir, lc, now)
@@ -154,12 +161,14 @@ func (p *partition) appendBatch(b []byte, acksAll bool) (base, appendTime int64,
 	}
 	base, pending, err := p.write(b, h)
 	if err != nil {
+		p.healLater(err)
 		return fail(err)
 	}
 	replicated = p.replicatedLocked(base+int64(h.LastOffsetDelta)+1, acksAll)
 	return base, appendTime, func() error {
 		defer p.mu.RUnlock()
 		if err := pending.wait(); err != nil {
+			p.healLater(err)
 			return fmt.Errorf("produce to %s-%d: %w", p.topic, p.index, err)
 		}
 		p.wake()
@@ -355,6 +364,8 @@ func (p *partition) reconfigure(fs fsx.FS, cfg topicConfig, logger LogConfig) er
 // close saves the producer table, so that a restart need not replay the
 // log, and closes the log.
 func (p *partition) close() error {
+	p.closeMu.Do(func() { close(p.closing) })
+	p.healWG.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.producers.mu.Lock()

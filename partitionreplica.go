@@ -330,6 +330,7 @@ func (p *partition) appendReplica(batches []byte, leaderHW int64, leader, epoch 
 			}
 		}
 		if last, err = p.log.writeReplica(b); err != nil {
+			p.healLater(err)
 			return fmt.Errorf("replicate %s-%d: %w", p.topic, p.index, err)
 		}
 		if idempotent(h) {
@@ -344,6 +345,7 @@ func (p *partition) appendReplica(batches []byte, leaderHW int64, leader, epoch 
 		return nil
 	}
 	if err := last.wait(); err != nil {
+		p.healLater(err)
 		return fmt.Errorf("replicate %s-%d: %w", p.topic, p.index, err)
 	}
 	p.wake()
