@@ -92,7 +92,7 @@ func loadProducerStates(fs fsx.FS, dir string, l *Log) (*producerStates, error) 
 	}
 	err := l.forEachHeader(from, func(h batch.Header) {
 		if idempotent(h) {
-			states.recordLocked(h)
+			states.recordLocked(h, -1) // when is unknown: a record's timestamp is the client's clock
 		}
 	})
 	return states, err
@@ -185,6 +185,8 @@ func (p *partition) write(b []byte, h batch.Header) (int64, pendingSync, error) 
 	}
 	p.producers.mu.Lock()
 	defer p.producers.mu.Unlock()
+	now := p.now().UnixMilli()
+	p.producers.expireLocked(now, p.cfg.producerIDExpiration)
 	dup, err := p.producers.checkLocked(h)
 	if err != nil {
 		return -1, pendingSync{}, err
@@ -198,7 +200,7 @@ func (p *partition) write(b []byte, h batch.Header) (int64, pendingSync, error) 
 	base, pending, err := p.log.write(b)
 	if err == nil {
 		h.BaseOffset = base
-		p.producers.recordLocked(h)
+		p.producers.recordLocked(h, now)
 	}
 	return base, pending, err
 }

@@ -335,7 +335,7 @@ func (p *partition) appendReplica(batches []byte, leaderHW int64, leader, epoch 
 		}
 		if idempotent(h) {
 			p.producers.mu.Lock()
-			p.producers.recordLocked(h)
+			p.producers.recordLocked(h, p.now().UnixMilli())
 			p.producers.mu.Unlock()
 		}
 		appended = true

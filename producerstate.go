@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"math"
 	"sync"
+	"time"
 
 	"github.com/creekmq/creek/internal/batch"
 )
@@ -28,6 +29,11 @@ func (b producerBatch) endOffset() int64 { return b.baseOffset + int64(b.lastOff
 type producerEntry struct {
 	epoch   int16
 	batches []producerBatch // oldest first, at most producerWindow
+	// lastAppend is when the producer last appended, by the node's clock,
+	// in Unix milliseconds; -1 when unknown (a batch replayed from the log,
+	// whose timestamps are the clients' clocks; an older snapshot), which
+	// the next sweep starts counting from.
+	lastAppend int64
 }
 
 // producerStates is a partition's table of idempotent producers (DESIGN.md
@@ -36,6 +42,7 @@ type producerEntry struct {
 type producerStates struct {
 	mu        sync.Mutex
 	producers map[int64]*producerEntry
+	lastSweep int64 // when expireLocked last ran, in Unix milliseconds
 }
 
 func newProducerStates() *producerStates {
@@ -84,19 +91,45 @@ func (s *producerStates) checkLocked(h batch.Header) (*producerBatch, error) {
 	return nil, nil
 }
 
-// recordLocked remembers a batch written at h.BaseOffset. Replaying the
-// log's batch headers through it rebuilds the table.
-func (s *producerStates) recordLocked(h batch.Header) {
+// recordLocked remembers a batch written at h.BaseOffset at time now
+// (Unix milliseconds; -1: unknown). Replaying the log's batch headers
+// through it rebuilds the table.
+func (s *producerStates) recordLocked(h batch.Header, now int64) {
 	e := s.producers[h.ProducerID]
 	if e == nil || h.ProducerEpoch != e.epoch {
 		e = &producerEntry{epoch: h.ProducerEpoch}
 		s.producers[h.ProducerID] = e
 	}
+	e.lastAppend = now
 	if len(e.batches) == producerWindow {
 		e.batches = append(e.batches[:0], e.batches[1:]...)
 	}
 	e.batches = append(e.batches, producerBatch{firstSeq: h.BaseSequence, lastSeq: lastSequence(h),
 		baseOffset: h.BaseOffset, lastOffsetDelta: h.LastOffsetDelta})
+}
+
+// producerSweepEvery is how often a partition looks for producers to
+// forget (Kafka's producer.id.expiration.check.interval.ms is ten minutes).
+const producerSweepEvery = time.Minute
+
+// expireLocked forgets the producers that have not appended for longer
+// than after, as Kafka's producer.id.expiration.ms does, at most once per
+// producerSweepEvery: a producer seen again later starts afresh, at
+// sequence 0 (Kafka's UNKNOWN_PRODUCER_ID case). Before, the table never
+// forgot a producer ID, and a client minting IDs grew it without bound.
+func (s *producerStates) expireLocked(now int64, after time.Duration) {
+	if now-s.lastSweep < producerSweepEvery.Milliseconds() {
+		return
+	}
+	s.lastSweep = now
+	for id, e := range s.producers {
+		switch {
+		case e.lastAppend < 0:
+			e.lastAppend = now
+		case now-e.lastAppend > after.Milliseconds():
+			delete(s.producers, id)
+		}
+	}
 }
 
 // idempotent reports whether a batch carries producer sequences to check.
@@ -107,17 +140,19 @@ func idempotent(h batch.Header) bool { return h.ProducerID >= 0 && h.BaseSequenc
 // big-endian:
 //
 //	magic (4) | version (2) | end offset (8) | producers (4) |
-//	  per producer: id (8) | epoch (2) | batches (1) |
+//	  per producer: id (8) | epoch (2) | last append (8, from version 2) | batches (1) |
 //	    per batch: first seq (4) | last seq (4) | base offset (8) | last offset delta (4)
 //	| CRC-32C (4)
 //
-// The end offset is the log end offset the table covers.
+// The end offset is the log end offset the table covers. A version 1
+// snapshot is read with every producer's last append unknown.
 const (
 	producerSnapshotName    = "creek.producers"
 	producerSnapshotMagic   = 0x63726b70 // "crkp"
-	producerSnapshotVersion = 1
+	producerSnapshotVersion = 2
 	producerSnapshotHeader  = 4 + 2 + 8 + 4
-	producerEntryHeader     = 8 + 2 + 1
+	producerEntryHeader     = 8 + 2 + 8 + 1
+	producerEntryHeaderV1   = 8 + 2 + 1
 	producerBatchSize       = 4 + 4 + 8 + 4
 )
 
@@ -130,6 +165,7 @@ func (s *producerStates) marshalLocked(end int64) []byte {
 	for id, e := range s.producers {
 		b = binary.BigEndian.AppendUint64(b, uint64(id))
 		b = binary.BigEndian.AppendUint16(b, uint16(e.epoch))
+		b = binary.BigEndian.AppendUint64(b, uint64(e.lastAppend))
 		b = append(b, byte(len(e.batches)))
 		for _, pb := range e.batches {
 			b = binary.BigEndian.AppendUint32(b, uint32(pb.firstSeq))
@@ -150,28 +186,36 @@ func unmarshalProducerSnapshot(b []byte) (*producerStates, int64, error) {
 	switch {
 	case binary.BigEndian.Uint32(b) != producerSnapshotMagic:
 		return nil, 0, errors.New("producer snapshot has a bad magic number")
-	case binary.BigEndian.Uint16(b[4:]) != producerSnapshotVersion:
+	case binary.BigEndian.Uint16(b[4:]) != producerSnapshotVersion && binary.BigEndian.Uint16(b[4:]) != 1:
 		return nil, 0, fmt.Errorf("producer snapshot version %d is unknown", binary.BigEndian.Uint16(b[4:]))
 	case crc32.Checksum(body, castagnoli) != sum:
 		return nil, 0, errors.New("producer snapshot fails its CRC")
 	}
 	end := int64(binary.BigEndian.Uint64(b[6:]))
 	count := binary.BigEndian.Uint32(b[14:])
-	if end < 0 || uint64(count)*producerEntryHeader > uint64(len(body)-producerSnapshotHeader) {
+	entryHeader := producerEntryHeader
+	if binary.BigEndian.Uint16(b[4:]) == 1 {
+		entryHeader = producerEntryHeaderV1
+	}
+	if end < 0 || uint64(count)*uint64(entryHeader) > uint64(len(body)-producerSnapshotHeader) {
 		return nil, 0, errors.New("producer snapshot is inconsistent with its size")
 	}
 	s := newProducerStates()
 	rest := body[producerSnapshotHeader:]
 	for range count {
-		if len(rest) < producerEntryHeader {
+		if len(rest) < entryHeader {
 			return nil, 0, errors.New("producer snapshot ends inside a producer")
 		}
-		id, epoch, n := int64(binary.BigEndian.Uint64(rest)), int16(binary.BigEndian.Uint16(rest[8:])), int(rest[10])
-		rest = rest[producerEntryHeader:]
+		id, epoch, n := int64(binary.BigEndian.Uint64(rest)), int16(binary.BigEndian.Uint16(rest[8:])), int(rest[entryHeader-1])
+		lastAppend := int64(-1)
+		if entryHeader == producerEntryHeader {
+			lastAppend = int64(binary.BigEndian.Uint64(rest[10:]))
+		}
+		rest = rest[entryHeader:]
 		if n < 1 || n > producerWindow || len(rest) < n*producerBatchSize || s.producers[id] != nil || id < 0 {
 			return nil, 0, fmt.Errorf("producer snapshot has a bad entry for producer %d", id)
 		}
-		e := &producerEntry{epoch: epoch}
+		e := &producerEntry{epoch: epoch, lastAppend: lastAppend}
 		for range n {
 			e.batches = append(e.batches, producerBatch{
 				firstSeq:        int32(binary.BigEndian.Uint32(rest)),

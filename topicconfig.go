@@ -30,6 +30,10 @@ const (
 	ConfigCompressionType        = "compression.type"               // producer, uncompressed, gzip, snappy, lz4, zstd
 	ConfigFlushMs                = "flush.ms"                       // sync interval under creek.sync=periodic
 	ConfigSync                   = "creek.sync"                     // every-append, periodic or never
+	// ConfigProducerIDExpirationMs is how long a partition remembers an
+	// idempotent producer that has stopped appending; a broker setting in
+	// Kafka, which Config.TopicDefaults sets for every topic.
+	ConfigProducerIDExpirationMs = "producer.id.expiration.ms"
 )
 
 // topicConfigDefaults are Kafka's defaults, and creek's for creek.sync: a
@@ -50,6 +54,7 @@ var topicConfigDefaults = map[string]string{
 	ConfigCompressionType:        "producer",
 	ConfigFlushMs:                "1000",
 	ConfigSync:                   "every-append",
+	ConfigProducerIDExpirationMs: "86400000", // 1 day
 }
 
 // topicConfig is a topic's settings, parsed from its configs.
@@ -59,6 +64,8 @@ type topicConfig struct {
 	timestampType     batch.TimestampType
 	compression       batch.Compression
 	keepCompression   bool // compression.type=producer: store batches as they come
+	// producerIDExpiration is how long an idle producer is remembered.
+	producerIDExpiration time.Duration
 }
 
 // parseTopicConfig parses the configs of a topic: Kafka's defaults, then
@@ -99,6 +106,7 @@ func parseTopicConfig(nodeDefaults, set map[string]string) (topicConfig, error) 
 	c.log.MaxBatchBytes = int(p.intIn(ConfigMaxMessageBytes, batch.HeaderSize, math.MaxInt32))
 	c.log.SyncInterval = p.millis(ConfigFlushMs, 1)
 	c.minInsyncReplicas = int(p.intIn(ConfigMinInsyncReplicas, 1, math.MaxInt16))
+	c.producerIDExpiration = p.millis(ConfigProducerIDExpirationMs, 1)
 	if v := all[ConfigUncleanLeaderElection]; v != "true" && v != "false" {
 		p.bad(ConfigUncleanLeaderElection, "true or false") // the controller reads it from the metadata
 	}
