@@ -6,10 +6,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// ListOffsets, versions 1–7: the offset of the first record at or after a
+// ListOffsets, versions 0–7: the offset of the first record at or after a
 // timestamp, or of the log's start (-2) or end (-1). The max-timestamp
 // query of version 7 (-3, KIP-734) gets INVALID_REQUEST: creek does not
-// track which record holds the largest timestamp yet.
+// track which record holds the largest timestamp yet. Version 0, which
+// Burrow and other old tools send, answers with a list of offsets: the one
+// found, if MaxNumOffsets allows one (Kafka listed segment starts too).
 
 func serveListOffsets(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.ListOffsetsRequest)
@@ -25,6 +27,10 @@ func serveListOffsets(_ context.Context, s *Server, r kmsg.Request) kmsg.Respons
 				op.ErrorCode = codeInvalidRequest
 			} else if offset, ts, err := s.broker.ListOffset(rt.Topic, rp.Partition, rp.Timestamp); err != nil {
 				op.ErrorCode = s.broker.ErrorCode(err)
+			} else if req.Version == 0 {
+				if rp.MaxNumOffsets > 0 && offset >= 0 {
+					op.OldStyleOffsets = []int64{offset}
+				}
 			} else {
 				op.Offset, op.Timestamp = offset, ts
 			}

@@ -9,8 +9,9 @@ import (
 )
 
 // DescribeConfigs, versions 0–4: topic configs, each marked as set on the
-// topic or a default. Broker configs (resource type 4) are answered empty:
-// creek's node settings are Go Config fields, not Kafka configs.
+// topic or a default, and broker configs (resource type 4, any broker
+// name: each node answers for itself): the node's settings under the
+// names of Kafka's broker configs, read-only, as static broker configs.
 
 func serveDescribeConfigs(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.DescribeConfigsRequest)
@@ -18,27 +19,43 @@ func serveDescribeConfigs(_ context.Context, s *Server, r kmsg.Request) kmsg.Res
 	for _, res := range req.Resources {
 		out := kmsg.NewDescribeConfigsResponseResource()
 		out.ResourceType, out.ResourceName = res.ResourceType, res.ResourceName
-		if res.ResourceType == kmsg.ConfigResourceTypeTopic {
+		switch res.ResourceType {
+		case kmsg.ConfigResourceTypeTopic:
 			configs, explicit, err := s.broker.TopicConfigs(res.ResourceName)
 			if err != nil {
 				out.ErrorCode = s.broker.ErrorCode(err)
 				out.ErrorMessage = errorMessage(err)
 			}
-			for _, name := range sortedKeys(configs) {
-				if res.ConfigNames != nil && !slices.Contains(res.ConfigNames, name) {
-					continue
-				}
-				c := kmsg.NewDescribeConfigsResponseResourceConfig()
-				value := configs[name]
-				c.Name, c.Value = name, &value
-				c.IsDefault = !explicit[name]
-				c.Source = configSource(explicit[name])
-				out.Configs = append(out.Configs, c)
-			}
+			out.Configs = describeConfigs(configs, res.ConfigNames, func(c *kmsg.DescribeConfigsResponseResourceConfig) {
+				c.IsDefault = !explicit[c.Name]
+				c.Source = configSource(explicit[c.Name])
+			})
+		case kmsg.ConfigResourceTypeBroker:
+			out.Configs = describeConfigs(s.broker.BrokerConfigs(), res.ConfigNames, func(c *kmsg.DescribeConfigsResponseResourceConfig) {
+				c.ReadOnly = true
+				c.Source = kmsg.ConfigSourceStaticBrokerConfig
+			})
 		}
 		resp.Resources = append(resp.Resources, out)
 	}
 	return resp
+}
+
+// describeConfigs describes configs, those named only unless names is
+// nil, in name order, each marked by mark.
+func describeConfigs(configs map[string]string, names []string, mark func(*kmsg.DescribeConfigsResponseResourceConfig)) []kmsg.DescribeConfigsResponseResourceConfig {
+	var out []kmsg.DescribeConfigsResponseResourceConfig
+	for _, name := range sortedKeys(configs) {
+		if names != nil && !slices.Contains(names, name) {
+			continue
+		}
+		c := kmsg.NewDescribeConfigsResponseResourceConfig()
+		value := configs[name]
+		c.Name, c.Value = name, &value
+		mark(&c)
+		out = append(out, c)
+	}
+	return out
 }
 
 // configSource says where a topic config's value comes from.

@@ -92,6 +92,9 @@ type Admin interface {
 	// were set on the topic itself.
 	TopicConfigs(name string) (configs map[string]string, explicit map[string]bool, err error)
 	AlterTopicConfigs(ctx context.Context, name string, set map[string]string, remove []string, validateOnly bool) error
+	// BrokerConfigs returns the node's settings by the names of Kafka's
+	// broker configs, for DescribeConfigs; they are read-only.
+	BrokerConfigs() map[string]string
 	// DeleteRecords moves a partition's log start offset up to before (-1:
 	// the high watermark) and returns the new one.
 	DeleteRecords(ctx context.Context, topic string, partition int32, before int64) (int64, error)

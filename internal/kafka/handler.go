@@ -40,7 +40,7 @@ func init() {
 	handlers = map[int16]handler{
 		int16(kmsg.Produce):     {3, 13, nil, startProduce},
 		int16(kmsg.Fetch):       {4, 16, serveFetch, nil},
-		int16(kmsg.ListOffsets): {1, 7, serveListOffsets, nil},
+		int16(kmsg.ListOffsets): {0, 7, serveListOffsets, nil},
 		int16(kmsg.Metadata):    {0, 13, serveMetadata, nil},
 		int16(kmsg.ApiVersions): {0, 4, serveAPIVersions, nil},
 
@@ -57,6 +57,7 @@ func init() {
 		int16(kmsg.DeleteTopics):               {0, 6, serveDeleteTopics, nil},
 		int16(kmsg.CreatePartitions):           {0, 3, serveCreatePartitions, nil},
 		int16(kmsg.DescribeConfigs):            {0, 4, serveDescribeConfigs, nil},
+		int16(kmsg.AlterConfigs):               {0, 2, serveAlterConfigs, nil},
 		int16(kmsg.IncrementalAlterConfigs):    {0, 1, serveIncrementalAlterConfigs, nil},
 		int16(kmsg.DeleteRecords):              {0, 2, serveDeleteRecords, nil},
 		int16(kmsg.DescribeGroups):             {0, 5, serveDescribeGroups, nil},

@@ -107,6 +107,10 @@ func Serve(ln net.Listener, b Broker, cfg Config) *Server {
 	return s
 }
 
+// Config returns the server's configuration, with the defaults it filled
+// in.
+func (s *Server) Config() Config { return s.cfg }
+
 // Addr returns the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
