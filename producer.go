@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"sync"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/creekmq/creek/internal/batch"
 )
@@ -39,11 +43,9 @@ const (
 
 // Producer defaults, named after the Kafka settings they stand for.
 const (
-	// deliveryTimeout bounds a batch's send, waits for a partition leader
-	// included (delivery.timeout.ms).
-	deliveryTimeout    = 2 * time.Minute
-	DefaultBatchBytes  = 16 << 10 // batch.size
-	DefaultBufferBytes = 32 << 20 // buffer.memory
+	DefaultDeliveryTimeout = 2 * time.Minute // delivery.timeout.ms
+	DefaultBatchBytes      = 16 << 10        // batch.size
+	DefaultBufferBytes     = 32 << 20        // buffer.memory
 )
 
 // ProducerConfig configures a Producer. The zero value is valid.
@@ -69,6 +71,9 @@ type ProducerConfig struct {
 	// DisableIdempotence sends without a producer ID. Idempotence is on by
 	// default: partitions then drop a retried batch and refuse a gap.
 	DisableIdempotence bool
+	// DeliveryTimeout bounds a batch's send, its resends and its wait for
+	// a partition leader included (delivery.timeout.ms); default 2 min.
+	DeliveryTimeout time.Duration
 }
 
 func (c ProducerConfig) withDefaults() ProducerConfig {
@@ -80,6 +85,9 @@ func (c ProducerConfig) withDefaults() ProducerConfig {
 	}
 	if c.Partitioner == nil {
 		c.Partitioner = KafkaPartitioner(c.BatchBytes)
+	}
+	if c.DeliveryTimeout <= 0 {
+		c.DeliveryTimeout = DefaultDeliveryTimeout
 	}
 	return c
 }
@@ -358,9 +366,9 @@ func (p *Producer) send(tp topicPartition, b *pendingBatch, id producerIdentity,
 	if err != nil {
 		return fmt.Errorf("produce to %s-%d: %w", tp.topic, tp.partition, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), deliveryTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.DeliveryTimeout)
 	defer cancel()
-	base, appendTime, err := p.appendTo(ctx, tp.topic, tp.partition, bytes, p.cfg.Acks == AcksAll)
+	base, appendTime, err := p.appendUntilKnown(ctx, tp, bytes)
 	if err != nil {
 		return err
 	}
@@ -371,6 +379,53 @@ func (p *Producer) send(tp topicPartition, b *pendingBatch, id producerIdentity,
 		}
 	}
 	return nil
+}
+
+// appendUntilKnown appends a built batch, and appends the same bytes again
+// while the answer is an error that may pass or that leaves the outcome
+// unknown (resendable), until ctx ends: as Kafka's clients retry a batch
+// until delivery.timeout.ms. The batch keeps its producer ID and
+// sequences, so the partition stores it once however many times it
+// arrives, and answers a copy it holds with the offsets it was stored at.
+func (p *Producer) appendUntilKnown(ctx context.Context, tp topicPartition, b []byte) (base, appendTime int64, err error) {
+	backoff := resendBackoffMin
+	for {
+		base, appendTime, err = p.appendTo(ctx, tp.topic, tp.partition, b, p.cfg.Acks == AcksAll)
+		if err == nil || !resendable(err) {
+			return base, appendTime, err
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return -1, -1, err
+		case <-t.C:
+		}
+		backoff = min(2*backoff, resendBackoffMax)
+	}
+}
+
+// The pause before a batch is sent again doubles from resendBackoffMin
+// (Kafka's retry.backoff.ms) to resendBackoffMax.
+const (
+	resendBackoffMin = 100 * time.Millisecond
+	resendBackoffMax = time.Second
+)
+
+// resendable reports whether a send that failed with err may be sent again
+// as it is: its outcome is unknown (a network error, a replication
+// timeout, a sync that failed), or it was refused for a reason that passes
+// (no leader yet, too few in-sync replicas, a disk healing), by Kafka's
+// list of retriable errors. A node closing, or a context ended, is final.
+func resendable(err error) bool {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return false
+	case errors.As(err, &netErr), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return true
+	}
+	return kerr.IsRetriable(kerr.ErrorForCode(KafkaCode(err)))
 }
 
 // reserve takes size bytes of buffer, waiting for space while ctx lasts.
