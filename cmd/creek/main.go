@@ -27,6 +27,7 @@ Usage:
   creek group   list|describe|reset-offsets|delete ...
   creek partition reassign TOPIC --partition N --replicas ID,... | reassignments | elect-leaders [TOPIC]
   creek bench   [--topic T] [--records N] [--size BYTES] [--partitions P]
+  creek check   --data DIR [--repair]      check a stopped node's logs; cut damaged segments
 
 Client commands reach --brokers (default 127.0.0.1:9092, or $CREEK_BROKERS).
 Run "creek COMMAND --help" for a command's flags.
@@ -59,6 +60,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	commands := map[string]func(context.Context, []string, streams) error{
 		"serve": serve, "topic": topicCommand, "produce": produce, "consume": consume,
 		"group": groupCommand, "partition": partitionCommand, "bench": bench,
+		"check": check,
 	}
 	switch cmd := commands[args[0]]; {
 	case cmd != nil:
