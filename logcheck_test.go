@@ -30,8 +30,9 @@ func TestCheckAndRepairADamagedLog(t *testing.T) {
 	segments := check.Segments
 	require.Greater(t, segments, 3)
 
-	at := len(batches[0])                                                                                // the second batch of the first segment
-	editFile(t, fs, segmentPath(dir, 0, logSuffix), func(b []byte) []byte { b[at+7] ^= 0x40; return b }) // its base offset
+	// Damage the base offset of the second batch of the first segment.
+	at := len(batches[0])
+	editFile(t, fs, segmentPath(dir, 0, logSuffix), func(b []byte) []byte { b[at+7] ^= 0x40; return b })
 	check, err = CheckLog(dir)
 	require.NoError(t, err)
 	require.Len(t, check.Damage, 1)
