@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -84,4 +85,35 @@ func TestDamagedSealedSegmentIsReported(t *testing.T) {
 			assert.Equal(t, second, int64(binary.BigEndian.Uint64(got)), "the next segment")
 		})
 	}
+}
+
+// TestFetchStopsBeforeADamagedBatch: a fetch whose range reaches a
+// damaged batch returns the sound batches before it, and the next fetch,
+// at the damaged batch, gets the *CorruptError. Before, the error took the
+// whole response, and the records before the damage could not be read.
+func TestFetchStopsBeforeADamagedBatch(t *testing.T) {
+	fs := fsx.NewMem()
+	cfg := Config{Logger: discardLogger()}
+	n, err := openNode(fs, "/n", cfg, time.Now)
+	require.NoError(t, err)
+	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{Configs: map[string]string{ConfigSegmentBytes: "4096"}}))
+	var batches [][]byte
+	for range 20 {
+		b := testBatch(t, 0, 2, 100, time.Now().UnixMilli()) // an old timestamp would roll the segment (segment.ms)
+		_, err := n.ProduceBatch(t.Context(), "t", 0, append([]byte(nil), b...))
+		require.NoError(t, err)
+		batches = append(batches, b)
+	}
+	require.NoError(t, n.Close())
+	at := 3 * len(batches[0]) // the fourth batch: offsets 6 and 7
+	editFile(t, fs, segmentPath(partitionDir("/n", "t", 0), 0, logSuffix), func(b []byte) []byte { b[at+100] ^= 0x40; return b })
+
+	n, err = openNode(fs, "/n", cfg, time.Now)
+	require.NoError(t, err)
+	defer n.Close()
+	got, err := n.FetchBatches(t.Context(), nil, "t", 0, 0, FetchOptions{MaxBytes: 1 << 20})
+	require.NoError(t, err)
+	assert.Len(t, got, at, "the three batches before the damage")
+	_, err = n.FetchBatches(t.Context(), nil, "t", 0, 6, FetchOptions{MaxBytes: 1 << 20})
+	require.ErrorIs(t, err, ErrCorrupt)
 }

@@ -271,6 +271,9 @@ func (p *partition) fetch(ctx context.Context, dst []byte, offset int64, opts Fe
 			next = lastOffsetIn(dst[before:]) + 1
 		}
 		p.mu.RUnlock()
+		if err != nil && len(dst) > start {
+			return dst, nil // what was read before the error is sound; the next fetch, from there, reports it
+		}
 		if err != nil || len(dst)-start >= opts.MinBytes || deadline == nil {
 			return dst, err
 		}
