@@ -9,8 +9,10 @@ import (
 )
 
 // DefaultAutoCreateRate is Config.AutoCreateRate's default: partitions a
-// second.
-const DefaultAutoCreateRate = 100
+// second. A topic costs some 20 ms to create on disk (its files, the
+// registry, their syncs), so a burst of 100 takes a request about two
+// seconds, and the partitions it makes keep some 300 files open.
+const DefaultAutoCreateRate = 10
 
 // ErrAutoCreateThrottled is returned, with ErrUnknownTopic, for a topic
 // auto-creation would make past Config.AutoCreateRate: clients retry an

@@ -27,7 +27,7 @@ type Config struct {
 	// average, in bursts of up to ten seconds' worth (as Kafka's
 	// controller_mutation_rate quota, KIP-599, bounds creations); a topic
 	// past it stays unknown for now, which clients retry. Default
-	// DefaultAutoCreateRate.
+	// DefaultAutoCreateRate, 10 a second in bursts of 100.
 	AutoCreateRate float64
 	// OffsetsTopicPartitions is the partition count of __consumer_offsets,
 	// made when a group first commits; default 50, as Kafka's.
@@ -70,7 +70,8 @@ type Config struct {
 	// (each keeps three files open): CreateTopic, CreatePartitions and
 	// auto-creation past it fail with ErrTooManyPartitions. In a cluster
 	// every node keeps every partition's directory, so it bounds the
-	// cluster's. Default 10,000.
+	// cluster's. Default 10,000, or fewer on disk when the process's file
+	// limit (RLIMIT_NOFILE) holds fewer partitions' files and 256 more.
 	MaxPartitions int
 	// Cluster, if set, makes the node a member of a cluster; it needs
 	// Listen.
@@ -89,6 +90,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPartitions <= 0 {
 		c.MaxPartitions = DefaultMaxPartitions
+		if c.Dir != "" {
+			c.MaxPartitions = min(c.MaxPartitions, partitionsForFileLimit())
+		}
 	}
 	if c.AutoCreateRate <= 0 {
 		c.AutoCreateRate = DefaultAutoCreateRate
@@ -96,7 +100,8 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// DefaultMaxPartitions is Config.MaxPartitions' default.
+// DefaultMaxPartitions is Config.MaxPartitions' default, unless the
+// process may open too few files for it.
 const DefaultMaxPartitions = 10_000
 
 func (c Config) validate() error {

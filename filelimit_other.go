@@ -1,0 +1,7 @@
+//go:build !unix
+
+package creek
+
+// partitionsForFileLimit returns DefaultMaxPartitions: the process's file
+// limit is not read here.
+func partitionsForFileLimit() int { return DefaultMaxPartitions }
