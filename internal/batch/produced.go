@@ -12,14 +12,16 @@ const maxPooledBuffer = 1 << 20
 
 // readers are Readers for ValidateProduced, whose decompression buffers
 // are reused across batches.
-var readers = sync.Pool{New: func() any { return new(Reader) }}
+var readers = sync.Pool{New: func() any { return &Reader{checkOnly: true} }}
 
 // ValidateProduced checks a batch a producer sent, as Kafka's LogValidator
 // checks one before it is stored: what Validate checks, and also that its
 // offsets are whole — NumRecords records with offset deltas 0, 1, …,
 // NumRecords−1, so LastOffsetDelta is NumRecords−1 — and that every record
 // is well formed, decompressing compressed records within
-// DefaultMaxDecompressedBytes (a zip bomb is refused, not inflated). A
+// DefaultMaxDecompressedBytes (a zip bomb is refused, not inflated), and,
+// for gzip, LZ4 and zstd, one record at a time (validateStream), so that
+// checking a batch takes memory for its largest record, not all of them. A
 // stored batch may have gaps that compaction left; one a producer sends
 // may not: a lastOffsetDelta of 2^31−1 over ten records would move the log
 // end by two billion offsets, and a malformed record would stop every
@@ -38,13 +40,19 @@ func ValidateProduced(b []byte) (Header, error) {
 	if err != nil {
 		return Header{}, err
 	}
-	r.clear()
-	if err := r.start(b, h); err != nil {
-		return Header{}, fmt.Errorf("%w: %w", ErrInvalidRecords, err)
-	}
 	if int64(h.NumRecords) != int64(h.LastOffsetDelta)+1 {
 		return Header{}, fmt.Errorf("%w: %w", ErrInvalidRecords,
 			corruptf(batchLastOffsetDelta, "last offset delta %d for %d records", h.LastOffsetDelta, h.NumRecords))
+	}
+	if streamable(h.Compression()) && len(b) > HeaderSize {
+		if err := validateStream(b, h, DefaultMaxDecompressedBytes); err != nil {
+			return Header{}, fmt.Errorf("%w: %w", ErrInvalidRecords, err)
+		}
+		return h, nil
+	}
+	r.clear()
+	if err := r.start(b, h); err != nil {
+		return Header{}, fmt.Errorf("%w: %w", ErrInvalidRecords, err)
 	}
 	var rec Record
 	for {

@@ -34,6 +34,7 @@ type Reader struct {
 	read       int32   // records read
 	lastDelta  int64   // OffsetDelta of the previous record; -1 before the first
 	err        error   // sticky: io.EOF or a *CorruptError
+	checkOnly  bool    // records are checked, not used: their headers are not kept
 }
 
 // Reset validates b as Validate does, decompresses its records if needed,
@@ -60,7 +61,7 @@ func (r *Reader) start(b []byte, h Header) error {
 	r.h, r.left = h, h.NumRecords
 	payload := b[HeaderSize:]
 	if c := h.Compression(); c == None || len(payload) == 0 {
-		r.d = decoder{b: payload}
+		r.d = decoder{b: payload, checkOnly: r.checkOnly}
 		return nil
 	}
 	limit := r.MaxDecompressedBytes
@@ -83,7 +84,7 @@ func (r *Reader) start(b []byte, h Header) error {
 		return r.err
 	}
 	r.buf = buf
-	r.d = decoder{b: buf}
+	r.d = decoder{b: buf, checkOnly: r.checkOnly}
 	r.compressed = true
 	if h.NumRecords == 0 && len(buf) > 0 {
 		r.err = r.corrupt(0, fmt.Sprintf("%d decompressed bytes for no records", len(buf)))

@@ -119,7 +119,7 @@ func decodeRecord(d *decoder, r *Record) {
 		body.fail("header count out of range")
 	}
 	r.Headers = r.Headers[:0]
-	if count > 0 && body.bad == "" && cap(r.Headers) < int(count) {
+	if count > 0 && body.bad == "" && cap(r.Headers) < int(count) && !d.checkOnly {
 		r.Headers = make([]RecordHeader, 0, count)
 	}
 	for i := int32(0); i < count && body.bad == ""; i++ {
@@ -130,10 +130,12 @@ func decodeRecord(d *decoder, r *Record) {
 		if body.bad != "" {
 			break
 		}
-		key := string(body.b[body.off : body.off+int(klen)])
+		key := body.b[body.off : body.off+int(klen)]
 		body.off += int(klen)
 		value := body.bytes("bad header value")
-		r.Headers = append(r.Headers, RecordHeader{Key: key, Value: value})
+		if !d.checkOnly {
+			r.Headers = append(r.Headers, RecordHeader{Key: string(key), Value: value})
+		}
 	}
 	if len(r.Headers) == 0 {
 		r.Headers = nil // one spelling of "no headers", whatever r held before

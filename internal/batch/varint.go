@@ -29,6 +29,9 @@ type decoder struct {
 	off   int    // bytes consumed so far
 	bad   string // why decoding stopped; empty while all is well
 	badAt int    // offset where decoding stopped
+	// checkOnly walks records' headers without keeping them: what a
+	// validation needs, without an allocation for each header's key.
+	checkOnly bool
 }
 
 // fail stops decoding at the current offset, keeping the first reason. It
