@@ -108,14 +108,7 @@ func TestFetchRecordsAreChargedToTheBudget(t *testing.T) {
 	produceBig(t, n, 20, 200<<10)
 	w := dial(t, n.Addr())
 	fetch := func(id int32) int {
-		req := kmsg.NewPtrFetchRequest()
-		req.MaxBytes = 1<<31 - 1
-		rt := kmsg.NewFetchRequestTopic()
-		rt.Topic = "big"
-		rp := kmsg.NewFetchRequestTopicPartition()
-		rp.PartitionMaxBytes = 1<<31 - 1
-		rt.Partitions = []kmsg.FetchRequestTopicPartition{rp}
-		req.Topics = []kmsg.FetchRequestTopic{rt}
+		req := fetchBig(1<<31 - 1)
 		w.send(req, 11, id)
 		resp := kmsg.NewPtrFetchResponse()
 		w.receive(resp, 11)

@@ -22,15 +22,7 @@ func TestCloseDoesNotWaitForAClientThatStopsReading(t *testing.T) {
 
 	w := dial(t, n.Addr())
 	for i := range 64 { // about 460 MB of answers, far more than the socket buffers hold
-		req := kmsg.NewPtrFetchRequest()
-		req.MaxBytes, req.MaxWaitMillis = 64<<20, 0
-		rt := kmsg.NewFetchRequestTopic()
-		rt.Topic = "big"
-		rp := kmsg.NewFetchRequestTopicPartition()
-		rp.PartitionMaxBytes = 64 << 20
-		rt.Partitions = []kmsg.FetchRequestTopicPartition{rp}
-		req.Topics = []kmsg.FetchRequestTopic{rt}
-		w.send(req, 11, int32(i))
+		w.send(fetchBig(64<<20), 11, int32(i))
 	}
 	closed := make(chan error)
 	go func() { closed <- n.Close() }()
@@ -49,20 +41,27 @@ func TestFetchIsCappedByTheBroker(t *testing.T) {
 	produceBig(t, n, 10, 300<<10)
 
 	w := dial(t, n.Addr())
-	req := kmsg.NewPtrFetchRequest()
-	req.MaxBytes = 1<<31 - 1
-	rt := kmsg.NewFetchRequestTopic()
-	rt.Topic = "big"
-	rp := kmsg.NewFetchRequestTopicPartition()
-	rp.PartitionMaxBytes = 1<<31 - 1
-	rt.Partitions = []kmsg.FetchRequestTopicPartition{rp}
-	req.Topics = []kmsg.FetchRequestTopic{rt}
+	req := fetchBig(1<<31 - 1)
 	w.send(req, 11, 1)
 	resp := kmsg.NewPtrFetchResponse()
 	w.receive(resp, 11)
 	got := len(resp.Topics[0].Partitions[0].RecordBatches)
 	require.Positive(t, got)
 	require.LessOrEqual(t, got, 1<<20+400<<10, "at most the cap and one batch")
+}
+
+// fetchBig returns a Fetch of partition 0 of "big" from its start, asking
+// for up to maxBytes, without waiting.
+func fetchBig(maxBytes int32) *kmsg.FetchRequest {
+	req := kmsg.NewPtrFetchRequest()
+	req.MaxBytes, req.MaxWaitMillis = maxBytes, 0
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic = "big"
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.PartitionMaxBytes = maxBytes
+	rt.Partitions = []kmsg.FetchRequestTopicPartition{rp}
+	req.Topics = []kmsg.FetchRequestTopic{rt}
+	return req
 }
 
 // produceBig creates the topic "big" and writes count records of size

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/creekmq/creek/internal/blackbox"
 )
 
 func TestMain(m *testing.M) {
@@ -50,7 +52,7 @@ func TestFaults(t *testing.T) {
 		require.NoError(t, err, "FAULTS_SEED")
 	}
 	t.Logf("first seed %d (FAULTS_SEED=%d replays it)", seed, seed)
-	bin, err := BuildCreek(t.Context(), t.TempDir())
+	bin, err := blackbox.BuildCreek(t.Context(), t.TempDir())
 	require.NoError(t, err)
 	next := seed
 	for _, run := range ciRuns {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"syscall"
 	"time"
+
+	"github.com/creekmq/creek/internal/blackbox"
 )
 
 func main() {
@@ -46,7 +48,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	defer os.RemoveAll(buildDir)
 	bin := opts.Creek
 	if bin == "" {
-		bin, err = BuildCreek(ctx, buildDir)
+		bin, err = blackbox.BuildCreek(ctx, buildDir)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "faults:", err)

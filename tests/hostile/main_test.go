@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/creekmq/creek/internal/blackbox"
 )
 
 // creekBin is the creek binary TestMain built (or was handed through
@@ -29,7 +31,7 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if creekBin, err = BuildCreek(ctx, dir); err != nil {
+	if creekBin, err = blackbox.BuildCreek(ctx, dir); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
