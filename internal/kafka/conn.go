@@ -103,7 +103,7 @@ func (c *Conn) request(ctx context.Context, req kmsg.Request, version int16) (re
 	if _, err := c.nc.Write(frame); err != nil {
 		return nil, c.failed(ctx, err)
 	}
-	reply, _, err := readFrame(ctx, c.r, c.maxBytes, nil, nil)
+	reply, _, err := frameReader{maxBytes: c.maxBytes}.read(ctx, c.r)
 	if err != nil {
 		return nil, c.failed(ctx, err)
 	}

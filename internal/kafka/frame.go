@@ -25,36 +25,51 @@ var errMalformed = errors.New("malformed request")
 // of its bytes.
 type frameLimits func(key int16) (maxBytes int32, perByte int64)
 
-// readFrame reads one size-prefixed frame. Its size is checked against
-// maxBytes and, for a request, against its API's limits (when perAPI is
-// not nil), and its charge is taken from budget (when not nil), before
+// frameReader reads size-prefixed frames.
+type frameReader struct {
+	maxBytes int32 // the largest frame
+	// perAPI, if set, bounds a request frame by its API, and says what the
+	// budget charges per byte.
+	perAPI frameLimits
+	// budget, if set, is charged for a frame before its body is allocated.
+	budget *byteBudget
+	// beforeBody, if set, runs once a frame's size is known and its charge
+	// taken, before its body is read: the listener bounds the body's read
+	// in time from there.
+	beforeBody func()
+}
+
+// read reads one frame. Its size is checked and its charge taken before
 // anything is allocated for the body; the caller gives back taken once it
 // is done with the frame, also after an error.
-func readFrame(ctx context.Context, r *bufio.Reader, maxBytes int32, perAPI frameLimits, budget *byteBudget) (frame []byte, taken int64, err error) {
+func (fr frameReader) read(ctx context.Context, r *bufio.Reader) (frame []byte, taken int64, err error) {
 	var size [4]byte
 	if _, err := io.ReadFull(r, size[:]); err != nil {
 		return nil, 0, err
 	}
 	n := int32(binary.BigEndian.Uint32(size[:]))
-	if n < 0 || n > maxBytes {
-		return nil, 0, fmt.Errorf("%w: frame of %d bytes; at most %d", errMalformed, n, maxBytes)
+	if n < 0 || n > fr.maxBytes {
+		return nil, 0, fmt.Errorf("%w: frame of %d bytes; at most %d", errMalformed, n, fr.maxBytes)
 	}
 	perByte := int64(1)
-	if perAPI != nil && n >= 2 {
+	if fr.perAPI != nil && n >= 2 {
 		head, err := r.Peek(2) // buffered: nothing is allocated yet
 		if err != nil {
 			return nil, 0, err
 		}
 		key := int16(binary.BigEndian.Uint16(head))
 		var apiMax int32
-		if apiMax, perByte = perAPI(key); n > apiMax {
+		if apiMax, perByte = fr.perAPI(key); n > apiMax {
 			return nil, 0, fmt.Errorf("%w: %s frame of %d bytes; at most %d", errMalformed, kmsg.NameForKey(key), n, apiMax)
 		}
 	}
-	if budget != nil {
-		if taken, err = budget.acquire(ctx, int64(n)*perByte); err != nil {
+	if fr.budget != nil {
+		if taken, err = fr.budget.acquire(ctx, int64(n)*perByte); err != nil {
 			return nil, 0, err
 		}
+	}
+	if fr.beforeBody != nil {
+		fr.beforeBody()
 	}
 	frame = make([]byte, n)
 	if _, err := io.ReadFull(r, frame); err != nil {

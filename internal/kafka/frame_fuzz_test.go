@@ -42,7 +42,7 @@ func FuzzFrameAndHeader(f *testing.F) {
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
 	const maxBytes = 1 << 16
 	f.Fuzz(func(t *testing.T, b []byte) {
-		frame, _, err := readFrame(context.Background(), bufio.NewReader(bytes.NewReader(b)), maxBytes, nil, nil)
+		frame, _, err := frameReader{maxBytes: maxBytes}.read(context.Background(), bufio.NewReader(bytes.NewReader(b)))
 		if err != nil {
 			return
 		}

@@ -1,14 +1,19 @@
 package kafka_test
 
 import (
+	"encoding/binary"
 	"log/slog"
+	"net"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.uber.org/goleak"
 
 	"github.com/creekmq/creek"
+	"github.com/creekmq/creek/internal/kafka"
 )
 
 // TestCloseDoesNotWaitForAClientThatStopsReading: a client pipelines
@@ -76,4 +81,30 @@ func produceBig(t *testing.T, n *creek.Node, count, size int) {
 		require.NoError(t, p.Produce(t.Context(), &creek.Record{Topic: "big", Value: value}))
 	}
 	require.NoError(t, p.Close())
+}
+
+// TestPartialRequestIsCutOff: a client declares a frame as large as the
+// whole budget, sends a little of it and stops; once RequestReadTimeout
+// passes the node closes it, and the request another client had waiting
+// for the budget is read and answered. Before, the share stayed taken
+// until the idle timeout, ten minutes.
+func TestPartialRequestIsCutOff(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := kafka.Serve(ln, nil, kafka.Config{QueuedMaxRequestBytes: 1 << 20, RequestReadTimeout: 50 * time.Millisecond,
+		Logger: slog.New(slog.DiscardHandler)})
+	defer func() {
+		require.NoError(t, s.Close())
+		goleak.VerifyNone(t)
+	}()
+	stalled := dial(t, s.Addr())
+	frame := binary.BigEndian.AppendUint32(nil, 1<<20) // a Produce frame, all of the budget
+	frame = append(frame, 0, 0, 0, 9, 0, 0, 0, 1)
+	_, err = stalled.nc.Write(frame)
+	require.NoError(t, err)
+
+	waiting := dial(t, s.Addr())
+	waiting.send(kmsg.NewPtrApiVersionsRequest(), 3, 7)
+	assert.Equal(t, int32(7), waiting.receive(kmsg.NewPtrApiVersionsResponse(), 3), "answered once the stalled frame is dropped")
+	assert.True(t, stalled.closed(), "the stalled client was cut off")
 }

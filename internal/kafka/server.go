@@ -33,6 +33,12 @@ type Config struct {
 	// WriteTimeout closes a connection whose client has not taken a
 	// response within it; default 30 s.
 	WriteTimeout time.Duration
+	// RequestReadTimeout closes a connection whose client has not sent the
+	// rest of a request within it of the node's starting to read it (its
+	// share of the budget taken): a client that sends part of a frame and
+	// stops holds that share no longer. Default 30 s, a Kafka client's
+	// request.timeout.ms.
+	RequestReadTimeout time.Duration
 	// QueuedMaxRequestBytes bounds the bytes of requests all connections
 	// together are reading and have not started
 	// (queued.max.request.bytes); default DefaultQueuedMaxRequestBytes.
@@ -78,6 +84,9 @@ func Serve(ln net.Listener, b Broker, cfg Config) *Server {
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 30 * time.Second
+	}
+	if cfg.RequestReadTimeout <= 0 {
+		cfg.RequestReadTimeout = 30 * time.Second
 	}
 	if cfg.QueuedMaxRequestBytes <= 0 {
 		cfg.QueuedMaxRequestBytes = DefaultQueuedMaxRequestBytes
@@ -197,11 +206,13 @@ func (s *Server) readRequests(nc net.Conn, queue chan<- pending) {
 	r := bufio.NewReaderSize(nc, 64<<10)
 	host, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
 	host = "/" + host // as Kafka shows a member's client host
+	frames := frameReader{maxBytes: s.cfg.MaxRequestBytes, perAPI: s.frameLimits, budget: s.requestBytes,
+		beforeBody: func() { s.armDeadline(nc, s.cfg.RequestReadTimeout) }}
 	for {
-		if !s.armIdleDeadline(nc) {
+		if !s.armDeadline(nc, s.cfg.IdleTimeout) {
 			return
 		}
-		frame, taken, err := readFrame(s.ctx, r, s.cfg.MaxRequestBytes, s.frameLimits, s.requestBytes)
+		frame, taken, err := frames.read(s.ctx, r)
 		if err != nil {
 			s.requestBytes.release(taken)
 			s.logConnError(nc, "read request", err)
@@ -289,16 +300,17 @@ func release(resp kmsg.Response) {
 	}
 }
 
-// armIdleDeadline sets the connection's idle deadline, unless the server
-// is closing. Close sets the deadlines under the same lock, so a deadline
-// set here never outlives Close.
-func (s *Server) armIdleDeadline(nc net.Conn) bool {
+// armDeadline sets the connection's read deadline d from now — the idle
+// timeout before a request, the request read timeout once one has begun —
+// unless the server is closing. Close sets the deadlines under the same
+// lock, so a deadline set here never outlives Close.
+func (s *Server) armDeadline(nc net.Conn, d time.Duration) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return false
 	}
-	nc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+	nc.SetReadDeadline(time.Now().Add(d))
 	return true
 }
 
@@ -347,7 +359,7 @@ func (s *Server) logConnError(nc net.Conn, what string, err error) {
 		closing := s.closed
 		s.mu.Unlock()
 		if !closing {
-			s.cfg.Logger.Info("kafka connection idle; closed", "remote", nc.RemoteAddr())
+			s.cfg.Logger.Info("kafka connection closed: no request, or not all of one, within its timeout", "remote", nc.RemoteAddr())
 		}
 		return
 	}
