@@ -123,7 +123,10 @@ func parseRequest(frame []byte, maxEntries int) (h requestHeader, req kmsg.Reque
 		}
 	}
 	if h.key == int16(kmsg.Produce) {
-		if entries, err = producePartitions(rest, h.version); err == nil && entries > maxEntries {
+		if entries, err = producePartitions(rest, h.version); err != nil {
+			return h, nil, 0, fmt.Errorf("%w: %s v%d: %v", errMalformed, kmsg.NameForKey(h.key), h.version, err)
+		}
+		if entries > maxEntries {
 			return h, nil, 0, tooManyEntries(h, maxEntries)
 		}
 	}

@@ -12,7 +12,9 @@ var errShortProduce = errors.New("produce request ends early")
 // body at version, reading only the lengths on the wire: it runs before
 // the body is decoded, so that a request naming millions of partitions is
 // refused before a struct is allocated for each. It does not check what
-// decoding checks; a body it counts may still fail to decode.
+// decoding checks; a body it counts may still fail to decode. A body it
+// cannot walk is refused, even one the decoder might take: no client
+// encodes one.
 func producePartitions(body []byte, version int16) (int, error) {
 	w := wireWalker{b: body, flexible: version >= 9}
 	if version >= 3 {
@@ -84,7 +86,7 @@ func (w *wireWalker) int32() int32 {
 // bytes; -1 is null.
 func (w *wireWalker) length(width int) int {
 	if w.flexible {
-		return int(min(w.uvarint(), 1<<31)) - 1
+		return int(int32(uint32(w.uvarint())) - 1) // as kmsg reads it: past 2^31 is negative, null
 	}
 	if width == 2 {
 		if w.err != nil || len(w.b) < 2 {

@@ -1,14 +1,17 @@
 package kafka
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // FuzzProducePartitions checks the count taken before decoding against
-// the decoder: whenever kmsg decodes a Produce body, producePartitions
-// must have counted its partitions exactly.
+// the decoder: whenever kmsg decodes a Produce body that producePartitions
+// could walk, it must have counted its partitions exactly; and it must
+// walk every body as kmsg encodes one (a refused body is one no client
+// sends).
 func FuzzProducePartitions(f *testing.F) {
 	for _, v := range []int16{0, 3, 8, 9, 12, 13} {
 		req := kmsg.NewPtrProduceRequest()
@@ -36,7 +39,8 @@ func FuzzProducePartitions(f *testing.F) {
 		for _, t := range req.Topics {
 			want += len(t.Partitions)
 		}
-		if countErr != nil || counted != want {
+		canonical := bytes.Equal(req.AppendTo(nil), body)
+		if countErr == nil && counted != want || countErr != nil && canonical {
 			t.Fatalf("counted %d (%v); the decoder found %d", counted, countErr, want)
 		}
 	})
