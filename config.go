@@ -59,6 +59,16 @@ type Config struct {
 	// FetchMaxBytes bounds the record bytes of one Fetch response, whatever
 	// the client asks (the broker's fetch.max.bytes); default 55 MiB.
 	FetchMaxBytes int32
+	// IdleTimeout closes a Kafka connection that sends nothing for this
+	// long (connections.max.idle.ms); default 10 min.
+	IdleTimeout time.Duration
+	// WriteTimeout closes a Kafka connection whose client has not taken a
+	// response within it; default 30 s.
+	WriteTimeout time.Duration
+	// RequestReadTimeout closes a Kafka connection whose client has not
+	// sent the rest of a request within it of the node's starting to read
+	// it, its share of QueuedMaxRequestBytes taken; default 30 s.
+	RequestReadTimeout time.Duration
 	// MaxRequestEntries bounds the entries (topics, partitions, groups,
 	// configs: every repeated element) one Kafka request names; a request
 	// naming more closes its connection, before a Produce is decoded, and
