@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,10 +31,20 @@ const fuzzRSSBound = 512 << 20
 // never panics, never hangs the connection for good — and that the
 // process stays under fuzzRSSBound. Seeds are a request of every API
 // served, at its lowest and highest version; the corpus found by fuzzing
-// is kept in testdata/fuzz/FuzzServeRequest.
+// is kept in testdata/fuzz/FuzzServeRequest. Go discards what fuzzing
+// workers print, so with CREEK_FUZZ_CRASH_OUTPUT=PREFIX a worker that dies
+// writes its crash to PREFIX.PID.
 //
 //	go test ./internal/kafka -run '^$' -fuzz FuzzServeRequest -fuzztime 10m
 func FuzzServeRequest(f *testing.F) {
+	if path := os.Getenv("CREEK_FUZZ_CRASH_OUTPUT"); path != "" { // fuzz workers' own output is not kept
+		out, err := os.OpenFile(fmt.Sprintf("%s.%d", path, os.Getpid()), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			f.Fatal(err)
+		}
+		debug.SetCrashOutput(out, debug.CrashOptions{})
+		out.Close()
+	}
 	n, err := creek.Open(creek.Config{Listen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler),
 		AutoCreateTopics: true, MaxRequestBytes: 4 << 20, MaxPartitions: 200})
 	if err != nil {

@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/creekmq/creek => ../..
 
 require (
+	github.com/creekmq/creek v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 	github.com/twmb/franz-go v1.22.3
 	github.com/twmb/franz-go/pkg/kadm v1.19.0
@@ -35,7 +36,6 @@ require (
 )
 
 require (
-	github.com/creekmq/creek v0.0.0-00010101000000-000000000000 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
