@@ -555,12 +555,9 @@ func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *part
 	if err != nil {
 		return nil, remote, err
 	}
-	records, err := decodeBatches(b, offset)
+	records, err := appendRecords(nil, b, offset, budget)
 	if err != nil {
 		return nil, remote, err
-	}
-	if len(records) > budget {
-		records = records[:budget]
 	}
 	for i := range records {
 		records[i].Topic, records[i].Partition = tp.Topic, tp.Partition

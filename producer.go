@@ -44,7 +44,7 @@ const (
 // Producer defaults, named after the Kafka settings they stand for.
 const (
 	DefaultDeliveryTimeout = 2 * time.Minute // delivery.timeout.ms
-	DefaultBatchBytes      = 16 << 10        // batch.size
+	DefaultBatchBytes      = 1_000_000       // batch.size
 	DefaultBufferBytes     = 32 << 20        // buffer.memory
 )
 
@@ -57,8 +57,11 @@ type ProducerConfig struct {
 	// (linger.ms); default 0: a batch goes as soon as its partition has no
 	// send in flight, and records that arrive meanwhile fill the next.
 	Linger time.Duration
-	// BatchBytes sends a batch once its records reach this size
-	// (batch.size); default 16 KiB.
+	// BatchBytes bounds a batch's records: a record that would take the
+	// batch past it starts the next one (batch.size); default 1,000,000
+	// bytes, franz-go's, under a topic's default max.message.bytes. While a
+	// send is in flight records gather in the next batch, up to this size,
+	// so one append (and one fsync) carries them all.
 	BatchBytes int
 	// BufferBytes bounds the records waiting to be sent (buffer.memory);
 	// default 32 MiB. A send that would pass it waits, or fails when its
@@ -232,6 +235,10 @@ func (p *Producer) ProduceAsync(ctx context.Context, r *Record, done func(*Recor
 	}
 	tp := topicPartition{r.Topic, part}
 	b := p.batches[tp]
+	if b != nil && b.bytes+size > p.cfg.BatchBytes {
+		p.closeBatchLocked(tp) // full: a batch never passes BatchBytes but by a record larger than it
+		b = nil
+	}
 	if b == nil {
 		b = &pendingBatch{}
 		p.batches[tp] = b
@@ -353,8 +360,14 @@ func (p *Producer) send(tp topicPartition, b *pendingBatch, id producerIdentity,
 	if id.producerID >= 0 {
 		opts.Idempotent, opts.ProducerID, opts.ProducerEpoch, opts.BaseSequence = true, id.producerID, id.epoch, seq
 	}
-	var builder batch.Builder
+	builder := builders.Get().(*batch.Builder)
+	defer func() {
+		if builder.Cap() <= maxPooledBuilder {
+			builders.Put(builder)
+		}
+	}()
 	builder.Reset(opts)
+	builder.Grow(b.bytes)
 	for _, r := range b.records {
 		var headers []batch.RecordHeader
 		for _, h := range r.Headers {
@@ -380,6 +393,14 @@ func (p *Producer) send(tp topicPartition, b *pendingBatch, id producerIdentity,
 	}
 	return nil
 }
+
+// builders are the batch builders sends reuse: a batch's bytes are the
+// builder's, and free again once the send has returned.
+var builders = sync.Pool{New: func() any { return new(batch.Builder) }}
+
+// maxPooledBuilder is the most memory a pooled builder keeps: two batches
+// of the default size, uncompressed and compressed.
+const maxPooledBuilder = 4 << 20
 
 // appendUntilKnown appends a built batch, and appends the same bytes again
 // while the answer is an error that may pass or that leaves the outcome

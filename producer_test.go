@@ -205,3 +205,21 @@ func TestProducerKeepsOrderUnderConcurrency(t *testing.T) {
 	}
 	assert.Equal(t, writers*each, total)
 }
+
+// TestProducerBatchesStayUnderBatchBytes: a record that would take a batch
+// past BatchBytes starts the next batch, so no batch passes it (with
+// 1,000,000-byte batches, one record more could pass max.message.bytes).
+func TestProducerBatchesStayUnderBatchBytes(t *testing.T) {
+	n := NewTestNode(t, Config{})
+	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
+	p, err := n.NewProducer(ProducerConfig{BatchBytes: 1000, Linger: time.Hour, Partitioner: ManualPartitioner()})
+	require.NoError(t, err)
+	defer p.Close()
+	value := make([]byte, 400-21) // recordSize: 400 bytes
+	for range 10 {
+		require.NoError(t, p.ProduceAsync(t.Context(), &Record{Topic: "t", Value: value}, nil))
+	}
+	require.NoError(t, p.Flush(t.Context()))
+	batches := storedBatches(t, n, "t", 0)
+	require.Len(t, batches, 5, "two records of 400 bytes a batch of at most 1000")
+}

@@ -2,6 +2,8 @@ package creek
 
 import (
 	"fmt"
+	"io"
+	"slices"
 	"time"
 
 	"github.com/creekmq/creek/internal/batch"
@@ -82,50 +84,61 @@ func encodeRecords(records []Record, now time.Time) ([]byte, error) {
 	return batch.Build(batch.BuildOptions{BaseTimestamp: base}, out...)
 }
 
-// decodeBatches decodes the records at or after offset in concatenated
-// batches, copying their bytes.
+// decodeBatches decodes every record at or after offset in concatenated
+// batches b, which the caller owns and leaves alone: see appendRecords.
 func decodeBatches(b []byte, offset int64) ([]Record, error) {
-	var out []Record
-	for len(b) > 0 {
+	return appendRecords(nil, b, offset, -1)
+}
+
+// appendRecords appends to dst the records at or after offset in the
+// concatenated batches b, checking each batch's CRC, at most limit of them
+// in all unless limit is negative. Their keys, values and header values
+// alias b, which the caller owns (a buffer a read filled for it) and must
+// leave alone, or for a compressed batch the buffer it decompressed into,
+// which nothing else uses: one copy of the bytes per read, not one per
+// record.
+func appendRecords(dst []Record, b []byte, offset int64, limit int) ([]Record, error) {
+	var r batch.Reader
+	var rec batch.Record
+	for len(b) > 0 && (limit < 0 || len(dst) < limit) {
 		one, rest, err := batch.Next(b)
 		if err != nil {
 			return nil, err
 		}
-		h, err := batch.Validate(one)
-		if err != nil {
+		b = rest
+		if err := r.Reset(one); err != nil {
 			return nil, err
 		}
-		b = rest
+		h := r.Header()
 		if h.Control() {
 			continue
 		}
-		records, err := decodeRecords(one)
-		if err != nil {
-			return nil, err
+		if want := len(dst) + int(h.NumRecords); cap(dst) < want && (limit < 0 || cap(dst) < limit) {
+			dst = slices.Grow(dst, int(h.NumRecords))
 		}
-		for _, r := range records {
-			if r.Offset(h) < offset {
+		for limit < 0 || len(dst) < limit {
+			err := r.Next(&rec)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			if rec.Offset(h) < offset {
 				continue
 			}
-			rec := Record{
-				Key:       cloneBytes(r.Key),
-				Value:     cloneBytes(r.Value),
-				Timestamp: time.UnixMilli(r.Timestamp(h)),
-				Offset:    r.Offset(h),
+			out := Record{Key: rec.Key, Value: rec.Value, Timestamp: time.UnixMilli(rec.Timestamp(h)), Offset: rec.Offset(h)}
+			if len(rec.Headers) > 0 {
+				out.Headers = make([]RecordHeader, len(rec.Headers))
+				for i, hd := range rec.Headers {
+					out.Headers[i] = RecordHeader{Key: hd.Key, Value: hd.Value}
+				}
 			}
-			for _, hd := range r.Headers {
-				rec.Headers = append(rec.Headers, RecordHeader{Key: hd.Key, Value: cloneBytes(hd.Value)})
-			}
-			out = append(out, rec)
+			dst = append(dst, out)
+		}
+		if h.Compression() != batch.None {
+			r = batch.Reader{} // its buffer now backs records: the next batch gets its own
 		}
 	}
-	return out, nil
-}
-
-// cloneBytes copies b, keeping nil apart from empty.
-func cloneBytes(b []byte) []byte {
-	if b == nil {
-		return nil
-	}
-	return append([]byte{}, b...)
+	return dst, nil
 }

@@ -120,6 +120,17 @@ func (b *Builder) Reset(opts BuildOptions) {
 	b.err = opts.validate()
 }
 
+// Grow makes room for n more bytes of records, so that adding them does
+// not grow the buffer record by record.
+func (b *Builder) Grow(n int) {
+	b.start()
+	b.buf = grow(b.buf, n)
+}
+
+// Cap returns the bytes the Builder holds on to, for a pool to decide
+// whether to keep it.
+func (b *Builder) Cap() int { return cap(b.buf) + cap(b.out) }
+
 // start makes a zero Builder ready, as Reset with zero options.
 func (b *Builder) start() {
 	if len(b.buf) < HeaderSize {

@@ -1,0 +1,132 @@
+package creek
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// BenchmarkEmbeddedVsNetwork runs the same work through creek's own
+// Producer and Consumer and through franz-go over loopback to the node's
+// own listener, in one run, on one node on disk: b.N records produced with
+// acks=all to a topic of their own, then read back from its start (a
+// backlog). It reports each path's records a second and the ratios
+// embedded/network, which the embedded path, skipping framing, the network
+// and kmsg, should keep above 1.
+//
+//	go test -run '^$' -bench EmbeddedVsNetwork -benchtime 100000x .
+func BenchmarkEmbeddedVsNetwork(b *testing.B) {
+	for _, size := range []int{100, 1024} {
+		for _, partitions := range []int32{1, 8} {
+			for _, sync := range []string{"never", "every-append"} {
+				name := fmt.Sprintf("record=%dB/partitions=%d/sync=%s", size, partitions, sync)
+				b.Run(name, func(b *testing.B) { benchEmbeddedVsNetwork(b, size, partitions, sync) })
+			}
+		}
+	}
+}
+
+func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync string) {
+	ctx := context.Background()
+	n, err := Open(Config{Dir: b.TempDir(), Listen: "127.0.0.1:0", Logger: discardLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close()
+	for _, topic := range []string{"embedded", "network"} {
+		spec := TopicSpec{Partitions: partitions, Configs: map[string]string{ConfigSync: sync}}
+		if err := n.CreateTopic(ctx, topic, spec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	client, err := kgo.NewClient(kgo.SeedBrokers(n.Addr().String()), kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()), kgo.ProducerLinger(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	value := make([]byte, size)
+	b.ResetTimer()
+
+	embeddedProduce := timed(b, func() error { return produceEmbedded(ctx, n, b.N, value) })
+	networkProduce := timed(b, func() error { return produceNetwork(ctx, client, b.N, value) })
+	embeddedConsume := timed(b, func() error { return consumeEmbedded(ctx, n, b.N) })
+	networkConsume := timed(b, func() error { return consumeNetwork(ctx, n.Addr().String(), b.N) })
+
+	rate := func(d time.Duration) float64 { return float64(b.N) / d.Seconds() }
+	b.ReportMetric(rate(embeddedProduce), "embedded-produce/s")
+	b.ReportMetric(rate(networkProduce), "network-produce/s")
+	b.ReportMetric(float64(networkProduce)/float64(embeddedProduce), "produce-embedded/network")
+	b.ReportMetric(rate(embeddedConsume), "embedded-consume/s")
+	b.ReportMetric(rate(networkConsume), "network-consume/s")
+	b.ReportMetric(float64(networkConsume)/float64(embeddedConsume), "consume-embedded/network")
+}
+
+// timed runs fn and returns how long it took.
+func timed(b *testing.B, fn func() error) time.Duration {
+	start := time.Now()
+	if err := fn(); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(start)
+}
+
+func produceEmbedded(ctx context.Context, n *Node, count int, value []byte) error {
+	p, err := n.NewProducer(ProducerConfig{Partitioner: RoundRobinPartitioner()})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	for range count {
+		if err := p.ProduceAsync(ctx, &Record{Topic: "embedded", Value: value}, nil); err != nil {
+			return err
+		}
+	}
+	return p.Flush(ctx)
+}
+
+func produceNetwork(ctx context.Context, client *kgo.Client, count int, value []byte) error {
+	for range count {
+		client.Produce(ctx, &kgo.Record{Topic: "network", Value: value}, nil)
+	}
+	return client.Flush(ctx)
+}
+
+func consumeEmbedded(ctx context.Context, n *Node, count int) error {
+	c, err := n.NewConsumer(ConsumerConfig{Reset: ResetEarliest, MaxPollRecords: 10000})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.Subscribe("embedded")
+	for got := 0; got < count; {
+		polled, err := c.Poll(ctx)
+		if err != nil {
+			return err
+		}
+		for _, pr := range polled {
+			got += len(pr.Records)
+		}
+	}
+	return nil
+}
+
+func consumeNetwork(ctx context.Context, addr string, count int) error {
+	client, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("network"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	for got := 0; got < count; {
+		fetches := client.PollFetches(ctx)
+		if err := fetches.Err0(); err != nil {
+			return err
+		}
+		got += fetches.NumRecords()
+	}
+	return nil
+}
