@@ -4,18 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
 	"github.com/creekmq/creek/internal/controller"
 	"github.com/creekmq/creek/internal/fsx"
+	"github.com/creekmq/creek/internal/logbridge"
 )
 
 // clusterMetadataDir holds the controller's Raft log, stable values and
@@ -64,14 +64,15 @@ func (n *Node) startController() error {
 		return errors.Join(fmt.Errorf("%w: RaftAddr %s: other nodes need an address they can reach, not a wildcard",
 			ErrInvalidConfig, c.RaftAddr), store.Close())
 	}
-	trans := raft.NewNetworkTransport(raftStream{Listener: ln, dial: c.dial}, 3, 10*time.Second, io.Discard)
-	snaps, err := snapshotStore(fs, dir)
+	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: raftStream{Listener: ln, dial: c.dial},
+		MaxPool: 3, Timeout: 10 * time.Second, Logger: logbridge.HCLog(n.log, "raft-net")})
+	snaps, err := snapshotStore(fs, dir, n.log)
 	if err != nil {
 		return errors.Join(err, trans.Close(), store.Close())
 	}
 	cfg := raft.DefaultConfig()
 	cfg.LocalID = raftID(c.NodeID)
-	cfg.Logger = hclog.NewNullLogger()
+	cfg.Logger = logbridge.HCLog(n.log, "raft")
 	if c.fastGossip {
 		cfg.HeartbeatTimeout, cfg.ElectionTimeout = 100*time.Millisecond, 100*time.Millisecond
 		cfg.LeaderLeaseTimeout, cfg.CommitTimeout = 100*time.Millisecond, 5*time.Millisecond
@@ -98,11 +99,11 @@ func (n *Node) startController() error {
 
 // snapshotStore keeps Raft snapshots beside the log on disk, in memory for
 // a memory node.
-func snapshotStore(fs fsx.FS, dir string) (raft.SnapshotStore, error) {
+func snapshotStore(fs fsx.FS, dir string, log *slog.Logger) (raft.SnapshotStore, error) {
 	if _, inMemory := fs.(*fsx.Mem); inMemory {
 		return raft.NewInmemSnapshotStore(), nil
 	}
-	return raft.NewFileSnapshotStore(dir, 2, io.Discard)
+	return raft.NewFileSnapshotStoreWithLogger(dir, 2, logbridge.HCLog(log, "raft-snapshots"))
 }
 
 // raftStream is Raft's transport over TCP, dialling through the node's

@@ -8,8 +8,6 @@ package membership
 import (
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"log/slog"
 	"net"
 	"slices"
@@ -18,6 +16,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+
+	"github.com/creekmq/creek/internal/logbridge"
 )
 
 // Config configures a node's membership.
@@ -45,7 +45,8 @@ type Config struct {
 	// EncryptionKey, if set (16, 24 or 32 bytes), encrypts gossip with
 	// AES-GCM; every node needs the same key.
 	EncryptionKey []byte
-	// Logger receives membership changes; default slog.Default().
+	// Logger receives membership changes, and memberlist's own warnings
+	// and errors; default slog.Default().
 	Logger *slog.Logger
 	// Fast shortens gossip's timers (probes, suspicion) for tests on one
 	// machine; failure detection then takes well under a second.
@@ -177,7 +178,7 @@ func memberlistConfig(cfg Config) (*memberlist.Config, error) {
 		}
 		mc.Keyring = keyring
 	}
-	mc.Logger = log.New(io.Discard, "", 0) // memberlist's own logs are noise; changes are logged here
+	mc.Logger = logbridge.StdLog(cfg.Logger) // its warnings and errors; changes of members are logged here
 	if cfg.Blocked != nil || cfg.Packets != nil {
 		t, err := newFilteredTransport(host, port, cfg.Blocked, cfg.Packets)
 		if err != nil {
