@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -298,10 +299,10 @@ func TestClusterTopicAssignedByHand(t *testing.T) {
 		assignment [][]int32
 		want       int16
 	}{
-		"a count beside the assignment": {partitions: 2, factor: -1, assignment: [][]int32{{1}, {2}}, want: kafkaInvalidRequest},
-		"replica counts differ":         {partitions: -1, factor: -1, assignment: [][]int32{{1}, {1, 2}}, want: kafkaInvalidReplicas},
-		"a node twice":                  {partitions: -1, factor: -1, assignment: [][]int32{{1, 1}}, want: kafkaInvalidReplicas},
-		"a node that is not a member":   {partitions: -1, factor: -1, assignment: [][]int32{{1, 9}}, want: kafkaInvalidReplicas},
+		"a count beside the assignment": {partitions: 2, factor: -1, assignment: [][]int32{{1}, {2}}, want: kerr.InvalidRequest.Code},
+		"replica counts differ":         {partitions: -1, factor: -1, assignment: [][]int32{{1}, {1, 2}}, want: kerr.InvalidReplicaAssignment.Code},
+		"a node twice":                  {partitions: -1, factor: -1, assignment: [][]int32{{1, 1}}, want: kerr.InvalidReplicaAssignment.Code},
+		"a node that is not a member":   {partitions: -1, factor: -1, assignment: [][]int32{{1, 9}}, want: kerr.InvalidReplicaAssignment.Code},
 	} {
 		refused := create("refused", tc.partitions, tc.factor, tc.assignment...)
 		assert.Equal(t, tc.want, refused.ErrorCode, name)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/creekmq/creek/internal/batch"
 	"github.com/creekmq/creek/internal/controller"
 	"github.com/creekmq/creek/internal/group"
@@ -137,95 +139,51 @@ var (
 	ErrLogFailed = errors.New("creek: log failed; reopen it")
 )
 
-// Kafka protocol error codes (see the protocol guide's error table).
-const (
-	kafkaCorruptMessage    int16 = 2
-	kafkaOffsetOutOfRange  int16 = 1
-	kafkaMessageTooLarge   int16 = 10
-	kafkaInvalidConfig     int16 = 40
-	kafkaInvalidRecord     int16 = 87
-	kafkaUnknownTopic      int16 = 3
-	kafkaTopicExists       int16 = 36
-	kafkaInvalidTopic      int16 = 17
-	kafkaInvalidPartitions int16 = 37
-	kafkaPolicyViolation   int16 = 44
-	kafkaInvalidReplFactor int16 = 38
-	kafkaOutOfOrderSeq     int16 = 45
-	kafkaInvalidEpoch      int16 = 47
-	kafkaInvalidGroupID    int16 = 24
-	kafkaGroupIDNotFound   int16 = 69
-	kafkaKafkaStorageError int16 = 56
-	kafkaUnknownMemberID   int16 = 25
-	kafkaIllegalGeneration int16 = 22
-	kafkaRebalancing       int16 = 27
-	kafkaMemberIDRequired  int16 = 79
-	kafkaFencedInstanceID  int16 = 82
-	kafkaInconsistentProto int16 = 23
-	kafkaInvalidSession    int16 = 26
-	kafkaNonEmptyGroup     int16 = 68
-	kafkaNotLeader         int16 = 6
-	kafkaNotEnoughReplicas int16 = 19
-	kafkaRequestTimedOut   int16 = 7
-	kafkaNotEnoughAfter    int16 = 20
-	kafkaFencedLeaderEpoch int16 = 74
-	kafkaUnknownLeaderEp   int16 = 75
-	kafkaNotController     int16 = 41
-	kafkaInvalidRequest    int16 = 42
-	kafkaCoordLoading      int16 = 14
-	kafkaCoordNotAvailable int16 = 15
-	kafkaNotCoordinator    int16 = 16
-	kafkaInvalidReplicas   int16 = 39
-	kafkaNoReassignment    int16 = 85
-	kafkaElectionNotNeeded int16 = 84
-	kafkaPreferredNotAvail int16 = 80
-	kafkaUnknownServer     int16 = -1
-)
-
 // kafkaCodes maps each public error to the code a Kafka client understands.
 var kafkaCodes = []struct {
 	err  error
 	code int16
 }{
-	{ErrCorrupt, kafkaCorruptMessage},
-	{ErrOffsetOutOfRange, kafkaOffsetOutOfRange},
-	{ErrMessageTooLarge, kafkaMessageTooLarge},
-	{ErrInvalidConfig, kafkaInvalidConfig},
-	{ErrInvalidRecord, kafkaInvalidRecord},
-	{ErrUnknownTopic, kafkaUnknownTopic},
-	{ErrTopicExists, kafkaTopicExists},
-	{ErrInvalidTopic, kafkaInvalidTopic},
-	{ErrInvalidPartitions, kafkaInvalidPartitions},
-	{ErrTooManyPartitions, kafkaPolicyViolation},
-	{ErrInvalidReplicationFactor, kafkaInvalidReplFactor},
-	{ErrOutOfOrderSequence, kafkaOutOfOrderSeq},
-	{ErrInvalidProducerEpoch, kafkaInvalidEpoch},
-	{ErrInvalidGroupID, kafkaInvalidGroupID},
-	{ErrGroupNotFound, kafkaGroupIDNotFound},
-	{ErrUnknownMemberID, kafkaUnknownMemberID},
-	{ErrIllegalGeneration, kafkaIllegalGeneration},
-	{ErrRebalanceInProgress, kafkaRebalancing},
-	{ErrMemberIDRequired, kafkaMemberIDRequired},
-	{ErrFencedInstanceID, kafkaFencedInstanceID},
-	{ErrInconsistentGroupProtocol, kafkaInconsistentProto},
-	{ErrInvalidSessionTimeout, kafkaInvalidSession},
-	{ErrNonEmptyGroup, kafkaNonEmptyGroup},
-	{ErrNotLeader, kafkaNotLeader},
-	{ErrNotEnoughReplicas, kafkaNotEnoughReplicas},
-	{ErrNotEnoughReplicasAfterAppend, kafkaNotEnoughAfter},
-	{ErrFencedLeaderEpoch, kafkaFencedLeaderEpoch},
-	{ErrUnknownLeaderEpoch, kafkaUnknownLeaderEp},
-	{ErrReplicationTimeout, kafkaRequestTimedOut},
-	{ErrNotController, kafkaNotController},
-	{ErrNotCoordinator, kafkaNotCoordinator},
-	{ErrCoordinatorLoading, kafkaCoordLoading},
-	{ErrCoordinatorNotAvailable, kafkaCoordNotAvailable},
-	{ErrInvalidReplicaAssignment, kafkaInvalidReplicas},
-	{ErrNoReassignmentInProgress, kafkaNoReassignment},
-	{ErrElectionNotNeeded, kafkaElectionNotNeeded},
-	{ErrPreferredLeaderNotAvailable, kafkaPreferredNotAvail},
-	{controller.ErrRejected, kafkaInvalidRequest},
-	{ErrLogFailed, kafkaKafkaStorageError},
-	{ErrClosed, kafkaKafkaStorageError},
+	{ErrCorrupt, kerr.CorruptMessage.Code},
+	{ErrOffsetOutOfRange, kerr.OffsetOutOfRange.Code},
+	{ErrMessageTooLarge, kerr.MessageTooLarge.Code},
+	{ErrInvalidConfig, kerr.InvalidConfig.Code},
+	{ErrInvalidRecord, kerr.InvalidRecord.Code},
+	{ErrUnknownTopic, kerr.UnknownTopicOrPartition.Code},
+	{ErrTopicExists, kerr.TopicAlreadyExists.Code},
+	{ErrInvalidTopic, kerr.InvalidTopicException.Code},
+	{ErrInvalidPartitions, kerr.InvalidPartitions.Code},
+	{ErrTooManyPartitions, kerr.PolicyViolation.Code},
+	{ErrInvalidReplicationFactor, kerr.InvalidReplicationFactor.Code},
+	{ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber.Code},
+	{ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch.Code},
+	{ErrInvalidGroupID, kerr.InvalidGroupID.Code},
+	{ErrGroupNotFound, kerr.GroupIDNotFound.Code},
+	{ErrUnknownMemberID, kerr.UnknownMemberID.Code},
+	{ErrIllegalGeneration, kerr.IllegalGeneration.Code},
+	{ErrRebalanceInProgress, kerr.RebalanceInProgress.Code},
+	{ErrMemberIDRequired, kerr.MemberIDRequired.Code},
+	{ErrFencedInstanceID, kerr.FencedInstanceID.Code},
+	{ErrInconsistentGroupProtocol, kerr.InconsistentGroupProtocol.Code},
+	{ErrInvalidSessionTimeout, kerr.InvalidSessionTimeout.Code},
+	{ErrNonEmptyGroup, kerr.NonEmptyGroup.Code},
+	{ErrNotLeader, kerr.NotLeaderForPartition.Code},
+	{ErrNotEnoughReplicas, kerr.NotEnoughReplicas.Code},
+	{ErrNotEnoughReplicasAfterAppend, kerr.NotEnoughReplicasAfterAppend.Code},
+	{ErrFencedLeaderEpoch, kerr.FencedLeaderEpoch.Code},
+	{ErrUnknownLeaderEpoch, kerr.UnknownLeaderEpoch.Code},
+	{ErrReplicationTimeout, kerr.RequestTimedOut.Code},
+	{ErrNotController, kerr.NotController.Code},
+	{ErrNotCoordinator, kerr.NotCoordinator.Code},
+	{ErrCoordinatorLoading, kerr.CoordinatorLoadInProgress.Code},
+	{ErrCoordinatorNotAvailable, kerr.CoordinatorNotAvailable.Code},
+	{ErrInvalidReplicaAssignment, kerr.InvalidReplicaAssignment.Code},
+	{ErrNoReassignmentInProgress, kerr.NoReassignmentInProgress.Code},
+	{ErrElectionNotNeeded, kerr.ElectionNotNeeded.Code},
+	{ErrPreferredLeaderNotAvailable, kerr.PreferredLeaderNotAvailable.Code},
+	{controller.ErrRejected, kerr.InvalidRequest.Code},
+	{ErrLogFailed, kerr.KafkaStorageError.Code},
+	{ErrClosed, kerr.KafkaStorageError.Code},
 }
 
 // errorForCode returns the creek error a Kafka error code stands for, for
@@ -253,7 +211,7 @@ func KafkaCode(err error) int16 {
 			return c.code
 		}
 	}
-	return kafkaUnknownServer
+	return kerr.UnknownServerError.Code
 }
 
 // CorruptError reports stored bytes that fail validation. It matches

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/creekmq/creek/internal/kafka"
@@ -311,9 +312,9 @@ type asked struct {
 func (f *fetcher) apply(p *partition, epoch int32, name string, rp *kmsg.FetchResponseTopicPartition) bool {
 	var err error
 	switch {
-	case rp.ErrorCode == kafkaOffsetOutOfRange && rp.LogStartOffset > p.log.EndOffset():
+	case rp.ErrorCode == kerr.OffsetOutOfRange.Code && rp.LogStartOffset > p.log.EndOffset():
 		err = p.restartAt(rp.LogStartOffset, f.leader, epoch) // the leader no longer has what this replica lacks
-	case rp.ErrorCode == kafkaOffsetOutOfRange && rp.HighWatermark >= 0 && rp.HighWatermark < p.log.EndOffset():
+	case rp.ErrorCode == kerr.OffsetOutOfRange.Code && rp.HighWatermark >= 0 && rp.HighWatermark < p.log.EndOffset():
 		// Past the leader's end, with no epoch to find where they part:
 		// keep what the high watermark says both have.
 		err = p.truncateDiverged(f.leader, epoch, -1, rp.HighWatermark)

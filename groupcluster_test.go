@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -81,7 +82,7 @@ func TestClusterGroupCoordinatorMoves(t *testing.T) {
 		resp, err := conn.Request(ctx, req)
 		conn.Close()
 		require.NoError(t, err)
-		assert.Equal(t, kafkaNotCoordinator, resp.(*kmsg.OffsetFetchResponse).ErrorCode,
+		assert.Equal(t, kerr.NotCoordinator.Code, resp.(*kmsg.OffsetFetchResponse).ErrorCode,
 			"node %d does not coordinate the group", n.nodeID())
 	}
 

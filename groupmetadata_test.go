@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/creekmq/creek/internal/group"
@@ -91,7 +92,7 @@ func joinAndSync(t *testing.T, ctx context.Context, n *Node, memberID, instanceI
 	}
 	join.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{0, 1}}}
 	joined := groupRequest[*kmsg.JoinGroupResponse](t, ctx, n, join)
-	if joined.ErrorCode == kafkaMemberIDRequired {
+	if joined.ErrorCode == kerr.MemberIDRequired.Code {
 		join.MemberID = joined.MemberID
 		joined = groupRequest[*kmsg.JoinGroupResponse](t, ctx, n, join)
 	}

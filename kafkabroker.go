@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/creekmq/creek/internal/controller"
 	"github.com/creekmq/creek/internal/group"
 	"github.com/creekmq/creek/internal/kafka"
@@ -149,7 +151,7 @@ func (b kafkaBroker) AlterISR(ctx context.Context, topic string, partition, lead
 
 func (b kafkaBroker) ErrorCode(err error) int16 {
 	code := KafkaCode(err)
-	if code == kafkaUnknownServer {
+	if code == kerr.UnknownServerError.Code {
 		b.n.log.Warn("answering a Kafka request with UNKNOWN_SERVER_ERROR", "err", err)
 	}
 	return code

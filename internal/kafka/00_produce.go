@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -31,7 +32,7 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 		durable func() error
 	}
 	if req.Acks != 0 && req.Acks != 1 && req.Acks != -1 {
-		refuseProduce(req, resp, codeInvalidRequiredAcks)
+		refuseProduce(req, resp, kerr.InvalidRequiredAcks.Code)
 		return func() kmsg.Response { return resp }
 	}
 	var waits []waiting
@@ -50,11 +51,11 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 			op.Partition = rp.Partition
 			tp := TopicPartition{rt.Topic, rp.Partition}
 			if rt.Topic == "" {
-				op.ErrorCode = codeUnknownTopicID
+				op.ErrorCode = kerr.UnknownTopicID.Code
 				continue
 			}
 			if seen[tp] {
-				op.ErrorCode = codeInvalidRequest
+				op.ErrorCode = kerr.InvalidRequest.Code
 				continue
 			}
 			seen[tp] = true

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -96,7 +97,7 @@ func serveFetch(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.FetchRequest)
 	if req.SessionEpoch > 0 {
 		resp := req.ResponseKind().(*kmsg.FetchResponse)
-		resp.ErrorCode = codeFetchSessionIDNotFound
+		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
 		return resp
 	}
 	deadline := time.NewTimer(time.Duration(req.MaxWaitMillis) * time.Millisecond)
@@ -183,7 +184,7 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
 			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStartOffset
 			switch {
 			case ot.Topic == "":
-				op.ErrorCode = codeUnknownTopicID
+				op.ErrorCode = kerr.UnknownTopicID.Code
 			case err != nil:
 				op.ErrorCode = s.broker.ErrorCode(err)
 			case res.Diverged:

@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -24,7 +25,7 @@ func serveListOffsets(_ context.Context, s *Server, r kmsg.Request) kmsg.Respons
 			op.Partition = rp.Partition
 			op.LeaderEpoch = 0
 			if rp.Timestamp < -2 {
-				op.ErrorCode = codeInvalidRequest
+				op.ErrorCode = kerr.InvalidRequest.Code
 			} else if offset, ts, err := s.broker.ListOffset(rt.Topic, rp.Partition, rp.Timestamp); err != nil {
 				op.ErrorCode = s.broker.ErrorCode(err)
 			} else if req.Version == 0 {

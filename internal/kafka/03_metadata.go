@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -15,11 +16,6 @@ import (
 // is created when the request allows it (always before v4) and the node
 // creates topics on first use, as Kafka's auto.create.topics.enable does:
 // librdkafka relies on that.
-
-const (
-	codeUnknownTopicID     int16 = 100
-	codeLeaderNotAvailable int16 = 5
-)
 
 func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.MetadataRequest)
@@ -56,7 +52,7 @@ func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response
 		if rt.Topic == nil {
 			missing := kmsg.NewMetadataResponseTopic()
 			missing.TopicID = rt.TopicID
-			missing.ErrorCode = codeUnknownTopicID
+			missing.ErrorCode = kerr.UnknownTopicID.Code
 			resp.Topics = append(resp.Topics, missing)
 			continue
 		}
@@ -67,7 +63,7 @@ func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response
 		if !ok {
 			missing := kmsg.NewMetadataResponseTopic()
 			missing.Topic = rt.Topic
-			missing.ErrorCode = codeUnknownTopic
+			missing.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			resp.Topics = append(resp.Topics, missing)
 			continue
 		}
@@ -86,7 +82,7 @@ func (s *Server) topicMetadata(t TopicMetadata) kmsg.MetadataResponseTopic {
 		mp.Partition = int32(i)
 		mp.Leader, mp.LeaderEpoch, mp.Replicas, mp.ISR = p.Leader, p.LeaderEpoch, p.Replicas, p.ISR
 		if p.Leader < 0 {
-			mp.ErrorCode = codeLeaderNotAvailable
+			mp.ErrorCode = kerr.LeaderNotAvailable.Code
 		}
 		mt.Partitions = append(mt.Partitions, mp)
 	}

@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -11,14 +12,12 @@ import (
 // creates that topic, as in Kafka). Transaction coordinators (key type 1)
 // are not served yet: COORDINATOR_NOT_AVAILABLE.
 
-const codeCoordinatorNotAvailable int16 = 15
-
 func serveFindCoordinator(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.FindCoordinatorRequest)
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
 	find := func(key string) (BrokerMetadata, int16) {
 		if req.CoordinatorType != 0 {
-			return BrokerMetadata{NodeID: -1}, codeCoordinatorNotAvailable
+			return BrokerMetadata{NodeID: -1}, kerr.CoordinatorNotAvailable.Code
 		}
 		id, err := s.broker.GroupCoordinator(ctx, key)
 		if err != nil {
@@ -32,7 +31,7 @@ func serveFindCoordinator(ctx context.Context, s *Server, r kmsg.Request) kmsg.R
 				return b, 0
 			}
 		}
-		return BrokerMetadata{NodeID: -1}, codeCoordinatorNotAvailable // gone from the members meanwhile
+		return BrokerMetadata{NodeID: -1}, kerr.CoordinatorNotAvailable.Code // gone from the members meanwhile
 	}
 	if req.Version < 4 {
 		b, code := find(req.CoordinatorKey)

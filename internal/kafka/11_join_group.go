@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/creekmq/creek/internal/group"
@@ -65,7 +66,7 @@ func deref(s *string) string {
 // server's shutdown tells the client to find the coordinator again.
 func (s *Server) groupErrorCode(err error) int16 {
 	if errors.Is(err, context.Canceled) || errors.Is(err, group.ErrClosed) {
-		return codeCoordinatorNotAvailable
+		return kerr.CoordinatorNotAvailable.Code
 	}
 	return s.broker.ErrorCode(err)
 }

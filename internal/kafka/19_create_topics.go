@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -50,9 +51,9 @@ func serveCreateTopics(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 func countsCode(rt kmsg.CreateTopicsRequestTopic) int16 {
 	switch {
 	case rt.NumPartitions == 0 || rt.NumPartitions < -1:
-		return codeInvalidPartitions
+		return kerr.InvalidPartitions.Code
 	case rt.ReplicationFactor == 0 || rt.ReplicationFactor < -1:
-		return codeInvalidReplication
+		return kerr.InvalidReplicationFactor.Code
 	}
 	return 0
 }
@@ -64,12 +65,12 @@ func replicaAssignment(rt kmsg.CreateTopicsRequestTopic) ([][]int32, int16) {
 		return nil, 0
 	}
 	if rt.NumPartitions != -1 || rt.ReplicationFactor != -1 {
-		return nil, codeInvalidRequest
+		return nil, kerr.InvalidRequest.Code
 	}
 	out := make([][]int32, len(rt.ReplicaAssignment))
 	for _, a := range rt.ReplicaAssignment {
 		if a.Partition < 0 || int(a.Partition) >= len(out) || out[a.Partition] != nil || len(a.Replicas) == 0 {
-			return nil, codeInvalidReplicas
+			return nil, kerr.InvalidReplicaAssignment.Code
 		}
 		out[a.Partition] = a.Replicas
 	}

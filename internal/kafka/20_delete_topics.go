@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -26,7 +27,7 @@ func serveDeleteTopics(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 			}
 		}
 		if ot.Topic == nil {
-			ot.ErrorCode = codeUnknownTopicID
+			ot.ErrorCode = kerr.UnknownTopicID.Code
 		} else if err := s.broker.DeleteTopic(ctx, *ot.Topic); err != nil {
 			ot.ErrorCode = s.broker.ErrorCode(err)
 			ot.ErrorMessage = errorMessage(err)

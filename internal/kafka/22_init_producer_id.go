@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -11,14 +12,12 @@ import (
 // until creek has a transaction coordinator, so a transactional client
 // stops at once instead of failing later.
 
-const codeTransactionalIDAuthorizationFailed int16 = 53
-
 func serveInitProducerID(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.InitProducerIDRequest)
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
 	if req.TransactionalID != nil {
-		resp.ErrorCode = codeTransactionalIDAuthorizationFailed
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
 		return resp
 	}
 	id, epoch, err := s.broker.InitProducerID(ctx)

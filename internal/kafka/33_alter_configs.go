@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -18,7 +19,7 @@ func serveAlterConfigs(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 		out := kmsg.NewAlterConfigsResponseResource()
 		out.ResourceType, out.ResourceName = res.ResourceType, res.ResourceName
 		if res.ResourceType != kmsg.ConfigResourceTypeTopic {
-			out.ErrorCode = codeInvalidRequest
+			out.ErrorCode = kerr.InvalidRequest.Code
 			message := "creek's broker configs are read-only"
 			out.ErrorMessage = &message
 		} else if err := s.replaceTopicConfigs(ctx, res, req.ValidateOnly); err != nil {

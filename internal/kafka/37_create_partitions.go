@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -16,7 +17,7 @@ func serveCreatePartitions(ctx context.Context, s *Server, r kmsg.Request) kmsg.
 		ot := kmsg.NewCreatePartitionsResponseTopic()
 		ot.Topic = rt.Topic
 		if len(rt.Assignment) > 0 {
-			ot.ErrorCode = codeInvalidRequest
+			ot.ErrorCode = kerr.InvalidRequest.Code
 		} else if err := s.broker.CreatePartitions(ctx, rt.Topic, rt.Count, req.ValidateOnly); err != nil {
 			ot.ErrorCode = s.broker.ErrorCode(err)
 			ot.ErrorMessage = errorMessage(err)

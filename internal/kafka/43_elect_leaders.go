@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -14,7 +15,7 @@ func serveElectLeaders(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 	req := r.(*kmsg.ElectLeadersRequest)
 	resp := req.ResponseKind().(*kmsg.ElectLeadersResponse)
 	if req.ElectionType != 0 {
-		resp.ErrorCode = codeInvalidRequest
+		resp.ErrorCode = kerr.InvalidRequest.Code
 		return resp
 	}
 	var partitions []TopicPartition

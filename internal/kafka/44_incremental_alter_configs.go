@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -28,7 +29,7 @@ func serveIncrementalAlterConfigs(ctx context.Context, s *Server, r kmsg.Request
 			}
 		}
 		if !ok {
-			out.ErrorCode = codeInvalidRequest
+			out.ErrorCode = kerr.InvalidRequest.Code
 		} else if err := s.broker.AlterTopicConfigs(ctx, res.ResourceName, set, remove, req.ValidateOnly); err != nil {
 			out.ErrorCode = s.broker.ErrorCode(err)
 			out.ErrorMessage = errorMessage(err)

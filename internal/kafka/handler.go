@@ -4,20 +4,8 @@ import (
 	"context"
 	"reflect"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-)
-
-// Kafka error codes the listener itself answers with.
-const (
-	codeUnknownServerError     int16 = -1
-	codeUnknownTopic           int16 = 3
-	codeInvalidRequiredAcks    int16 = 21
-	codeUnsupportedVersion     int16 = 35
-	codeInvalidPartitions      int16 = 37
-	codeInvalidReplication     int16 = 38 // INVALID_REPLICATION_FACTOR
-	codeInvalidReplicas        int16 = 39 // INVALID_REPLICA_ASSIGNMENT
-	codeInvalidRequest         int16 = 42
-	codeFetchSessionIDNotFound int16 = 70
 )
 
 // handler serves one API. Most answer at once (serve). Produce starts
@@ -96,7 +84,7 @@ func (s *Server) handle(ctx context.Context, h requestHeader, req kmsg.Request) 
 func (s *Server) unsupported(h requestHeader) kmsg.Response {
 	if h.key == int16(kmsg.ApiVersions) { // answered at version 0, so any client can read it
 		resp := s.apiVersions(0)
-		resp.ErrorCode = codeUnsupportedVersion
+		resp.ErrorCode = kerr.UnsupportedVersion.Code
 		return resp
 	}
 	resp := kmsg.ResponseForKey(h.key)
@@ -108,6 +96,6 @@ func (s *Server) unsupported(h requestHeader) kmsg.Response {
 	if !field.IsValid() || field.Kind() != reflect.Int16 {
 		return nil
 	}
-	field.SetInt(int64(codeUnsupportedVersion))
+	field.SetInt(int64(kerr.UnsupportedVersion.Code))
 	return resp
 }

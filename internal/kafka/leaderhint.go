@@ -1,21 +1,19 @@
 package kafka
 
-import "github.com/twmb/franz-go/pkg/kmsg"
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
 
 // KIP-951: a Produce (v10+) or Fetch (v12+) partition answered
 // NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH names the leader this node
 // knows, and the response lists where that leader listens (Produce v10+,
 // Fetch v16+), so a client moves there without a metadata refresh.
 
-const (
-	codeNotLeader         int16 = 6
-	codeFencedLeaderEpoch int16 = 74
-)
-
 // leaderHint returns the leader to name for a partition answered with
 // code, and whether to name one.
 func (s *Server) leaderHint(code int16, topic string, partition int32) (leader, epoch int32, ok bool) {
-	if code != codeNotLeader && code != codeFencedLeaderEpoch {
+	if code != kerr.NotLeaderForPartition.Code && code != kerr.FencedLeaderEpoch.Code {
 		return -1, -1, false
 	}
 	leader, epoch = s.broker.PartitionLeader(topic, partition)
