@@ -97,15 +97,13 @@ func checkSegment(fs fsx.FS, dir string, base, next int64, check *LogCheck) (*Se
 		return nil, err
 	}
 	sc := newScanner(f, 0, size, recoveryChunk)
-	after := base - 1
+	after := int64(-1)
 	for sc.next(true) {
-		h := sc.header
-		if h.BaseOffset <= after || next >= 0 && h.LastOffset() >= next {
-			sc.err = sc.corrupt(fmt.Errorf("batch offsets %d..%d do not follow offset %d below the next segment's %d",
-				h.BaseOffset, h.LastOffset(), after, next))
+		if err := offsetsFit(sc.header, after, base, next); err != nil {
+			sc.err = sc.corrupt(err)
 			break
 		}
-		after = h.LastOffset()
+		after = sc.header.LastOffset()
 		check.Batches++
 		check.Bytes += sc.size
 	}

@@ -602,7 +602,7 @@ func (n *Node) alterLocalTopicConfig(ctx context.Context, name string, set map[s
 	t.cfg = cfg
 	n.metadataChangedLocked()
 	for _, p := range t.partitions {
-		if err := p.reconfigure(n.fs, cfg, LogConfig{Logger: n.log}); err != nil {
+		if err := p.reconfigure(cfg); err != nil {
 			return err
 		}
 	}

@@ -56,13 +56,11 @@ func partitionDir(nodeDir, topic string, index int32) string {
 }
 
 func openPartition(fs fsx.FS, nodeDir, topic string, index int32, cfg topicConfig, logger LogConfig, now func() time.Time) (*partition, error) {
-	p := &partition{topic: topic, index: index, dir: partitionDir(nodeDir, topic, index), now: now, cfg: cfg,
+	p := &partition{topic: topic, index: index, dir: partitionDir(nodeDir, topic, index), fs: fs, now: now, cfg: cfg,
 		arrived: make(chan struct{}), logger: logger.Logger, closing: make(chan struct{})}
-	lc := cfg.log
-	lc.Logger = logger.Logger
-	l, err := openLogAt(fs, p.dir, lc, now)
+	l, err := p.openLog(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("partition %s-%d: %w", topic, index, err)
+		return nil, err
 	}
 	p.log = l
 	if p.producers, err = loadProducerStates(fs, p.dir, l); err != nil {
@@ -74,8 +72,18 @@ func openPartition(fs fsx.FS, nodeDir, topic string, index int32, cfg topicConfi
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("partition %s-%d: %w", topic, index, err), l.Close())
 	}
-	p.fs = fs
 	return p, nil
+}
+
+// openLog opens the partition's log with cfg's settings.
+func (p *partition) openLog(cfg topicConfig) (*Log, error) {
+	lc := cfg.log
+	lc.Logger = p.logger
+	l, err := openLogAt(p.fs, p.dir, lc, p.now)
+	if err != nil {
+		return nil, fmt.Errorf("partition %s-%d: %w", p.topic, p.index, err)
+	}
+	return l, nil
 }
 
 // loadProducerStates rebuilds a partition's producer table: from its
@@ -345,17 +353,15 @@ func recompress(b []byte, h batch.Header, codec batch.Compression) ([]byte, erro
 
 // reconfigure reopens the partition's log with cfg; reads and appends in
 // flight finish first.
-func (p *partition) reconfigure(fs fsx.FS, cfg topicConfig, logger LogConfig) error {
+func (p *partition) reconfigure(cfg topicConfig) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.log.Close(); err != nil {
 		return err
 	}
-	lc := cfg.log
-	lc.Logger = logger.Logger
-	l, err := openLogAt(fs, p.dir, lc, p.now)
+	l, err := p.openLog(cfg)
 	if err != nil {
-		return fmt.Errorf("partition %s-%d: %w", p.topic, p.index, err)
+		return err
 	}
 	p.log, p.cfg = l, cfg
 	if t := p.repl.tracker; t != nil {

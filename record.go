@@ -113,9 +113,11 @@ func appendRecords(dst []Record, b []byte, offset int64, limit int) ([]Record, e
 		if h.Control() {
 			continue
 		}
-		if want := len(dst) + int(h.NumRecords); cap(dst) < want && (limit < 0 || cap(dst) < limit) {
-			dst = slices.Grow(dst, int(h.NumRecords))
+		room := min(int(h.NumRecords), len(one)) // a count the bytes cannot hold is not allocated for
+		if limit >= 0 {
+			room = min(room, limit-len(dst))
 		}
+		dst = slices.Grow(dst, room)
 		for limit < 0 || len(dst) < limit {
 			err := r.Next(&rec)
 			if err == io.EOF {

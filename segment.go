@@ -254,9 +254,19 @@ func (s *segment) find(offset int64) (pos int64, h batch.Header, found bool, err
 // bit there would otherwise serve the batch at the wrong offsets, or hide
 // it and every batch after it.
 func (s *segment) checkOffsets(h batch.Header, after, pos int64) error {
-	if h.BaseOffset < s.base || h.BaseOffset <= after || h.LastOffset() >= s.next.Load() {
-		return s.corrupt(pos, fmt.Errorf("batch offsets %d..%d do not follow offset %d in a segment of offsets %d..%d",
-			h.BaseOffset, h.LastOffset(), after, s.base, s.next.Load()-1))
+	if err := offsetsFit(h, after, s.base, s.next.Load()); err != nil {
+		return s.corrupt(pos, err)
+	}
+	return nil
+}
+
+// offsetsFit checks that a batch's offsets follow after, the last offset
+// of the batch before it (-1: unknown), start at or past base and end
+// below end (-1: no bound).
+func offsetsFit(h batch.Header, after, base, end int64) error {
+	if h.BaseOffset < base || h.BaseOffset <= after || end >= 0 && h.LastOffset() >= end {
+		return fmt.Errorf("batch offsets %d..%d do not follow offset %d in a segment of offsets %d up to %d",
+			h.BaseOffset, h.LastOffset(), after, base, end)
 	}
 	return nil
 }

@@ -96,11 +96,9 @@ func (p *partition) reopenFailedLog() error {
 	if err := p.log.Close(); err != nil {
 		p.logger.Warn("closing a failed log", "topic", p.topic, "partition", p.index, "err", err)
 	}
-	lc := p.cfg.log
-	lc.Logger = p.logger
-	l, err := openLogAt(p.fs, p.dir, lc, p.now)
+	l, err := p.openLog(p.cfg)
 	if err != nil {
-		return fmt.Errorf("reopen %s-%d: %w", p.topic, p.index, err)
+		return err
 	}
 	p.log = l
 	if err := p.epochs.forgetAfter(l.EndOffset(), math.MaxInt32); err != nil {

@@ -108,22 +108,15 @@ func (c Compression) appendDecompressed(dst, src []byte, limit int) ([]byte, err
 			return dst, errTooLarge
 		}
 		return append(dst, src...), nil
-	case Gzip:
-		p := gzipReaders.Get().(*pooledGzipReader)
-		defer p.release()
-		p.src.Reset(src)
-		if err := p.r.Reset(&p.src); err != nil {
+	case Gzip, LZ4:
+		r, done, err := openDecompressor(c, src)
+		if err != nil {
 			return dst, err
 		}
-		return readAll(dst, &p.r, len(src), limit)
+		defer done()
+		return readAll(dst, r, len(src), limit)
 	case Snappy:
 		return appendSnappy(dst, src, limit)
-	case LZ4:
-		p := lz4Readers.Get().(*pooledLZ4Reader)
-		defer p.release()
-		p.src.Reset(src)
-		p.r.Reset(&p.src)
-		return readAll(dst, p.r, len(src), limit)
 	case Zstd:
 		p := zstdDecoders.Get().(*pooledZstdDecoder)
 		defer zstdDecoders.Put(p)

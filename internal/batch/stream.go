@@ -34,7 +34,7 @@ var recordStreams = sync.Pool{New: func() any { return &recordStream{in: bufio.N
 // validateStream checks the records of b, a compressed batch whose header
 // Validate accepted as h, within limit decompressed bytes.
 func validateStream(b []byte, h Header, limit int) error {
-	src, done, err := openDecompressor(h.Compression(), b[HeaderSize:], limit)
+	src, done, err := openDecompressor(h.Compression(), b[HeaderSize:])
 	if err != nil {
 		return streamCorrupt(0, fmt.Sprintf("%s records do not decompress: %v", h.Compression(), err))
 	}
@@ -104,7 +104,7 @@ func streamCorrupt(at int, reason string) error {
 
 // openDecompressor returns a reader of src decompressed with c, one of
 // the streamable codecs, and what gives its state back.
-func openDecompressor(c Compression, src []byte, limit int) (io.Reader, func(), error) {
+func openDecompressor(c Compression, src []byte) (io.Reader, func(), error) {
 	switch c {
 	case Gzip:
 		p := gzipReaders.Get().(*pooledGzipReader)
