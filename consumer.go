@@ -83,6 +83,10 @@ type ConsumerConfig struct {
 	DisableAutoCommit bool
 	// AutoCommitInterval is the time between automatic commits; default 5s.
 	AutoCommitInterval time.Duration
+	// CloseTimeout bounds Close: its commit, the revocation of its
+	// partitions and its LeaveGroup, and the CommitAsync calls it waits
+	// for (Kafka's close(Duration)); default 30s.
+	CloseTimeout time.Duration
 }
 
 // Consumer reads records from partitions it is assigned or subscribed to.
@@ -100,6 +104,10 @@ type Consumer struct {
 	closedChan chan struct{}
 	lastCommit time.Time
 	wg         sync.WaitGroup // CommitAsync calls
+	// asyncCommits ends the CommitAsync calls still running when Close's
+	// CloseTimeout has passed.
+	asyncCommits     context.Context
+	stopAsyncCommits context.CancelFunc
 
 	member     *groupMember     // set once the consumer subscribes with a Group
 	steps      []*rebalanceStep // assignment changes for Poll to apply, in order
@@ -123,13 +131,18 @@ func (n *Node) NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	if cfg.AutoCommitInterval <= 0 {
 		cfg.AutoCommitInterval = 5 * time.Second
 	}
+	if cfg.CloseTimeout <= 0 {
+		cfg.CloseTimeout = 30 * time.Second
+	}
 	cfg = cfg.withGroupDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Consumer{node: n, cfg: cfg, assigned: map[TopicPartition]*consumerPosition{},
+	c := &Consumer{node: n, cfg: cfg, assigned: map[TopicPartition]*consumerPosition{},
 		topics: map[string]bool{}, closedChan: make(chan struct{}), lastCommit: n.now(),
-		stepPosted: make(chan struct{}, 1)}, nil
+		stepPosted: make(chan struct{}, 1)}
+	c.asyncCommits, c.stopAsyncCommits = context.WithCancel(context.Background())
+	return c, nil
 }
 
 func (cfg ConsumerConfig) withGroupDefaults() ConsumerConfig {
@@ -258,21 +271,23 @@ func (c *Consumer) positionLocked(tp TopicPartition) *consumerPosition {
 	return pos
 }
 
-// SeekToBeginning moves to the log start offset of partitions.
-func (c *Consumer) SeekToBeginning(partitions ...TopicPartition) error {
-	return c.seekTo(partitions, listEarliest)
+// SeekToBeginning moves to the log start offset of partitions, asking
+// their leaders in a cluster until ctx ends.
+func (c *Consumer) SeekToBeginning(ctx context.Context, partitions ...TopicPartition) error {
+	return c.seekTo(ctx, partitions, listEarliest)
 }
 
 // SeekToEnd moves past the last record of partitions that consumers can
-// read (to the high watermark).
-func (c *Consumer) SeekToEnd(partitions ...TopicPartition) error {
-	return c.seekTo(partitions, listLatest)
+// read (to the high watermark), asking their leaders until ctx ends.
+func (c *Consumer) SeekToEnd(ctx context.Context, partitions ...TopicPartition) error {
+	return c.seekTo(ctx, partitions, listLatest)
 }
 
 // SeekToTime moves to the first record at or after t in partitions, or to
-// their end when every record is older.
-func (c *Consumer) SeekToTime(t time.Time, partitions ...TopicPartition) error {
-	return c.seekTo(partitions, t.UnixMilli())
+// their end when every record is older, asking their leaders until ctx
+// ends.
+func (c *Consumer) SeekToTime(ctx context.Context, t time.Time, partitions ...TopicPartition) error {
+	return c.seekTo(ctx, partitions, t.UnixMilli())
 }
 
 // The timestamps ListOffsets takes for the ends of a partition.
@@ -283,11 +298,11 @@ const (
 
 // seekTo moves to the offset for timestamp (or for listLatest or
 // listEarliest) in partitions, asking their leaders in a cluster.
-func (c *Consumer) seekTo(partitions []TopicPartition, timestamp int64) error {
+func (c *Consumer) seekTo(ctx context.Context, partitions []TopicPartition, timestamp int64) error {
 	for _, tp := range partitions {
-		offset, err := c.node.listOffset(context.Background(), tp.Topic, tp.Partition, timestamp)
+		offset, err := c.node.listOffset(ctx, tp.Topic, tp.Partition, timestamp)
 		if err == nil && offset < 0 { // every record is older
-			offset, err = c.node.listOffset(context.Background(), tp.Topic, tp.Partition, listLatest)
+			offset, err = c.node.listOffset(ctx, tp.Topic, tp.Partition, listLatest)
 		}
 		if err != nil {
 			return err
@@ -315,8 +330,10 @@ func (c *Consumer) setPaused(partitions []TopicPartition, paused bool) {
 }
 
 // Position returns the offset of the next record Poll returns from a
-// partition, resolving Reset if the consumer has not read it yet.
-func (c *Consumer) Position(tp TopicPartition) (int64, error) {
+// partition, resolving Reset if the consumer has not read it yet: from the
+// group's committed offset, or the partition's start or end, which may
+// ask other nodes until ctx ends.
+func (c *Consumer) Position(ctx context.Context, tp TopicPartition) (int64, error) {
 	if _, err := c.node.partition(tp.Topic, tp.Partition); err != nil {
 		return -1, err
 	}
@@ -331,13 +348,13 @@ func (c *Consumer) Position(tp TopicPartition) (int64, error) {
 	if offset >= 0 {
 		return offset, nil
 	}
-	committed, ok, err := c.committed(tp)
+	committed, ok, err := c.Committed(ctx, tp)
 	if err != nil {
 		return -1, err
 	}
 	if ok {
 		offset = committed.Offset
-	} else if offset, err = c.resetOffset(tp); err != nil {
+	} else if offset, err = c.resetOffset(ctx, tp); err != nil {
 		return -1, err
 	}
 	c.mu.Lock()
@@ -351,13 +368,14 @@ func (c *Consumer) Position(tp TopicPartition) (int64, error) {
 }
 
 // Lag returns how many records of a partition the consumer has not read:
-// the high watermark minus its position.
-func (c *Consumer) Lag(tp TopicPartition) (int64, error) {
-	offset, err := c.Position(tp)
+// the high watermark minus its position, asking the partition's leader
+// until ctx ends.
+func (c *Consumer) Lag(ctx context.Context, tp TopicPartition) (int64, error) {
+	offset, err := c.Position(ctx, tp)
 	if err != nil {
 		return -1, err
 	}
-	hw, err := c.node.listOffset(context.Background(), tp.Topic, tp.Partition, listLatest)
+	hw, err := c.node.listOffset(ctx, tp.Topic, tp.Partition, listLatest)
 	if err != nil {
 		return -1, err
 	}
@@ -366,11 +384,11 @@ func (c *Consumer) Lag(tp TopicPartition) (int64, error) {
 
 // resetOffset returns where Config.Reset starts a partition without a
 // position: its log start offset or its high watermark.
-func (c *Consumer) resetOffset(tp TopicPartition) (int64, error) {
+func (c *Consumer) resetOffset(ctx context.Context, tp TopicPartition) (int64, error) {
 	if c.cfg.Reset == ResetEarliest {
-		return c.node.listOffset(context.Background(), tp.Topic, tp.Partition, listEarliest)
+		return c.node.listOffset(ctx, tp.Topic, tp.Partition, listEarliest)
 	}
-	return c.node.listOffset(context.Background(), tp.Topic, tp.Partition, listLatest)
+	return c.node.listOffset(ctx, tp.Topic, tp.Partition, listLatest)
 }
 
 // PartitionRecords are the records Poll read from one partition, in offset
@@ -532,13 +550,13 @@ func containsString(list []string, s string) bool {
 // tp and moves the position past them. A position outside the log is reset
 // as Config.Reset says, as Kafka's auto.offset.reset does.
 func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *partition, budget int) ([]Record, bool, error) {
-	offset, err := c.Position(tp)
+	offset, err := c.Position(ctx, tp)
 	if err != nil {
 		return nil, false, err
 	}
 	b, remote, err := c.node.fetchFrom(ctx, p, offset, c.cfg.PartitionMaxBytes)
 	if errors.Is(err, ErrOffsetOutOfRange) {
-		reset, err := c.resetOffset(tp)
+		reset, err := c.resetOffset(ctx, tp)
 		if err != nil {
 			return nil, remote, err
 		}
@@ -622,6 +640,9 @@ func (c *Consumer) CommitAsync(ctx context.Context, done func(error)) {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(c.asyncCommits, cancel)()
 		err := c.Commit(ctx)
 		if done != nil {
 			done(err)
@@ -629,25 +650,12 @@ func (c *Consumer) CommitAsync(ctx context.Context, done func(error)) {
 	}()
 }
 
-// Committed returns the Group's committed offset in a partition, and false
-// when it has none or its coordinator could not be reached within 30s.
-func (c *Consumer) Committed(tp TopicPartition) (CommittedOffset, bool) {
-	co, ok, err := c.committed(tp)
-	return co, ok && err == nil
-}
-
-// committedTimeout bounds the wait for a group's coordinator when a
-// consumer reads its committed offsets.
-const committedTimeout = 30 * time.Second
-
-// committed returns the Group's committed offset in a partition from the
-// group's coordinator, and false when it has none.
-func (c *Consumer) committed(tp TopicPartition) (CommittedOffset, bool, error) {
+// Committed returns the Group's committed offset in a partition, and
+// false when it has none, asking the group's coordinator until ctx ends.
+func (c *Consumer) Committed(ctx context.Context, tp TopicPartition) (CommittedOffset, bool, error) {
 	if c.cfg.Group == "" {
 		return CommittedOffset{}, false, nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), committedTimeout)
-	defer cancel()
 	committed, err := c.node.FetchCommittedOffsets(ctx, c.cfg.Group, tp)
 	if err != nil {
 		return CommittedOffset{}, false, fmt.Errorf("committed offset of group %s in %s-%d: %w", c.cfg.Group, tp.Topic, tp.Partition, err)
@@ -677,7 +685,9 @@ func (c *Consumer) maybeAutoCommit(ctx context.Context) {
 // Close ends the consumer; a Poll waiting returns ErrClosed. With
 // auto-commit it commits its positions first. A group member then gives
 // up its partitions (OnRevoked is called) and, unless static, leaves the
-// group so the others rebalance at once. A second Close returns nil.
+// group so the others rebalance at once. All of it, and the CommitAsync
+// calls still running, take at most CloseTimeout. A second Close returns
+// nil.
 func (c *Consumer) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -688,12 +698,16 @@ func (c *Consumer) Close() error {
 	close(c.closedChan)
 	member := c.member
 	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CloseTimeout)
+	defer cancel()
+	defer context.AfterFunc(ctx, c.stopAsyncCommits)()
 	c.wg.Wait()
+	defer c.stopAsyncCommits()
 	switch {
 	case member != nil:
-		return c.leaveGroup(context.Background())
+		return c.leaveGroup(ctx)
 	case c.cfg.Group != "" && !c.cfg.DisableAutoCommit:
-		return c.Commit(context.Background())
+		return c.Commit(ctx)
 	}
 	return nil
 }

@@ -56,30 +56,30 @@ func TestConsumerAssignPollSeek(t *testing.T) {
 	c := newTestConsumer(t, n, ConsumerConfig{Reset: ResetEarliest})
 	c.Assign(tp0, tp1)
 	assert.Equal(t, map[TopicPartition][]string{tp0: {"a", "b", "c"}, tp1: {"x"}}, pollValues(t, c))
-	pos, err := c.Position(tp0)
+	pos, err := c.Position(t.Context(), tp0)
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), pos)
-	lag, err := c.Lag(tp0)
+	lag, err := c.Lag(t.Context(), tp0)
 	require.NoError(t, err)
 	assert.Zero(t, lag)
 
 	c.Seek(tp0, 1)
 	assert.Equal(t, map[TopicPartition][]string{tp0: {"b", "c"}}, pollValues(t, c), "Seek moves the position")
-	require.NoError(t, c.SeekToBeginning(tp1))
+	require.NoError(t, c.SeekToBeginning(t.Context(), tp1))
 	assert.Equal(t, map[TopicPartition][]string{tp1: {"x"}}, pollValues(t, c))
 
 	c.Pause(tp0)
 	produceValues(t, p, "t", 0, "d")
 	produceValues(t, p, "t", 1, "y")
 	assert.Equal(t, map[TopicPartition][]string{tp1: {"y"}}, pollValues(t, c), "a paused partition is skipped")
-	lag, _ = c.Lag(tp0)
+	lag, _ = c.Lag(t.Context(), tp0)
 	assert.Equal(t, int64(1), lag)
 	c.Resume(tp0)
 	assert.Equal(t, map[TopicPartition][]string{tp0: {"d"}}, pollValues(t, c))
 
 	latest := newTestConsumer(t, n, ConsumerConfig{})
 	latest.Assign(tp0)
-	pos, err = latest.Position(tp0)
+	pos, err = latest.Position(t.Context(), tp0)
 	require.NoError(t, err)
 	assert.Equal(t, int64(4), pos, "ResetLatest starts after the last record")
 }
@@ -96,10 +96,10 @@ func TestConsumerSeekToTime(t *testing.T) {
 	}
 	c := newTestConsumer(t, n, ConsumerConfig{})
 	tp := TopicPartition{"t", 0}
-	require.NoError(t, c.SeekToTime(base.Add(150*time.Second), tp))
+	require.NoError(t, c.SeekToTime(t.Context(), base.Add(150*time.Second), tp))
 	assert.Equal(t, map[TopicPartition][]string{tp: {"3", "4"}}, pollValues(t, c))
-	require.NoError(t, c.SeekToTime(base.Add(time.Hour), tp))
-	pos, _ := c.Position(tp)
+	require.NoError(t, c.SeekToTime(t.Context(), base.Add(time.Hour), tp))
+	pos, _ := c.Position(t.Context(), tp)
 	assert.Equal(t, int64(5), pos, "past every record: the end")
 }
 

@@ -79,7 +79,7 @@ func TestNodeCrashRecovery(t *testing.T) {
 			require.NoError(t, err)
 			c.Seek(tp, 0)
 			got := map[int64]string{}
-			for lag, _ := c.Lag(tp); lag > 0; lag, _ = c.Lag(tp) {
+			for lag, _ := c.Lag(t.Context(), tp); lag > 0; lag, _ = c.Lag(t.Context(), tp) {
 				polled, err := c.Poll(t.Context())
 				require.NoError(t, err)
 				for _, pr := range polled {

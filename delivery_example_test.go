@@ -44,7 +44,7 @@ func consumeOnce(node *creek.Node, commitFirst bool) {
 	defer c.Close()
 	tp := creek.TopicPartition{Topic: "logins", Partition: 0}
 	c.Assign(tp)
-	if lag, err := c.Lag(tp); err != nil || lag == 0 {
+	if lag, err := c.Lag(ctx, tp); err != nil || lag == 0 {
 		return // nothing left to handle (Poll would wait for new records)
 	}
 	polled, err := c.Poll(ctx)

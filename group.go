@@ -101,12 +101,12 @@ func (m *groupMember) stop() {
 // leave tells the coordinator the member is gone, so the others rebalance
 // at once instead of after its session timeout. A static member does not
 // leave: a restart within the session timeout keeps its partitions.
-func (m *groupMember) leave() {
+func (m *groupMember) leave(ctx context.Context) {
 	id := m.identity()
 	if id.InstanceID != "" || id.MemberID == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
+	ctx, cancel := context.WithTimeout(ctx, leaveTimeout)
 	defer cancel()
 	if err := m.coord.leave(ctx, id); err != nil {
 		m.c.node.log.Debug("leave group", "group", m.c.cfg.Group, "member", id.MemberID, "err", err)

@@ -66,7 +66,7 @@ func Example_consumerGroup() {
 	if err := consumer.Close(); err != nil { // commits, gives the partitions up, leaves
 		log.Fatal(err)
 	}
-	group, _ := node.DescribeGroup("login-server")
+	group, _ := node.DescribeGroup(ctx, "login-server")
 	fmt.Println(group.State, "with lag", group.Offsets[0].Lag, group.Offsets[1].Lag)
 	// Output:
 	// assigned [{logins 0} {logins 1}]

@@ -113,7 +113,7 @@ func produceSpread(t *testing.T, p *Producer, topic, prefix string, count int) [
 
 func requireDescribed(t *testing.T, n *Node, group string, members int, state string) GroupDescription {
 	t.Helper()
-	d, err := n.DescribeGroup(group)
+	d, err := n.DescribeGroup(t.Context(), group)
 	require.NoError(t, err)
 	require.Equal(t, state, d.State)
 	require.Len(t, d.Members, members)

@@ -13,14 +13,12 @@ import (
 
 // ListGroups returns the groups that have members or committed offsets,
 // sorted: in a cluster, those of every live node, asked with ListGroups
-// (a node that does not answer within 30s is left out).
-func (n *Node) ListGroups() []string {
+// (a node that does not answer before ctx ends is left out).
+func (n *Node) ListGroups(ctx context.Context) []string {
 	groups := n.localGroups()
 	if n.controller == nil {
 		return groups
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), committedTimeout)
-	defer cancel()
 	for _, id := range n.liveNodeIDs() {
 		if id == n.nodeID() {
 			continue
@@ -84,10 +82,9 @@ type GroupOffset struct {
 
 // DescribeGroup returns a group's members and committed offsets, from
 // its coordinator wherever it is, with each partition's lag behind its
-// high watermark. A group with neither gives ErrGroupNotFound.
-func (n *Node) DescribeGroup(groupID string) (GroupDescription, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), committedTimeout)
-	defer cancel()
+// high watermark. A group with neither gives ErrGroupNotFound. It asks
+// other nodes until ctx ends.
+func (n *Node) DescribeGroup(ctx context.Context, groupID string) (GroupDescription, error) {
 	d, err := n.describeMembers(ctx, groupID)
 	if err != nil {
 		return GroupDescription{}, fmt.Errorf("describe group %s: %w", groupID, err)

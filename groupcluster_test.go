@@ -157,14 +157,14 @@ func TestClusterInProcessGroup(t *testing.T) {
 	require.NoError(t, consumer.Commit(ctx))
 	want := map[TopicPartition]int64{{"events", 0}: 50, {"events", 1}: 50}
 	requireCommitted(t, ctx, nodes[1], groupID, want)
-	described, err := nodes[1].DescribeGroup(groupID) // from a node that neither coordinates nor hosts the member
+	described, err := nodes[1].DescribeGroup(t.Context(), groupID) // from a node that neither coordinates nor hosts the member
 	require.NoError(t, err)
 	assert.Equal(t, "Stable", described.State)
 	require.Len(t, described.Members, 1)
 	assert.ElementsMatch(t, []TopicPartition{{"events", 0}, {"events", 1}}, described.Members[0].Assignment)
 	require.Len(t, described.Offsets, 2)
 	assert.Equal(t, int64(0), described.Offsets[0].Lag)
-	assert.Contains(t, nodes[1].ListGroups(), groupID, "listed from every node")
+	assert.Contains(t, nodes[1].ListGroups(t.Context()), groupID, "listed from every node")
 	assert.Len(t, nodes[2].CommittedOffsets(groupID), 2, "the coordinator holds the commits")
 	assert.Empty(t, nodes[0].CommittedOffsets(groupID), "the consumer's node does not coordinate the group")
 	requireAssigned(t, assigned)
@@ -177,7 +177,7 @@ func TestClusterInProcessGroup(t *testing.T) {
 	require.NoError(t, consumer.Commit(ctx)) // accepted: the new coordinator restored the member
 	want = map[TopicPartition]int64{{"events", 0}: 80, {"events", 1}: 80}
 	requireCommitted(t, ctx, nodes[1], groupID, want)
-	moved, err := nodes[1].DescribeGroup(groupID)
+	moved, err := nodes[1].DescribeGroup(t.Context(), groupID)
 	require.NoError(t, err)
 	assert.Equal(t, "Stable", moved.State)
 	require.Len(t, moved.Members, 1)

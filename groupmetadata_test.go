@@ -134,7 +134,7 @@ func TestGroupMembershipSurvivesRestart(t *testing.T) {
 	heartbeat.Group, heartbeat.MemberID, heartbeat.Generation = "g", memberID, generation
 	assert.Zero(t, groupRequest[*kmsg.HeartbeatResponse](t, ctx, n, heartbeat).ErrorCode,
 		"the member goes on in its generation")
-	described, err := n.DescribeGroup("g")
+	described, err := n.DescribeGroup(t.Context(), "g")
 	require.NoError(t, err)
 	assert.Equal(t, "Stable", described.State)
 	assert.Equal(t, generation, described.Generation)
@@ -155,6 +155,6 @@ func TestGroupMembershipSurvivesRestart(t *testing.T) {
 	n, err = Open(cfg)
 	require.NoError(t, err)
 	defer n.Close()
-	_, err = n.DescribeGroup("g")
+	_, err = n.DescribeGroup(t.Context(), "g")
 	assert.ErrorIs(t, err, ErrGroupNotFound, "the group that emptied stays empty")
 }

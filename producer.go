@@ -43,9 +43,10 @@ const (
 
 // Producer defaults, named after the Kafka settings they stand for.
 const (
-	DefaultDeliveryTimeout = 2 * time.Minute // delivery.timeout.ms
-	DefaultBatchBytes      = 1_000_000       // batch.size
-	DefaultBufferBytes     = 32 << 20        // buffer.memory
+	DefaultDeliveryTimeout = 2 * time.Minute  // delivery.timeout.ms
+	DefaultCloseTimeout    = 30 * time.Second // the timeout of close(Duration)
+	DefaultBatchBytes      = 1_000_000        // batch.size
+	DefaultBufferBytes     = 32 << 20         // buffer.memory
 )
 
 // ProducerConfig configures a Producer. The zero value is valid.
@@ -77,6 +78,10 @@ type ProducerConfig struct {
 	// DeliveryTimeout bounds a batch's send, its resends and its wait for
 	// a partition leader included (delivery.timeout.ms); default 2 min.
 	DeliveryTimeout time.Duration
+	// CloseTimeout bounds how long Close waits for the records queued and
+	// in flight; default 30s. Those not sent by then fail with
+	// ErrProducerClosed. Flush first to wait longer.
+	CloseTimeout time.Duration
 }
 
 func (c ProducerConfig) withDefaults() ProducerConfig {
@@ -91,6 +96,9 @@ func (c ProducerConfig) withDefaults() ProducerConfig {
 	}
 	if c.DeliveryTimeout <= 0 {
 		c.DeliveryTimeout = DefaultDeliveryTimeout
+	}
+	if c.CloseTimeout <= 0 {
+		c.CloseTimeout = DefaultCloseTimeout
 	}
 	return c
 }
@@ -130,6 +138,10 @@ type Producer struct {
 	closed    bool
 
 	wg sync.WaitGroup // sends and linger timers
+	// sending is the context of every send; Close cancels it, with
+	// ErrProducerClosed as the cause, once CloseTimeout has passed.
+	sending     context.Context
+	stopSending context.CancelCauseFunc
 
 	// appendTo appends a batch: Node.produceTo; tests wrap it.
 	appendTo func(ctx context.Context, topic string, partition int32, b []byte, acksAll bool) (base, appendTime int64, err error)
@@ -167,6 +179,7 @@ func (n *Node) NewProducer(cfg ProducerConfig) (*Producer, error) {
 		batches: map[topicPartition]*pendingBatch{}, queued: map[topicPartition][]*pendingBatch{},
 		inFlight: map[topicPartition]bool{}, sequences: map[topicPartition]int32{},
 		freed: make(chan struct{}), idle: make(chan struct{})}
+	p.sending, p.stopSending = context.WithCancelCause(context.Background())
 	if !cfg.DisableIdempotence {
 		var err error
 		if p.id.producerID, p.id.epoch, err = n.InitProducerID(context.Background()); err != nil {
@@ -379,9 +392,13 @@ func (p *Producer) send(tp topicPartition, b *pendingBatch, id producerIdentity,
 	if err != nil {
 		return fmt.Errorf("produce to %s-%d: %w", tp.topic, tp.partition, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.DeliveryTimeout)
+	ctx, cancel := context.WithTimeout(p.sending, p.cfg.DeliveryTimeout)
 	defer cancel()
 	base, appendTime, err := p.appendUntilKnown(ctx, tp, bytes)
+	if err != nil && p.sending.Err() != nil {
+		return fmt.Errorf("%w before the outcome of a send to %s-%d was known: %w",
+			ErrProducerClosed, tp.topic, tp.partition, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -510,13 +527,23 @@ func (p *Producer) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Close sends what is queued, waits for it, and refuses new records with
-// ErrProducerClosed. A second Close returns nil.
+// Close refuses new records with ErrProducerClosed, sends what is queued
+// and waits for it, for at most CloseTimeout: the records not sent by
+// then fail with ErrProducerClosed (a record in flight may be stored all
+// the same), and Close returns context.DeadlineExceeded. A second Close
+// returns nil.
 func (p *Producer) Close() error {
-	err := p.Flush(context.Background())
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
 	p.closed = true
 	p.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.CloseTimeout)
+	defer cancel()
+	err := p.Flush(ctx)
+	p.stopSending(ErrProducerClosed)
 	p.wg.Wait()
 	return err
 }

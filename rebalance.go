@@ -119,6 +119,6 @@ func (c *Consumer) leaveGroup(ctx context.Context) error {
 	if len(owned) > 0 {
 		err = c.applyStep(ctx, &rebalanceStep{kind: kind, partitions: owned})
 	}
-	c.member.leave()
+	c.member.leave(ctx)
 	return err
 }

@@ -85,16 +85,16 @@ func TestClientLeavesNoGroupBehind(t *testing.T) {
 	node := a.node
 	// The client joins its group before it serves the page, so the group
 	// is there now.
-	i := slices.IndexFunc(node.ListGroups(), func(g string) bool { return strings.HasPrefix(g, "login-client-") })
+	i := slices.IndexFunc(node.ListGroups(t.Context()), func(g string) bool { return strings.HasPrefix(g, "login-client-") })
 	require.GreaterOrEqual(t, i, 0)
-	group := node.ListGroups()[i]
+	group := node.ListGroups(t.Context())[i]
 	resp, err := http.Post(a.URL+"login", "application/json", strings.NewReader(`{"email":"test@email.com","password":"x"}`))
 	require.NoError(t, err)
 	resp.Body.Close() // the client read a reply, whose offset it commits at the latest when it stops
 	require.NoError(t, a.client.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, <-a.clientDone)
 	a.client = nil
-	_, err = node.DescribeGroup(group)
+	_, err = node.DescribeGroup(t.Context(), group)
 	require.ErrorIs(t, err, creek.ErrGroupNotFound, "no members and no offsets left")
 	require.NoError(t, a.Close())
 }
