@@ -181,7 +181,7 @@ func logReplicas(t *testing.T, nodes []*Node, topic string) {
 		var isr []int32
 		if st.tracker != nil {
 			p.trackMu.Lock()
-			isr = st.tracker.inSync()
+			isr = st.tracker.InSync()
 			p.trackMu.Unlock()
 		}
 		p.mu.RUnlock()

@@ -372,7 +372,7 @@ func waitForLeaderMinISR(t *testing.T, n *Node, topic string, partition int32, w
 		got := -1
 		if tr := p.repl.tracker; tr != nil {
 			p.trackMu.Lock()
-			got = tr.minISR
+			got = tr.MinISR()
 			p.trackMu.Unlock()
 		}
 		p.mu.RUnlock()

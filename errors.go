@@ -9,6 +9,7 @@ import (
 	"github.com/creekmq/creek/internal/batch"
 	"github.com/creekmq/creek/internal/controller"
 	"github.com/creekmq/creek/internal/group"
+	"github.com/creekmq/creek/internal/replica"
 )
 
 // Errors a caller can test with errors.Is. Each maps to a Kafka protocol error
@@ -87,15 +88,15 @@ var (
 	// with fewer in-sync replicas than its min.insync.replicas: the write
 	// is refused rather than acknowledged with less durability than
 	// promised.
-	ErrNotEnoughReplicas = errors.New("creek: fewer in-sync replicas than min.insync.replicas")
+	ErrNotEnoughReplicas = replica.ErrNotEnoughReplicas
 	// ErrNotEnoughReplicasAfterAppend is returned for an acks=all write
 	// that was appended, but by the time every in-sync replica had it the
 	// ISR was smaller than min.insync.replicas: stored, yet not as safe as
 	// asked. A retry may store it twice.
-	ErrNotEnoughReplicasAfterAppend = errors.New("creek: written, but to fewer in-sync replicas than min.insync.replicas")
+	ErrNotEnoughReplicasAfterAppend = replica.ErrNotEnoughReplicasAfterAppend
 	// ErrNotLeader is returned for a partition this node does not lead
 	// (Kafka's NOT_LEADER_OR_FOLLOWER): the client finds the leader again.
-	ErrNotLeader = errors.New("creek: not the leader for this partition")
+	ErrNotLeader = replica.ErrNotLeader
 	// ErrFencedLeaderEpoch is returned for a request that names an older
 	// leader epoch than the partition's: the caller's metadata is stale.
 	ErrFencedLeaderEpoch = errors.New("creek: the request's leader epoch is older than the partition's")

@@ -75,7 +75,7 @@ func waitForLeaderISR(t *testing.T, n *Node, topic string, want ...int32) {
 		var isr []int32
 		if tr := p.repl.tracker; tr != nil {
 			p.trackMu.Lock()
-			isr = tr.inSync()
+			isr = tr.InSync()
 			p.trackMu.Unlock()
 		}
 		p.mu.RUnlock()

@@ -2,6 +2,7 @@ package creek
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -118,6 +119,8 @@ func TestKafkaCode(t *testing.T) {
 	assert.Equal(t, int16(1), KafkaCode(ErrOffsetOutOfRange))
 	assert.Equal(t, int16(2), KafkaCode(&CorruptError{}))
 	assert.Equal(t, int16(10), KafkaCode(ErrMessageTooLarge))
+	assert.Equal(t, int16(19), KafkaCode(fmt.Errorf("%w: 1 in sync of 2 required", ErrNotEnoughReplicas)))
+	assert.Equal(t, int16(20), KafkaCode(fmt.Errorf("%w: 1 in sync of 2 required", ErrNotEnoughReplicasAfterAppend)))
 	assert.Equal(t, int16(-1), KafkaCode(errors.New("other")))
 }
 

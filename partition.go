@@ -366,7 +366,7 @@ func (p *partition) reconfigure(cfg topicConfig) error {
 	p.log, p.cfg = l, cfg
 	if t := p.repl.tracker; t != nil {
 		p.trackMu.Lock()
-		t.minISR = max(cfg.minInsyncReplicas, 1)
+		t.SetMinISR(cfg.minInsyncReplicas)
 		p.trackMu.Unlock()
 	}
 	return nil

@@ -1,149 +1,242 @@
 package creek
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"fmt"
+	"maps"
 	"slices"
-	"strconv"
-	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/creekmq/creek/internal/controller"
 )
 
-// The controller's leader moves replicas (KIP-455): a reassignment, asked
-// for or started because a node has been gone for ClusterConfig's
-// ReplaceGoneAfter, first adds the new replicas, which copy the log from
-// the leader as any follower does; once the leader has them all in its
-// ISR, the controller drops the old ones.
-
-// goneNodes remembers since when each node holding replicas, or a place
-// in the controller's Raft, has been missing, as the controller's leader
-// saw it.
-type goneNodes struct {
-	after time.Duration // ReplaceGoneAfter; negative: never
-	since map[int32]time.Time
+// PartitionReassignment is a reassignment under way: the partition's
+// replicas, old and new, and which of them are being added and removed.
+type PartitionReassignment struct {
+	TopicPartition
+	Replicas, Adding, Removing []int32
 }
 
-func newGoneNodes(after time.Duration) *goneNodes {
-	return &goneNodes{after: after, since: map[int32]time.Time{}}
-}
-
-// update records which replica holders are missing now and returns those
-// gone long enough to replace, and when the next one will be.
-func (g *goneNodes) update(meta *controller.Metadata, voters, live []int32, now time.Time) (expired []int32, next time.Time) {
-	holders := map[int32]bool{}
-	for _, id := range voters {
-		holders[id] = true
-	}
-	for _, t := range meta.Topics {
-		for _, p := range t.Partitions {
-			for _, r := range p.Replicas {
-				holders[r] = true
-			}
+// ReassignPartitions moves partitions to new replicas, given per
+// partition in preference order (the first is the preferred leader); nil
+// replicas cancel the reassignment under way. The new replicas copy the
+// log from the leader as followers; once all are in sync, the old ones
+// leave and, if the leader is one of them, leadership moves to the first
+// new replica in sync. It returns, per partition, once the controller has
+// committed the start: ErrUnknownTopic, ErrInvalidReplicaAssignment
+// (replicas that are not distinct live nodes) or
+// ErrNoReassignmentInProgress (nothing to cancel). Kafka's
+// AlterPartitionAssignments.
+func (n *Node) ReassignPartitions(ctx context.Context, moves map[TopicPartition][]int32) map[TopicPartition]error {
+	out := make(map[TopicPartition]error, len(moves))
+	if n.controller == nil {
+		for tp := range moves {
+			out[tp] = fmt.Errorf("%w: a node outside a cluster holds the only replica", ErrInvalidReplicaAssignment)
 		}
+		return out
 	}
-	for id := range g.since {
-		if !holders[id] || slices.Contains(live, id) {
-			delete(g.since, id)
-		}
+	leader, err := n.controller.awaitLeader(ctx)
+	if err == nil && leader != n.nodeID() {
+		return n.forwardReassign(ctx, moves)
 	}
-	for id := range holders {
-		if slices.Contains(live, id) {
-			continue
-		}
-		since, ok := g.since[id]
-		if !ok {
-			since = now
-			g.since[id] = since
-		}
-		switch deadline := since.Add(g.after); {
-		case g.after < 0:
-		case !deadline.After(now):
-			expired = append(expired, id)
-		case next.IsZero() || deadline.Before(next):
-			next = deadline
-		}
-	}
-	slices.Sort(expired)
-	return expired, next
-}
-
-// moveReplicas commits the reassignments that are due: those whose new
-// replicas are all in sync finish, and the replicas of nodes gone too
-// long move to live nodes. It returns a channel that fires when the next
-// gone node is due, nil for none, and whether it committed all it had to.
-func (c *clusterController) moveReplicas(gone *goneNodes) (<-chan time.Time, bool) {
-	live := c.n.liveNodeIDs()
-	meta := c.fsm.Metadata()
-	servers := c.raftServers()
-	expired, next := gone.update(meta, servers, live, time.Now())
-	done := c.retire(expired, servers)
-	commands := controller.FinishReady(meta)
-	if len(expired) > 0 {
-		commands = append(commands, controller.ReplaceGone(meta, live, expired)...)
-	}
-	for _, cmd := range commands {
-		if err := c.propose(context.Background(), cmd); err != nil {
-			c.n.log.Warn("could not commit a reassignment", "err", err)
-			done = false
-			break
-		}
-		if r := cmd.Reassign; r != nil {
-			c.n.log.Info("moving a partition's replicas off gone nodes", "topic", r.Topic, "partition", r.Partition,
-				"replicas", r.Replicas, "gone", expired)
-		} else if f := cmd.FinishReassign; f != nil {
-			c.n.log.Info("partition reassignment finished", "topic", f.Topic, "partition", f.Partition)
-		}
-	}
-	if next.IsZero() {
-		return nil, done
-	}
-	return time.After(time.Until(next)), done
-}
-
-// liveNodeIDs returns the IDs of the live members.
-func (n *Node) liveNodeIDs() []int32 {
-	var live []int32
-	for _, m := range n.ClusterMembers() {
-		live = append(live, m.NodeID)
-	}
-	return live
-}
-
-// raftServers returns the node IDs in the controller's Raft configuration.
-func (c *clusterController) raftServers() []int32 {
-	future := c.raft.GetConfiguration()
-	if future.Error() != nil {
-		return nil
-	}
-	var out []int32
-	for _, s := range future.Configuration().Servers {
-		if id, err := strconv.Atoi(string(s.ID)); err == nil {
-			out = append(out, int32(id))
+	for tp, replicas := range moves {
+		if err == nil {
+			out[tp] = n.proposeReassign(ctx, tp, replicas)
+		} else {
+			out[tp] = err
 		}
 	}
 	return out
 }
 
-// retire removes nodes gone for good from the controller's Raft, so that
-// they no longer count toward its majority, and promotes a live non-voter
-// in a voter's place (admitMembers); a retired node that comes back is
-// admitted again. It reports whether it did all it had to.
-func (c *clusterController) retire(expired, servers []int32) bool {
-	removed, done := false, true
-	for _, id := range expired {
-		if !slices.Contains(servers, id) || id == c.n.nodeID() {
+// proposeReassign checks and commits one partition's reassignment on the
+// controller's leader.
+func (n *Node) proposeReassign(ctx context.Context, tp TopicPartition, replicas []int32) error {
+	p, err := n.committedPartition(tp)
+	if err != nil {
+		return err
+	}
+	if replicas == nil && !p.Reassigning() {
+		return fmt.Errorf("%w: %s-%d", ErrNoReassignmentInProgress, tp.Topic, tp.Partition)
+	}
+	live := n.liveNodeIDs()
+	for i, r := range replicas {
+		if !slices.Contains(live, r) || slices.Contains(replicas[:i], r) {
+			return fmt.Errorf("%w: %v for %s-%d: node %d is repeated or not a live member", ErrInvalidReplicaAssignment,
+				replicas, tp.Topic, tp.Partition, r)
+		}
+	}
+	if replicas != nil && len(replicas) == 0 {
+		return fmt.Errorf("%w: no replicas for %s-%d", ErrInvalidReplicaAssignment, tp.Topic, tp.Partition)
+	}
+	err = n.controller.propose(ctx, controller.Command{Reassign: &controller.Reassign{Topic: tp.Topic,
+		Partition: tp.Partition, Replicas: replicas}})
+	if errors.Is(err, controller.ErrRejected) {
+		return fmt.Errorf("%w: %v", ErrInvalidReplicaAssignment, err)
+	}
+	return err
+}
+
+// committedPartition returns a partition as the controller committed it.
+func (n *Node) committedPartition(tp TopicPartition) (controller.Partition, error) {
+	t := n.controller.fsm.Metadata().Topics[tp.Topic]
+	if t == nil || tp.Partition < 0 || int(tp.Partition) >= len(t.Partitions) {
+		return controller.Partition{}, fmt.Errorf("%w: %s-%d", ErrUnknownTopic, tp.Topic, tp.Partition)
+	}
+	return t.Partitions[tp.Partition], nil
+}
+
+// forwardReassign asks the controller's leader to reassign partitions.
+func (n *Node) forwardReassign(ctx context.Context, moves map[TopicPartition][]int32) map[TopicPartition]error {
+	req := kmsg.NewPtrAlterPartitionAssignmentsRequest()
+	for topic, partitions := range byTopic(slices.Collect(maps.Keys(moves))) {
+		rt := kmsg.NewAlterPartitionAssignmentsRequestTopic()
+		rt.Topic = topic
+		for _, p := range partitions {
+			rp := kmsg.NewAlterPartitionAssignmentsRequestTopicPartition()
+			rp.Partition, rp.Replicas = p, moves[TopicPartition{topic, p}]
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		req.Topics = append(req.Topics, rt)
+	}
+	out := make(map[TopicPartition]error, len(moves))
+	resp, err := n.askController(ctx, req)
+	if err == nil {
+		r := resp.(*kmsg.AlterPartitionAssignmentsResponse)
+		err = errorForCode(r.ErrorCode, "reassign partitions on the controller")
+		for _, rt := range r.Topics {
+			for _, rp := range rt.Partitions {
+				out[TopicPartition{rt.Topic, rp.Partition}] = errorForCode(rp.ErrorCode,
+					fmt.Sprintf("reassign %s-%d on the controller", rt.Topic, rp.Partition))
+			}
+		}
+	}
+	for tp := range moves {
+		if _, answered := out[tp]; !answered || err != nil {
+			out[tp] = cmp.Or(err, errors.New("the controller did not answer for the partition"))
+		}
+	}
+	return out
+}
+
+// PartitionReassignments returns the reassignments under way in topics
+// (all when none), by topic and partition.
+func (n *Node) PartitionReassignments(topics ...string) []PartitionReassignment {
+	if n.controller == nil {
+		return nil
+	}
+	meta := n.controller.fsm.Metadata()
+	var out []PartitionReassignment
+	for _, name := range meta.TopicNames() {
+		if len(topics) > 0 && !slices.Contains(topics, name) {
 			continue
 		}
-		if err := c.raft.RemoveServer(raftID(id), 0, 10*time.Second).Error(); err != nil {
-			c.n.log.Warn("could not remove a gone node from the controller", "node", id, "err", err)
-			done = false
-			break
+		for i, p := range meta.Topics[name].Partitions {
+			if p.Reassigning() {
+				out = append(out, PartitionReassignment{TopicPartition: TopicPartition{name, int32(i)},
+					Replicas: slices.Clone(p.Replicas), Adding: slices.Clone(p.Adding), Removing: slices.Clone(p.Removing)})
+			}
 		}
-		c.n.log.Info("gone node removed from the controller", "node", id)
-		removed = true
 	}
-	if removed { // no membership change will come to ask for it
-		done = c.admitMembers() && done
+	return out
+}
+
+// ElectPreferredLeaders makes each partition's preferred replica, its
+// first, lead it again (all partitions when none are named), as after
+// failovers moved leadership onto few nodes. Per partition: nil once
+// committed, ErrElectionNotNeeded when it leads already,
+// ErrPreferredLeaderNotAvailable when it is down or out of sync, or
+// ErrUnknownTopic. Kafka's ElectLeaders with the preferred election type.
+func (n *Node) ElectPreferredLeaders(ctx context.Context, partitions ...TopicPartition) map[TopicPartition]error {
+	if n.controller == nil {
+		out := map[TopicPartition]error{}
+		for _, tp := range partitions {
+			out[tp] = fmt.Errorf("%w: %s-%d", ErrElectionNotNeeded, tp.Topic, tp.Partition)
+		}
+		return out
 	}
-	return done
+	leader, err := n.controller.awaitLeader(ctx)
+	if err == nil && leader != n.nodeID() {
+		return n.forwardElection(ctx, partitions)
+	}
+	if len(partitions) == 0 {
+		meta := n.controller.fsm.Metadata()
+		for _, name := range meta.TopicNames() {
+			for i := range meta.Topics[name].Partitions {
+				partitions = append(partitions, TopicPartition{name, int32(i)})
+			}
+		}
+	}
+	out := make(map[TopicPartition]error, len(partitions))
+	for _, tp := range partitions {
+		if err != nil {
+			out[tp] = err
+			continue
+		}
+		out[tp] = n.proposePreferredLeader(ctx, tp)
+	}
+	return out
+}
+
+// proposePreferredLeader commits one partition's preferred leader on the
+// controller's leader.
+func (n *Node) proposePreferredLeader(ctx context.Context, tp TopicPartition) error {
+	p, err := n.committedPartition(tp)
+	if err != nil {
+		return err
+	}
+	switch {
+	case p.Leader == p.Replicas[0]:
+		return fmt.Errorf("%w: %s-%d", ErrElectionNotNeeded, tp.Topic, tp.Partition)
+	case !slices.Contains(p.ISR, p.Replicas[0]) || !slices.Contains(n.liveNodeIDs(), p.Replicas[0]):
+		return fmt.Errorf("%w: %s-%d: node %d", ErrPreferredLeaderNotAvailable, tp.Topic, tp.Partition, p.Replicas[0])
+	}
+	err = n.controller.propose(ctx, controller.Command{PreferLeader: &controller.PreferLeader{Topic: tp.Topic,
+		Partition: tp.Partition, LeaderEpoch: p.LeaderEpoch}})
+	if errors.Is(err, controller.ErrRejected) {
+		return fmt.Errorf("%w: %v", ErrPreferredLeaderNotAvailable, err)
+	}
+	return err
+}
+
+// forwardElection asks the controller's leader for preferred leaders.
+func (n *Node) forwardElection(ctx context.Context, partitions []TopicPartition) map[TopicPartition]error {
+	req := kmsg.NewPtrElectLeadersRequest()
+	req.ElectionType, req.TimeoutMillis = 0, 30_000
+	if len(partitions) > 0 {
+		for topic, ps := range byTopic(partitions) {
+			req.Topics = append(req.Topics, kmsg.ElectLeadersRequestTopic{Topic: topic, Partitions: ps})
+		}
+	}
+	out := map[TopicPartition]error{}
+	resp, err := n.askController(ctx, req)
+	if err != nil {
+		for _, tp := range partitions {
+			out[tp] = err
+		}
+		return out
+	}
+	r := resp.(*kmsg.ElectLeadersResponse)
+	for _, rt := range r.Topics {
+		for _, rp := range rt.Partitions {
+			out[TopicPartition{rt.Topic, rp.Partition}] = errorForCode(rp.ErrorCode,
+				fmt.Sprintf("elect the preferred leader of %s-%d on the controller", rt.Topic, rp.Partition))
+		}
+	}
+	return out
+}
+
+// byTopic groups partitions by topic, each topic's in order.
+func byTopic(partitions []TopicPartition) map[string][]int32 {
+	out := map[string][]int32{}
+	for _, tp := range partitions {
+		out[tp.Topic] = append(out[tp.Topic], tp.Partition)
+	}
+	for _, ps := range out {
+		slices.Sort(ps)
+	}
+	return out
 }

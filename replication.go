@@ -1,183 +1,285 @@
 package creek
 
 import (
-	"fmt"
+	"context"
+	"errors"
 	"slices"
+	"sync"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/controller"
+	"github.com/creekmq/creek/internal/kafka"
 )
 
-// replicaTracker is a partition leader's view of its followers, as Kafka's
-// leader keeps it (DESIGN.md decision 7): each follower's log end offset,
-// learnt from the offsets it fetches from; the high watermark, the minimum
-// log end offset over the in-sync replicas, below which consumers read and
-// above which acks=all writes wait; and when followers fall out of sync or
-// catch up. It is a plain struct stepped by fetches, appends and ticks of
-// an injected clock, and says what to ask the controller; it does no I/O
-// and is not safe for concurrent use.
-type replicaTracker struct {
-	self        int32
-	leaderEpoch int32
-	isr         []int32
-	minISR      int
-	lagMax      time.Duration // replica.lag.time.max.ms
+// replicaManager is a cluster node's side of replication (DESIGN.md
+// decision 7). It gives each partition the role the controller committed
+// (leader, follower or neither), runs one fetcher per leader node that
+// copies the partitions this node follows, and, for the partitions it
+// leads, asks the controller to shrink the ISR of followers that lag and
+// to grow it with followers that caught up. It empties the logs of
+// partitions the node is no longer a replica of (replicadiscard.go).
+type replicaManager struct {
+	n      *Node
+	self   int32
+	lagMax time.Duration
 
-	leaderEnd int64 // the leader's log end offset
-	hw        int64
-	followers map[int32]*followerProgress
-	waiters   []hwWaiter
+	mu       sync.Mutex
+	fetchers map[int32]*fetcher         // by leader node ID
+	isr      map[*partition]isrProposal // ISR changes to propose, latest per partition
+	isrWake  chan struct{}              // signalled when isr gains an entry
+	discard  map[*partition]struct{}    // non-replicas whose logs to empty (replicadiscard.go)
+	// discardWake is signalled when discard gains an entry.
+	discardWake chan struct{}
+
+	stop chan struct{}
+	wg   sync.WaitGroup
 }
 
-// followerProgress is what the leader knows of one follower.
-type followerProgress struct {
-	end            int64     // its log end offset: the offset it fetches from
-	caughtUpAt     time.Time // the last time it had everything the leader had
-	lastFetchAt    time.Time // when it last fetched
-	lastFetchLeads int64     // the leader's end offset at that fetch
+// isrProposal is an ISR change a leader asks of the controller.
+type isrProposal struct {
+	epoch int32
+	isr   []int32
 }
 
-// hwWaiter is an acks=all write waiting for the high watermark to pass it.
-type hwWaiter struct {
-	end  int64      // the offset after the write's last record
-	done chan error // nil once the high watermark passes (ErrNotEnoughReplicasAfterAppend if the ISR shrank below min.insync.replicas meanwhile); ErrNotLeader if leadership is lost first
+func newReplicaManager(n *Node, self int32, lagMax time.Duration) *replicaManager {
+	m := &replicaManager{n: n, self: self, lagMax: lagMax, fetchers: map[int32]*fetcher{},
+		isr: map[*partition]isrProposal{}, isrWake: make(chan struct{}, 1),
+		discard: map[*partition]struct{}{}, discardWake: make(chan struct{}, 1), stop: make(chan struct{})}
+	m.wg.Add(2)
+	go m.runISR()
+	go m.runDiscard()
+	return m
 }
 
-// newReplicaTracker starts tracking as the new leader of a partition at a
-// leader epoch, with the replicas and ISR the controller committed. The
-// high watermark starts at the leader's end offset only if the ISR is the
-// leader alone; otherwise at start, until followers report.
-func newReplicaTracker(self, leaderEpoch int32, replicas, isr []int32, start, leaderEnd int64,
-	minISR int, lagMax time.Duration, now time.Time) *replicaTracker {
-	t := &replicaTracker{self: self, leaderEpoch: leaderEpoch, isr: slices.Clone(isr), minISR: max(minISR, 1),
-		lagMax: lagMax, leaderEnd: leaderEnd, hw: start, followers: map[int32]*followerProgress{}}
-	for _, r := range replicas {
-		if r != self {
-			t.followers[r] = &followerProgress{end: -1, caughtUpAt: now}
+// reconcile gives this node's partitions the roles meta commits.
+func (m *replicaManager) reconcile(meta *controller.Metadata) {
+	for _, name := range meta.TopicNames() {
+		t := meta.Topics[name]
+		for i, pm := range t.Partitions {
+			p, err := m.n.partition(name, int32(i))
+			if err != nil {
+				continue // the topic reconciler has not made it yet; the next change comes back
+			}
+			st := leaderState{leader: pm.Leader, epoch: pm.LeaderEpoch, replicas: pm.Replicas, isr: pm.ISR}
+			m.apply(p, st)
 		}
 	}
-	t.advanceHW()
-	return t
 }
 
-// checkAppend refuses an acks=all write when the ISR is smaller than
-// min.insync.replicas: Kafka's NOT_ENOUGH_REPLICAS, before anything is
-// appended.
-func (t *replicaTracker) checkAppend() error {
-	if len(t.isr) < t.minISR {
-		return fmt.Errorf("%w: %d in sync of %d required", ErrNotEnoughReplicas, len(t.isr), t.minISR)
+// apply gives one partition its role. A partition of __consumer_offsets
+// also brings or takes away the coordination of its groups.
+func (m *replicaManager) apply(p *partition, st leaderState) {
+	if st.leader == m.self {
+		m.unfollow(p)
+		if err := p.becomeLeader(m.self, st, m.lagMax); err != nil {
+			m.n.log.Error("could not lead a partition", "topic", p.topic, "partition", p.index, "err", err)
+			return
+		}
+		m.n.coordinateOffsetsPartition(p, true)
+		return
 	}
-	return nil
-}
-
-// appended records the leader's new end offset after an append, and
-// returns a channel that receives nil once the high watermark reaches it:
-// when every in-sync replica has the write (acks=all).
-func (t *replicaTracker) appended(end int64) <-chan error {
-	w := hwWaiter{end: end, done: make(chan error, 1)}
-	if end <= t.hw {
-		// Replicated already: an idempotent producer's retry of a batch
-		// stored before. The high watermark may never move again to
-		// release it.
-		w.done <- nil
-		return w.done
+	m.n.coordinateOffsetsPartition(p, false) // before following: the groups' members must look elsewhere
+	if !slices.Contains(st.replicas, m.self) {
+		m.unfollow(p)
+		p.follow(roleNone, st.leader, st.epoch)
+		m.markDiscard(p)
+		return
 	}
-	t.waiters = append(t.waiters, w)
-	t.grew(end)
-	return w.done
+	if p.follow(roleFollower, st.leader, st.epoch) {
+		m.n.log.Info("following a partition's leader", "topic", p.topic, "partition", p.index,
+			"leader", st.leader, "epoch", st.epoch, "node", m.self)
+	}
+	m.followFrom(p, st.leader)
 }
 
-// grew records the leader's new end offset after an append that waits for
-// no replica (acks=1), and returns whether the high watermark moved, as it
-// does at once for a partition whose ISR is the leader alone. Appends that
-// run concurrently may report their ends out of order; the largest counts.
-func (t *replicaTracker) grew(end int64) (hwMoved bool) {
-	t.leaderEnd = max(t.leaderEnd, end)
-	return t.advanceHW()
-}
-
-// fetched records a follower's fetch from offset: it has everything
-// before it. It returns whether the high watermark moved, and whether the
-// follower, out of sync, has caught up to the high watermark and should be
-// added to the ISR. A follower is caught up as of now if it has all the
-// leader has, or as of its previous fetch if it has all the leader had
-// then (Kafka's lastCaughtUpTime).
-func (t *replicaTracker) fetched(follower int32, offset int64, now time.Time) (hwMoved, expand bool) {
-	f := t.followers[follower]
+// followFrom makes the fetcher for leader copy p, and no other fetcher;
+// with no leader (-1) none does.
+func (m *replicaManager) followFrom(p *partition, leader int32) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, f := range m.fetchers {
+		if id != leader && f.remove(p) {
+			m.stopIdleLocked(id, f)
+		}
+	}
+	if leader < 0 {
+		return
+	}
+	f := m.fetchers[leader]
 	if f == nil {
-		return false, false
+		f = newFetcher(m, leader)
+		m.fetchers[leader] = f
 	}
-	f.end = offset
-	switch {
-	case offset >= t.leaderEnd:
-		f.caughtUpAt = now
-	case offset >= f.lastFetchLeads && f.lastFetchAt.After(f.caughtUpAt):
-		f.caughtUpAt = f.lastFetchAt
-	}
-	f.lastFetchAt, f.lastFetchLeads = now, t.leaderEnd
-	hwMoved = t.advanceHW()
-	return hwMoved, !slices.Contains(t.isr, follower) && offset >= t.hw
+	f.add(p)
 }
 
-// tick returns the in-sync followers that have not caught up within
-// lagMax: the leader asks the controller to drop them from the ISR.
-func (t *replicaTracker) tick(now time.Time) (shrink []int32) {
-	for _, r := range t.isr {
-		if f := t.followers[r]; f != nil && now.Sub(f.caughtUpAt) > t.lagMax {
-			shrink = append(shrink, r)
+// unfollow stops every fetcher copying p.
+func (m *replicaManager) unfollow(p *partition) {
+	m.followFrom(p, -1)
+}
+
+// stopIdleLocked stops a fetcher left with no partitions.
+func (m *replicaManager) stopIdleLocked(leader int32, f *fetcher) {
+	if f.empty() {
+		delete(m.fetchers, leader)
+		f.close()
+	}
+}
+
+// requestISR asks the controller, in the background, to make isr the
+// partition's in-sync replicas at the leader's epoch. Safe on a nil
+// manager: a node outside a cluster has no ISR to change.
+func (m *replicaManager) requestISR(p *partition, isr []int32) {
+	if m == nil {
+		return
+	}
+	p.mu.RLock()
+	epoch := p.repl.epoch
+	p.mu.RUnlock()
+	m.mu.Lock()
+	m.isr[p] = isrProposal{epoch: epoch, isr: isr}
+	m.mu.Unlock()
+	select {
+	case m.isrWake <- struct{}{}:
+	default:
+	}
+}
+
+// runISR proposes the ISR changes leaders ask for, and every half of
+// replica.lag.time.max.ms looks for followers that lag.
+func (m *replicaManager) runISR() {
+	defer m.wg.Done()
+	ticker := time.NewTicker(m.lagMax / 2)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-ticker.C:
+			m.checkLagging()
+		case <-m.isrWake:
+		}
+		m.mu.Lock()
+		pending := m.isr
+		m.isr = map[*partition]isrProposal{}
+		m.mu.Unlock()
+		for p, change := range pending {
+			m.proposeISR(p, change)
 		}
 	}
-	return shrink
 }
 
-// setISR applies an ISR the controller committed at the tracker's leader
-// epoch, and returns whether the high watermark moved, as lagging members
-// no longer hold it back.
-func (t *replicaTracker) setISR(isr []int32) (hwMoved bool) {
-	t.isr = slices.Clone(isr)
-	return t.advanceHW()
-}
-
-// inSync returns the in-sync replicas.
-func (t *replicaTracker) inSync() []int32 { return slices.Clone(t.isr) }
-
-// highWatermark returns the offset consumers read below.
-func (t *replicaTracker) highWatermark() int64 { return t.hw }
-
-// advanceHW moves the high watermark to the minimum end offset over the
-// ISR (never back), releases the writes it passed, and returns whether it
-// moved.
-func (t *replicaTracker) advanceHW() bool {
-	hw := t.leaderEnd
-	for _, r := range t.isr {
-		if f := t.followers[r]; f != nil {
-			hw = min(hw, f.end)
+// checkLagging queues an ISR shrink for each partition led here whose
+// followers lag.
+func (m *replicaManager) checkLagging() {
+	for _, p := range m.n.allPartitions() {
+		if epoch, isr, shrink := p.laggingReplicas(); shrink {
+			m.mu.Lock()
+			m.isr[p] = isrProposal{epoch: epoch, isr: isr}
+			m.mu.Unlock()
 		}
 	}
-	if hw <= t.hw {
-		return false
-	}
-	t.hw = hw
-	var result error
-	if len(t.isr) < t.minISR { // the write is here, but not on as many replicas as promised
-		result = fmt.Errorf("%w: %d in sync of %d required", ErrNotEnoughReplicasAfterAppend, len(t.isr), t.minISR)
-	}
-	kept := t.waiters[:0]
-	for _, w := range t.waiters {
-		if w.end <= hw {
-			w.done <- result
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	t.waiters = kept
-	return true
 }
 
-// abandon answers every waiting write with ErrNotLeader: the leader lost
-// its leadership before the write was replicated, so it must not be
-// acknowledged; the client retries at the new leader.
-func (t *replicaTracker) abandon() {
-	for _, w := range t.waiters {
-		w.done <- ErrNotLeader
+// proposeISR commits an ISR change through the controller: directly on
+// the controller's leader, otherwise with an AlterPartition request to it.
+// A refused change (the leader was deposed meanwhile) is dropped: the
+// metadata that deposed it is on its way.
+func (m *replicaManager) proposeISR(p *partition, change isrProposal) {
+	ctx, cancel := m.context(10 * time.Second) // the controller's answer must not outlive the manager
+	defer cancel()
+	cmd := controller.ChangeISR{Topic: p.topic, Partition: p.index, LeaderEpoch: change.epoch, ISR: change.isr}
+	err := m.n.changeISR(ctx, cmd)
+	if err != nil && !errors.Is(err, controller.ErrRejected) {
+		m.n.log.Warn("could not change a partition's in-sync replicas", "topic", p.topic, "partition", p.index,
+			"isr", change.isr, "err", err)
 	}
-	t.waiters = nil
+}
+
+// changeISR commits an ISR change on the controller's leader, forwarding
+// it when that is another node.
+func (n *Node) changeISR(ctx context.Context, cmd controller.ChangeISR) error {
+	leader, err := n.controller.awaitLeader(ctx)
+	if err != nil {
+		return err
+	}
+	if leader == n.cfg.Cluster.NodeID {
+		return n.controller.propose(ctx, controller.Command{ChangeISR: &cmd})
+	}
+	req := kmsg.NewPtrAlterPartitionRequest()
+	req.BrokerID = n.cfg.Cluster.NodeID
+	rt := kmsg.NewAlterPartitionRequestTopic()
+	rt.Topic = cmd.Topic
+	rp := kmsg.NewAlterPartitionRequestTopicPartition()
+	rp.Partition, rp.LeaderEpoch, rp.NewISR = cmd.Partition, cmd.LeaderEpoch, cmd.ISR
+	rt.Partitions = []kmsg.AlterPartitionRequestTopicPartition{rp}
+	req.Topics = []kmsg.AlterPartitionRequestTopic{rt}
+	resp, err := n.askController(ctx, req)
+	if err != nil {
+		return err
+	}
+	got := resp.(*kmsg.AlterPartitionResponse)
+	if got.ErrorCode != 0 {
+		return errorForCode(got.ErrorCode, "change ISR on the controller")
+	}
+	if len(got.Topics) != 1 || len(got.Topics[0].Partitions) != 1 {
+		return errors.New("the controller answered AlterPartition for other partitions")
+	}
+	return errorForCode(got.Topics[0].Partitions[0].ErrorCode, "change ISR on the controller")
+}
+
+// close stops the fetchers and the ISR loop.
+func (m *replicaManager) close() {
+	close(m.stop)
+	m.mu.Lock()
+	fetchers := m.fetchers
+	m.fetchers = map[int32]*fetcher{}
+	m.mu.Unlock()
+	for _, f := range fetchers {
+		f.close()
+	}
+	m.wg.Wait()
+}
+
+// allPartitions returns every partition of every topic on this node.
+func (n *Node) allPartitions() []*partition {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	var out []*partition
+	for _, t := range n.topics {
+		out = append(out, t.partitions...)
+	}
+	return out
+}
+
+// leadership describes a topic's partitions for Metadata: outside a
+// cluster, and for internal topics, this node leads each alone; in a
+// cluster as the controller committed.
+func (n *Node) leadership(topic string, count int) []kafka.PartitionMetadata {
+	out := make([]kafka.PartitionMetadata, count)
+	var committed *controller.Topic
+	if n.controller != nil {
+		committed = n.controller.fsm.Metadata().Topics[topic]
+	}
+	for i := range out {
+		if committed != nil && i < len(committed.Partitions) {
+			pm := committed.Partitions[i]
+			out[i] = kafka.PartitionMetadata{Leader: pm.Leader, LeaderEpoch: pm.LeaderEpoch, Replicas: pm.Replicas, ISR: pm.ISR}
+			continue
+		}
+		self := n.nodeID()
+		out[i] = kafka.PartitionMetadata{Leader: self, Replicas: []int32{self}, ISR: []int32{self}}
+	}
+	n.fenceLeadership(out)
+	return out
+}
+
+// nodeID returns the node's ID in the cluster, 0 outside one.
+func (n *Node) nodeID() int32 {
+	if n.cfg.Cluster == nil {
+		return 0
+	}
+	return n.cfg.Cluster.NodeID
 }

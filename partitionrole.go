@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/replica"
 )
 
 // replicaRole is what this node does for a partition.
@@ -34,7 +35,7 @@ type replicaState struct {
 	// tracker is the leader's view of its followers, in a cluster; nil
 	// outside one, where the log end offset is the high watermark. Its
 	// own fields are guarded by partition.trackMu.
-	tracker *replicaTracker
+	tracker *replica.Tracker
 	// truncate is set when the node becomes a follower: before fetching
 	// it asks the leader where their logs diverge (KIP-101).
 	truncate bool
@@ -65,7 +66,7 @@ func (p *partition) highWatermarkLocked() int64 {
 	if t := p.repl.tracker; t != nil {
 		p.trackMu.Lock()
 		defer p.trackMu.Unlock()
-		return min(t.highWatermark(), end)
+		return min(t.HighWatermark(), end)
 	}
 	if p.repl.role != roleLeader {
 		return min(p.followerHW.Load(), end)
@@ -106,7 +107,7 @@ func (p *partition) becomeLeader(self int32, st leaderState, lagMax time.Duratio
 		"log_end", p.log.EndOffset(), "high_watermark", start, "isr", st.isr)
 	p.trackMu.Lock()
 	p.repl = replicaState{role: roleLeader, leaderID: self, epoch: st.epoch,
-		tracker: newReplicaTracker(self, st.epoch, st.replicas, st.isr, start, p.log.EndOffset(),
+		tracker: replica.NewTracker(self, st.epoch, st.replicas, st.isr, start, p.log.EndOffset(),
 			p.cfg.minInsyncReplicas, lagMax, p.now())}
 	p.trackMu.Unlock()
 	p.wake()
@@ -125,7 +126,7 @@ func (p *partition) applyISR(st leaderState) bool {
 		return false
 	}
 	p.trackMu.Lock()
-	t.setISR(st.isr)
+	t.SetISR(st.isr)
 	p.trackMu.Unlock()
 	p.wake() // the high watermark may have moved; and tests watch the ISR
 	return true
@@ -150,7 +151,7 @@ func (p *partition) follow(role replicaRole, leader, epoch int32) bool {
 	hw := p.highWatermarkLocked()
 	if t := p.repl.tracker; t != nil {
 		p.trackMu.Lock()
-		t.abandon()
+		t.Abandon()
 		p.trackMu.Unlock()
 	}
 	p.followerHW.Store(hw)
@@ -170,9 +171,9 @@ func (p *partition) replicaFetched(follower int32, offset int64) (expand bool, i
 		return false, nil
 	}
 	p.trackMu.Lock()
-	moved, expand := t.fetched(follower, offset, p.now())
+	moved, expand := t.Fetched(follower, offset, p.now())
 	if expand {
-		isr = append(t.inSync(), follower)
+		isr = append(t.InSync(), follower)
 	}
 	p.trackMu.Unlock()
 	if moved {
@@ -221,11 +222,11 @@ func (p *partition) laggingReplicas() (epoch int32, isr []int32, shrink bool) {
 	}
 	p.trackMu.Lock()
 	defer p.trackMu.Unlock()
-	lagging := t.tick(p.now())
+	lagging := t.Tick(p.now())
 	if len(lagging) == 0 {
 		return 0, nil, false
 	}
-	for _, r := range t.inSync() {
+	for _, r := range t.InSync() {
 		if !slices.Contains(lagging, r) {
 			isr = append(isr, r)
 		}
@@ -245,9 +246,9 @@ func (p *partition) replicatedLocked(end int64, acksAll bool) <-chan error {
 	var done <-chan error
 	var moved bool
 	if acksAll {
-		done = t.appended(end)
+		done = t.Appended(end)
 	} else {
-		moved = t.grew(end)
+		moved = t.Grew(end)
 	}
 	p.trackMu.Unlock()
 	if moved {
@@ -265,7 +266,7 @@ func (p *partition) checkReplicasLocked() error {
 	}
 	p.trackMu.Lock()
 	defer p.trackMu.Unlock()
-	return t.checkAppend()
+	return t.CheckAppend()
 }
 
 // awaitReplication waits for done, an acks=all write's replication, until

@@ -1,0 +1,223 @@
+package creek
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sort"
+	"time"
+)
+
+// PartitionRecords are the records Poll read from one partition, in offset
+// order.
+type PartitionRecords struct {
+	TopicPartition
+	Records []Record
+}
+
+// Poll returns records from the assigned partitions that are not paused,
+// waiting until at least one is there or ctx ends. Each call starts with a
+// different partition, so none starves. The records are the caller's.
+func (c *Consumer) Poll(ctx context.Context) ([]PartitionRecords, error) {
+	c.applySteps(ctx)
+	c.maybeAutoCommit(ctx)
+	for {
+		out, wake, err := c.pollOnce(ctx)
+		if err != nil || len(out) > 0 {
+			return out, err
+		}
+		cases := []reflect.SelectCase{
+			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
+			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c.closedChan)},
+			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c.stepPosted)},
+		}
+		for _, ch := range wake {
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
+		}
+		switch chosen, _, _ := reflect.Select(cases); chosen {
+		case 0:
+			return nil, ctx.Err()
+		case 1:
+			return nil, ErrClosed
+		case 2:
+			c.applySteps(ctx)
+		}
+	}
+}
+
+// remotePollInterval is how often Poll, waiting, reads again the
+// partitions led by other nodes: no local append announces their records
+// (a replica here grows about when the leader's does, and wakes Poll
+// sooner).
+const remotePollInterval = 100 * time.Millisecond
+
+// pollOnce reads what is there now, and returns the channels that announce
+// new records when there was nothing.
+func (c *Consumer) pollOnce(ctx context.Context) ([]PartitionRecords, []<-chan struct{}, error) {
+	partitions, err := c.readable()
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []PartitionRecords
+	var wake []<-chan struct{}
+	polling := false
+	budget := c.cfg.MaxPollRecords
+	for _, tp := range partitions {
+		if budget == 0 {
+			break
+		}
+		p, err := c.node.partition(tp.Topic, tp.Partition)
+		if err != nil {
+			return nil, nil, err
+		}
+		wake = append(wake, p.arrival()) // before reading: an append after the read still wakes Poll
+		records, remote, err := c.readPartition(ctx, tp, p, budget)
+		if err != nil {
+			return nil, nil, err
+		}
+		if remote && !polling { // led elsewhere: no local append announces its records
+			tick := make(chan struct{})
+			time.AfterFunc(remotePollInterval, func() { close(tick) })
+			wake = append(wake, tick)
+			polling = true
+		}
+		if len(records) > 0 {
+			out = append(out, PartitionRecords{TopicPartition: tp, Records: records})
+			budget -= len(records)
+		}
+	}
+	return out, wake, nil
+}
+
+// readable returns the partitions to read, assigning those of subscribed
+// topics, in the order this Poll visits them.
+func (c *Consumer) readable() ([]TopicPartition, error) {
+	subscribed := c.subscribedPartitions()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	if c.groupErr != nil {
+		return nil, c.groupErr
+	}
+	if c.member == nil { // without a group, a subscriber reads every partition
+		for _, tp := range subscribed {
+			c.positionLocked(tp)
+		}
+	}
+	var tps []TopicPartition
+	for tp, pos := range c.assigned {
+		if !pos.paused {
+			tps = append(tps, tp)
+		}
+	}
+	sort.Slice(tps, func(i, j int) bool {
+		if tps[i].Topic != tps[j].Topic {
+			return tps[i].Topic < tps[j].Topic
+		}
+		return tps[i].Partition < tps[j].Partition
+	})
+	if len(tps) > 0 {
+		c.nextFirst = (c.nextFirst + 1) % len(tps)
+		tps = append(tps[c.nextFirst:], tps[:c.nextFirst]...)
+	}
+	return tps, nil
+}
+
+func (c *Consumer) subscribedPartitions() []TopicPartition {
+	var out []TopicPartition
+	for topic, count := range c.subscribedTopics() {
+		for p := range count {
+			out = append(out, TopicPartition{topic, p})
+		}
+	}
+	return out
+}
+
+// subscribedTopics returns the partition count of each existing topic the
+// consumer subscribes to, by name or by pattern.
+func (c *Consumer) subscribedTopics() map[string]int32 {
+	c.mu.Lock()
+	topics, pattern := make([]string, 0, len(c.topics)), c.pattern
+	for t := range c.topics {
+		topics = append(topics, t)
+	}
+	c.mu.Unlock()
+	out := map[string]int32{}
+	for _, info := range c.node.Topics() {
+		named := containsString(topics, info.Name)
+		if named || pattern != nil && !info.Internal && pattern.MatchString(info.Name) {
+			out[info.Name] = int32(len(info.Partitions))
+		}
+	}
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// readPartition reads up to budget records from the consumer's position in
+// tp and moves the position past them. A position outside the log is reset
+// as Config.Reset says, as Kafka's auto.offset.reset does.
+func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *partition, budget int) ([]Record, bool, error) {
+	offset, err := c.Position(ctx, tp)
+	if err != nil {
+		return nil, false, err
+	}
+	b, remote, err := c.node.fetchFrom(ctx, p, offset, c.cfg.PartitionMaxBytes)
+	if errors.Is(err, ErrOffsetOutOfRange) {
+		reset, err := c.resetOffset(ctx, tp)
+		if err != nil {
+			return nil, remote, err
+		}
+		c.node.log.Info("consumer position out of range; reset", "topic", tp.Topic, "partition", tp.Partition,
+			"position", offset, "reset_to", reset)
+		if !c.moveIf(tp, offset, reset) || reset == offset {
+			return nil, remote, nil
+		}
+		return c.readPartition(ctx, tp, p, budget) // from the new position, now
+	}
+	if errors.Is(err, ErrNotLeader) && c.node.controller != nil {
+		return nil, true, nil // no leader for now: Poll looks again after remotePollInterval
+	}
+	if err != nil {
+		return nil, remote, err
+	}
+	records, err := appendRecords(nil, b, offset, budget)
+	if err != nil {
+		return nil, remote, err
+	}
+	for i := range records {
+		records[i].Topic, records[i].Partition = tp.Topic, tp.Partition
+	}
+	switch {
+	case len(records) > 0:
+		c.moveIf(tp, offset, records[len(records)-1].Offset+1)
+	case len(b) > 0:
+		// Only control batches, or records below the position (compaction
+		// left a gap): step past them, or Poll would wait with data ahead.
+		if c.moveIf(tp, offset, lastOffsetIn(b)+1) {
+			return c.readPartition(ctx, tp, p, budget)
+		}
+	}
+	return records, remote, nil
+}
+
+// moveIf moves a partition's position from old to new, unless a Seek or an
+// Unassign changed it meanwhile, and reports whether it did.
+func (c *Consumer) moveIf(tp TopicPartition, old, new int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if pos := c.assigned[tp]; pos != nil && pos.offset == old {
+		pos.offset = new
+		return true
+	}
+	return false
+}
