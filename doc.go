@@ -1,6 +1,32 @@
 // Package creek is Apache Kafka's model — topics, partitions, a segmented
-// commit log, producers, consumers, consumer groups, replication — as a Go
-// library that runs inside your process.
+// commit log, producers, consumers, consumer groups, leader → follower
+// replication — as a Go library that runs inside your process: in memory
+// for unit tests, on disk inside a service, or as a cluster of services.
+// Every node can also speak the Kafka wire protocol on one port, so stock
+// Kafka clients work against it unchanged.
+//
+// # A node
+//
+// Open starts a Node from a Config: in memory when Config.Dir is empty, on
+// disk otherwise; with Config.Listen it serves Kafka clients; with
+// Config.Cluster it joins a cluster. A node holds topics (CreateTopic,
+// TopicSpec, the Config* names of Kafka's topic configs), each a set of
+// partitions, each partition a Log.
+//
+//	node, err := creek.Open(creek.Config{Dir: "/var/lib/app/creek"})
+//	err = node.CreateTopic(ctx, "logins", creek.TopicSpec{Partitions: 3})
+//
+// # Producing and consuming
+//
+// A Producer (Node.NewProducer) batches records per partition and appends
+// them without framing, the network or a copy through kmsg; it is
+// idempotent by default, so a resent batch is stored once. Acks says when
+// a record counts as sent. A Consumer (Node.NewConsumer) reads the
+// partitions it is assigned, or, with a Group, the share of its
+// subscribed topics the group gives it, and commits its positions there;
+// Kafka's at-most-once, at-least-once and idempotent producing are in the
+// examples. Calls that may wait on another node take a context first;
+// Close is bounded by the configs' CloseTimeout.
 //
 // # The commit log
 //
@@ -27,17 +53,40 @@
 //
 // # Durability
 //
-// LogConfig.Sync chooses when appends reach stable storage: before Append
-// returns (the default; concurrent appenders share one fsync), periodically,
-// or never (the operating system decides, as Kafka does by default). Whatever
-// the policy, a rolled segment is synced (in the background unless every
+// LogConfig.Sync, or a topic's creek.sync config, chooses when appends
+// reach stable storage: before the append is acknowledged (the default;
+// concurrent appenders share one fsync), periodically, or never (the
+// operating system decides, as Kafka does by default). Whatever the
+// policy, a rolled segment is synced (in the background unless every
 // append syncs) and the checkpoint's recovery point then moves past it.
 // Opening the log validates every batch from the recovery point on and cuts
 // a torn tail at the first batch that is short or fails its CRC; a bad batch
 // below the recovery point is reported as a *CorruptError, never skipped.
+// CheckLog and RepairLog examine and repair a log directory offline.
+//
+// # A cluster
+//
+// With Config.Cluster, nodes find each other by gossip
+// (hashicorp/memberlist), a Raft controller (hashicorp/raft) decides
+// topics, partition leaders and in-sync replicas, and followers copy their
+// leaders' logs over the Kafka protocol. An acks=all write is acknowledged
+// once every in-sync replica has it; when a leader fails, the controller
+// elects one of them. Producers and consumers on any node reach the
+// partitions wherever they lead.
+//
+// # Errors
+//
+// Errors wrap the Err* values (errors.Is) and *CorruptError (errors.As);
+// KafkaCode gives the Kafka error code a client would see for one.
+//
+// # Tests
+//
+// Package creektest opens a node in memory, or a cluster of nodes in one
+// process, for a test, and closes them when it ends.
 //
 // # Concurrency
 //
-// A Log is safe for concurrent use. Appends are serialised; reads run beside
-// them and never wait for the appender.
+// Node, Log, Producer and Consumer are safe for concurrent use; Poll is
+// meant for one goroutine. A Log's appends are serialised; reads run
+// beside them and never wait for the appender.
 package creek

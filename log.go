@@ -344,8 +344,10 @@ func (l *Log) writeCheckpointLocked() error {
 // extended slice. Batches come from one segment; read again from the offset
 // after the last batch for more. Reading at the log end offset returns dst
 // unchanged; reading below the start or past the end gives
-// ErrOffsetOutOfRange. Every batch returned has passed its CRC check; a
-// corrupt one gives a *CorruptError. The returned batches may begin below
+// ErrOffsetOutOfRange. Every batch returned has passed its CRC check in
+// this process: on append, in recovery, or here, on its first read when
+// recovery trusted it to a checkpoint; one that fails gives a
+// *CorruptError, and its offsets are checked on every read. The returned batches may begin below
 // offset, as Kafka's do: the caller skips records it did not ask for.
 func (l *Log) Read(dst []byte, offset int64, maxBytes int) ([]byte, error) {
 	l.segsMu.RLock()
