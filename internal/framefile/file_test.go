@@ -11,9 +11,16 @@ import (
 	"github.com/creekmq/creek/internal/fsx"
 )
 
+// memDir returns a file system in memory holding an empty directory, /d.
+func memDir(t *testing.T) *fsx.Mem {
+	t.Helper()
+	mem := fsx.NewMem()
+	require.NoError(t, mem.MkdirAll("/d", 0o755))
+	return mem
+}
+
 func TestReadFile(t *testing.T) {
-	fs := fsx.NewMem()
-	require.NoError(t, fs.MkdirAll("/d", 0o755))
+	fs := memDir(t)
 	frame := wide.Seal([]byte("body"))
 	require.NoError(t, WriteAtomic(fs, "/d", "f", frame))
 	tests := []struct {
@@ -44,8 +51,7 @@ func TestReadFile(t *testing.T) {
 }
 
 func TestWriteAtomicReplaces(t *testing.T) {
-	fs := fsx.NewMem()
-	require.NoError(t, fs.MkdirAll("/d", 0o755))
+	fs := memDir(t)
 	require.NoError(t, WriteAtomic(fs, "/d", "f", []byte("old")))
 	require.NoError(t, WriteAtomic(fs, "/d", "f", []byte("new")))
 	b, err := ReadFile(fs, "/d/f", 16)
@@ -60,8 +66,7 @@ func TestWriteAtomicReplaces(t *testing.T) {
 // every failure is reported, and the file holds the old bytes or the new.
 func TestWriteAtomicFailures(t *testing.T) {
 	for i := int64(0); ; i++ {
-		mem := fsx.NewMem()
-		require.NoError(t, mem.MkdirAll("/d", 0o755))
+		mem := memDir(t)
 		require.NoError(t, WriteAtomic(mem, "/d", "f", []byte("old")))
 		err := WriteAtomic(fsx.Inject(mem, fsx.FailAt(i)), "/d", "f", []byte("new"))
 		b, rerr := ReadFile(mem, "/d/f", 16)

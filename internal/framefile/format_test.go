@@ -91,13 +91,7 @@ func cut(n int) func([]byte) []byte { return func(b []byte) []byte { return b[:n
 
 // flip flips a bit of the byte at i, counted from the end when negative.
 func flip(i int) func([]byte) []byte {
-	return func(b []byte) []byte {
-		if i < 0 {
-			i += len(b)
-		}
-		b[i] ^= 0x10
-		return b
-	}
+	return func(b []byte) []byte { b[(i+len(b))%len(b)] ^= 0x10; return b }
 }
 
 // withVersion re-frames a frame's body under another version of f.
