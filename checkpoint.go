@@ -4,10 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 
+	"github.com/creekmq/creek/internal/framefile"
 	"github.com/creekmq/creek/internal/fsx"
 )
 
@@ -20,16 +20,17 @@ import (
 // Every batch below the recovery point was synced and validated; recovery
 // scans only from there. The log start offset is where DeleteRecords or
 // retention left the log. Compaction has cleaned every segment below the
-// cleaned offset; the segments above it are dirty. The CRC covers the bytes
-// before it.
+// cleaned offset; the segments above it are dirty. The frame (magic,
+// version, CRC of the bytes before it) is internal/framefile's.
 const (
 	checkpointName    = "creek.checkpoint"
 	checkpointMagic   = 0x63726b63 // "crkc"
 	checkpointVersion = 1
-	checkpointSize    = 4 + 2 + 8 + 8 + 8 + 4
+	checkpointBody    = 8 + 8 + 8 // the three offsets
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+var checkpointFormat = framefile.Format{Name: "checkpoint", Magic: checkpointMagic,
+	VersionWidth: framefile.Version16, Oldest: checkpointVersion, Current: checkpointVersion}
 
 // errNoCheckpoint reports a log directory without a checkpoint file.
 var errNoCheckpoint = errors.New("no checkpoint")
@@ -41,31 +42,25 @@ type checkpoint struct {
 }
 
 func (c checkpoint) marshal() []byte {
-	b := make([]byte, checkpointSize)
-	binary.BigEndian.PutUint32(b[0:], checkpointMagic)
-	binary.BigEndian.PutUint16(b[4:], checkpointVersion)
-	binary.BigEndian.PutUint64(b[6:], uint64(c.recoveryPoint))
-	binary.BigEndian.PutUint64(b[14:], uint64(c.logStartOffset))
-	binary.BigEndian.PutUint64(b[22:], uint64(c.cleanedOffset))
-	binary.BigEndian.PutUint32(b[30:], crc32.Checksum(b[:30], castagnoli))
-	return b
+	body := make([]byte, 0, checkpointBody)
+	body = binary.BigEndian.AppendUint64(body, uint64(c.recoveryPoint))
+	body = binary.BigEndian.AppendUint64(body, uint64(c.logStartOffset))
+	body = binary.BigEndian.AppendUint64(body, uint64(c.cleanedOffset))
+	return checkpointFormat.Seal(body)
 }
 
 func unmarshalCheckpoint(b []byte) (checkpoint, error) {
-	switch {
-	case len(b) != checkpointSize:
-		return checkpoint{}, fmt.Errorf("checkpoint is %d bytes, want %d", len(b), checkpointSize)
-	case binary.BigEndian.Uint32(b[0:]) != checkpointMagic:
-		return checkpoint{}, errors.New("checkpoint has a bad magic number")
-	case binary.BigEndian.Uint16(b[4:]) != checkpointVersion:
-		return checkpoint{}, fmt.Errorf("checkpoint version %d is unknown", binary.BigEndian.Uint16(b[4:]))
-	case binary.BigEndian.Uint32(b[30:]) != crc32.Checksum(b[:30], castagnoli):
-		return checkpoint{}, errors.New("checkpoint fails its CRC")
+	if want := checkpointFormat.Size(checkpointBody); len(b) != want {
+		return checkpoint{}, fmt.Errorf("checkpoint is %d bytes, want %d", len(b), want)
+	}
+	_, body, err := checkpointFormat.Open(b)
+	if err != nil {
+		return checkpoint{}, err
 	}
 	c := checkpoint{
-		recoveryPoint:  int64(binary.BigEndian.Uint64(b[6:])),
-		logStartOffset: int64(binary.BigEndian.Uint64(b[14:])),
-		cleanedOffset:  int64(binary.BigEndian.Uint64(b[22:])),
+		recoveryPoint:  int64(binary.BigEndian.Uint64(body[0:])),
+		logStartOffset: int64(binary.BigEndian.Uint64(body[8:])),
+		cleanedOffset:  int64(binary.BigEndian.Uint64(body[16:])),
 	}
 	if c.recoveryPoint < 0 || c.logStartOffset < 0 || c.cleanedOffset < 0 {
 		return checkpoint{}, errors.New("checkpoint holds a negative offset")
@@ -77,7 +72,7 @@ func unmarshalCheckpoint(b []byte) (checkpoint, error) {
 // when there is none. A damaged one is reported to the caller, who logs it
 // and validates everything: the segments are the truth.
 func readCheckpoint(fs fsx.FS, dir string) (checkpoint, error) {
-	b, err := readFile(fs, filepath.Join(dir, checkpointName), checkpointSize+1)
+	b, err := framefile.ReadFile(fs, filepath.Join(dir, checkpointName), int64(checkpointFormat.Size(checkpointBody))+1)
 	if errors.Is(err, os.ErrNotExist) {
 		return checkpoint{}, errNoCheckpoint
 	}
@@ -89,5 +84,5 @@ func readCheckpoint(fs fsx.FS, dir string) (checkpoint, error) {
 
 // writeCheckpoint replaces the checkpoint atomically.
 func writeCheckpoint(fs fsx.FS, dir string, c checkpoint) error {
-	return writeFileAtomic(fs, dir, checkpointName, c.marshal())
+	return framefile.WriteAtomic(fs, dir, checkpointName, c.marshal())
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/framefile"
 	"github.com/creekmq/creek/internal/fsx"
 )
 
@@ -41,7 +42,7 @@ type epochCache struct {
 // kept) it rebuilds them from the batches' headers.
 func openEpochCache(fs fsx.FS, dir string, l *Log) (*epochCache, error) {
 	c := &epochCache{fs: fs, dir: dir}
-	b, err := readFile(fs, filepath.Join(dir, epochCheckpointName), 1<<20)
+	b, err := framefile.ReadFile(fs, filepath.Join(dir, epochCheckpointName), 1<<20)
 	switch {
 	case err == nil:
 		if c.list, err = decodeEpochCheckpoint(b); err != nil {
@@ -174,7 +175,7 @@ func (c *epochCache) forgetAfter(end int64, keep int32) error {
 }
 
 func (c *epochCache) saveLocked() error {
-	return writeFileAtomic(c.fs, c.dir, epochCheckpointName, encodeEpochCheckpoint(c.list))
+	return framefile.WriteAtomic(c.fs, c.dir, epochCheckpointName, encodeEpochCheckpoint(c.list))
 }
 
 // The checkpoint is text, as Kafka's is: a version line, a count line,

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/framefile"
 	"github.com/creekmq/creek/internal/fsx"
 )
 
@@ -299,7 +300,7 @@ func TestRegistryRejectsDamage(t *testing.T) {
 	}
 	fs := fsx.NewMem()
 	require.NoError(t, fs.MkdirAll("/n", 0o755))
-	require.NoError(t, writeFileAtomic(fs, "/n", registryName, good[:len(good)-1]))
+	require.NoError(t, framefile.WriteAtomic(fs, "/n", registryName, good[:len(good)-1]))
 	_, err = openNode(fs, "/n", Config{Logger: discardLogger()}, time.Now)
 	require.ErrorIs(t, err, ErrCorrupt, "a damaged registry stops the node rather than losing topics")
 }

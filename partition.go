@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/framefile"
 	"github.com/creekmq/creek/internal/fsx"
 )
 
@@ -91,7 +92,7 @@ func (p *partition) openLog(cfg topicConfig) (*Log, error) {
 // makes it stale), then by replaying the batch headers after it.
 func loadProducerStates(fs fsx.FS, dir string, l *Log) (*producerStates, error) {
 	states, from := newProducerStates(), l.StartOffset()
-	if b, err := readFile(fs, filepath.Join(dir, producerSnapshotName), 64<<20); err == nil {
+	if b, err := framefile.ReadFile(fs, filepath.Join(dir, producerSnapshotName), 64<<20); err == nil {
 		if s, end, err := unmarshalProducerSnapshot(b); err == nil && end <= l.EndOffset() {
 			states, from = s, end
 		} else if err != nil {
@@ -382,6 +383,6 @@ func (p *partition) close() error {
 	p.producers.mu.Lock()
 	snapshot := p.producers.marshalLocked(p.log.EndOffset())
 	p.producers.mu.Unlock()
-	err := writeFileAtomic(p.fs, p.dir, producerSnapshotName, snapshot)
+	err := framefile.WriteAtomic(p.fs, p.dir, producerSnapshotName, snapshot)
 	return errors.Join(err, p.log.Close())
 }

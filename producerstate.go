@@ -4,12 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"math"
 	"sync"
 	"time"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/framefile"
 )
 
 // producerWindow is how many of a producer's newest batches a partition
@@ -144,24 +144,27 @@ func idempotent(h batch.Header) bool { return h.ProducerID >= 0 && h.BaseSequenc
 //	    per batch: first seq (4) | last seq (4) | base offset (8) | last offset delta (4)
 //	| CRC-32C (4)
 //
-// The end offset is the log end offset the table covers. A version 1
-// snapshot is read with every producer's last append unknown.
+// The frame (magic, version, CRC of the bytes before it) is
+// internal/framefile's; the rest is the snapshot's body. The end offset is
+// the log end offset the table covers. A version 1 snapshot is read with
+// every producer's last append unknown.
 const (
 	producerSnapshotName    = "creek.producers"
 	producerSnapshotMagic   = 0x63726b70 // "crkp"
 	producerSnapshotVersion = 2
-	producerSnapshotHeader  = 4 + 2 + 8 + 4
+	producerSnapshotHeader  = 8 + 4 // the body's: end offset, producers
 	producerEntryHeader     = 8 + 2 + 8 + 1
 	producerEntryHeaderV1   = 8 + 2 + 1
 	producerBatchSize       = 4 + 4 + 8 + 4
 )
 
+var producerSnapshotFormat = framefile.Format{Name: "producer snapshot", Magic: producerSnapshotMagic,
+	VersionWidth: framefile.Version16, Oldest: 1, Current: producerSnapshotVersion}
+
 func (s *producerStates) marshalLocked(end int64) []byte {
-	b := make([]byte, producerSnapshotHeader, producerSnapshotHeader+len(s.producers)*(producerEntryHeader+producerWindow*producerBatchSize)+4)
-	binary.BigEndian.PutUint32(b[0:], producerSnapshotMagic)
-	binary.BigEndian.PutUint16(b[4:], producerSnapshotVersion)
-	binary.BigEndian.PutUint64(b[6:], uint64(end))
-	binary.BigEndian.PutUint32(b[14:], uint32(len(s.producers)))
+	b := make([]byte, producerSnapshotHeader, producerSnapshotHeader+len(s.producers)*(producerEntryHeader+producerWindow*producerBatchSize))
+	binary.BigEndian.PutUint64(b[0:], uint64(end))
+	binary.BigEndian.PutUint32(b[8:], uint32(len(s.producers)))
 	for id, e := range s.producers {
 		b = binary.BigEndian.AppendUint64(b, uint64(id))
 		b = binary.BigEndian.AppendUint16(b, uint16(e.epoch))
@@ -174,27 +177,22 @@ func (s *producerStates) marshalLocked(end int64) []byte {
 			b = binary.BigEndian.AppendUint32(b, uint32(pb.lastOffsetDelta))
 		}
 	}
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	return producerSnapshotFormat.Seal(b)
 }
 
 // unmarshalProducerSnapshot decodes a snapshot and the end offset it covers.
 func unmarshalProducerSnapshot(b []byte) (*producerStates, int64, error) {
-	if len(b) < producerSnapshotHeader+4 {
-		return nil, 0, errors.New("producer snapshot is shorter than its frame")
+	version, body, err := producerSnapshotFormat.Open(b)
+	if err != nil {
+		return nil, 0, err
 	}
-	body, sum := b[:len(b)-4], binary.BigEndian.Uint32(b[len(b)-4:])
-	switch {
-	case binary.BigEndian.Uint32(b) != producerSnapshotMagic:
-		return nil, 0, errors.New("producer snapshot has a bad magic number")
-	case binary.BigEndian.Uint16(b[4:]) != producerSnapshotVersion && binary.BigEndian.Uint16(b[4:]) != 1:
-		return nil, 0, fmt.Errorf("producer snapshot version %d is unknown", binary.BigEndian.Uint16(b[4:]))
-	case crc32.Checksum(body, castagnoli) != sum:
-		return nil, 0, errors.New("producer snapshot fails its CRC")
+	if len(body) < producerSnapshotHeader {
+		return nil, 0, errors.New("producer snapshot is shorter than its header")
 	}
-	end := int64(binary.BigEndian.Uint64(b[6:]))
-	count := binary.BigEndian.Uint32(b[14:])
+	end := int64(binary.BigEndian.Uint64(body))
+	count := binary.BigEndian.Uint32(body[8:])
 	entryHeader := producerEntryHeader
-	if binary.BigEndian.Uint16(b[4:]) == 1 {
+	if version == 1 {
 		entryHeader = producerEntryHeaderV1
 	}
 	if end < 0 || uint64(count)*uint64(entryHeader) > uint64(len(body)-producerSnapshotHeader) {

@@ -186,9 +186,10 @@ func TestIdleProducersAreForgotten(t *testing.T) {
 	assert.Equal(t, expiry.Milliseconds(), again.producers[2].lastAppend)
 
 	v1 := s.marshalLocked(2)
-	v1 = append(v1[:producerSnapshotHeader+10:producerSnapshotHeader+10], v1[producerSnapshotHeader+18:len(v1)-4]...)
+	head := 4 + 2 + producerSnapshotHeader // magic, version, then the body's header
+	v1 = append(v1[:head+10:head+10], v1[head+18:len(v1)-4]...)
 	binary.BigEndian.PutUint16(v1[4:], 1)
-	v1 = binary.BigEndian.AppendUint32(v1, crc32.Checksum(v1, castagnoli))
+	v1 = binary.BigEndian.AppendUint32(v1, crc32.Checksum(v1, crc32.MakeTable(crc32.Castagnoli)))
 	old, _, err := unmarshalProducerSnapshot(v1)
 	require.NoError(t, err)
 	assert.Equal(t, int64(-1), old.producers[2].lastAppend)

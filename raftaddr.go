@@ -4,6 +4,7 @@ import (
 	"net"
 	"path/filepath"
 
+	"github.com/creekmq/creek/internal/framefile"
 	"github.com/creekmq/creek/internal/fsx"
 )
 
@@ -22,7 +23,7 @@ func listenRaft(fs fsx.FS, dir, addr string) (net.Listener, error) {
 	if err != nil || port != "0" {
 		return net.Listen("tcp", addr)
 	}
-	if b, err := readFile(fs, filepath.Join(dir, raftAddrFile), 256); err == nil {
+	if b, err := framefile.ReadFile(fs, filepath.Join(dir, raftAddrFile), 256); err == nil {
 		if h, _, err := net.SplitHostPort(string(b)); err == nil && h == host {
 			if ln, err := net.Listen("tcp", string(b)); err == nil {
 				return ln, nil
@@ -33,7 +34,7 @@ func listenRaft(fs fsx.FS, dir, addr string) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(fs, dir, raftAddrFile, []byte(ln.Addr().String())); err != nil {
+	if err := framefile.WriteAtomic(fs, dir, raftAddrFile, []byte(ln.Addr().String())); err != nil {
 		ln.Close()
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"sync"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/creekmq/creek/internal/framefile"
 	"github.com/creekmq/creek/internal/fsx"
 )
 
@@ -59,13 +59,16 @@ const (
 	maxRaftStableSize = 1 << 20
 )
 
+var raftStableFormat = framefile.Format{Name: "raft stable file", Magic: raftStableMagic,
+	VersionWidth: framefile.Version8, Oldest: raftStableVersion, Current: raftStableVersion}
+
 // openRaftStore opens (creating) the store in dir.
 func openRaftStore(fs fsx.FS, dir string, cfg LogConfig) (*raftStore, error) {
 	if err := fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	s := &raftStore{fs: fs, dir: dir, stable: map[string][]byte{}}
-	b, err := readFile(fs, filepath.Join(dir, raftStableFile), maxRaftStableSize)
+	b, err := framefile.ReadFile(fs, filepath.Join(dir, raftStableFile), maxRaftStableSize)
 	switch {
 	case err == nil:
 		if s.stable, err = decodeRaftStable(b); err != nil {
@@ -202,7 +205,7 @@ func (s *raftStore) Set(key, value []byte) error {
 
 func (s *raftStore) setLocked(key string, value []byte) error {
 	s.stable[key] = append([]byte(nil), value...)
-	return writeFileAtomic(s.fs, s.dir, raftStableFile, encodeRaftStable(s.stable))
+	return framefile.WriteAtomic(s.fs, s.dir, raftStableFile, encodeRaftStable(s.stable))
 }
 
 // Get returns a stable value, empty when unset.
@@ -264,27 +267,21 @@ func decodeRaftEntry(b []byte, out *raft.Log) error {
 	return nil
 }
 
-// encodeRaftStable lays the stable values out as magic, version, JSON,
-// CRC-32C.
+// encodeRaftStable lays the stable values out as JSON, framed by
+// raftStableFormat: magic, version, JSON, CRC-32C.
 func encodeRaftStable(values map[string][]byte) []byte {
 	body, _ := json.Marshal(values) // a map of byte slices always marshals
-	b := binary.BigEndian.AppendUint32(nil, raftStableMagic)
-	b = append(b, raftStableVersion)
-	b = append(b, body...)
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	return raftStableFormat.Seal(body)
 }
 
 func decodeRaftStable(b []byte) (map[string][]byte, error) {
-	bad := fmt.Errorf("%w: raft stable file", ErrCorrupt)
-	if len(b) < 9 || binary.BigEndian.Uint32(b) != raftStableMagic || b[4] != raftStableVersion {
-		return nil, bad
-	}
-	if crc32.Checksum(b[:len(b)-4], castagnoli) != binary.BigEndian.Uint32(b[len(b)-4:]) {
-		return nil, bad
+	_, body, err := raftStableFormat.Open(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	values := map[string][]byte{}
-	if err := json.Unmarshal(b[5:len(b)-4], &values); err != nil {
-		return nil, fmt.Errorf("%w: %v", bad, err)
+	if err := json.Unmarshal(body, &values); err != nil {
+		return nil, fmt.Errorf("%w: raft stable file: %v", ErrCorrupt, err)
 	}
 	return values, nil
 }

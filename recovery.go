@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/creekmq/creek/internal/framefile"
 )
 
 // recoveryChunk is how much of a segment recovery reads at a time.
@@ -123,7 +125,7 @@ func (l *Log) listSegments() ([]int64, error) {
 		}
 	}
 	for _, name := range names {
-		orphan := strings.HasSuffix(name, ".tmp")
+		orphan := strings.HasSuffix(name, framefile.TempSuffix)
 		for _, suffix := range []string{indexSuffix, timeIndexSuffix} {
 			if base, ok := parseSegmentName(name, suffix); ok && !logs[base] {
 				orphan = true

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/creekmq/creek/internal/framefile"
 	"github.com/creekmq/creek/internal/fsx"
 )
 
@@ -155,7 +156,7 @@ func (l *Log) segments0Base(t *testing.T, fs fsx.FS) int64 {
 
 func mustReadFile(t *testing.T, fs fsx.FS, path string) []byte {
 	t.Helper()
-	b, err := readFile(fs, path, 1<<30)
+	b, err := framefile.ReadFile(fs, path, 1<<30)
 	require.NoError(t, err)
 	return b
 }

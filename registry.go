@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 
+	"github.com/creekmq/creek/internal/framefile"
 	"github.com/creekmq/creek/internal/fsx"
 )
 
@@ -19,15 +19,20 @@ import (
 //	| magic (4) | version (2) | length (4) | JSON (length bytes)  | CRC-32C (4) |
 //	+-----------+-------------+------------+----------------------+-------------+
 //
-// The CRC covers the bytes before it. The file is replaced atomically on
-// every change; the partition directories hold the data.
+// The frame (magic, version, CRC of the bytes before it) is
+// internal/framefile's; the length and the JSON are the registry's body.
+// The file is replaced atomically on every change; the partition
+// directories hold the data.
 const (
-	registryName     = "creek.topics"
-	registryMagic    = 0x63726b74 // "crkt"
-	registryVersion  = 1
-	registryHeader   = 4 + 2 + 4
-	registryMaxBytes = 64 << 20
+	registryName       = "creek.topics"
+	registryMagic      = 0x63726b74 // "crkt"
+	registryVersion    = 1
+	registryLengthSize = 4
+	registryMaxBytes   = 64 << 20
 )
+
+var registryFormat = framefile.Format{Name: "topic registry", Magic: registryMagic,
+	VersionWidth: framefile.Version16, Oldest: registryVersion, Current: registryVersion}
 
 type registryTopic struct {
 	Name       string            `json:"name"`
@@ -45,37 +50,29 @@ type registry struct {
 }
 
 func (r registry) marshal() ([]byte, error) {
-	body, err := json.Marshal(r)
+	topics, err := json.Marshal(r)
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, registryHeader, registryHeader+len(body)+4)
-	binary.BigEndian.PutUint32(b[0:], registryMagic)
-	binary.BigEndian.PutUint16(b[4:], registryVersion)
-	binary.BigEndian.PutUint32(b[6:], uint32(len(body)))
-	b = append(b, body...)
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli)), nil
+	body := make([]byte, registryLengthSize, registryLengthSize+len(topics))
+	binary.BigEndian.PutUint32(body, uint32(len(topics)))
+	return registryFormat.Seal(append(body, topics...)), nil
 }
 
 func unmarshalRegistry(b []byte) (registry, error) {
 	var r registry
-	if len(b) < registryHeader+4 {
-		return r, fmt.Errorf("topic registry is %d bytes, shorter than its frame", len(b))
+	_, body, err := registryFormat.Open(b)
+	if err != nil {
+		return r, err
 	}
-	if binary.BigEndian.Uint32(b) != registryMagic {
-		return r, errors.New("topic registry has a bad magic number")
+	if len(body) < registryLengthSize {
+		return r, fmt.Errorf("topic registry is %d bytes, too short for its length field", len(b))
 	}
-	if v := binary.BigEndian.Uint16(b[4:]); v != registryVersion {
-		return r, fmt.Errorf("topic registry version %d is unknown", v)
+	topics := body[registryLengthSize:]
+	if n := int64(binary.BigEndian.Uint32(body)); n != int64(len(topics)) {
+		return r, fmt.Errorf("topic registry says %d bytes of topics and holds %d", n, len(topics))
 	}
-	if n := int64(binary.BigEndian.Uint32(b[6:])); n != int64(len(b)-registryHeader-4) {
-		return r, fmt.Errorf("topic registry says %d bytes of topics and holds %d", n, len(b)-registryHeader-4)
-	}
-	end := len(b) - 4
-	if binary.BigEndian.Uint32(b[end:]) != crc32.Checksum(b[:end], castagnoli) {
-		return r, errors.New("topic registry fails its CRC")
-	}
-	if err := json.Unmarshal(b[registryHeader:end], &r); err != nil {
+	if err := json.Unmarshal(topics, &r); err != nil {
 		return r, fmt.Errorf("topic registry: %w", err)
 	}
 	if r.NextProducerID < 0 {
@@ -93,7 +90,7 @@ func unmarshalRegistry(b []byte) (registry, error) {
 
 // readRegistry returns the registry in dir; none is an empty registry.
 func readRegistry(fs fsx.FS, dir string) (registry, error) {
-	b, err := readFile(fs, filepath.Join(dir, registryName), registryMaxBytes)
+	b, err := framefile.ReadFile(fs, filepath.Join(dir, registryName), registryMaxBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return registry{}, nil
 	}
@@ -112,5 +109,5 @@ func writeRegistry(fs fsx.FS, dir string, r registry) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(fs, dir, registryName, b)
+	return framefile.WriteAtomic(fs, dir, registryName, b)
 }

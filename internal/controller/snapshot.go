@@ -1,25 +1,27 @@
 package controller
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
+
+	"github.com/creekmq/creek/internal/framefile"
 )
 
 // Snapshot layout: magic (4 bytes), version (1), JSON metadata, CRC-32C of
-// everything before it (4). Part of the format: never change it; a new
-// version adds a case and still reads this one.
+// everything before it (4); the frame is internal/framefile's. Part of the
+// format: never change it; a new version raises Current and still reads
+// this one.
 const (
 	snapshotMagic   = 0x63726b6d // "crkm"
 	snapshotVersion = 1
 )
 
+var snapshotFormat = framefile.Format{Name: "metadata snapshot", Magic: snapshotMagic,
+	VersionWidth: framefile.Version8, Oldest: snapshotVersion, Current: snapshotVersion}
+
 // ErrBadSnapshot marks bytes that are not a metadata snapshot.
 var ErrBadSnapshot = errors.New("controller: malformed metadata snapshot")
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // EncodeSnapshot encodes the metadata for a Raft snapshot.
 func EncodeSnapshot(m *Metadata) ([]byte, error) {
@@ -27,23 +29,18 @@ func EncodeSnapshot(m *Metadata) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := binary.BigEndian.AppendUint32(nil, snapshotMagic)
-	b = append(b, snapshotVersion)
-	b = append(b, body...)
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli)), nil
+	return snapshotFormat.Seal(body), nil
 }
 
-// DecodeSnapshot decodes a snapshot, checking its CRC first.
+// DecodeSnapshot decodes a snapshot, checking its frame and CRC first.
+// Errors match ErrBadSnapshot.
 func DecodeSnapshot(b []byte) (*Metadata, error) {
-	if len(b) < 9 || binary.BigEndian.Uint32(b) != snapshotMagic || b[4] != snapshotVersion {
-		return nil, fmt.Errorf("%w: bad header", ErrBadSnapshot)
-	}
-	body, sum := b[:len(b)-4], binary.BigEndian.Uint32(b[len(b)-4:])
-	if crc32.Checksum(body, castagnoli) != sum {
-		return nil, fmt.Errorf("%w: CRC mismatch", ErrBadSnapshot)
+	_, body, err := snapshotFormat.Open(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadSnapshot, err)
 	}
 	m := &Metadata{}
-	if err := json.Unmarshal(body[5:], m); err != nil {
+	if err := json.Unmarshal(body, m); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadSnapshot, err)
 	}
 	if m.Topics == nil {
