@@ -1,3 +1,6 @@
+// Adoption: the topics a node kept before it joined a cluster, handed to the
+// controller.
+
 package creek
 
 import (

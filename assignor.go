@@ -1,3 +1,6 @@
+// Assignor, the group assignment strategies: range and round-robin (sticky
+// is in sticky.go).
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// Auto-creation of topics a client names, bounded by a token bucket
+// (Config.AutoCreateRate).
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// The broker configs DescribeConfigs answers: the topic defaults under
+// Kafka's broker names.
+
 package creek
 
 import (

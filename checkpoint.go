@@ -1,3 +1,6 @@
+// A log's checkpoint file: recovery point, log start offset and cleaned
+// offset.
+
 package creek
 
 import (

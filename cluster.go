@@ -1,3 +1,6 @@
+// ClusterConfig and joining a cluster: gossip membership, the controller,
+// replication.
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// Topic changes in a cluster: new partitions and configs, committed by the
+// controller.
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// Topics in a cluster: created and deleted by the controller, applied by
+// every node.
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// Log compaction (cleanup.policy=compact): the newest record of each key
+// stays.
+
 package creek
 
 import (

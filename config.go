@@ -1,3 +1,5 @@
+// Config, the node's settings, their defaults and validation.
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// Consumer: its config, assignment and subscription, pause and resume, and
+// Close.
+
 package creek
 
 import (

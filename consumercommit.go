@@ -1,3 +1,6 @@
+// A consumer's committed offsets: Commit, CommitAsync, Committed and
+// auto-commit.
+
 package creek
 
 import (

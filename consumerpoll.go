@@ -1,3 +1,5 @@
+// Poll: reading the assigned partitions, fairly, from their positions.
+
 package creek
 
 import (

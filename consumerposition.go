@@ -1,3 +1,5 @@
+// A consumer's positions: Seek, SeekToBeginning/End/Time, Position and Lag.
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// The cluster controller: Raft over the node's metadata (topics, leaders,
+// ISRs).
+
 package creek
 
 import (

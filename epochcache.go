@@ -1,3 +1,5 @@
+// The leader-epoch cache of a partition: where each epoch began (KIP-101).
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// The errors callers test with errors.Is, and the Kafka code of each
+// (KafkaCode).
+
 package creek
 
 import (

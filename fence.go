@@ -1,3 +1,6 @@
+// Fencing: a node that knows no controller leader refuses to lead, so a
+// leader cut off from the majority stops taking writes and reads.
+
 package creek
 
 import (

@@ -1,3 +1,5 @@
+// The default partition budget, from the process's file limit (unix).
+
 //go:build unix
 
 package creek

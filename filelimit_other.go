@@ -1,3 +1,5 @@
+// The default partition budget where there is no RLIMIT_NOFILE.
+
 //go:build !unix
 
 package creek

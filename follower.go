@@ -1,3 +1,6 @@
+// A follower's fetcher: copying its leaders' logs, truncating where they
+// diverge.
+
 package creek
 
 import (

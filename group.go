@@ -1,3 +1,6 @@
+// A subscribed consumer's membership of its group: join, sync, heartbeat,
+// leave.
+
 package creek
 
 import (

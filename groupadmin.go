@@ -1,3 +1,6 @@
+// Group administration: ListGroups, DescribeGroup, DeleteGroup, offsets'
+// reset and deletion.
+
 package creek
 
 import (

@@ -1,3 +1,5 @@
+// An in-process group member's requests to its coordinator, local or remote.
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// Which node coordinates a group: the leader of its __consumer_offsets
+// partition.
+
 package creek
 
 import (

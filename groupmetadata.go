@@ -1,3 +1,5 @@
+// A group's membership stored in __consumer_offsets, as Kafka stores it.
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// The consumer protocol's subscription and assignment bytes (Kafka's
+// encoding).
+
 package creek
 
 import (

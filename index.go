@@ -1,3 +1,5 @@
+// A segment's sparse offset index: relative offset to file position.
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// The admin half of the Kafka listener's broker: topics, configs, records,
+// groups.
+
 package creek
 
 import (

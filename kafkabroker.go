@@ -1,3 +1,6 @@
+// The Kafka listener's broker: produce, fetch, metadata and offsets from a
+// node.
+
 package creek
 
 import (

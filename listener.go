@@ -1,3 +1,5 @@
+// The Kafka listener's socket: Config.Listen, with its address advertised.
+
 package creek
 
 import (

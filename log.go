@@ -1,3 +1,5 @@
+// Log, the segmented commit log: open, append, read, close.
+
 package creek
 
 import (

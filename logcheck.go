@@ -1,3 +1,5 @@
+// CheckLog and RepairLog: a log directory examined and repaired offline.
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// Syncing a rolled segment in the background, and moving the recovery point
+// past it.
+
 package creek
 
 import "slices"

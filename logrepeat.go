@@ -1,3 +1,6 @@
+// Rate-limited logging: a node logs the same line at most a few times a
+// second.
+
 package creek
 
 import (

@@ -1,3 +1,5 @@
+// Group commit: concurrent appenders to a log share one fsync.
+
 package creek
 
 import (

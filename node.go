@@ -1,3 +1,5 @@
+// Node: opening and closing one, its registry, producer IDs, the batch API.
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// Committed offsets: the __consumer_offsets topic, and committing and
+// reading them.
+
 package creek
 
 import (

@@ -1,3 +1,5 @@
+// Committing and reading offsets at the group's coordinator, wherever it is.
+
 package creek
 
 import (

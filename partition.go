@@ -1,3 +1,6 @@
+// A partition on this node: its log, producer table and configs; appends and
+// reads.
+
 package creek
 
 import (

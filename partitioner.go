@@ -1,3 +1,6 @@
+// Partitioner: how a producer picks each record's partition (Kafka's,
+// round-robin, manual).
+
 package creek
 
 import (

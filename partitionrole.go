@@ -1,3 +1,6 @@
+// A partition's role on this node: leader (with its replica tracker),
+// follower or neither.
+
 package creek
 
 import (

@@ -1,3 +1,5 @@
+// Connections to other nodes' Kafka listeners, for forwarded requests.
+
 package creek
 
 import (

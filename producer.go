@@ -1,3 +1,5 @@
+// Producer: its config, Produce, ProduceAsync, Flush and Close.
+
 package creek
 
 import (

@@ -1,3 +1,5 @@
+// The producer's buffer: bytes reserved by queued records (BufferBytes).
+
 package creek
 
 import "context"

@@ -1,3 +1,6 @@
+// The producer's sends: batches per partition, one in flight, resent until
+// known.
+
 package creek
 
 import (

@@ -1,3 +1,5 @@
+// The idempotent-producer table of a partition, and its snapshot file.
+
 package creek
 
 import (

@@ -1,3 +1,5 @@
+// The controller's Raft address, kept across restarts.
+
 package creek
 
 import (

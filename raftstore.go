@@ -1,3 +1,5 @@
+// Raft's log and stable store, kept in a creek Log and a framed file.
+
 package creek
 
 import (

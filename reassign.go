@@ -1,3 +1,6 @@
+// Partition reassignment (KIP-455): ReassignPartitions and
+// PartitionReassignments.
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// A consumer's rebalance steps: assigned, revoked and lost partitions,
+// applied in Poll.
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// Record, and Log.AppendRecords and ReadRecords over records rather than
+// batches.
+
 package creek
 
 import (

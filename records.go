@@ -1,3 +1,5 @@
+// Decoding a batch's records into Records that alias its bytes.
+
 package creek
 
 import "github.com/creekmq/creek/internal/batch"

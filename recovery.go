@@ -1,3 +1,5 @@
+// Recovery: opening a log after a crash, validating and cutting its tail.
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// The topic registry file: a node's topics, their IDs, partition counts and
+// configs.
+
 package creek
 
 import (

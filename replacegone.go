@@ -1,3 +1,5 @@
+// Replacing gone nodes: the controller moves their replicas to live nodes.
+
 package creek
 
 import (

@@ -1,3 +1,5 @@
+// Dropping the data of partitions this node no longer holds a replica of.
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// Replication on a cluster node: roles from the controller, fetchers, ISR
+// changes.
+
 package creek
 
 import (

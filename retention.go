@@ -1,3 +1,6 @@
+// Retention (cleanup.policy=delete) and DeleteRecordsBefore: the log start
+// offset moves up.
+
 package creek
 
 import (

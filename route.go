@@ -1,3 +1,6 @@
+// Routing: produce and fetch at the partition's leader, here or on another
+// node.
+
 package creek
 
 import (

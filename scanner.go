@@ -1,3 +1,5 @@
+// Scanning a segment's batches from a position, for recovery and compaction.
+
 package creek
 
 import (

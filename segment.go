@@ -1,3 +1,5 @@
+// A segment: one .log file of batches with its offset and time indexes.
+
 package creek
 
 import (

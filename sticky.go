@@ -1,3 +1,5 @@
+// The sticky and cooperative-sticky assignors (KIP-54, KIP-429).
+
 package creek
 
 import (

@@ -1,3 +1,6 @@
+// Healing a failed log: probing the disk until it takes writes, then
+// reopening.
+
 package creek
 
 import (

@@ -1,3 +1,5 @@
+// A segment's sparse time index: max timestamp to relative offset.
+
 package creek
 
 import (

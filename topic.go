@@ -1,3 +1,6 @@
+// Topics: TopicSpec, creating, deleting, growing, configuring and describing
+// them.
+
 package creek
 
 import (

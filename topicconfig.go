@@ -1,3 +1,6 @@
+// Topic configs: Kafka's names and defaults, parsed into a partition's
+// settings.
+
 package creek
 
 import (

@@ -1,3 +1,5 @@
+// Topic names: Kafka's rules for a legal one.
+
 package creek
 
 import (

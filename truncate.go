@@ -1,3 +1,5 @@
+// Truncate: removing a log's tail, as a follower does where it diverged.
+
 package creek
 
 import (
