@@ -38,7 +38,7 @@ func TestCluster(t *testing.T) {
 	}
 	require.NoError(t, nodes[1].CreateTopic(t.Context(), "orders", creek.TopicSpec{Partitions: 1, ReplicationFactor: 3,
 		Configs: map[string]string{creek.ConfigMinInsyncReplicas: "3"}}))
-	produce(t, nodes[2], "orders")
+	produce(t, nodes[1], "orders") // CreateTopic returns once the node it ran on holds the topic
 }
 
 // produce writes a record to topic through node, acknowledged by every
