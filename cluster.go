@@ -56,9 +56,10 @@ type ClusterConfig struct {
 	// Dialer connects to other nodes (Kafka and Raft traffic); default a
 	// net.Dialer whose connections leave from RaftAddr's host. Pass one to
 	// go through a proxy or another network. A Dialer that also has the
-	// methods GossipBlocked and GossipFate (as internal/faultnet's nodes
-	// do) decides the fate of gossip packets too: a test's network can
-	// then cut or lose them.
+	// methods GossipBlocked(addr string) bool and GossipFate(addr string)
+	// (drop, duplicate bool, delay time.Duration) decides the fate of
+	// gossip packets too, to and from addr: so a test's network (creek's
+	// own tests use one) can cut or lose gossip as well.
 	Dialer Dialer
 }
 
