@@ -36,16 +36,6 @@ func openStandalone(t *testing.T, dir string, topics map[string]int32, commits m
 	return ids
 }
 
-// openOnDiskClusterNode opens a cluster node on disk.
-func openOnDiskClusterNode(t *testing.T, dir string, id int32, seeds ...string) *Node {
-	t.Helper()
-	n, err := Open(Config{Dir: dir, Logger: discardLogger(), Listen: "127.0.0.1:0", OffsetsTopicPartitions: 3,
-		Cluster: &ClusterConfig{NodeID: id, GossipAddr: "127.0.0.1:0", Seeds: seeds, fastGossip: true}})
-	require.NoError(t, err)
-	t.Cleanup(func() { n.Close() })
-	return n
-}
-
 // waitForTopicID waits, on n's metadata changes, until n holds topic with
 // the given ID.
 func waitForTopicID(t *testing.T, ctx context.Context, n *Node, topic string, id [16]byte) {
@@ -78,7 +68,11 @@ func TestClusterAdoptsStandaloneTopics(t *testing.T) {
 		map[TopicPartition]CommittedOffset{{"orders", 0}: {Offset: 7, LeaderEpoch: -1}})
 	idsB := openStandalone(t, dirB, map[string]int32{"orders": 1, "extra": 1}, nil)
 
-	a := openOnDiskClusterNode(t, dirA, 1)
+	dirs := map[int32]string{1: dirA, 2: dirB}
+	c := newTestCluster(t, 1, clusterOptions{config: func(id int32, cfg *Config) {
+		cfg.Dir, cfg.OffsetsTopicPartitions = dirs[id], 3
+	}})
+	a := c.node(1).Node
 	controllerLeader(t, []*Node{a}, 1)
 	waitClusterTopic(t, a, "orders")
 	orders := a.controller.fsm.Metadata().Topics["orders"]
@@ -99,7 +93,8 @@ func TestClusterAdoptsStandaloneTopics(t *testing.T) {
 	assert.Equal(t, int64(7), committed[TopicPartition{"orders", 0}].Offset, "its group's commits too")
 	assert.Equal(t, []int32{1}, a.controller.fsm.Metadata().Topics[ConsumerOffsetsTopic].Partitions[0].Replicas)
 
-	b := openOnDiskClusterNode(t, dirB, 2, a.GossipAddr())
+	nodeB := c.add()
+	b := nodeB.Node
 	waitForTopicID(t, ctx, b, "orders", idsA["orders"]) // the cluster's, in place of its own
 	ordersB := idsB["orders"]
 	stray := filepath.Join(dirB, "orders-0."+hex.EncodeToString(ordersB[:])+straySuffix)
@@ -116,7 +111,8 @@ func TestClusterAdoptsStandaloneTopics(t *testing.T) {
 	assert.Equal(t, int64(10), p.log.EndOffset(), "with its records")
 
 	require.NoError(t, b.Close()) // reopened, it keeps what it set aside and what it adopted
-	b = openOnDiskClusterNode(t, dirB, 2, a.GossipAddr())
+	nodeB.open(a.GossipAddr())
+	b = nodeB.Node
 	waitForTopicID(t, ctx, b, "orders", idsA["orders"])
 	waitForTopicID(t, ctx, b, "extra", extra.ID)
 	_, err = os.Stat(stray)

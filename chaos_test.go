@@ -46,7 +46,7 @@ func TestClusterChaos(t *testing.T) {
 		BreakConn: 0.001}
 	t.Logf("faults: %v (CREEK_CHAOS_SEED=%d replays them)", faults, seed)
 	network := faultnet.New()
-	nodes := faultyCluster(t, network, 5)
+	nodes := newTestCluster(t, 5, clusterOptions{network: network}).all()
 	meta := createReplicated(t, nodes, "orders", 3)
 	replicas := meta.Replicas
 	var seeds []string

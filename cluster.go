@@ -49,17 +49,36 @@ type ClusterConfig struct {
 	// from the leaders; default 5 min, negative never. A node that comes
 	// back later holds no replicas of those partitions.
 	ReplaceGoneAfter time.Duration
-	// fastGossip shortens failure detection for tests on one machine.
-	fastGossip bool
-	// dial connects to other nodes (Kafka and Raft traffic); default
-	// net.Dialer's. Tests pass a network they can cut.
-	dial func(ctx context.Context, network, addr string) (net.Conn, error)
-	// gossipBlocked, if set, cuts gossip to and from the addresses it
-	// returns true for; tests pass a network they can cut.
-	gossipBlocked func(addr string) bool
-	// gossipPackets, if set, loses, duplicates or delays gossip packets
-	// at random; tests pass a lossy network.
-	gossipPackets func(addr string) (drop, duplicate bool, delay time.Duration)
+	// LocalNetwork says every node runs on one host or on a LAN with
+	// sub-millisecond round trips: gossip probes (memberlist's local
+	// profile, tightened further), Raft heartbeats and elections, and the
+	// default ReplicaLagTimeMax (1s) are shortened, so a failed node is
+	// noticed within about a second. On a slower network it makes healthy
+	// nodes look dead.
+	LocalNetwork bool
+	// Dialer connects to other nodes (Kafka and Raft traffic); default a
+	// net.Dialer whose connections leave from RaftAddr's host. Pass one to
+	// go through a proxy or another network. A Dialer that also has the
+	// methods GossipBlocked(addr string) bool and GossipFate(addr string)
+	// (drop, duplicate bool, delay time.Duration) decides the fate of
+	// gossip packets too, to and from addr: so a test's network (creek's
+	// own tests use one) can cut or lose gossip as well.
+	Dialer Dialer
+}
+
+// Dialer connects to an address, as net.Dialer's DialContext does; a
+// *net.Dialer is one.
+type Dialer interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// gossipFilter is what a Dialer may also do to gossip: creek looks for it
+// as io.Copy looks for io.WriterTo. GossipBlocked cuts the node off from
+// the gossip addresses it returns true for; GossipFate decides, for each
+// packet sent to addr, whether it is lost, sent twice or held for delay.
+type gossipFilter interface {
+	GossipBlocked(addr string) bool
+	GossipFate(addr string) (drop, duplicate bool, delay time.Duration)
 }
 
 // ClusterMember is a live node of the cluster.
@@ -95,12 +114,12 @@ func (n *Node) joinCluster(ln net.Listener) error {
 		}
 		c.RaftAddr = net.JoinHostPort(host, "0")
 	}
-	if c.dial == nil {
-		c.dial = dialFrom(c.RaftAddr)
+	if c.Dialer == nil {
+		c.Dialer = dialerFrom(c.RaftAddr)
 	}
 	if c.ReplicaLagTimeMax <= 0 {
 		c.ReplicaLagTimeMax = 30 * time.Second
-		if c.fastGossip {
+		if c.LocalNetwork {
 			c.ReplicaLagTimeMax = time.Second
 		}
 	}
@@ -110,10 +129,14 @@ func (n *Node) joinCluster(ln net.Listener) error {
 	if err := n.startController(); err != nil {
 		return err
 	}
-	m, err := membership.Join(membership.Config{NodeID: c.NodeID, BindAddr: c.GossipAddr,
+	mc := membership.Config{NodeID: c.NodeID, BindAddr: c.GossipAddr,
 		AdvertiseAddr: c.AdvertiseGossipAddr, Seeds: c.Seeds, KafkaAddr: kafkaAddr, Rack: c.Rack,
-		RaftAddr: n.controller.raftAddr(), Incarnation: n.incarnation, EncryptionKey: c.EncryptionKey, Logger: n.log, Fast: c.fastGossip,
-		Blocked: c.gossipBlocked, Packets: c.gossipPackets})
+		RaftAddr: n.controller.raftAddr(), Incarnation: n.incarnation, EncryptionKey: c.EncryptionKey, Logger: n.log,
+		LocalNetwork: c.LocalNetwork}
+	if f, ok := c.Dialer.(gossipFilter); ok {
+		mc.Blocked, mc.Packets = f.GossipBlocked, f.GossipFate
+	}
+	m, err := membership.Join(mc)
 	if err != nil {
 		return errors.Join(err, n.controller.close())
 	}
@@ -124,15 +147,15 @@ func (n *Node) joinCluster(ln net.Listener) error {
 	return nil
 }
 
-// dialFrom returns a dial function whose connections leave from the host
+// dialerFrom returns a dialer whose connections leave from the host
 // of addr when it names an IP address (the node's Raft address, which must),
 // so that a node's traffic to its peers comes from the address it gives
 // them, as its gossip packets do: on a host with several addresses, a
 // firewall or a test's network cut then sees one address per node.
-func dialFrom(addr string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+func dialerFrom(addr string) Dialer {
 	host, _, _ := net.SplitHostPort(addr)
 	d := netx.DialerFrom(host, 0)
-	return d.DialContext
+	return &d
 }
 
 // ClusterMembers returns the live nodes of the cluster, this one included,
@@ -164,6 +187,37 @@ func (n *Node) GossipAddr() string {
 		return ""
 	}
 	return n.members.GossipAddr()
+}
+
+// WaitForCluster waits until the node sees at least members live nodes,
+// itself included, and the controller has registered it, or until ctx
+// ends. A registered node has caught up with the cluster's metadata and
+// acts on it, leading and following partitions, and a controller leader
+// is known: a readiness check, and what a test waits for before it
+// creates replicated topics. It fails with ErrInvalidConfig for a node
+// that is not in a cluster, and with ctx's error when ctx ends first.
+func (n *Node) WaitForCluster(ctx context.Context, members int) error {
+	if n.members == nil {
+		return fmt.Errorf("%w: the node is not in a cluster (Config.Cluster)", ErrInvalidConfig)
+	}
+	leaders, stop := n.controller.observeLeaders(1)
+	defer stop()
+	for {
+		changed, applied := n.clusterChanged(), n.controller.fsm.Changed()
+		seen := len(n.ClusterMembers())
+		registered := n.controller.registered()
+		if seen >= members && registered && n.controller.leader() >= 0 {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-applied:
+		case <-leaders:
+		case <-ctx.Done():
+			return fmt.Errorf("node %d sees %d of %d members, registered %t: %w", n.nodeID(), seen, members,
+				registered, ctx.Err())
+		}
+	}
 }
 
 // leaveCluster stops the node's controller, then tells the others this

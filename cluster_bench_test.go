@@ -11,26 +11,14 @@ import (
 	"github.com/creekmq/creek/internal/faultnet"
 )
 
-// openDiskClusterNode opens a node on disk, with a Kafka listener, that
-// joins the cluster through seeds.
-func openDiskClusterNode(b testing.TB, id int32, seeds ...string) *Node {
-	b.Helper()
-	n, err := Open(Config{Dir: b.TempDir(), Logger: discardLogger(), Listen: "127.0.0.1:0",
-		Cluster: &ClusterConfig{NodeID: id, GossipAddr: "127.0.0.1:0", Seeds: seeds, fastGossip: true}})
-	require.NoError(b, err)
-	b.Cleanup(func() { n.Close() })
-	return n
-}
-
 // BenchmarkClusterProduce produces 100-byte records with acks=all through
 // franz-go to three disk nodes, in rounds that alternate between a topic
 // with one replica (the reference) and one with three (min.insync.replicas
 // 2), both with three partitions, so leaders sit on every node. Read
 // rf3/rf1: the throughput replication keeps.
 func BenchmarkClusterProduce(b *testing.B) {
-	a := openDiskClusterNode(b, 1)
-	nodes := []*Node{a, openDiskClusterNode(b, 2, a.GossipAddr()), openDiskClusterNode(b, 3, a.GossipAddr())}
-	controllerLeader(b, nodes, 3)
+	nodes := newTestCluster(b, 3, clusterOptions{disk: true}).all()
+	a := nodes[0]
 	ctx := context.Background()
 	require.NoError(b, a.CreateTopic(ctx, "rf1", TopicSpec{Partitions: 3, ReplicationFactor: 1}))
 	require.NoError(b, a.CreateTopic(ctx, "rf3", TopicSpec{Partitions: 3, ReplicationFactor: 3,
@@ -81,7 +69,7 @@ func BenchmarkClusterFailover(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		network := faultnet.New()
-		nodes := faultyCluster(b, network, 3)
+		nodes := newTestCluster(b, 3, clusterOptions{network: network}).all()
 		meta := createReplicated(b, nodes, "orders", 3)
 		old := nodes[meta.Leader-1]
 		var majority []int32

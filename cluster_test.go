@@ -2,7 +2,6 @@ package creek
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"testing"
@@ -19,43 +18,9 @@ import (
 	"github.com/creekmq/creek/internal/controller"
 )
 
-// openClusterNode opens a memory node with a Kafka listener that joins
-// the cluster through seeds, gossiping fast.
-func openClusterNode(t *testing.T, id int32, seeds ...string) *Node {
-	t.Helper()
-	n, err := Open(Config{Logger: discardLogger(), Listen: "127.0.0.1:0",
-		Cluster: &ClusterConfig{NodeID: id, GossipAddr: "127.0.0.1:0", Seeds: seeds, Rack: "r1", fastGossip: true}})
-	require.NoError(t, err)
-	t.Cleanup(func() { n.Close() })
-	return n
-}
-
-// waitForMembers waits, on membership changes, until n sees exactly ids.
-func waitForMembers(t *testing.T, n *Node, ids ...int32) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	for {
-		changed := n.clusterChanged()
-		var got []int32
-		for _, m := range n.ClusterMembers() {
-			got = append(got, m.NodeID)
-		}
-		if fmt.Sprint(got) == fmt.Sprint(ids) {
-			return
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			t.Fatalf("node sees %v, want %v", got, ids)
-		}
-	}
-}
-
 func TestClusterMembership(t *testing.T) {
-	a := openClusterNode(t, 1)
-	b := openClusterNode(t, 2, a.GossipAddr())
-	c := openClusterNode(t, 3, a.GossipAddr())
+	nodes := newTestCluster(t, 3, clusterOptions{}).all()
+	a, b, c := nodes[0], nodes[1], nodes[2]
 	for _, n := range []*Node{a, b, c} {
 		waitForMembers(t, n, 1, 2, 3)
 	}
@@ -79,39 +44,10 @@ func TestClusterMembership(t *testing.T) {
 func TestClusterNeedsListener(t *testing.T) {
 	_, err := Open(Config{Logger: discardLogger(), Cluster: &ClusterConfig{NodeID: 1, GossipAddr: "127.0.0.1:0"}})
 	require.ErrorIs(t, err, ErrInvalidConfig)
-	assert.Nil(t, NewTestNode(t, Config{Logger: discardLogger()}).ClusterMembers())
+	assert.Nil(t, newTestNode(t, Config{Logger: discardLogger()}).ClusterMembers())
 	_, err = Open(Config{Logger: discardLogger(), Listen: "127.0.0.1:0", AdvertisedAddr: "no-port",
 		Cluster: &ClusterConfig{NodeID: 1, GossipAddr: "127.0.0.1:0"}})
 	require.ErrorIs(t, err, ErrInvalidConfig, "refused before the node gossips it")
-}
-
-// controllerLeader waits, on Raft's leader observations, until one of
-// nodes leads the controller with voters voters, and returns it.
-func controllerLeader(t testing.TB, nodes []*Node, voters int) *Node {
-	t.Helper()
-	observed := make(chan raft.Observation, 256)
-	for _, n := range nodes {
-		o := raft.NewObserver(observed, false, nil)
-		n.controller.raft.RegisterObserver(o)
-		defer n.controller.raft.DeregisterObserver(o)
-	}
-	deadline := time.After(30 * time.Second)
-	for {
-		for _, n := range nodes {
-			if n.controller.raft.State() != raft.Leader {
-				continue
-			}
-			f := n.controller.raft.GetConfiguration()
-			if f.Error() == nil && len(f.Configuration().Servers) == voters {
-				return n
-			}
-		}
-		select {
-		case <-observed:
-		case <-deadline:
-			t.Fatalf("no controller leader with %d voters", voters)
-		}
-	}
 }
 
 // waitClusterTopic waits, on the controller's applied commands, until n's
@@ -136,10 +72,8 @@ func waitClusterTopic(t testing.TB, n *Node, topic string) {
 // others are admitted as voters, metadata reaches every node, and when the
 // leader goes another takes over.
 func TestClusterController(t *testing.T) {
-	a := openClusterNode(t, 1)
-	b := openClusterNode(t, 2, a.GossipAddr())
-	c := openClusterNode(t, 3, a.GossipAddr())
-	nodes := []*Node{a, b, c}
+	nodes := newTestCluster(t, 3, clusterOptions{}).all()
+	a, b, c := nodes[0], nodes[1], nodes[2]
 	first := controllerLeader(t, nodes, 3)
 	require.Equal(t, a, first, "the bootstrapping node leads first")
 	require.ErrorIs(t, b.controller.propose(t.Context(), controller.Command{DeleteTopic: &controller.DeleteTopic{Name: "x"}}),
@@ -166,33 +100,25 @@ func TestClusterController(t *testing.T) {
 // once; reopened, it finds its Raft state, does not bootstrap again, and
 // replays the metadata.
 func TestClusterControllerRestart(t *testing.T) {
-	dir := t.TempDir()
-	open := func() *Node {
-		n, err := Open(Config{Dir: dir, Logger: discardLogger(), Listen: "127.0.0.1:0",
-			Cluster: &ClusterConfig{NodeID: 1, GossipAddr: "127.0.0.1:0", fastGossip: true}})
-		require.NoError(t, err)
-		return n
-	}
-	n := open()
-	leader := controllerLeader(t, []*Node{n}, 1)
+	n := newTestCluster(t, 1, clusterOptions{disk: true}).node(1)
+	leader := controllerLeader(t, []*Node{n.Node}, 1)
 	require.NoError(t, leader.controller.propose(t.Context(),
 		controller.Command{CreateTopic: &controller.CreateTopic{Name: "orders", Replicas: [][]int32{{1}}}}))
 	require.NoError(t, n.Close())
 
-	n = open()
+	n.open()
 	defer func() { require.NoError(t, n.Close()) }()
-	controllerLeader(t, []*Node{n}, 1)
+	controllerLeader(t, []*Node{n.Node}, 1)
 	require.NoError(t, n.controller.raft.Barrier(10*time.Second).Error())
-	waitClusterTopic(t, n, "orders")
+	waitClusterTopic(t, n.Node, "orders")
 }
 
 // TestClusterControllerElectsPartitionLeaders: when a node dies, the
 // controller moves the leadership of its partitions to an in-sync replica
 // that lives, in the partition's preference order.
 func TestClusterControllerElectsPartitionLeaders(t *testing.T) {
-	a := openClusterNode(t, 1)
-	b := openClusterNode(t, 2, a.GossipAddr())
-	c := openClusterNode(t, 3, a.GossipAddr())
+	nodes := newTestCluster(t, 3, clusterOptions{}).all()
+	a, b, c := nodes[0], nodes[1], nodes[2]
 	leader := controllerLeader(t, []*Node{a, b, c}, 3)
 	require.NoError(t, leader.controller.propose(t.Context(), controller.Command{CreateTopic: &controller.CreateTopic{
 		Name: "orders", Replicas: [][]int32{{3, 1, 2}, {1, 2, 3}}}}))
@@ -222,7 +148,7 @@ func TestClusterControllerElectsPartitionLeaders(t *testing.T) {
 // controller and appears on every node with the same ID; deleted on any
 // node, it goes everywhere.
 func TestClusterTopics(t *testing.T) {
-	nodes := threeNodeCluster(t)
+	nodes := newTestCluster(t, 3, clusterOptions{}).all()
 	a, c, follower := nodes[0], nodes[2], controllerFollower(t, nodes)
 	leader := controllerLeader(t, nodes, 3)
 	ctx := t.Context()
@@ -254,7 +180,7 @@ func TestClusterTopics(t *testing.T) {
 // node; the controller commits them as given. Assignments that Kafka
 // refuses are refused the same way.
 func TestClusterTopicAssignedByHand(t *testing.T) {
-	nodes := threeNodeCluster(t)
+	nodes := newTestCluster(t, 3, clusterOptions{}).all()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	follower := controllerFollower(t, nodes)
@@ -315,7 +241,7 @@ func TestClusterTopicAssignedByHand(t *testing.T) {
 // node go through the controller and reach every node; a changed
 // min.insync.replicas takes effect on the partition's leader.
 func TestClusterTopicChanges(t *testing.T) {
-	nodes := threeNodeCluster(t)
+	nodes := newTestCluster(t, 3, clusterOptions{}).all()
 	a, follower := nodes[0], controllerFollower(t, nodes)
 	ctx := t.Context()
 	require.NoError(t, a.CreateTopic(ctx, "orders", TopicSpec{Partitions: 2, ReplicationFactor: 2}))
@@ -441,13 +367,13 @@ func waitForSuffrage(t *testing.T, nodes []*Node, voters, nonvoters []int32) {
 // Raft and the non-voter is promoted, so the controller again has five
 // voters, and it goes on committing.
 func TestClusterFiveVoters(t *testing.T) {
-	open := func(id int32, seeds ...string) *Node { return openReplacingNode(t, id, seeds...) }
-	first := open(1)
-	nodes := []*Node{first}
-	for id := int32(2); id <= 6; id++ {
-		nodes = append(nodes, open(id, first.GossipAddr()))
-		waitForMembers(t, first, nodeIDs(nodes)...) // in order: the first five to join vote
+	c := newTestCluster(t, 1, clusterOptions{config: replaceGoneAfter(100 * time.Millisecond)})
+	first := c.node(1).Node
+	for range 5 {
+		c.add()
+		waitForMembers(t, first, nodeIDs(c.all())...) // in order: the first five to join vote
 	}
+	nodes := c.all()
 	waitForSuffrage(t, nodes, []int32{1, 2, 3, 4, 5}, []int32{6})
 
 	require.NoError(t, first.Close()) // the bootstrapping node, which leads the controller

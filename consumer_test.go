@@ -45,7 +45,7 @@ func pollValues(t *testing.T, c *Consumer) map[TopicPartition][]string {
 }
 
 func TestConsumerAssignPollSeek(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger()})
+	n := newTestNode(t, Config{Logger: discardLogger()})
 	ctx := t.Context()
 	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{Partitions: 2}))
 	p := newTestProducer(t, n, ProducerConfig{Partitioner: ManualPartitioner()})
@@ -85,7 +85,7 @@ func TestConsumerAssignPollSeek(t *testing.T) {
 }
 
 func TestConsumerSeekToTime(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger()})
+	n := newTestNode(t, Config{Logger: discardLogger()})
 	ctx := t.Context()
 	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
 	p := newTestProducer(t, n, ProducerConfig{})
@@ -105,7 +105,7 @@ func TestConsumerSeekToTime(t *testing.T) {
 
 func TestConsumerWaitsAcrossPartitions(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := NewTestNode(t, Config{Logger: discardLogger()})
+		n := newTestNode(t, Config{Logger: discardLogger()})
 		require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{Partitions: 3}))
 		p := newTestProducer(t, n, ProducerConfig{Partitioner: ManualPartitioner()})
 		c := newTestConsumer(t, n, ConsumerConfig{})
@@ -125,7 +125,7 @@ func TestConsumerWaitsAcrossPartitions(t *testing.T) {
 }
 
 func TestConsumerSubscribeRegexpAndNewPartitions(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger()})
+	n := newTestNode(t, Config{Logger: discardLogger()})
 	ctx := t.Context()
 	c := newTestConsumer(t, n, ConsumerConfig{Reset: ResetEarliest})
 	c.SubscribeRegexp(regexp.MustCompile(`^logins\.`))
@@ -142,7 +142,7 @@ func TestConsumerSubscribeRegexpAndNewPartitions(t *testing.T) {
 }
 
 func TestConsumerResetsAfterRetention(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger()})
+	n := newTestNode(t, Config{Logger: discardLogger()})
 	ctx := t.Context()
 	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
 	p := newTestProducer(t, n, ProducerConfig{})
@@ -158,7 +158,7 @@ func TestConsumerResetsAfterRetention(t *testing.T) {
 }
 
 func TestConsumerClosedAndMaxPollRecords(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger()})
+	n := newTestNode(t, Config{Logger: discardLogger()})
 	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
 	p := newTestProducer(t, n, ProducerConfig{})
 	produceValues(t, p, "t", 0, "1", "2", "3", "4", "5")

@@ -67,7 +67,7 @@ func (n *Node) startController() error {
 		return errors.Join(fmt.Errorf("%w: RaftAddr %s: other nodes need an address they can reach, not a wildcard",
 			ErrInvalidConfig, c.RaftAddr), store.Close())
 	}
-	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: raftStream{Listener: ln, dial: c.dial},
+	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: raftStream{Listener: ln, dialer: c.Dialer},
 		MaxPool: 3, Timeout: 10 * time.Second, Logger: logbridge.HCLog(n.log, "raft-net")})
 	snaps, err := snapshotStore(fs, dir, n.log)
 	if err != nil {
@@ -76,7 +76,7 @@ func (n *Node) startController() error {
 	cfg := raft.DefaultConfig()
 	cfg.LocalID = raftID(c.NodeID)
 	cfg.Logger = logbridge.HCLog(n.log, "raft")
-	if c.fastGossip {
+	if c.LocalNetwork {
 		cfg.HeartbeatTimeout, cfg.ElectionTimeout = 100*time.Millisecond, 100*time.Millisecond
 		cfg.LeaderLeaseTimeout, cfg.CommitTimeout = 100*time.Millisecond, 5*time.Millisecond
 	}
@@ -110,16 +110,16 @@ func snapshotStore(fs fsx.FS, dir string, log *slog.Logger) (raft.SnapshotStore,
 }
 
 // raftStream is Raft's transport over TCP, dialling through the node's
-// dial function.
+// Dialer.
 type raftStream struct {
 	net.Listener
-	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	dialer Dialer
 }
 
 func (s raftStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return s.dial(ctx, "tcp", string(addr))
+	return s.dialer.DialContext(ctx, "tcp", string(addr))
 }
 
 func raftID(nodeID int32) raft.ServerID { return raft.ServerID(strconv.Itoa(int(nodeID))) }

@@ -12,30 +12,6 @@ import (
 	"github.com/creekmq/creek/internal/faultnet"
 )
 
-// openFaultyNode opens a memory cluster node whose Kafka and Raft traffic
-// to other nodes goes through network, which a test can cut.
-func openFaultyNode(t testing.TB, network *faultnet.Network, id int32, seeds ...string) *Node {
-	t.Helper()
-	n, err := Open(Config{Logger: discardLogger(), Listen: "127.0.0.1:0",
-		Cluster: &ClusterConfig{NodeID: id, GossipAddr: "127.0.0.1:0", Seeds: seeds, Rack: "r1", fastGossip: true,
-			dial: network.Dialer(id), gossipBlocked: network.Blocks(id), gossipPackets: network.Packets(id)}})
-	require.NoError(t, err)
-	t.Cleanup(func() { n.Close() })
-	network.Register(id, n.Addr().String(), n.controller.raftAddr(), n.GossipAddr())
-	return n
-}
-
-// faultyCluster opens count nodes on network, admitted to the controller.
-func faultyCluster(t testing.TB, network *faultnet.Network, count int) []*Node {
-	t.Helper()
-	nodes := []*Node{openFaultyNode(t, network, 1)}
-	for id := int32(2); id <= int32(count); id++ {
-		nodes = append(nodes, openFaultyNode(t, network, id, nodes[0].GossipAddr()))
-	}
-	controllerLeader(t, nodes, count)
-	return nodes
-}
-
 // waitForISR waits, on the controller's applied commands, until n's
 // metadata gives partition 0 of topic the in-sync replicas want, in any
 // order.
@@ -112,7 +88,7 @@ func createReplicated(t testing.TB, nodes []*Node, topic string, replicas int16)
 // heals it catches up, rejoins the ISR and holds the leader's log.
 func TestClusterISRShrinksAndGrows(t *testing.T) {
 	network := faultnet.New()
-	nodes := faultyCluster(t, network, 3)
+	nodes := newTestCluster(t, 3, clusterOptions{network: network}).all()
 	ctx := t.Context()
 	meta := createReplicated(t, nodes, "orders", 3)
 	leader := nodes[meta.Leader-1]
@@ -148,7 +124,7 @@ func TestClusterISRShrinksAndGrows(t *testing.T) {
 // follower is back acks=all works again.
 func TestClusterNotEnoughReplicas(t *testing.T) {
 	network := faultnet.New()
-	nodes := faultyCluster(t, network, 3)
+	nodes := newTestCluster(t, 3, clusterOptions{network: network}).all()
 	ctx := t.Context()
 	meta := createReplicated(t, nodes, "pairs", 2)
 	leader := nodes[meta.Leader-1]
@@ -183,7 +159,7 @@ func TestClusterNotEnoughReplicas(t *testing.T) {
 // the new leader's log, byte for byte.
 func TestClusterDivergentTailTruncated(t *testing.T) {
 	network := faultnet.New()
-	nodes := faultyCluster(t, network, 3)
+	nodes := newTestCluster(t, 3, clusterOptions{network: network}).all()
 	ctx := t.Context()
 	meta := createReplicated(t, nodes, "orders", 3)
 	old := nodes[meta.Leader-1]

@@ -197,7 +197,7 @@ func TestGroupEagerRebalance(t *testing.T) {
 	for _, assignor := range []Assignor{RangeAssignor(), RoundRobinAssignor(), StickyAssignor()} {
 		t.Run(assignor.Name(), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				n := NewTestNode(t, Config{Logger: discardLogger(), OffsetsTopicPartitions: 3})
+				n := newTestNode(t, Config{Logger: discardLogger(), OffsetsTopicPartitions: 3})
 				require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{Partitions: 4}))
 				p := newTestProducer(t, n, ProducerConfig{Partitioner: RoundRobinPartitioner()})
 				cfg := ConsumerConfig{Assignors: []Assignor{assignor}, HeartbeatInterval: time.Second}
@@ -232,7 +232,7 @@ func TestGroupEagerRebalance(t *testing.T) {
 // within its session gets its partitions back without a rebalance.
 func TestGroupStaticMemberRestart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := NewTestNode(t, Config{Logger: discardLogger(), OffsetsTopicPartitions: 3})
+		n := newTestNode(t, Config{Logger: discardLogger(), OffsetsTopicPartitions: 3})
 		require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{Partitions: 4}))
 		cfg := ConsumerConfig{SessionTimeout: 30 * time.Second, HeartbeatInterval: time.Second}
 		dynamic := joinTestMember(t, n, cfg, "t")
@@ -263,7 +263,7 @@ func TestGroupStaticMemberRestart(t *testing.T) {
 // partitions.
 func TestGroupFencesExpiredMember(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := NewTestNode(t, Config{Logger: discardLogger(), OffsetsTopicPartitions: 3})
+		n := newTestNode(t, Config{Logger: discardLogger(), OffsetsTopicPartitions: 3})
 		require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{Partitions: 2}))
 		cfg := ConsumerConfig{SessionTimeout: 10 * time.Second, HeartbeatInterval: time.Second, DisableAutoCommit: true}
 		zombie := joinTestMember(t, n, cfg, "t")
@@ -291,7 +291,7 @@ func TestGroupFencesExpiredMember(t *testing.T) {
 // are assigned without the members doing anything.
 func TestGroupNewPartitionsRebalance(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := NewTestNode(t, Config{Logger: discardLogger(), OffsetsTopicPartitions: 3})
+		n := newTestNode(t, Config{Logger: discardLogger(), OffsetsTopicPartitions: 3})
 		require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{Partitions: 1}))
 		a := joinTestMember(t, n, ConsumerConfig{}, "t")
 		settle()

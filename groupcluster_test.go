@@ -42,7 +42,7 @@ func consumeGroup(t *testing.T, ctx context.Context, seeds []string, group, topi
 // dies, the new leader of that partition coordinates the group with every
 // offset committed before, so the group resumes exactly after them.
 func TestClusterGroupCoordinatorMoves(t *testing.T) {
-	nodes := threeNodeCluster(t)
+	nodes := newTestCluster(t, 3, clusterOptions{}).all()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	createOnAll(t, ctx, nodes, "orders", TopicSpec{Partitions: 3, ReplicationFactor: 3})
@@ -130,7 +130,7 @@ func groupCoordinatedBy(t *testing.T, ctx context.Context, n *Node, id int32) st
 // the new coordinator, which restored the group's membership: it goes on
 // without a rebalance, after its commits, and commits there.
 func TestClusterInProcessGroup(t *testing.T) {
-	nodes := threeNodeCluster(t)
+	nodes := newTestCluster(t, 3, clusterOptions{}).all()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	createOnAll(t, ctx, nodes, "events", TopicSpec{Partitions: 2, ReplicationFactor: 3})

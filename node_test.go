@@ -17,7 +17,7 @@ import (
 )
 
 func TestCreateTopic(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger()})
+	n := newTestNode(t, Config{Logger: discardLogger()})
 	ctx := t.Context()
 	require.NoError(t, n.CreateTopic(ctx, "orders", TopicSpec{Partitions: 3, Configs: map[string]string{ConfigRetentionMs: "1000"}}))
 	require.NoError(t, n.CreateTopic(ctx, "audit.log_v2-x", TopicSpec{}))
@@ -82,7 +82,7 @@ func topicNames(infos []TopicInfo) []string {
 }
 
 func TestProduceFetch(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger()})
+	n := newTestNode(t, Config{Logger: discardLogger()})
 	ctx := t.Context()
 	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{Partitions: 2}))
 	var want [][]byte
@@ -131,7 +131,7 @@ func bytesJoin(bs [][]byte) []byte {
 
 func TestFetchWaitsForData(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := NewTestNode(t, Config{Logger: discardLogger()})
+		n := newTestNode(t, Config{Logger: discardLogger()})
 		ctx := t.Context()
 		require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
 
@@ -256,7 +256,7 @@ func TestAlterTopicConfig(t *testing.T) {
 }
 
 func TestCompressionTypeRecompresses(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger()})
+	n := newTestNode(t, Config{Logger: discardLogger()})
 	ctx := t.Context()
 	require.NoError(t, n.CreateTopic(ctx, "z", TopicSpec{Configs: map[string]string{ConfigCompressionType: "zstd"}}))
 	in := testBatch(t, 0, 20, 100, 1)
@@ -277,11 +277,11 @@ func TestCompressionTypeRecompresses(t *testing.T) {
 
 func TestAutoCreateTopics(t *testing.T) {
 	ctx := t.Context()
-	off := NewTestNode(t, Config{Logger: discardLogger()})
+	off := newTestNode(t, Config{Logger: discardLogger()})
 	_, err := off.ProduceBatch(ctx, "new", 0, testBatch(t, 0, 1, 1, 1))
 	require.ErrorIs(t, err, ErrUnknownTopic, "off by default")
 
-	on := NewTestNode(t, Config{Logger: discardLogger(), AutoCreateTopics: true, AutoCreatePartitions: 4})
+	on := newTestNode(t, Config{Logger: discardLogger(), AutoCreateTopics: true, AutoCreatePartitions: 4})
 	_, err = on.ProduceBatch(ctx, "new", 3, testBatch(t, 0, 1, 1, 1))
 	require.NoError(t, err)
 	info, err := on.DescribeTopic("new")
@@ -323,7 +323,7 @@ func FuzzRegistry(f *testing.F) {
 }
 
 // BenchmarkOpenCreateClose opens a memory node, creates a topic and closes
-// it: what a test that uses NewTestNode pays. The goal: under 5 ms.
+// it: what a test that uses creektest.Node pays. The goal: under 5 ms.
 func BenchmarkOpenCreateClose(b *testing.B) {
 	b.ReportAllocs()
 	ctx := context.Background()

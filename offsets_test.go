@@ -21,7 +21,7 @@ func TestOffsetsPartitionMatchesKafka(t *testing.T) {
 }
 
 func TestConsumerCommitsAndResumes(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger(), OffsetsTopicPartitions: 3})
+	n := newTestNode(t, Config{Logger: discardLogger(), OffsetsTopicPartitions: 3})
 	ctx := t.Context()
 	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
 	p := newTestProducer(t, n, ProducerConfig{})
@@ -88,7 +88,7 @@ func TestCommittedOffsetsSurviveRestart(t *testing.T) {
 
 func TestConsumerAutoCommit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := NewTestNode(t, Config{Logger: discardLogger(), OffsetsTopicPartitions: 1})
+		n := newTestNode(t, Config{Logger: discardLogger(), OffsetsTopicPartitions: 1})
 		ctx := t.Context()
 		require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
 		p := newTestProducer(t, n, ProducerConfig{})
@@ -118,7 +118,7 @@ func TestConsumerAutoCommit(t *testing.T) {
 }
 
 func TestCommitAsync(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger(), OffsetsTopicPartitions: 1})
+	n := newTestNode(t, Config{Logger: discardLogger(), OffsetsTopicPartitions: 1})
 	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
 	c := newTestConsumer(t, n, ConsumerConfig{Group: "g", DisableAutoCommit: true})
 	tp := TopicPartition{"t", 0}
@@ -135,7 +135,7 @@ func TestCommitAsync(t *testing.T) {
 // TestCommitWithAutoCreateTopics: a node that creates topics on first use
 // still creates __consumer_offsets as the internal topic it is.
 func TestCommitWithAutoCreateTopics(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger(), AutoCreateTopics: true, OffsetsTopicPartitions: 3})
+	n := newTestNode(t, Config{Logger: discardLogger(), AutoCreateTopics: true, OffsetsTopicPartitions: 3})
 	tp := TopicPartition{"t", 0}
 	require.NoError(t, n.CommitOffsets(t.Context(), "g", map[TopicPartition]CommittedOffset{tp: {Offset: 1}}))
 	assert.Equal(t, int64(1), n.CommittedOffsets("g")[tp].Offset)

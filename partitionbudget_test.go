@@ -12,7 +12,7 @@ import (
 // nothing; auto-creation stops there too. A probe that named 100,000
 // topics to auto-create ran a node out of file descriptors.
 func TestMaxPartitions(t *testing.T) {
-	n := NewTestNode(t, Config{MaxPartitions: 10, AutoCreateTopics: true})
+	n := newTestNode(t, Config{MaxPartitions: 10, AutoCreateTopics: true})
 	ctx := t.Context()
 	require.NoError(t, n.CreateTopic(ctx, "eight", TopicSpec{Partitions: 8}))
 	require.ErrorIs(t, n.CreateTopic(ctx, "three", TopicSpec{Partitions: 3}), ErrTooManyPartitions)

@@ -51,7 +51,7 @@ func (pc *peerConns) request(ctx context.Context, node int32, req kmsg.Request) 
 		if addr == "" {
 			return nil, fmt.Errorf("%w: node %d is not a live member", ErrNotLeader, node)
 		}
-		conn, err := kafka.DialVia(ctx, pc.n.cfg.Cluster.dial, addr, fmt.Sprintf("creek-node-%d", pc.n.nodeID()))
+		conn, err := kafka.DialVia(ctx, pc.n.cfg.Cluster.Dialer.DialContext, addr, fmt.Sprintf("creek-node-%d", pc.n.nodeID()))
 		if err != nil {
 			return nil, err
 		}

@@ -43,7 +43,7 @@ func dropAnswers(p *Producer, seed uint64, share float64) *atomic.Int64 {
 // sequences, answers the copy with the offsets it stored the first at:
 // every record is acknowledged, and stored once, in order.
 func TestProducerResendsABatchWhoseAnswerIsLost(t *testing.T) {
-	n := NewTestNode(t, Config{})
+	n := newTestNode(t, Config{})
 	ctx := t.Context()
 	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
 	p, err := n.NewProducer(ProducerConfig{})
@@ -78,7 +78,7 @@ func TestProducerResendsABatchWhoseAnswerIsLost(t *testing.T) {
 // next batch does not take its sequence, which the partition would answer
 // as a retry of it, never storing it. Every later record is stored once.
 func TestProducerAfterAnUnknownOutcome(t *testing.T) {
-	n := NewTestNode(t, Config{})
+	n := newTestNode(t, Config{})
 	ctx := t.Context()
 	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
 	p, err := n.NewProducer(ProducerConfig{DeliveryTimeout: 300 * time.Millisecond})
@@ -101,8 +101,9 @@ func TestProducerAfterAnUnknownOutcome(t *testing.T) {
 // offset acknowledged, and no record is stored twice.
 func TestProducerAcrossLeaderFailures(t *testing.T) {
 	network := faultnet.New()
-	nodes := scenarioCluster(t, network)
-	createReplicated(t, nodesOf(nodes), "orders", 3)
+	c := newTestCluster(t, 3, clusterOptions{network: network, disk: true})
+	nodes := c.nodes
+	createReplicated(t, c.all(), "orders", 3)
 	p, err := nodes[0].NewProducer(ProducerConfig{Partitioner: ManualPartitioner()})
 	require.NoError(t, err)
 	dropAnswers(p, 11, 0.1)
@@ -128,17 +129,17 @@ func TestProducerAcrossLeaderFailures(t *testing.T) {
 		require.NoError(t, s.Close())
 		waitForMembers(t, nodes[0].Node, membersBut(s.id)...)
 		require.True(t, checker.waitForAcks(50, time.Minute), "writes with node %d closed", s.id)
-		s.open(t, nodes[0].gossip)
+		s.open(nodes[0].gossip)
 		waitForISR(t, nodes[0].Node, "orders", 1, 2, 3)
 	}
 	close(stop)
 	sends.Wait()
 	require.NoError(t, p.Close())
-	end := leaderHW(t, nodesOf(nodes), "orders")
+	end := leaderHW(t, c.all(), "orders")
 	for _, s := range nodes {
 		waitForEnd(t, s.Node, "orders", 0, end)
 	}
-	checker.check(t, nodesOf(nodes), "orders")
+	checker.check(t, c.all(), "orders")
 	seen := map[string]bool{}
 	for _, v := range storedValues(t, nodes[0].Node, "orders", 0) {
 		require.False(t, seen[v], "%s stored twice", v)

@@ -53,7 +53,7 @@ func newTestProducer(t *testing.T, n *Node, cfg ProducerConfig) *Producer {
 }
 
 func TestProduce(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger()})
+	n := newTestNode(t, Config{Logger: discardLogger()})
 	ctx := t.Context()
 	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{Partitions: 4}))
 	p := newTestProducer(t, n, ProducerConfig{})
@@ -80,7 +80,7 @@ func TestProduce(t *testing.T) {
 
 func TestProducerLingerAndBatchBytes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := NewTestNode(t, Config{Logger: discardLogger()})
+		n := newTestNode(t, Config{Logger: discardLogger()})
 		ctx := t.Context()
 		require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
 		p := newTestProducer(t, n, ProducerConfig{Linger: time.Second, BatchBytes: 1 << 20})
@@ -112,7 +112,7 @@ func TestProducerLingerAndBatchBytes(t *testing.T) {
 
 func TestProducerBackpressure(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := NewTestNode(t, Config{Logger: discardLogger()})
+		n := newTestNode(t, Config{Logger: discardLogger()})
 		require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
 		p := newTestProducer(t, n, ProducerConfig{Linger: time.Hour, BatchBytes: 1 << 20, BufferBytes: 500})
 		for range 4 {
@@ -132,7 +132,7 @@ func TestProducerBackpressure(t *testing.T) {
 }
 
 func TestProducerErrors(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger()})
+	n := newTestNode(t, Config{Logger: discardLogger()})
 	ctx := t.Context()
 	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{Configs: map[string]string{ConfigMaxMessageBytes: "200"}}))
 	p, err := n.NewProducer(ProducerConfig{})
@@ -156,7 +156,7 @@ func TestProducerErrors(t *testing.T) {
 }
 
 func TestProducerAcksNoneAndCompression(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger()})
+	n := newTestNode(t, Config{Logger: discardLogger()})
 	ctx := t.Context()
 	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
 	p := newTestProducer(t, n, ProducerConfig{Acks: AcksNone, Compression: CompressionGzip, DisableIdempotence: true})
@@ -173,7 +173,7 @@ func TestProducerAcksNoneAndCompression(t *testing.T) {
 }
 
 func TestProducerKeepsOrderUnderConcurrency(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger()})
+	n := newTestNode(t, Config{Logger: discardLogger()})
 	ctx := t.Context()
 	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{Partitions: 2}))
 	p := newTestProducer(t, n, ProducerConfig{Partitioner: ManualPartitioner(), BatchBytes: 200})
@@ -210,7 +210,7 @@ func TestProducerKeepsOrderUnderConcurrency(t *testing.T) {
 // past BatchBytes starts the next batch, so no batch passes it (with
 // 1,000,000-byte batches, one record more could pass max.message.bytes).
 func TestProducerBatchesStayUnderBatchBytes(t *testing.T) {
-	n := NewTestNode(t, Config{})
+	n := newTestNode(t, Config{})
 	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
 	p, err := n.NewProducer(ProducerConfig{BatchBytes: 1000, Linger: time.Hour, Partitioner: ManualPartitioner()})
 	require.NoError(t, err)

@@ -16,7 +16,7 @@ import (
 // both records fail with ErrProducerClosed.
 func TestProducerCloseIsBounded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := NewTestNode(t, Config{Logger: discardLogger()})
+		n := newTestNode(t, Config{Logger: discardLogger()})
 		require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
 		p, err := n.NewProducer(ProducerConfig{Partitioner: ManualPartitioner(), CloseTimeout: 5 * time.Second})
 		require.NoError(t, err)
@@ -44,7 +44,7 @@ func TestProducerCloseIsBounded(t *testing.T) {
 // a record given to the producer is refused, not left unsent.
 func TestProducerCloseRefusesNewRecordsWhileItFlushes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := NewTestNode(t, Config{Logger: discardLogger()})
+		n := newTestNode(t, Config{Logger: discardLogger()})
 		require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
 		p, err := n.NewProducer(ProducerConfig{})
 		require.NoError(t, err)

@@ -36,7 +36,7 @@ func produceCopy(t *testing.T, n *Node, topic string, b []byte) (int64, error) {
 }
 
 func TestIdempotentProducer(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger()})
+	n := newTestNode(t, Config{Logger: discardLogger()})
 	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
 	id, epoch, err := n.InitProducerID(t.Context())
 	require.NoError(t, err)
@@ -79,7 +79,7 @@ func TestIdempotentProducer(t *testing.T) {
 }
 
 func TestProducerWindow(t *testing.T) {
-	n := NewTestNode(t, Config{Logger: discardLogger()})
+	n := newTestNode(t, Config{Logger: discardLogger()})
 	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
 	var sent [][]byte
 	for seq := range int32(7) {

@@ -54,7 +54,7 @@ func otherNode(t *testing.T, nodes []*Node, replicas []int32) int32 {
 // then moves leadership to the new first replica. A node that leaves the
 // replicas discards its copy, and copies the log anew when it returns.
 func TestClusterReassignment(t *testing.T) {
-	nodes := threeNodeCluster(t)
+	nodes := newTestCluster(t, 3, clusterOptions{}).all()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	meta := createReplicated(t, nodes, "moves", 2)
@@ -135,27 +135,12 @@ func TestClusterReassignment(t *testing.T) {
 	assert.Error(t, resps.Error(), "no reassignment to cancel")
 }
 
-// openReplacingNode opens a memory cluster node whose controller replaces
-// nodes gone for 100 ms.
-func openReplacingNode(t *testing.T, id int32, seeds ...string) *Node {
-	t.Helper()
-	n, err := Open(Config{Logger: discardLogger(), Listen: "127.0.0.1:0",
-		Cluster: &ClusterConfig{NodeID: id, GossipAddr: "127.0.0.1:0", Seeds: seeds, fastGossip: true,
-			ReplaceGoneAfter: 100 * time.Millisecond}})
-	require.NoError(t, err)
-	t.Cleanup(func() { n.Close() })
-	return n
-}
-
 // TestClusterReplacesGoneNode: once a node has been gone for
 // ReplaceGoneAfter, the controller moves its replicas to a live node,
 // which copies the log, and the partition is back to its replication
 // factor without it.
 func TestClusterReplacesGoneNode(t *testing.T) {
-	open := func(id int32, seeds ...string) *Node { return openReplacingNode(t, id, seeds...) }
-	a := open(1)
-	nodes := []*Node{a, open(2, a.GossipAddr()), open(3, a.GossipAddr())}
-	controllerLeader(t, nodes, 3)
+	nodes := newTestCluster(t, 3, clusterOptions{config: replaceGoneAfter(100 * time.Millisecond)}).all()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	meta := createReplicated(t, nodes, "spares", 2)
@@ -185,7 +170,7 @@ func TestClusterReplacesGoneNode(t *testing.T) {
 // whose leader deleted its first records cannot fetch them; it starts its
 // log at the leader's log start instead, catches up, and the move ends.
 func TestClusterReassignAfterDeleteRecords(t *testing.T) {
-	nodes := threeNodeCluster(t)
+	nodes := newTestCluster(t, 3, clusterOptions{}).all()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	meta := createReplicated(t, nodes, "trimmed", 2)

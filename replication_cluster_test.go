@@ -11,18 +11,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// threeNodeCluster opens three memory nodes in one cluster and waits for
-// the controller to admit them all.
-func threeNodeCluster(t *testing.T) []*Node {
-	t.Helper()
-	a := openClusterNode(t, 1)
-	b := openClusterNode(t, 2, a.GossipAddr())
-	c := openClusterNode(t, 3, a.GossipAddr())
-	nodes := []*Node{a, b, c}
-	controllerLeader(t, nodes, 3)
-	return nodes
-}
-
 // createOnAll creates a topic through nodes[0] and waits until every node
 // holds it.
 func createOnAll(t *testing.T, ctx context.Context, nodes []*Node, name string, spec TopicSpec) {
@@ -129,7 +117,7 @@ func readAllValues(t *testing.T, ctx context.Context, seeds []string, topic stri
 // byte for byte; when the leader dies, another in-sync replica leads and
 // nothing acknowledged is lost or duplicated.
 func TestClusterReplication(t *testing.T) {
-	nodes := threeNodeCluster(t)
+	nodes := newTestCluster(t, 3, clusterOptions{}).all()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	require.NoError(t, nodes[1].CreateTopic(ctx, "orders", TopicSpec{Partitions: 1, ReplicationFactor: 3,
@@ -201,7 +189,7 @@ func readLog(t *testing.T, n *Node, topic string) []byte {
 // one partition dies, the producer's next records go to the new leader,
 // and the consumer reads them there.
 func TestClusterInProcessProducer(t *testing.T) {
-	nodes := threeNodeCluster(t)
+	nodes := newTestCluster(t, 3, clusterOptions{}).all()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	createOnAll(t, ctx, nodes, "events", TopicSpec{Partitions: 3, ReplicationFactor: 2})
@@ -284,7 +272,7 @@ func readByPartition(t *testing.T, ctx context.Context, c *Consumer, count int) 
 // TestClusterDeleteRecords: DeleteRecords is the leader's alone, stops at
 // the high watermark, and its new log start offset reaches the followers.
 func TestClusterDeleteRecords(t *testing.T) {
-	nodes := threeNodeCluster(t)
+	nodes := newTestCluster(t, 3, clusterOptions{}).all()
 	ctx := t.Context()
 	createOnAll(t, ctx, nodes, "orders", TopicSpec{Partitions: 1, ReplicationFactor: 3})
 	leader := nodes[nodes[0].partitionLeader("orders", 0)-1]

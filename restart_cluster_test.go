@@ -24,8 +24,9 @@ import (
 // FSM had not applied yet, deleted its logs, and led at the same epoch.
 func TestClusterQuickRestartOfLeader(t *testing.T) {
 	network := faultnet.New()
-	nodes := scenarioCluster(t, network)
-	meta := createReplicated(t, nodesOf(nodes), "orders", 3)
+	c := newTestCluster(t, 3, clusterOptions{network: network, disk: true})
+	nodes := c.nodes
+	meta := createReplicated(t, c.all(), "orders", 3)
 	checker, stop, wait := startLoad(t, nodes)
 	leader := nodes[meta.Leader-1]
 	other := nodes[meta.Leader%3]
@@ -35,14 +36,14 @@ func TestClusterQuickRestartOfLeader(t *testing.T) {
 
 	require.NoError(t, leader.members.Close()) // silent, as a killed process is
 	require.NoError(t, leader.Close())
-	leader.open(t, other.gossip)
+	leader.open(other.gossip)
 	waitRegistered(t, leader.Node)
 
 	after := leader.controller.fsm.Metadata().Topics["orders"].Partitions[0]
 	assert.Greater(t, after.LeaderEpoch, meta.LeaderEpoch, "the restart raised the leader epoch")
 	assert.Equal(t, before, inode(t, segment), "the restarted node kept its segment file")
 	waitForISR(t, other.Node, "orders", 1, 2, 3)
-	stopAndCheck(t, nodes, checker, stop, wait)
+	stopAndCheck(t, c, checker, stop, wait)
 }
 
 // inode returns a file's inode number: the same file keeps it.

@@ -154,79 +154,30 @@ func (c *ackChecker) load(t *testing.T, seeds []string, topic string, stop <-cha
 	}
 }
 
-// scenarioNode is a disk node on a network a test can cut, reopened at
-// the same addresses after a restart.
-type scenarioNode struct {
-	*Node
-	id                       int32
-	dir                      string
-	listen, gossip, raftAddr string
-	network                  *faultnet.Network
-}
-
-func (s *scenarioNode) open(t *testing.T, seeds ...string) {
-	t.Helper()
-	n, err := Open(Config{Dir: s.dir, Logger: discardLogger(), Listen: s.listen,
-		Cluster: &ClusterConfig{NodeID: s.id, GossipAddr: s.gossip, RaftAddr: s.raftAddr, Seeds: seeds,
-			fastGossip: true, dial: s.network.Dialer(s.id), gossipBlocked: s.network.Blocks(s.id)}})
-	require.NoError(t, err)
-	s.Node = n
-	s.listen, s.gossip, s.raftAddr = n.Addr().String(), n.GossipAddr(), n.controller.raftAddr()
-	s.network.Register(s.id, s.listen, s.gossip, s.raftAddr)
-}
-
-func scenarioCluster(t *testing.T, network *faultnet.Network) []*scenarioNode {
-	var out []*scenarioNode
-	for id := int32(1); id <= 3; id++ {
-		s := &scenarioNode{id: id, dir: t.TempDir(), listen: "127.0.0.1:0", gossip: "127.0.0.1:0",
-			raftAddr: "127.0.0.1:0", network: network}
-		if id == 1 {
-			s.open(t)
-		} else {
-			s.open(t, out[0].gossip)
-		}
-		out = append(out, s)
-	}
-	t.Cleanup(func() {
-		for _, s := range out {
-			s.Close()
-		}
-	})
-	controllerLeader(t, nodesOf(out), 3)
-	return out
-}
-
-func nodesOf(s []*scenarioNode) []*Node {
-	var out []*Node
-	for _, n := range s {
-		out = append(out, n.Node)
-	}
-	return out
-}
-
 // TestClusterRollingRestart: every node in turn is closed and reopened
 // while a Kafka client writes with acks=all and another reads; nothing
 // acknowledged is lost, no consumer sees a record that later changes, and
 // every node ends in the ISR with the same log.
 func TestClusterRollingRestart(t *testing.T) {
 	network := faultnet.New()
-	nodes := scenarioCluster(t, network)
-	createReplicated(t, nodesOf(nodes), "orders", 3)
+	c := newTestCluster(t, 3, clusterOptions{network: network, disk: true})
+	nodes := c.nodes
+	createReplicated(t, c.all(), "orders", 3)
 	checker, stop, wait := startLoad(t, nodes)
 	for i, s := range nodes {
 		other := nodes[(i+1)%3]
 		require.NoError(t, s.Close())
 		waitForMembers(t, other.Node, membersBut(s.id)...)
 		waitForISR(t, other.Node, "orders", membersBut(s.id)...)
-		s.open(t, other.gossip)
+		s.open(other.gossip)
 		waitForISR(t, other.Node, "orders", 1, 2, 3)
 	}
-	stopAndCheck(t, nodes, checker, stop, wait)
+	stopAndCheck(t, c, checker, stop, wait)
 }
 
 // startLoad starts a Kafka client writing to orders-0 with acks=all and
 // another reading it, through every node; stopAndCheck ends them.
-func startLoad(t *testing.T, nodes []*scenarioNode) (*ackChecker, chan struct{}, func()) {
+func startLoad(t *testing.T, nodes []*testNode) (*ackChecker, chan struct{}, func()) {
 	t.Helper()
 	checker := newAckChecker()
 	stop := make(chan struct{})
@@ -239,15 +190,15 @@ func startLoad(t *testing.T, nodes []*scenarioNode) (*ackChecker, chan struct{},
 
 // stopAndCheck stops the load on orders-0, waits until every node holds
 // the leader's log up to its high watermark, and checks every record.
-func stopAndCheck(t *testing.T, nodes []*scenarioNode, checker *ackChecker, stop chan struct{}, wait func()) {
+func stopAndCheck(t *testing.T, c *testCluster, checker *ackChecker, stop chan struct{}, wait func()) {
 	t.Helper()
 	close(stop)
 	wait()
-	end := leaderHW(t, nodesOf(nodes), "orders")
-	for _, s := range nodes {
-		waitForEnd(t, s.Node, "orders", 0, end)
+	end := leaderHW(t, c.all(), "orders")
+	for _, n := range c.all() {
+		waitForEnd(t, n, "orders", 0, end)
 	}
-	checker.check(t, nodesOf(nodes), "orders")
+	checker.check(t, c.all(), "orders")
 }
 
 // membersBut returns the node IDs 1-3 without gone.
@@ -277,7 +228,7 @@ func leaderHW(t *testing.T, nodes []*Node, topic string) int64 {
 // nothing acknowledged before, during or after is lost.
 func TestClusterMajorityLost(t *testing.T) {
 	network := faultnet.New()
-	nodes := faultyCluster(t, network, 3)
+	nodes := newTestCluster(t, 3, clusterOptions{network: network}).all()
 	meta := createReplicated(t, nodes, "orders", 3)
 	checker := newAckChecker()
 	leader := nodes[meta.Leader-1]

@@ -23,6 +23,8 @@ func serve(ctx context.Context, args []string, io streams) error {
 	seeds := fs.String("seeds", "", "cluster: comma-separated gossip addresses of members to join")
 	rack := fs.String("rack", "", "cluster: this node's rack")
 	raftAddr := fs.String("raft", "", "cluster: host:port of the controller's Raft; default the gossip host, a free port")
+	local := fs.Bool("local-network", false,
+		"cluster: every node on one host or a sub-millisecond LAN: notice a failed node within about a second")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -34,7 +36,8 @@ func serve(ctx context.Context, args []string, io streams) error {
 	log := slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: level}))
 	cfg := creek.Config{Dir: *data, Listen: *listen, AdvertisedAddr: *advertised, AutoCreateTopics: *autoCreate, Logger: log}
 	if *nodeID >= 0 {
-		cfg.Cluster = &creek.ClusterConfig{NodeID: int32(*nodeID), GossipAddr: *gossip, Rack: *rack, RaftAddr: *raftAddr}
+		cfg.Cluster = &creek.ClusterConfig{NodeID: int32(*nodeID), GossipAddr: *gossip, Rack: *rack, RaftAddr: *raftAddr,
+			LocalNetwork: *local}
 		if *seeds != "" {
 			cfg.Cluster.Seeds = strings.Split(*seeds, ",")
 		}

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/creekmq/creek"
+	"github.com/creekmq/creek/creektest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -16,7 +17,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // waits for the replies: the whole flow, in microseconds, with no ports.
 func TestLoginFlow(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
-	node := creek.NewTestNode(t, creek.Config{OffsetsTopicPartitions: 1})
+	node := creektest.Node(t, creek.Config{OffsetsTopicPartitions: 1})
 	for _, topic := range []string{RequestsTopic, RepliesTopic} {
 		if err := node.CreateTopic(ctx, topic, creek.TopicSpec{Partitions: 3}); err != nil {
 			t.Fatal(err)

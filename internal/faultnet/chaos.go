@@ -69,18 +69,15 @@ func (c *chaos) draw(chances ...func(Faults) float64) (delay time.Duration, hits
 	return delay, hits
 }
 
-// Packets returns what happens to a gossip packet node from sends to
+// GossipFate returns what happens to a gossip packet the node sends to
 // addr: lost (always across a cut link), sent twice, or held for delay.
-func (n *Network) Packets(from int32) func(addr string) (drop, duplicate bool, delay time.Duration) {
-	blocked := n.Blocks(from)
-	return func(addr string) (bool, bool, time.Duration) {
-		if blocked(addr) {
-			return true, false, 0
-		}
-		delay, hits := n.chaos.draw(func(f Faults) float64 { return f.DropPacket },
-			func(f Faults) float64 { return f.DuplicatePacket })
-		return hits[0], hits[1], delay
+func (d Node) GossipFate(addr string) (drop, duplicate bool, delay time.Duration) {
+	if d.GossipBlocked(addr) {
+		return true, false, 0
 	}
+	delay, hits := d.net.chaos.draw(func(f Faults) float64 { return f.DropPacket },
+		func(f Faults) float64 { return f.DuplicatePacket })
+	return hits[0], hits[1], delay
 }
 
 // beforeWrite applies the faults to one write on a connection: it holds

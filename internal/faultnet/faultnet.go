@@ -18,9 +18,6 @@ import (
 // ErrCut is the error a dial, read or write across a cut link returns.
 var ErrCut = errors.New("faultnet: link cut")
 
-// DialFunc dials an address, as net.Dialer.DialContext does.
-type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
-
 // link is an unordered pair of nodes.
 type link struct{ a, b int32 }
 
@@ -63,40 +60,49 @@ func (n *Network) Owner(addr string) (int32, bool) {
 	return node, ok
 }
 
-// Dialer returns the dial function node from uses.
-func (n *Network) Dialer(from int32) DialFunc {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		to, known := n.Owner(addr)
-		if known && n.Cut(from, to) {
-			return nil, fmt.Errorf("dial %s from node %d: %w", addr, from, ErrCut)
-		}
-		var d net.Dialer
-		nc, err := d.DialContext(ctx, network, addr)
-		if err != nil || !known {
-			return nc, err
-		}
-		c := &conn{Conn: nc, net: n, link: linkOf(from, to)}
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		if n.cut[c.link] { // cut while dialling
-			nc.Close()
-			return nil, fmt.Errorf("dial %s from node %d: %w", addr, from, ErrCut)
-		}
-		if n.conns[c.link] == nil {
-			n.conns[c.link] = map[*conn]bool{}
-		}
-		n.conns[c.link][c] = true
-		return c, nil
-	}
+// Node is the network as one node sees it: it dials, and sends and
+// receives gossip, as that node. It is a creek.ClusterConfig Dialer that
+// also filters gossip.
+type Node struct {
+	net *Network
+	id  int32
 }
 
-// Blocks returns what node from cannot reach: the registered addresses
-// across a cut link. Packet transports (gossip) drop traffic with it.
-func (n *Network) Blocks(from int32) func(addr string) bool {
-	return func(addr string) bool {
-		to, known := n.Owner(addr)
-		return known && n.Cut(from, to)
+// Node returns the network as node id sees it.
+func (n *Network) Node(id int32) Node { return Node{net: n, id: id} }
+
+// DialContext dials addr from the node, failing across a cut link.
+func (d Node) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	n, from := d.net, d.id
+	to, known := n.Owner(addr)
+	if known && n.Cut(from, to) {
+		return nil, fmt.Errorf("dial %s from node %d: %w", addr, from, ErrCut)
 	}
+	var nd net.Dialer
+	nc, err := nd.DialContext(ctx, network, addr)
+	if err != nil || !known {
+		return nc, err
+	}
+	c := &conn{Conn: nc, net: n, link: linkOf(from, to)}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cut[c.link] { // cut while dialling
+		nc.Close()
+		return nil, fmt.Errorf("dial %s from node %d: %w", addr, from, ErrCut)
+	}
+	if n.conns[c.link] == nil {
+		n.conns[c.link] = map[*conn]bool{}
+	}
+	n.conns[c.link][c] = true
+	return c, nil
+}
+
+// GossipBlocked reports whether the node cannot reach addr: a registered
+// address across a cut link. Packet transports (gossip) drop traffic to
+// and from it.
+func (d Node) GossipBlocked(addr string) bool {
+	to, known := d.net.Owner(addr)
+	return known && d.net.Cut(d.id, to)
 }
 
 // Cut reports whether the link between a and b is cut.

@@ -36,7 +36,7 @@ func TestPartitionAndHeal(t *testing.T) {
 	n := New()
 	ln := echo(t)
 	n.Register(2, ln.Addr().String())
-	dial := n.Dialer(1)
+	dial := n.Node(1).DialContext
 
 	c, err := dial(t.Context(), "tcp", ln.Addr().String())
 	require.NoError(t, err)
@@ -53,7 +53,7 @@ func TestPartitionAndHeal(t *testing.T) {
 	require.ErrorIs(t, err, ErrCut, "an open connection breaks")
 	_, err = dial(t.Context(), "tcp", ln.Addr().String())
 	require.ErrorIs(t, err, ErrCut)
-	c3, err := n.Dialer(3)(t.Context(), "tcp", ln.Addr().String())
+	c3, err := n.Node(3).DialContext(t.Context(), "tcp", ln.Addr().String())
 	require.NoError(t, err, "other links stay up")
 	c3.Close()
 
@@ -70,7 +70,7 @@ func TestInjectIsSeeded(t *testing.T) {
 		n := New()
 		n.Register(2, "b")
 		n.Inject(Faults{Seed: seed, Delay: time.Millisecond, DropPacket: 0.3, DuplicatePacket: 0.3})
-		send := n.Packets(1)
+		send := n.Node(1).GossipFate
 		var out []string
 		for range 50 {
 			drop, dup, delay := send("b")
@@ -93,7 +93,7 @@ func TestInjectBreaksConnections(t *testing.T) {
 	n := New()
 	ln := echo(t)
 	n.Register(2, ln.Addr().String())
-	c, err := n.Dialer(1)(t.Context(), "tcp", ln.Addr().String())
+	c, err := n.Node(1).DialContext(t.Context(), "tcp", ln.Addr().String())
 	require.NoError(t, err)
 	defer c.Close()
 	n.Inject(Faults{Seed: 1, BreakConn: 1})

@@ -48,9 +48,10 @@ type Config struct {
 	// Logger receives membership changes, and memberlist's own warnings
 	// and errors; default slog.Default().
 	Logger *slog.Logger
-	// Fast shortens gossip's timers (probes, suspicion) for tests on one
-	// machine; failure detection then takes well under a second.
-	Fast bool
+	// LocalNetwork shortens gossip's timers (probes, suspicion) for nodes
+	// on one host or a sub-millisecond LAN; failure detection then takes
+	// well under a second.
+	LocalNetwork bool
 	// Blocked, if set, cuts this node off from the gossip addresses it
 	// returns true for, for tests of network partitions.
 	Blocked func(addr string) bool
@@ -89,8 +90,8 @@ type Membership struct {
 // it found dead: memberlist alone never merges the sides of a network
 // partition that healed, as each side stopped probing the other (Serf
 // reconnects the same way).
-func reconnectInterval(fast bool) time.Duration {
-	if fast {
+func reconnectInterval(local bool) time.Duration {
+	if local {
 		return 200 * time.Millisecond
 	}
 	return 10 * time.Second
@@ -123,7 +124,7 @@ func Join(cfg Config) (*Membership, error) {
 		}
 	}
 	m.wg.Add(1)
-	go m.reconnect(reconnectInterval(cfg.Fast))
+	go m.reconnect(reconnectInterval(cfg.LocalNetwork))
 	return m, nil
 }
 
@@ -153,7 +154,7 @@ func (m *Membership) reconnect(interval time.Duration) {
 
 func memberlistConfig(cfg Config) (*memberlist.Config, error) {
 	mc := memberlist.DefaultLANConfig()
-	if cfg.Fast {
+	if cfg.LocalNetwork {
 		mc = memberlist.DefaultLocalConfig()
 		mc.ProbeInterval, mc.ProbeTimeout = 100*time.Millisecond, 50*time.Millisecond
 		mc.GossipInterval, mc.SuspicionMult = 20*time.Millisecond, 2

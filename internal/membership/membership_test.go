@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 func join(t *testing.T, id int32, key []byte, seeds ...string) *Membership {
 	t.Helper()
 	m, err := Join(Config{NodeID: id, BindAddr: "127.0.0.1:0", Seeds: seeds, KafkaAddr: fmt.Sprintf("127.0.0.1:%d", 9000+id),
-		Rack: fmt.Sprintf("rack-%d", id%2), EncryptionKey: key, Logger: slog.New(slog.DiscardHandler), Fast: true})
+		Rack: fmt.Sprintf("rack-%d", id%2), EncryptionKey: key, Logger: slog.New(slog.DiscardHandler), LocalNetwork: true})
 	require.NoError(t, err)
 	t.Cleanup(func() { m.Close() })
 	return m
@@ -77,7 +77,7 @@ func TestEncryptedGossip(t *testing.T) {
 	waitFor(t, a, 1, 2)
 	waitFor(t, b, 1, 2)
 	_, err := Join(Config{NodeID: 3, BindAddr: "127.0.0.1:0", Seeds: []string{a.GossipAddr()}, KafkaAddr: "x:1",
-		EncryptionKey: []byte("fedcba9876543210"), Logger: slog.New(slog.DiscardHandler), Fast: true})
+		EncryptionKey: []byte("fedcba9876543210"), Logger: slog.New(slog.DiscardHandler), LocalNetwork: true})
 	require.Error(t, err, "a node with another key cannot join")
 	_, err = Join(Config{NodeID: 4, BindAddr: "127.0.0.1:0", KafkaAddr: "x:1", EncryptionKey: []byte("short")})
 	require.ErrorContains(t, err, "EncryptionKey")
@@ -124,7 +124,7 @@ func TestPartitionHeals(t *testing.T) {
 	blocked := func(string) bool { return cut.Load() }
 	open := func(id int32, seeds ...string) *Membership {
 		m, err := Join(Config{NodeID: id, BindAddr: "127.0.0.1:0", Seeds: seeds, KafkaAddr: "127.0.0.1:9000",
-			Logger: slog.New(slog.DiscardHandler), Fast: true, Blocked: blocked})
+			Logger: slog.New(slog.DiscardHandler), LocalNetwork: true, Blocked: blocked})
 		require.NoError(t, err)
 		t.Cleanup(func() { m.Close() })
 		return m
