@@ -160,3 +160,41 @@ func consumeNetwork(ctx context.Context, addr string, count int) error {
 	}
 	return nil
 }
+
+// BenchmarkProducerAllocs measures what the embedded produce path
+// allocates per record beyond the records themselves, made before the
+// timer starts: batches, sends and their builders are per batch and
+// pooled, so the figure should round to zero.
+//
+//	go test -run '^$' -bench ProducerAllocs .
+func BenchmarkProducerAllocs(b *testing.B) {
+	ctx := context.Background()
+	n, err := Open(Config{Logger: discardLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close()
+	if err := n.CreateTopic(ctx, "t", TopicSpec{Configs: map[string]string{ConfigSync: "never"}}); err != nil {
+		b.Fatal(err)
+	}
+	p, err := n.NewProducer(ProducerConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	value := make([]byte, 100)
+	records := make([]Record, b.N)
+	for i := range records {
+		records[i] = Record{Topic: "t", Value: value, Timestamp: time.UnixMilli(1)}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range records {
+		if err := p.ProduceAsync(ctx, &records[i], nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+}

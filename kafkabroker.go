@@ -68,17 +68,12 @@ func (b kafkaBroker) Produce(ctx context.Context, topic string, partition int32,
 	if err != nil {
 		return kafka.ProduceResult{}, nil, err
 	}
-	base, appendTime, durable, replicated, err := p.appendBatch(batch, acks == -1)
+	base, appendTime, acked, err := p.appendBatch(batch, acks == -1)
 	if err != nil {
 		return kafka.ProduceResult{}, nil, err
 	}
 	return kafka.ProduceResult{BaseOffset: base, LogAppendTime: appendTime, LogStartOffset: p.log.StartOffset()},
-		func() error {
-			if err := durable(); err != nil {
-				return err
-			}
-			return awaitReplication(ctx, replicated, timeout)
-		}, nil
+		func() error { return acked(ctx, timeout) }, nil
 }
 
 func (b kafkaBroker) Fetch(dst []byte, f kafka.FetchPartition) (kafka.FetchResult, error) {

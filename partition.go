@@ -118,12 +118,9 @@ func loadProducerStates(fs fsx.FS, dir string, l *Log) (*producerStates, error) 
 // with acksAll, every in-sync replica has it. It writes to b and may
 // return a new batch in its place.
 func (p *partition) produce(ctx context.Context, b []byte, acksAll bool) (base, appendTime int64, err error) {
-	base, appendTime, durable, replicated, err := p.appendBatch(b, acksAll)
+	base, appendTime, acked, err := p.appendBatch(b, acksAll)
 	if err == nil {
-		err = durable()
-	}
-	if err == nil {
-		err = awaitReplication(ctx, replicated, defaultReplicationTimeout)
+		err = acked(ctx, defaultReplicationTimeout)
 	}
 	return base, appendTime, err
 }
@@ -133,17 +130,16 @@ func (p *partition) produce(ctx context.Context, b []byte, acksAll bool) (base, 
 const defaultReplicationTimeout = 30 * time.Second
 
 // appendBatch is produce in steps: it appends the batch now, in the
-// caller's order, and returns durable, which waits until the batch is as
-// durable as creek.sync says, and replicated, which receives nil once
-// every in-sync replica has it (nil itself unless acksAll and the
-// partition has followers to wait for). A caller can append several
-// batches before waiting, so one fsync covers them all; it must call
-// durable once.
-func (p *partition) appendBatch(b []byte, acksAll bool) (base, appendTime int64, durable func() error, replicated <-chan error, err error) {
-	p.mu.RLock() // held until durable returns: a reconfigure waits for the wait
-	fail := func(err error) (int64, int64, func() error, <-chan error, error) {
+// caller's order, and returns acked, which waits until the batch is as
+// durable as creek.sync says and, with acksAll, until every in-sync
+// replica has it, for at most timeout (ErrReplicationTimeout) or until
+// ctx ends. A caller can append several batches before it waits, so one
+// fsync covers them all; it must call acked once.
+func (p *partition) appendBatch(b []byte, acksAll bool) (base, appendTime int64, acked func(ctx context.Context, timeout time.Duration) error, err error) {
+	p.mu.RLock() // held until the batch is durable: a reconfigure waits for the wait
+	fail := func(err error) (int64, int64, func(context.Context, time.Duration) error, error) {
 		p.mu.RUnlock()
-		return -1, -1, nil, nil, fmt.Errorf("produce to %s-%d: %w", p.topic, p.index, err)
+		return -1, -1, nil, fmt.Errorf("produce to %s-%d: %w", p.topic, p.index, err)
 	}
 	if err := p.checkLeaderLocked(-1); err != nil {
 		return fail(err)
@@ -176,8 +172,8 @@ func (p *partition) appendBatch(b []byte, acksAll bool) (base, appendTime int64,
 		p.healLater(err)
 		return fail(err)
 	}
-	replicated = p.replicatedLocked(base+int64(h.LastOffsetDelta)+1, acksAll)
-	return base, appendTime, func() error {
+	replicated := p.replicatedLocked(base+int64(h.LastOffsetDelta)+1, acksAll)
+	durable := func() error {
 		defer p.mu.RUnlock()
 		if err := pending.wait(); err != nil {
 			p.healLater(err)
@@ -185,7 +181,13 @@ func (p *partition) appendBatch(b []byte, acksAll bool) (base, appendTime int64,
 		}
 		p.wake()
 		return nil
-	}, replicated, nil
+	}
+	return base, appendTime, func(ctx context.Context, timeout time.Duration) error {
+		if err := durable(); err != nil {
+			return err
+		}
+		return awaitReplication(ctx, replicated, timeout)
+	}, nil
 }
 
 // write appends b, whose header is h. For an idempotent producer it checks

@@ -126,7 +126,7 @@ type Producer struct {
 	id        producerIdentity
 	batches   map[topicPartition]*pendingBatch // filling, one per partition
 	queued    map[topicPartition][]*pendingBatch
-	inFlight  map[topicPartition]bool
+	lanes     map[topicPartition]*sendLane // the sends in flight
 	sequences map[topicPartition]int32
 	buffered  int64
 	freed     chan struct{} // closed and replaced when buffer space is released
@@ -139,8 +139,9 @@ type Producer struct {
 	sending     context.Context
 	stopSending context.CancelCauseFunc
 
-	// appendTo appends a batch: Node.produceTo; tests wrap it.
-	appendTo func(ctx context.Context, topic string, partition int32, b []byte, acksAll bool) (base, appendTime int64, err error)
+	// appendTo appends a batch and returns what waits for its
+	// acknowledgement: Node.appendTo; tests wrap it.
+	appendTo func(ctx context.Context, topic string, partition int32, b []byte, acksAll bool) (acked func() (base, appendTime int64, err error), err error)
 }
 
 type topicPartition struct {
@@ -155,9 +156,9 @@ func (n *Node) NewProducer(cfg ProducerConfig) (*Producer, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	p := &Producer{node: n, cfg: cfg, id: producerIdentity{producerID: -1}, appendTo: n.produceTo,
+	p := &Producer{node: n, cfg: cfg, id: producerIdentity{producerID: -1}, appendTo: n.appendTo,
 		batches: map[topicPartition]*pendingBatch{}, queued: map[topicPartition][]*pendingBatch{},
-		inFlight: map[topicPartition]bool{}, sequences: map[topicPartition]int32{},
+		lanes: map[topicPartition]*sendLane{}, sequences: map[topicPartition]int32{},
 		freed: make(chan struct{}), idle: make(chan struct{})}
 	p.sending, p.stopSending = context.WithCancelCause(context.Background())
 	if !cfg.DisableIdempotence {
@@ -259,7 +260,7 @@ func (p *Producer) ProduceAsync(ctx context.Context, r *Record, done func(*Recor
 		b.done = append(b.done, done)
 	}
 	b.bytes += size
-	if b.bytes >= p.cfg.BatchBytes || p.cfg.Linger == 0 && !p.inFlight[tp] {
+	if b.bytes >= p.cfg.BatchBytes || p.cfg.Linger == 0 && p.laneFreeLocked(tp) {
 		p.closeBatchLocked(tp)
 	}
 	return nil

@@ -23,16 +23,22 @@ func dropAnswers(p *Producer, seed uint64, share float64) *atomic.Int64 {
 	var mu sync.Mutex
 	rng := rand.New(rand.NewPCG(seed, seed))
 	real := p.appendTo
-	p.appendTo = func(ctx context.Context, topic string, partition int32, b []byte, acksAll bool) (int64, int64, error) {
-		base, appendTime, err := real(ctx, topic, partition, b, acksAll)
-		mu.Lock()
-		drop := rng.Float64() < share
-		mu.Unlock()
-		if err == nil && drop {
-			dropped.Add(1)
-			return -1, -1, fmt.Errorf("produce to %s-%d: %w", topic, partition, ErrReplicationTimeout) // stored, all the same
+	p.appendTo = func(ctx context.Context, topic string, partition int32, b []byte, acksAll bool) (func() (int64, int64, error), error) {
+		acked, err := real(ctx, topic, partition, b, acksAll)
+		if err != nil {
+			return nil, err
 		}
-		return base, appendTime, err
+		return func() (int64, int64, error) {
+			base, appendTime, err := acked()
+			mu.Lock()
+			drop := rng.Float64() < share
+			mu.Unlock()
+			if err == nil && drop {
+				dropped.Add(1)
+				return -1, -1, fmt.Errorf("produce to %s-%d: %w", topic, partition, ErrReplicationTimeout) // stored, all the same
+			}
+			return base, appendTime, err
+		}, nil
 	}
 	return &dropped
 }
@@ -87,7 +93,7 @@ func TestProducerAfterAnUnknownOutcome(t *testing.T) {
 	dropAll := dropAnswers(p, 1, 1)
 	require.ErrorIs(t, p.Produce(ctx, &Record{Topic: "t", Value: []byte("a")}), ErrReplicationTimeout)
 	require.Greater(t, dropAll.Load(), int64(1), "sent again before giving up")
-	p.appendTo = n.produceTo
+	p.appendTo = n.appendTo
 	for _, v := range []string{"b", "c"} {
 		require.NoError(t, p.Produce(ctx, &Record{Topic: "t", Value: []byte(v)}))
 	}

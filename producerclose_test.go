@@ -20,9 +20,9 @@ func TestProducerCloseIsBounded(t *testing.T) {
 		require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
 		p, err := n.NewProducer(ProducerConfig{Partitioner: ManualPartitioner(), CloseTimeout: 5 * time.Second})
 		require.NoError(t, err)
-		p.appendTo = func(ctx context.Context, _ string, _ int32, _ []byte, _ bool) (int64, int64, error) {
+		p.appendTo = func(ctx context.Context, _ string, _ int32, _ []byte, _ bool) (func() (int64, int64, error), error) {
 			<-ctx.Done()
-			return -1, -1, ctx.Err()
+			return nil, ctx.Err()
 		}
 		outcomes := make(chan error, 2)
 		done := func(_ *Record, err error) { outcomes <- err }
@@ -50,7 +50,7 @@ func TestProducerCloseRefusesNewRecordsWhileItFlushes(t *testing.T) {
 		require.NoError(t, err)
 		release := make(chan struct{})
 		real := p.appendTo
-		p.appendTo = func(ctx context.Context, topic string, partition int32, b []byte, acksAll bool) (int64, int64, error) {
+		p.appendTo = func(ctx context.Context, topic string, partition int32, b []byte, acksAll bool) (func() (int64, int64, error), error) {
 			<-release
 			return real(ctx, topic, partition, b, acksAll)
 		}

@@ -26,24 +26,75 @@ func (n *Node) produceTo(ctx context.Context, topic string, partition int32, b [
 	if err != nil {
 		return -1, -1, err
 	}
+	err = n.whileLeaderMoves(ctx, p, func() error {
+		acked, err := n.appendOnce(ctx, p, b, acksAll)
+		if err == nil {
+			base, appendTime, err = acked()
+		}
+		return err
+	})
+	return base, appendTime, err
+}
+
+// appendTo is produceTo in two steps, for a producer that appends its next
+// batch while this one waits: it returns once the batch is appended (here
+// when this node leads; at a leader elsewhere once it has answered), and
+// acked then waits as acksAll says and returns the base offset and log
+// append time. An acked that fails with ErrNotLeader leaves the batch to
+// be sent again.
+func (n *Node) appendTo(ctx context.Context, topic string, partition int32, b []byte, acksAll bool) (acked func() (base, appendTime int64, err error), err error) {
+	p, err := n.partition(topic, partition)
+	if err != nil {
+		return nil, err
+	}
+	err = n.whileLeaderMoves(ctx, p, func() (err error) {
+		acked, err = n.appendOnce(ctx, p, b, acksAll)
+		return err
+	})
+	return acked, err
+}
+
+// whileLeaderMoves runs attempt, and again each time it fails with
+// ErrNotLeader and then the metadata or the partition's role changes, while
+// ctx lasts: the leader moved, or was not known yet.
+func (n *Node) whileLeaderMoves(ctx context.Context, p *partition, attempt func() error) error {
 	for {
 		changed, roleChanged := n.leadersChanged(), p.arrival()
-		err = p.checkLeader(-1)
-		if err == nil {
-			base, appendTime, err = p.produce(ctx, b, acksAll)
-		} else if leader := n.partitionLeader(topic, partition); errors.Is(err, ErrNotLeader) && leader >= 0 && leader != n.nodeID() {
-			base, appendTime, err = n.produceRemote(ctx, leader, topic, partition, b, acksAll)
-		}
+		err := attempt()
 		if !errors.Is(err, ErrNotLeader) || changed == nil {
-			return base, appendTime, err
+			return err
 		}
-		select { // the leader moved, or is not known yet: wait for the metadata that says where
+		select { // wait for the metadata that says where
 		case <-changed:
 		case <-roleChanged: // this node took up the role the metadata gave it
 		case <-ctx.Done():
-			return -1, -1, fmt.Errorf("%w (%w)", err, ctx.Err())
+			return fmt.Errorf("%w (%w)", err, ctx.Err())
 		}
 	}
+}
+
+// appendOnce appends a batch here if this node leads the partition, or at
+// the leader the metadata names, and returns what waits for its
+// acknowledgement.
+func (n *Node) appendOnce(ctx context.Context, p *partition, b []byte, acksAll bool) (acked func() (base, appendTime int64, err error), err error) {
+	err = p.checkLeader(-1)
+	if err == nil {
+		base, appendTime, wait, err := p.appendBatch(b, acksAll)
+		if err != nil {
+			return nil, err
+		}
+		return func() (int64, int64, error) {
+			return base, appendTime, wait(ctx, defaultReplicationTimeout)
+		}, nil
+	}
+	if leader := n.partitionLeader(p.topic, p.index); errors.Is(err, ErrNotLeader) && leader >= 0 && leader != n.nodeID() {
+		base, appendTime, err := n.produceRemote(ctx, leader, p.topic, p.index, b, acksAll)
+		if err != nil {
+			return nil, err
+		}
+		return func() (int64, int64, error) { return base, appendTime, nil }, nil
+	}
+	return nil, err
 }
 
 // produceRemote sends a batch to the node leading the partition.
