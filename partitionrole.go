@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/idempotence"
 	"github.com/creekmq/creek/internal/replica"
 )
 
@@ -334,10 +335,10 @@ func (p *partition) appendReplica(batches []byte, leaderHW int64, leader, epoch 
 			p.healLater(err)
 			return fmt.Errorf("replicate %s-%d: %w", p.topic, p.index, err)
 		}
-		if idempotent(h) {
-			p.producers.mu.Lock()
-			p.producers.recordLocked(h, p.now().UnixMilli())
-			p.producers.mu.Unlock()
+		if idempotence.Idempotent(h) {
+			p.producersMu.Lock()
+			p.producers.Record(h, p.now().UnixMilli())
+			p.producersMu.Unlock()
 		}
 		appended = true
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/idempotence"
 )
 
 // producerIdentity is the producer ID and epoch an idempotent producer's
@@ -63,7 +64,7 @@ func (p *Producer) sendNextLocked(tp topicPartition) {
 		switch {
 		case id.generation != p.id.generation: // sent under an identity since renewed
 		case err == nil:
-			p.sequences[tp] = incrementSequence(seq, int32(len(b.records)))
+			p.sequences[tp] = idempotence.IncrementSequence(seq, int32(len(b.records)))
 		case id.producerID >= 0:
 			p.renewIdentityLocked()
 		}
