@@ -12,6 +12,7 @@ import (
 	"github.com/creekmq/creek/internal/batch"
 	"github.com/creekmq/creek/internal/controller"
 	"github.com/creekmq/creek/internal/group"
+	"github.com/creekmq/creek/internal/idempotence"
 	"github.com/creekmq/creek/internal/replica"
 )
 
@@ -53,10 +54,10 @@ var (
 	// ErrOutOfOrderSequence is returned for an idempotent producer's batch
 	// whose sequence does not follow the last one stored: a batch was lost
 	// between them.
-	ErrOutOfOrderSequence = errors.New("creek: out of order sequence number")
+	ErrOutOfOrderSequence = idempotence.ErrOutOfOrderSequence
 	// ErrInvalidProducerEpoch is returned to a producer fenced by a newer
 	// epoch of the same producer ID.
-	ErrInvalidProducerEpoch = errors.New("creek: producer epoch is fenced by a newer one")
+	ErrInvalidProducerEpoch = idempotence.ErrInvalidProducerEpoch
 	// ErrProducerClosed is returned for records given to a closed Producer.
 	ErrProducerClosed = errors.New("creek: producer closed")
 	// ErrInvalidGroupID is returned for group operations without a group.

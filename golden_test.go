@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/idempotence"
 )
 
 // The golden files below are the exact bytes creek's framed files held when
@@ -60,23 +61,26 @@ func TestRegistryGolden(t *testing.T) {
 func TestProducerSnapshotGolden(t *testing.T) {
 	// One producer: a snapshot of several lists them in map order, which
 	// no golden file can fix.
-	s := newProducerStates()
-	for i := range int32(3) {
-		s.recordLocked(batch.Header{ProducerID: 7, ProducerEpoch: 2, BaseSequence: i * 2, LastOffsetDelta: 1,
-			BaseOffset: 30 + int64(i)*2}, 1_700_000_000_000)
+	table := func(lastAppend int64) *idempotence.Table {
+		s := idempotence.NewTable()
+		for i := range int32(3) {
+			s.Record(batch.Header{ProducerID: 7, ProducerEpoch: 2, BaseSequence: i * 2, LastOffsetDelta: 1,
+				BaseOffset: 30 + int64(i)*2}, lastAppend)
+		}
+		return s
 	}
-	assert.Equal(t, goldenBytes(t, goldenProducersV2), s.marshalLocked(42))
+	s := table(1_700_000_000_000)
+	assert.Equal(t, goldenBytes(t, goldenProducersV2), s.MarshalSnapshot(42))
 
-	got, end, err := unmarshalProducerSnapshot(goldenBytes(t, goldenProducersV2))
+	got, end, err := idempotence.UnmarshalSnapshot(goldenBytes(t, goldenProducersV2))
 	require.NoError(t, err)
 	assert.Equal(t, int64(42), end)
-	assert.Equal(t, s.producers, got.producers)
+	assert.Equal(t, s, got)
 
-	old, end, err := unmarshalProducerSnapshot(goldenBytes(t, goldenProducersV1))
+	old, end, err := idempotence.UnmarshalSnapshot(goldenBytes(t, goldenProducersV1))
 	require.NoError(t, err)
 	assert.Equal(t, int64(42), end)
-	s.producers[7].lastAppend = -1 // version 1 did not keep it
-	assert.Equal(t, s.producers, old.producers)
+	assert.Equal(t, table(-1), old, "version 1 did not keep the last append")
 }
 
 func TestRaftStableGolden(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/creekmq/creek/internal/batch"
 	"github.com/creekmq/creek/internal/framefile"
 	"github.com/creekmq/creek/internal/fsx"
+	"github.com/creekmq/creek/internal/idempotence"
 )
 
 // partition is one partition of a topic on this node: its log, the topic
@@ -34,8 +35,14 @@ type partition struct {
 	log *Log
 	cfg topicConfig
 
-	producers *producerStates // idempotent producers' recent batches
-	epochs    *epochCache     // where each leader epoch begins (KIP-101)
+	// producers is the idempotent producers' recent batches; producersMu
+	// guards its fields, and is held from the sequence check through the
+	// write to the record, so that two batches of one producer cannot both
+	// pass as the next. producers itself is replaced only under mu held
+	// exclusively.
+	producers   *idempotence.Table
+	producersMu sync.Mutex
+	epochs      *epochCache // where each leader epoch begins (KIP-101)
 
 	repl       replicaState // guarded by mu
 	trackMu    sync.Mutex   // guards repl.tracker's fields
@@ -90,21 +97,26 @@ func (p *partition) openLog(cfg topicConfig) (*Log, error) {
 	return l, nil
 }
 
+// producerSnapshotName is the file in a partition's directory that holds
+// its producer table (internal/idempotence's snapshot format), saved on
+// close.
+const producerSnapshotName = "creek.producers"
+
 // loadProducerStates rebuilds a partition's producer table: from its
 // snapshot when it is sound and not past the log's end (a truncated log
 // makes it stale), then by replaying the batch headers after it.
-func loadProducerStates(fs fsx.FS, dir string, l *Log) (*producerStates, error) {
-	states, from := newProducerStates(), l.StartOffset()
+func loadProducerStates(fs fsx.FS, dir string, l *Log) (*idempotence.Table, error) {
+	states, from := idempotence.NewTable(), l.StartOffset()
 	if b, err := framefile.ReadFile(fs, filepath.Join(dir, producerSnapshotName), 64<<20); err == nil {
-		if s, end, err := unmarshalProducerSnapshot(b); err == nil && end <= l.EndOffset() {
+		if s, end, err := idempotence.UnmarshalSnapshot(b); err == nil && end <= l.EndOffset() {
 			states, from = s, end
 		} else if err != nil {
 			l.log.Warn("ignoring damaged producer snapshot; replaying the log", "err", err)
 		}
 	}
 	err := l.forEachHeader(from, func(h batch.Header) {
-		if idempotent(h) {
-			states.recordLocked(h, -1) // when is unknown: a record's timestamp is the client's clock
+		if idempotence.Idempotent(h) {
+			states.Record(h, -1) // when is unknown: a record's timestamp is the client's clock
 		}
 	})
 	return states, err
@@ -194,27 +206,27 @@ func (p *partition) appendBatch(b []byte, acksAll bool) (base, appendTime int64,
 // the sequence first, and answers a retried batch with the offset it was
 // stored at (after waiting, as an append would, for it to be durable).
 func (p *partition) write(b []byte, h batch.Header) (int64, pendingSync, error) {
-	if !idempotent(h) {
+	if !idempotence.Idempotent(h) {
 		return p.log.write(b)
 	}
-	p.producers.mu.Lock()
-	defer p.producers.mu.Unlock()
+	p.producersMu.Lock()
+	defer p.producersMu.Unlock()
 	now := p.now().UnixMilli()
-	p.producers.expireLocked(now, p.cfg.producerIDExpiration)
-	dup, err := p.producers.checkLocked(h)
+	p.producers.Expire(now, p.cfg.producerIDExpiration)
+	dup, err := p.producers.Check(h)
 	if err != nil {
 		return -1, pendingSync{}, err
 	}
 	if dup != nil {
 		p.log.appendMu.Lock()
-		pending := p.log.pendingSyncLocked(dup.endOffset())
+		pending := p.log.pendingSyncLocked(dup.EndOffset())
 		p.log.appendMu.Unlock()
-		return dup.baseOffset, pending, nil
+		return dup.BaseOffset, pending, nil
 	}
 	base, pending, err := p.log.write(b)
 	if err == nil {
 		h.BaseOffset = base
-		p.producers.recordLocked(h, now)
+		p.producers.Record(h, now)
 	}
 	return base, pending, err
 }
@@ -385,9 +397,9 @@ func (p *partition) close() error {
 	p.healWG.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.producers.mu.Lock()
-	snapshot := p.producers.marshalLocked(p.log.EndOffset())
-	p.producers.mu.Unlock()
+	p.producersMu.Lock()
+	snapshot := p.producers.MarshalSnapshot(p.log.EndOffset())
+	p.producersMu.Unlock()
 	err := framefile.WriteAtomic(p.fs, p.dir, producerSnapshotName, snapshot)
 	return errors.Join(err, p.log.Close())
 }

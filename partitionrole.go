@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/idempotence"
 	"github.com/creekmq/creek/internal/replica"
 )
 
@@ -337,10 +338,10 @@ func (p *partition) appendReplica(batches []byte, leaderHW int64, leader, epoch 
 			p.healLater(err)
 			return fmt.Errorf("replicate %s-%d: %w", p.topic, p.index, err)
 		}
-		if idempotent(h) {
-			p.producers.mu.Lock()
-			p.producers.recordLocked(h, p.now().UnixMilli())
-			p.producers.mu.Unlock()
+		if idempotence.Idempotent(h) {
+			p.producersMu.Lock()
+			p.producers.Record(h, p.now().UnixMilli())
+			p.producersMu.Unlock()
 		}
 		appended = true
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/idempotence"
 )
 
 // producerIdentity is the producer ID and epoch an idempotent producer's
@@ -46,11 +47,11 @@ func (p *Producer) closeBatchLocked(tp topicPartition) {
 
 // maxInFlight bounds the sends of one partition started and not yet
 // completed, as Kafka's max.in.flight.requests.per.connection does under
-// idempotence: a partition remembers a producer's last producerWindow
+// idempotence: a partition remembers a producer's last idempotence.Window
 // batches, so a resend of any batch in flight is answered as the
 // duplicate it is. Without idempotence one send is in flight at a time,
 // so a resend cannot land after a later batch.
-const maxInFlight = producerWindow
+const maxInFlight = idempotence.Window
 
 // sendLane orders the sends of one partition. Each appends only after
 // the send started before it has appended (or given up), so batches reach
@@ -110,7 +111,7 @@ func (p *Producer) sendNextLocked(tp topicPartition) {
 		p.queued[tp] = p.queued[tp][1:]
 		s := &pendingSend{tp: tp, batch: b, id: p.id, seq: p.sequences[tp], after: l.appended, prior: l.done,
 			appended: make(chan struct{}), done: make(chan struct{})}
-		p.sequences[tp] = incrementSequence(s.seq, int32(len(b.records)))
+		p.sequences[tp] = idempotence.IncrementSequence(s.seq, int32(len(b.records)))
 		l.appended, l.done = s.appended, s.done
 		l.inFlight++
 		p.wg.Add(1)

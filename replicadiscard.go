@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/creekmq/creek/internal/idempotence"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -182,7 +183,7 @@ func (p *partition) discardNonReplica() (bool, error) {
 	if err := p.epochs.truncateFrom(0); err != nil {
 		return false, err
 	}
-	p.producers = newProducerStates()
+	p.producers = idempotence.NewTable()
 	if err := p.fs.Remove(filepath.Join(p.dir, producerSnapshotName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return false, err
 	}

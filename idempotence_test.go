@@ -1,13 +1,9 @@
 package creek
 
 import (
-	"encoding/binary"
-	"hash/crc32"
-	"math"
-	"time"
-
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -133,66 +129,4 @@ func TestProducerStateSurvivesRestart(t *testing.T) {
 			assert.Greater(t, newID, id, "producer IDs are never reused")
 		})
 	}
-}
-
-func TestIncrementSequenceWraps(t *testing.T) {
-	assert.Equal(t, int32(5), incrementSequence(2, 3))
-	assert.Equal(t, int32(0), incrementSequence(math.MaxInt32, 1))
-	assert.Equal(t, int32(2), incrementSequence(math.MaxInt32-1, 4))
-}
-
-func FuzzProducerSnapshot(f *testing.F) {
-	s := newProducerStates()
-	for i := range int32(7) {
-		s.recordLocked(batch.Header{ProducerID: int64(i % 3), BaseSequence: i, LastOffsetDelta: 1, BaseOffset: int64(i) * 2}, int64(i))
-	}
-	f.Add(s.marshalLocked(14))
-	f.Add(newProducerStates().marshalLocked(0))
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		s, end, err := unmarshalProducerSnapshot(b)
-		if err != nil {
-			return
-		}
-		again, end2, err := unmarshalProducerSnapshot(s.marshalLocked(end))
-		require.NoError(t, err)
-		assert.Equal(t, end, end2)
-		assert.Equal(t, s.producers, again.producers, "what decodes re-encodes to the same table")
-	})
-}
-
-// TestIdleProducersAreForgotten: a producer that has not appended for
-// producer.id.expiration.ms is forgotten at the next sweep, one that has
-// is kept, and a snapshot keeps when each last appended (an older
-// snapshot's producers start counting when it is read).
-func TestIdleProducersAreForgotten(t *testing.T) {
-	const expiry = time.Hour
-	s := newProducerStates()
-	s.recordLocked(batch.Header{ProducerID: 1, BaseOffset: 0}, 0)
-	s.recordLocked(batch.Header{ProducerID: 2, BaseOffset: 1}, expiry.Milliseconds())
-
-	s.expireLocked(expiry.Milliseconds(), expiry)
-	assert.Contains(t, s.producers, int64(1), "idle for the expiry, not longer")
-	s.expireLocked(expiry.Milliseconds()+producerSweepEvery.Milliseconds()-1, expiry)
-	assert.Contains(t, s.producers, int64(1), "no sweep within a minute of the last")
-	s.expireLocked(expiry.Milliseconds()+producerSweepEvery.Milliseconds(), expiry)
-	assert.NotContains(t, s.producers, int64(1), "idle for more than the expiry")
-	assert.Contains(t, s.producers, int64(2))
-	_, err := s.checkLocked(batch.Header{ProducerID: 1, BaseSequence: 1})
-	require.ErrorIs(t, err, ErrOutOfOrderSequence, "a forgotten producer starts again at sequence 0")
-
-	again, _, err := unmarshalProducerSnapshot(s.marshalLocked(2))
-	require.NoError(t, err)
-	assert.Equal(t, expiry.Milliseconds(), again.producers[2].lastAppend)
-
-	v1 := s.marshalLocked(2)
-	head := 4 + 2 + producerSnapshotHeader // magic, version, then the body's header
-	v1 = append(v1[:head+10:head+10], v1[head+18:len(v1)-4]...)
-	binary.BigEndian.PutUint16(v1[4:], 1)
-	v1 = binary.BigEndian.AppendUint32(v1, crc32.Checksum(v1, crc32.MakeTable(crc32.Castagnoli)))
-	old, _, err := unmarshalProducerSnapshot(v1)
-	require.NoError(t, err)
-	assert.Equal(t, int64(-1), old.producers[2].lastAppend)
-	old.expireLocked(10*expiry.Milliseconds(), expiry)
-	assert.Contains(t, old.producers, int64(2), "an unknown last append starts counting at the sweep")
 }
