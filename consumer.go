@@ -90,15 +90,18 @@ type Consumer struct {
 	node *Node
 	cfg  ConsumerConfig
 
-	mu         sync.Mutex
-	assigned   map[TopicPartition]*consumerPosition
-	topics     map[string]bool // subscribed topics
-	pattern    *regexp.Regexp  // subscribed pattern
-	nextFirst  int             // where the next Poll starts, for fairness
-	closed     bool
-	closedChan chan struct{}
-	lastCommit time.Time
-	wg         sync.WaitGroup // CommitAsync calls
+	mu            sync.Mutex
+	assigned      map[TopicPartition]*consumerPosition
+	topics        map[string]bool // subscribed topics
+	pattern       *regexp.Regexp  // subscribed pattern
+	nextFirst     int             // where the next Poll starts, for fairness
+	closed        bool
+	closedChan    chan struct{}
+	lastCommit    time.Time
+	wg            sync.WaitGroup               // CommitAsync calls
+	prefetched    map[TopicPartition]*prefetch // windows read ahead (consumerprefetch.go)
+	prefetchBytes int                          // what they hold, at most maxPrefetchBytes
+	prefetching   sync.WaitGroup               // their reads
 	// asyncCommits ends the CommitAsync calls still running when Close's
 	// CloseTimeout has passed.
 	asyncCommits     context.Context
@@ -135,7 +138,7 @@ func (n *Node) NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	}
 	c := &Consumer{node: n, cfg: cfg, assigned: map[TopicPartition]*consumerPosition{},
 		topics: map[string]bool{}, closedChan: make(chan struct{}), lastCommit: n.now(),
-		stepPosted: make(chan struct{}, 1)}
+		stepPosted: make(chan struct{}, 1), prefetched: map[TopicPartition]*prefetch{}}
 	c.asyncCommits, c.stopAsyncCommits = context.WithCancel(context.Background())
 	return c, nil
 }
@@ -286,6 +289,7 @@ func (c *Consumer) Close() error {
 	defer cancel()
 	defer context.AfterFunc(ctx, c.stopAsyncCommits)()
 	c.wg.Wait()
+	c.prefetching.Wait()
 	defer c.stopAsyncCommits()
 	switch {
 	case member != nil:

@@ -108,6 +108,7 @@ func (c *Consumer) readable() ([]TopicPartition, error) {
 			c.positionLocked(tp)
 		}
 	}
+	c.dropPrefetchedLocked()
 	var tps []TopicPartition
 	for tp, pos := range c.assigned {
 		if !pos.paused {
@@ -173,6 +174,12 @@ func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *part
 	if err != nil {
 		return nil, false, err
 	}
+	if records, ok := c.takePrefetched(tp, offset, budget); ok {
+		next := records[len(records)-1].Offset + 1
+		c.moveIf(tp, offset, next)
+		c.startPrefetch(tp, p, next)
+		return records, false, nil
+	}
 	b, remote, err := c.node.fetchFrom(ctx, p, offset, c.cfg.PartitionMaxBytes)
 	if errors.Is(err, ErrOffsetOutOfRange) {
 		reset, err := c.resetOffset(ctx, tp)
@@ -201,7 +208,11 @@ func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *part
 	}
 	switch {
 	case len(records) > 0:
-		c.moveIf(tp, offset, records[len(records)-1].Offset+1)
+		next := records[len(records)-1].Offset + 1
+		c.moveIf(tp, offset, next)
+		if !remote && len(b) >= c.cfg.PartitionMaxBytes/2 { // a backlog, likely: read the next window meanwhile
+			c.startPrefetch(tp, p, next)
+		}
 	case len(b) > 0:
 		// Only control batches, or records below the position (compaction
 		// left a gap): step past them, or Poll would wait with data ahead.
