@@ -40,7 +40,7 @@ var (
 	// ErrTopicExists is returned when creating a topic that exists.
 	ErrTopicExists = errors.New("creek: topic already exists")
 	// ErrInvalidTopic is returned for a topic name Kafka would refuse, and
-	// for changes to an internal topic.
+	// for creating, deleting or altering the configs of an internal topic.
 	ErrInvalidTopic = errors.New("creek: invalid topic")
 	// ErrInvalidPartitions is returned for a partition count that is
 	// negative, that differs from the replica assignment's, or that would
