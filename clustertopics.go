@@ -22,7 +22,7 @@ import (
 // Kafka client would), and every node then makes its local topics match
 // the committed metadata. Each node keeps every partition of every topic,
 // so that it can route requests for any of them; only the replicas hold
-// records (replicas.go).
+// records (replication.go).
 
 // createClusterTopic creates a topic through the controller and returns
 // once this node holds it.

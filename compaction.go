@@ -52,11 +52,12 @@ type CompactStats struct {
 	BytesAfter     int64 // sealed bytes after it
 }
 
-// Compact runs one compaction pass over the sealed segments when at least
-// MinCleanableRatio of their bytes are dirty, and returns what it did. The
-// background loop calls it every CheckInterval under CleanupCompact and
-// CleanupCompactDelete; under CleanupDelete it does nothing. Appends and
-// reads go on while it runs; truncation and deletion wait.
+// Compact runs one compaction pass over the sealed segments the recovery
+// point has passed when at least MinCleanableRatio of their bytes are
+// dirty, and returns what it did. The background loop calls it every
+// CheckInterval under CleanupCompact and CleanupCompactDelete; under
+// CleanupDelete it does nothing. Appends and reads go on while it runs;
+// truncation and deletion wait.
 func (l *Log) Compact() (CompactStats, error) { return l.compact(false) }
 
 func (l *Log) compact(force bool) (CompactStats, error) {

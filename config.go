@@ -32,7 +32,8 @@ type Config struct {
 	// DefaultAutoCreateRate, 10 a second in bursts of 100.
 	AutoCreateRate float64
 	// OffsetsTopicPartitions is the partition count of __consumer_offsets,
-	// made when a group first commits; default 50, as Kafka's.
+	// made when a group first uses it (to commit, to store its membership,
+	// or in a cluster to find its coordinator); default 50, as Kafka's.
 	OffsetsTopicPartitions int32
 	// GroupMinSessionTimeout and GroupMaxSessionTimeout bound the session
 	// timeout a group member may ask for (group.min.session.timeout.ms,
@@ -83,7 +84,8 @@ type Config struct {
 	// auto-creation past it fail with ErrTooManyPartitions. In a cluster
 	// every node keeps every partition's directory, so it bounds the
 	// cluster's. Default 10,000, or fewer on disk when the process's file
-	// limit (RLIMIT_NOFILE) holds fewer partitions' files and 256 more.
+	// limit (RLIMIT_NOFILE) holds fewer partitions' files and 256 more, but
+	// not below 100.
 	MaxPartitions int
 	// Cluster, if set, makes the node a member of a cluster; it needs
 	// Listen.
@@ -141,7 +143,9 @@ const (
 	SyncEveryAppend SyncPolicy = iota
 	// SyncPeriodically syncs every LogConfig.SyncInterval or every
 	// LogConfig.SyncBytes appended bytes, whichever comes first. Append
-	// returns before its bytes are synced; a crash can lose up to that much.
+	// returns before its bytes are synced, except the append that brings
+	// the unsynced bytes to SyncBytes, which waits for the sync; a machine
+	// crash can lose up to that much.
 	SyncPeriodically
 	// SyncNever leaves writing back to the operating system, as Kafka does by
 	// default. A process crash loses nothing; a machine crash can.

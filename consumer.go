@@ -50,8 +50,9 @@ type ConsumerConfig struct {
 	// descriptions; default "creek".
 	ClientID string
 	// Assignors decide which member reads which partitions, in order of
-	// preference (partition.assignment.strategy); the group uses the first
-	// that every member lists. Default CooperativeStickyAssignor. They
+	// preference (partition.assignment.strategy); of those every member
+	// lists, the group uses the one most members prefer, as Kafka's
+	// coordinator does. Default CooperativeStickyAssignor. They
 	// must all be cooperative or all eager.
 	Assignors []Assignor
 	// SessionTimeout is how long the group waits for a member's heartbeat

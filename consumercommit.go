@@ -12,7 +12,8 @@ import (
 // Commit commits the consumer's positions in every assigned partition it
 // has read, or has a position in, to its Group, and waits. A group member
 // whose generation a rebalance ended gets ErrIllegalGeneration or
-// ErrUnknownMemberID, and its commit is not stored.
+// ErrUnknownMemberID, and its commit is not stored. Without a Group it
+// gives ErrInvalidGroupID.
 func (c *Consumer) Commit(ctx context.Context) error { return c.commit(ctx, nil) }
 
 // commit commits the positions in partitions, or in all assigned ones when

@@ -168,7 +168,7 @@ func containsString(list []string, s string) bool {
 
 // readPartition reads up to budget records from the consumer's position in
 // tp and moves the position past them. A position outside the log is reset
-// as Config.Reset says, as Kafka's auto.offset.reset does.
+// as ConsumerConfig.Reset says, as Kafka's auto.offset.reset does.
 func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *partition, budget int) ([]Record, bool, error) {
 	offset, err := c.Position(ctx, tp)
 	if err != nil {

@@ -119,7 +119,7 @@ func (c *Consumer) Lag(ctx context.Context, tp TopicPartition) (int64, error) {
 	return max(hw-offset, 0), nil
 }
 
-// resetOffset returns where Config.Reset starts a partition without a
+// resetOffset returns where ConsumerConfig.Reset starts a partition without a
 // position: its log start offset or its high watermark.
 func (c *Consumer) resetOffset(ctx context.Context, tp TopicPartition) (int64, error) {
 	if c.cfg.Reset == ResetEarliest {

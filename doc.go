@@ -45,7 +45,7 @@
 //	00000000000000000000.timeindex  sparse: max timestamp (8) → relative offset (4)
 //	00000000000000052017.log        the next segment starts at offset 52017
 //	...
-//	creek.checkpoint                recovery point and log start offset, with a CRC
+//	creek.checkpoint                recovery point, log start and cleaned offsets, with a CRC
 //
 // Batches are Kafka's RecordBatch v2 (see internal/batch). The broker checks
 // a batch's length, magic and CRC-32C and sets its base offset, which the CRC

@@ -16,8 +16,8 @@ import (
 	"github.com/creekmq/creek/internal/replica"
 )
 
-// Errors a caller can test with errors.Is. Each maps to a Kafka protocol error
-// code in kafkaCodes.
+// Errors a caller can test with errors.Is. Each but ErrProducerClosed maps to
+// a Kafka protocol error code in kafkaCodes.
 var (
 	// ErrCorrupt matches stored or received bytes that fail validation: a bad
 	// CRC, a short batch, a malformed record. *CorruptError matches it.
@@ -27,8 +27,9 @@ var (
 	ErrOffsetOutOfRange = errors.New("creek: offset out of range")
 	// ErrMessageTooLarge is returned for a batch larger than MaxBatchBytes.
 	ErrMessageTooLarge = errors.New("creek: batch larger than the maximum")
-	// ErrInvalidConfig is returned by Open functions for a config they cannot
-	// use; the error lists every problem.
+	// ErrInvalidConfig is returned by Open, OpenLog, NewProducer and
+	// NewConsumer for a config they cannot use; OpenLog's, NewProducer's
+	// and NewConsumer's error lists every problem.
 	ErrInvalidConfig = errors.New("creek: invalid config")
 	// ErrInvalidRecord is returned for records that cannot be appended, such
 	// as an empty set.
@@ -39,10 +40,11 @@ var (
 	// ErrTopicExists is returned when creating a topic that exists.
 	ErrTopicExists = errors.New("creek: topic already exists")
 	// ErrInvalidTopic is returned for a topic name Kafka would refuse, and
-	// for changes to an internal topic.
+	// for creating, deleting or altering the configs of an internal topic.
 	ErrInvalidTopic = errors.New("creek: invalid topic")
-	// ErrInvalidPartitions is returned for a partition count that is not
-	// positive, or that would shrink a topic.
+	// ErrInvalidPartitions is returned for a partition count that is
+	// negative, that differs from the replica assignment's, or that would
+	// not grow a topic.
 	ErrInvalidPartitions = errors.New("creek: invalid number of partitions")
 	// ErrTooManyPartitions is returned for a topic or partitions that would
 	// take the node past Config.MaxPartitions. Kafka code 44,
@@ -62,8 +64,8 @@ var (
 	ErrProducerClosed = errors.New("creek: producer closed")
 	// ErrInvalidGroupID is returned for group operations without a group.
 	ErrInvalidGroupID = group.ErrInvalidGroupID
-	// ErrGroupNotFound is returned for a group that has no committed
-	// offsets.
+	// ErrGroupNotFound is returned for a group that has neither members nor
+	// committed offsets.
 	ErrGroupNotFound = errors.New("creek: group not found")
 	// ErrUnknownMemberID is returned to a group member the coordinator does
 	// not know: it left, or its session expired. It must rejoin.
@@ -135,7 +137,7 @@ var (
 	// election for a partition whose preferred replica is down or out of
 	// sync.
 	ErrPreferredLeaderNotAvailable = errors.New("creek: the preferred replica is not live and in sync")
-	// ErrClosed is returned by calls on a closed Log or Node.
+	// ErrClosed is returned by calls on a closed Log, Node or Consumer.
 	ErrClosed = group.ErrClosed
 	// ErrLogFailed is returned by appends after a write or fsync failed. The
 	// log keeps refusing appends until it is reopened, because after a failed

@@ -58,8 +58,9 @@ func (n *Node) localGroups() []string {
 // shows it: its members and what they read, its committed offsets and lag.
 type GroupDescription struct {
 	Group string
-	// State is the group's state by Kafka's names: Empty, PreparingRebalance,
-	// CompletingRebalance, Stable, or Dead for a group without members.
+	// State is the group's state by Kafka's names: Empty for a group
+	// without members (its committed offsets keep it), PreparingRebalance,
+	// CompletingRebalance or Stable.
 	State      string
 	Protocol   string                   // the assignor the members chose
 	Generation int32                    // -1 when another node coordinates the group (DescribeGroups carries none)
@@ -250,7 +251,8 @@ func (n *Node) deleteOffsets(ctx context.Context, groupID string, partitions []T
 // ResetGroupOffsets commits, for a group, the start (ResetEarliest) or end
 // (ResetLatest) of each partition, as kafka-consumer-groups --reset-offsets
 // does. Consumers of the group pick the new offsets up when they next
-// start from their commits.
+// start from their commits. While the group has members it fails with
+// ErrUnknownMemberID, as CommitOffsets does.
 func (n *Node) ResetGroupOffsets(ctx context.Context, group string, to OffsetReset, partitions ...TopicPartition) error {
 	offsets := map[TopicPartition]CommittedOffset{}
 	for _, tp := range partitions {

@@ -81,9 +81,12 @@ type logCounters struct {
 
 // OpenLog opens the log in dir, creating it if needed, and recovers it: it
 // validates every batch written after the last recovery point, cuts a torn
-// tail, and rebuilds indexes that are missing or inconsistent. A corrupt
-// batch in a sealed segment fails the open with a *CorruptError naming the
-// file and position; creek never skips data silently.
+// tail, and rebuilds indexes that are missing or inconsistent. Sealed
+// segments below the recovery point have only their indexes checked, and
+// their batches are CRC-checked on first Read; without a checkpoint every
+// sealed segment is validated, and a corrupt batch in one fails the open
+// with a *CorruptError naming the file and position. creek never skips
+// data silently.
 func OpenLog(dir string, cfg LogConfig) (*Log, error) { return openLog(fsx.OS(), dir, cfg) }
 
 func openLog(fs fsx.FS, dir string, cfg LogConfig) (*Log, error) {

@@ -226,8 +226,9 @@ func (n *Node) InitProducerID(ctx context.Context) (id int64, epoch int16, err e
 	return id, 0, nil
 }
 
-// Close stops the Kafka listener (requests in flight finish first), ends
-// every group, and closes every partition. A second Close returns nil.
+// Close leaves the node's cluster, stops the Kafka listener (requests in
+// flight finish first), ends every group, and closes every partition. A
+// second Close returns nil.
 func (n *Node) Close() error {
 	var err error
 	n.stopListener.Do(func() { // first, so requests in flight finish against an open node
@@ -316,7 +317,8 @@ func (n *Node) partitionForProduce(ctx context.Context, topic string, partition 
 // FetchBatches appends to dst the stored batches of a partition from
 // offset on, as Kafka's Fetch does: up to opts.MaxBytes (but always one
 // whole batch), waiting up to opts.MaxWait for opts.MinBytes to arrive. The
-// first batch may begin below offset; skip the records before it.
+// first batch may begin below offset; skip the records before it. In a
+// cluster, a partition this node does not lead gives ErrNotLeader.
 func (n *Node) FetchBatches(ctx context.Context, dst []byte, topic string, partition int32, offset int64, opts FetchOptions) ([]byte, error) {
 	p, err := n.partition(topic, partition)
 	if err == nil {

@@ -63,8 +63,8 @@ func (t *topic) close() error {
 type TopicSpec struct {
 	// Partitions is the number of partitions; default 1.
 	Partitions int32
-	// ReplicationFactor is the number of replicas; default 1, and at most
-	// the number of nodes (1 until clusters exist).
+	// ReplicationFactor is the number of replicas; default 1, at most the
+	// number of live nodes in a cluster, and 1 on a node outside one.
 	ReplicationFactor int16
 	// Configs sets topic configs by Kafka's names (see TopicConfigNames);
 	// the rest take the node's TopicDefaults, then Kafka's defaults.
@@ -82,7 +82,8 @@ type TopicSpec struct {
 
 // CreateTopic creates a topic. It fails with ErrTopicExists,
 // ErrInvalidTopic (a bad or internal name), ErrInvalidPartitions,
-// ErrInvalidReplicationFactor or ErrInvalidConfig, and creates nothing then.
+// ErrTooManyPartitions, ErrInvalidReplicationFactor,
+// ErrInvalidReplicaAssignment or ErrInvalidConfig, and creates nothing then.
 func (n *Node) CreateTopic(ctx context.Context, name string, spec TopicSpec) error {
 	if err := validateTopicName(name); err != nil {
 		return err
@@ -263,7 +264,7 @@ func (n *Node) topicLocked(name string) (*topic, error) {
 }
 
 // CreatePartitions grows a topic to total partitions. Kafka never shrinks
-// a topic: fewer gives ErrInvalidPartitions. In a cluster the controller
+// a topic: no more than it has gives ErrInvalidPartitions. In a cluster the controller
 // places the new partitions' replicas.
 func (n *Node) CreatePartitions(ctx context.Context, name string, total int32) error {
 	if info, err := n.DescribeTopic(name); err == nil && int(total) > len(info.Partitions) {

@@ -33,5 +33,6 @@ func validateTopicName(name string) error {
 // clients may read but not create, delete or alter.
 func internalTopic(name string) bool { return name == ConsumerOffsetsTopic }
 
-// ConsumerOffsetsTopic is the compacted topic that holds committed offsets.
+// ConsumerOffsetsTopic is the compacted topic that holds committed offsets,
+// and the groups' membership beside them.
 const ConsumerOffsetsTopic = "__consumer_offsets"
