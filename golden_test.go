@@ -95,3 +95,15 @@ func TestRaftStableGolden(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 }
+
+// goldenEpochCheckpoint is a leader-epoch checkpoint as creek writes it:
+// text, as Kafka's is, and not framed.
+const goldenEpochCheckpoint = "0\n3\n0 0\n3 100\n7 1099511627776\n"
+
+func TestEpochCheckpointGolden(t *testing.T) {
+	want := []epochStart{{0, 0}, {3, 100}, {7, 1 << 40}}
+	assert.Equal(t, []byte(goldenEpochCheckpoint), encodeEpochCheckpoint(want))
+	got, err := decodeEpochCheckpoint([]byte(goldenEpochCheckpoint))
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+}
