@@ -9,35 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/epochs"
 	"github.com/creekmq/creek/internal/fsx"
 )
-
-// TestEpochCacheEndOffsetFor: Kafka's answers for epochs newer, older and
-// between the ones a partition had.
-func TestEpochCacheEndOffsetFor(t *testing.T) {
-	c := &epochCache{list: []epochStart{{epoch: 2, start: 10}, {epoch: 4, start: 30}, {epoch: 7, start: 55}}}
-	tests := []struct {
-		epoch     int32
-		wantEpoch int32
-		wantEnd   int64
-	}{
-		{7, 7, 90},   // the newest: the log end
-		{4, 4, 55},   // a known one ends where the next begins
-		{5, 4, 55},   // between: the largest epoch not above it
-		{3, 2, 30},   // between the first two
-		{1, 1, 10},   // older than all: where the first begins
-		{8, -1, -1},  // newer than all
-		{-1, -1, -1}, // none
-	}
-	for _, tc := range tests {
-		epoch, end := c.endOffsetFor(tc.epoch, 90)
-		assert.Equal(t, tc.wantEpoch, epoch, "epoch for %d", tc.epoch)
-		assert.Equal(t, tc.wantEnd, end, "end offset for %d", tc.epoch)
-	}
-	empty := &epochCache{}
-	epoch, end := empty.endOffsetFor(0, 5)
-	assert.Equal(t, []any{int32(-1), int64(-1)}, []any{epoch, end})
-}
 
 // TestEpochCachePersists: assigned epochs survive a reopen, truncation
 // forgets the epochs it cut, and entries past a shortened log are
@@ -57,19 +31,19 @@ func TestEpochCachePersists(t *testing.T) {
 
 		again, err := openEpochCache(fs, dir, l)
 		require.NoError(t, err)
-		assert.Equal(t, []epochStart{{0, 0}, {3, 10}}, again.list)
+		assert.Equal(t, []epochs.Entry{{Epoch: 0, StartOffset: 0}, {Epoch: 3, StartOffset: 10}}, again.list.Entries())
 
 		require.NoError(t, c.assign(5, 20)) // a leader's epoch with no batch yet
 		_, err = l.Truncate(8)
 		require.NoError(t, err)
 		require.NoError(t, c.truncateFrom(8))
-		assert.Equal(t, []epochStart{{0, 0}}, c.list)
+		assert.Equal(t, []epochs.Entry{{Epoch: 0, StartOffset: 0}}, c.list.Entries())
 
 		require.NoError(t, c.assign(6, 8))
 		require.NoError(t, c.assign(9, 30)) // past the log's end, as after a crash cut its tail
 		again, err = openEpochCache(fs, dir, l)
 		require.NoError(t, err)
-		assert.Equal(t, []epochStart{{0, 0}, {6, 8}}, again.list)
+		assert.Equal(t, []epochs.Entry{{Epoch: 0, StartOffset: 0}, {Epoch: 6, StartOffset: 8}}, again.list.Entries())
 	})
 }
 
@@ -87,24 +61,9 @@ func TestEpochCacheRebuild(t *testing.T) {
 	}
 	c, err := openEpochCache(fs, dir, l)
 	require.NoError(t, err)
-	assert.Equal(t, []epochStart{{0, 0}, {2, 2}, {5, 4}}, c.list)
+	assert.Equal(t, []epochs.Entry{{Epoch: 0, StartOffset: 0}, {Epoch: 2, StartOffset: 2}, {Epoch: 5, StartOffset: 4}}, c.list.Entries())
 	_, err = fs.Stat(filepath.Join(dir, epochCheckpointName))
 	require.NoError(t, err, "the rebuilt epochs are saved")
-}
-
-func FuzzEpochCheckpoint(f *testing.F) {
-	f.Add(encodeEpochCheckpoint([]epochStart{{0, 0}, {3, 100}}))
-	f.Add([]byte("0\n0\n"))
-	f.Add([]byte("0\n2\n1 5\n0 9\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		list, err := decodeEpochCheckpoint(b)
-		if err != nil {
-			return
-		}
-		again, err := decodeEpochCheckpoint(encodeEpochCheckpoint(list))
-		require.NoError(t, err)
-		require.Equal(t, list, again)
-	})
 }
 
 // TestFollowerTruncationKeepsEpochs: a follower whose log already ends

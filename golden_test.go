@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/epochs"
 	"github.com/creekmq/creek/internal/idempotence"
 )
 
@@ -94,4 +95,20 @@ func TestRaftStableGolden(t *testing.T) {
 	got, err := decodeRaftStable(golden)
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
+}
+
+// goldenEpochCheckpoint is a leader-epoch checkpoint as creek writes it:
+// text, as Kafka's is, and not framed.
+const goldenEpochCheckpoint = "0\n3\n0 0\n3 100\n7 1099511627776\n"
+
+func TestEpochCheckpointGolden(t *testing.T) {
+	var want epochs.List
+	for _, e := range []epochs.Entry{{Epoch: 0, StartOffset: 0}, {Epoch: 3, StartOffset: 100}, {Epoch: 7, StartOffset: 1 << 40}} {
+		_, err := want.Assign(e.Epoch, e.StartOffset)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, []byte(goldenEpochCheckpoint), want.MarshalCheckpoint())
+	got, err := epochs.UnmarshalCheckpoint([]byte(goldenEpochCheckpoint))
+	require.NoError(t, err)
+	assert.Equal(t, want.Entries(), got.Entries())
 }
