@@ -99,10 +99,10 @@ type Consumer struct {
 	closed        bool
 	closedChan    chan struct{}
 	lastCommit    time.Time
-	wg            sync.WaitGroup               // CommitAsync calls
-	prefetched    map[TopicPartition]*prefetch // windows read ahead (consumerprefetch.go)
-	prefetchBytes int                          // what they hold, at most maxPrefetchBytes
-	prefetching   sync.WaitGroup               // their reads
+	wg            sync.WaitGroup                 // CommitAsync calls
+	prefetched    map[TopicPartition][]*prefetch // windows read ahead, in order (consumerprefetch.go)
+	prefetchBytes int                            // what they hold, at most maxPrefetchBytes
+	prefetching   sync.WaitGroup                 // their reads
 	// asyncCommits ends the CommitAsync calls still running when Close's
 	// CloseTimeout has passed.
 	asyncCommits     context.Context
@@ -139,7 +139,7 @@ func (n *Node) NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	}
 	c := &Consumer{node: n, cfg: cfg, assigned: map[TopicPartition]*consumerPosition{},
 		topics: map[string]bool{}, closedChan: make(chan struct{}), lastCommit: n.now(),
-		stepPosted: make(chan struct{}, 1), prefetched: map[TopicPartition]*prefetch{}}
+		stepPosted: make(chan struct{}, 1), prefetched: map[TopicPartition][]*prefetch{}}
 	c.asyncCommits, c.stopAsyncCommits = context.WithCancel(context.Background())
 	return c, nil
 }

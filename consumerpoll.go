@@ -108,7 +108,7 @@ func (c *Consumer) readable() ([]TopicPartition, error) {
 			c.positionLocked(tp)
 		}
 	}
-	c.dropPrefetchedLocked()
+	c.dropUnreadLocked()
 	var tps []TopicPartition
 	for tp, pos := range c.assigned {
 		if !pos.paused {

@@ -1,97 +1,132 @@
-// Read-ahead: the next window of a partition the consumer reads from a
+// Read-ahead: the next windows of a partition the consumer reads from a
 // backlog, fetched and decoded while the caller handles the last Poll.
 
 package creek
 
 import "context"
 
-// maxPrefetchBytes bounds what a consumer reads ahead over all its
-// partitions, as Kafka's fetch.max.bytes bounds a fetch (50 MiB).
-const maxPrefetchBytes = 50 << 20
+const (
+	// maxPrefetchBytes bounds what a consumer reads ahead over all its
+	// partitions, as Kafka's fetch.max.bytes bounds a fetch (50 MiB).
+	maxPrefetchBytes = 50 << 20
+	// windowsAhead is how many windows of one partition are read ahead:
+	// two, so that one is read from the log while the one before it is
+	// decoded.
+	windowsAhead = 2
+)
 
-// prefetch is one partition's next window, read in the background from
-// the position the consumer will have once the caller has the records
-// Poll returned: a backlog is then read at the pace of the log rather than
-// of read, decode and handle in turn. Only a read that returns records is
-// kept; anything else (the end of the log, an error, a position that
-// moved) is left to Poll's own read, so the semantics stay Poll's.
+// prefetch is one window of a partition, read in the background from the
+// position the consumer will have once the caller has the records before
+// it: a backlog is then read at the pace of the log rather than of read,
+// decode and handle in turn. Only a window of records is kept; anything
+// else (the end of the log, an error, only control batches, a position
+// that moved) is left to Poll's own read, so the semantics stay Poll's.
 type prefetch struct {
 	from    int64         // the position it reads from
-	done    chan struct{} // closed once records and bytes are set
-	records []Record      // decoded, Topic and Partition set; nil if the read failed or found nothing
+	done    chan struct{} // closed once records is set
+	records []Record      // decoded, Topic and Partition set; nil if the read failed or found none
 	bytes   int           // what it holds of maxPrefetchBytes
 }
 
 // takePrefetched returns the window read ahead for tp from offset, if
-// there is one, waiting for it to be read; the rest beyond budget stays
-// for the next Poll. It reports false if there is none to use.
+// there is one, waiting for it to be read; the records beyond budget stay
+// for the next Poll. It reports false if there is none to use, and then
+// forgets what was read ahead for tp.
 func (c *Consumer) takePrefetched(tp TopicPartition, offset int64, budget int) ([]Record, bool) {
 	c.mu.Lock()
-	pf := c.prefetched[tp]
-	delete(c.prefetched, tp)
+	queue := c.prefetched[tp]
 	c.mu.Unlock()
-	if pf == nil {
+	if len(queue) == 0 {
 		return nil, false
 	}
+	pf := queue[0]
 	<-pf.done // a local read of one window
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.prefetchBytes -= pf.bytes
+	if len(c.prefetched[tp]) == 0 || c.prefetched[tp][0] != pf { // dropped meanwhile
+		return nil, false
+	}
 	if pf.from != offset || len(pf.records) == 0 {
+		c.dropPrefetchedLocked(tp)
 		return nil, false
 	}
 	records := pf.records
-	if len(records) > budget {
-		rest := &prefetch{from: records[budget].Offset, done: pf.done, records: records[budget:]}
-		if c.prefetched[tp] == nil && !c.closed {
-			c.prefetched[tp] = rest
-		}
-		records = records[:budget:budget] // the caller may append without writing over the rest
+	if len(records) <= budget {
+		c.prefetchBytes -= pf.bytes
+		c.prefetched[tp] = c.prefetched[tp][1:]
+		return records, true
 	}
-	return records, true
+	// The rest of the window stays at the head, from the next offset.
+	pf.records, pf.from = records[budget:], records[budget].Offset
+	return records[:budget:budget], true // the caller may append without writing over the rest
 }
 
-// startPrefetch reads tp's next window from offset in the background, if
-// the partition is led here, nothing is read ahead for it yet, and the
-// consumer's budget has room.
+// startPrefetch reads a window of tp from offset in the background, if
+// fewer than windowsAhead are read ahead for it, the consumer's budget has
+// room and offset follows them.
 func (c *Consumer) startPrefetch(tp TopicPartition, p *partition, offset int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.prefetched[tp] != nil || c.prefetchBytes+c.cfg.PartitionMaxBytes > maxPrefetchBytes {
-		return
-	}
-	pf := &prefetch{from: offset, done: make(chan struct{}), bytes: c.cfg.PartitionMaxBytes}
-	c.prefetched[tp] = pf
-	c.prefetchBytes += pf.bytes
-	c.prefetching.Add(1)
-	go func() {
-		defer c.prefetching.Done()
-		defer close(pf.done)
-		if p.checkLeader(-1) != nil {
-			return
-		}
-		b, err := p.fetch(context.Background(), nil, offset, FetchOptions{MaxBytes: c.cfg.PartitionMaxBytes})
-		if err != nil {
-			return
-		}
-		records, err := appendRecords(nil, b, offset, c.cfg.MaxPollRecords)
-		if err != nil {
-			return
-		}
-		for i := range records {
-			records[i].Topic, records[i].Partition = tp.Topic, tp.Partition
-		}
-		pf.records = records
-	}()
+	c.startPrefetchLocked(tp, p, offset)
 }
 
-// dropPrefetchedLocked forgets what was read ahead for partitions no
-// longer read.
-func (c *Consumer) dropPrefetchedLocked() {
+func (c *Consumer) startPrefetchLocked(tp TopicPartition, p *partition, offset int64) {
+	queue := c.prefetched[tp]
+	if c.closed || len(queue) >= windowsAhead || c.prefetchBytes+c.cfg.PartitionMaxBytes > maxPrefetchBytes {
+		return
+	}
+	if len(queue) > 0 && queue[len(queue)-1].from >= offset {
+		return // read ahead already
+	}
+	pf := &prefetch{from: offset, done: make(chan struct{}), bytes: c.cfg.PartitionMaxBytes}
+	c.prefetched[tp] = append(queue, pf)
+	c.prefetchBytes += pf.bytes
+	c.prefetching.Add(1)
+	go c.readAhead(tp, p, pf)
+}
+
+// readAhead reads pf's window, starts the read of the window after it,
+// then decodes its own: the log is read while the window before is
+// decoded.
+func (c *Consumer) readAhead(tp TopicPartition, p *partition, pf *prefetch) {
+	defer c.prefetching.Done()
+	defer close(pf.done)
+	if p.checkLeader(-1) != nil {
+		return
+	}
+	b, err := p.fetch(context.Background(), nil, pf.from, FetchOptions{MaxBytes: c.cfg.PartitionMaxBytes})
+	if err != nil || len(b) < c.cfg.PartitionMaxBytes/2 {
+		return // the end of the log is near: Poll reads the rest itself
+	}
+	c.mu.Lock()
+	if queue := c.prefetched[tp]; len(queue) > 0 && queue[len(queue)-1] == pf {
+		c.startPrefetchLocked(tp, p, lastOffsetIn(b)+1)
+	}
+	c.mu.Unlock()
+	records, err := appendRecords(nil, b, pf.from, -1)
+	if err != nil {
+		return
+	}
+	for i := range records {
+		records[i].Topic, records[i].Partition = tp.Topic, tp.Partition
+	}
+	pf.records = records
+}
+
+// dropPrefetchedLocked forgets what was read ahead for tp.
+func (c *Consumer) dropPrefetchedLocked(tp TopicPartition) {
+	for _, pf := range c.prefetched[tp] {
+		c.prefetchBytes -= pf.bytes
+	}
+	delete(c.prefetched, tp)
+}
+
+// dropUnreadLocked forgets what was read ahead for partitions no longer
+// read.
+func (c *Consumer) dropUnreadLocked() {
 	for tp := range c.prefetched {
 		if pos := c.assigned[tp]; pos == nil || pos.paused {
-			c.prefetchBytes -= c.prefetched[tp].bytes
-			delete(c.prefetched, tp)
+			c.dropPrefetchedLocked(tp)
 		}
 	}
 }

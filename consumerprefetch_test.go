@@ -41,7 +41,7 @@ func TestConsumerReadsAheadInOrder(t *testing.T) {
 	c.mu.Lock()
 	readAhead := len(c.prefetched)
 	c.mu.Unlock()
-	assert.Equal(t, 1, readAhead, "the next window is read while the caller handles this one")
+	assert.Equal(t, 1, readAhead, "the next windows are read while the caller handles this one")
 
 	c.Seek(tp, 10)
 	assert.Equal(t, want[10:17], pollValues(t, c)[tp], "from where Seek says, not from what was read ahead")
@@ -66,7 +66,7 @@ func TestConsumerHandsOutAWindowOverSeveralPolls(t *testing.T) {
 	}
 	done := make(chan struct{})
 	close(done)
-	c.prefetched[tp] = &prefetch{from: 20, done: done, records: records}
+	c.prefetched[tp] = []*prefetch{{from: 20, done: done, records: records}}
 
 	first, ok := c.takePrefetched(tp, 20, 3)
 	require.True(t, ok)

@@ -15,7 +15,7 @@ import (
 // Producer and Consumer and through franz-go over loopback to the node's
 // own listener, in one run, on one node on disk: b.N records produced with
 // acks=all to a topic of their own, then read back from its start (a
-// backlog). It reports each path's records a second and the ratios
+// backlog), each path twice, in turn. It reports each path's records a second and the ratios
 // embedded/network, which the embedded path, skipping framing, the network
 // and kmsg, should keep above 1; with a sync before every acknowledgement
 // also produce-embedded/disk, the embedded produce against the same bytes
@@ -55,16 +55,29 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 	value := make([]byte, size)
 	b.ResetTimer()
 
-	embeddedProduce := timed(b, func() error { return produceEmbedded(ctx, n, b.N, value) })
-	networkProduce := timed(b, func() error { return produceNetwork(ctx, client, b.N, value) })
-	embeddedConsume := timed(b, func() error { return consumeEmbedded(ctx, n, b.N) })
-	networkConsume := timed(b, func() error { return consumeNetwork(ctx, n.Addr().String(), b.N) })
+	// Each path runs twice, in the order embedded, network, network,
+	// embedded, so that neither gains from going second (a warmer heap and
+	// page cache) or first.
+	half := max(b.N/2, 1)
+	var embeddedProduce, networkProduce, embeddedConsume, networkConsume time.Duration
+	for _, embeddedFirst := range []bool{true, false} {
+		e := func() { embeddedProduce += timed(b, func() error { return produceEmbedded(ctx, n, half, value) }) }
+		w := func() { networkProduce += timed(b, func() error { return produceNetwork(ctx, client, half, value) }) }
+		inTurn(embeddedFirst, e, w)
+	}
+	for _, embeddedFirst := range []bool{true, false} {
+		e := func() { embeddedConsume += timed(b, func() error { return consumeEmbedded(ctx, n, half) }) }
+		w := func() {
+			networkConsume += timed(b, func() error { return consumeNetwork(ctx, n.Addr().String(), half) })
+		}
+		inTurn(embeddedFirst, e, w)
+	}
 
-	rate := func(d time.Duration) float64 { return float64(b.N) / d.Seconds() }
+	rate := func(d time.Duration) float64 { return float64(2*half) / d.Seconds() }
 	if sync == SyncEveryAppend.String() {
 		// The disk's own speed, in the same run: the same bytes written in
 		// 1 MiB chunks, each synced, to a file of its own.
-		disk := timed(b, func() error { return writeSynced(b.TempDir(), b.N*size) })
+		disk := timed(b, func() error { return writeSynced(b.TempDir(), 2*half*size) })
 		b.ReportMetric(float64(disk)/float64(embeddedProduce), "produce-embedded/disk")
 	}
 	b.ReportMetric(rate(embeddedProduce), "embedded-produce/s")
@@ -93,6 +106,17 @@ func writeSynced(dir string, total int) error {
 		}
 	}
 	return nil
+}
+
+// inTurn runs a then b, or b then a.
+func inTurn(aFirst bool, a, b func()) {
+	if aFirst {
+		a()
+		b()
+	} else {
+		b()
+		a()
+	}
 }
 
 // timed runs fn and returns how long it took.

@@ -68,7 +68,7 @@ func (b kafkaBroker) Produce(ctx context.Context, topic string, partition int32,
 	if err != nil {
 		return kafka.ProduceResult{}, nil, err
 	}
-	base, appendTime, acked, err := p.appendBatch(batch, acks == -1)
+	base, appendTime, acked, err := p.appendBatch(batch, acks == -1, fromClient)
 	if err != nil {
 		return kafka.ProduceResult{}, nil, err
 	}

@@ -27,7 +27,7 @@ func (n *Node) produceTo(ctx context.Context, topic string, partition int32, b [
 		return -1, -1, err
 	}
 	err = n.whileLeaderMoves(ctx, p, func() error {
-		acked, err := n.appendOnce(ctx, p, b, acksAll)
+		acked, err := n.appendOnce(ctx, p, b, acksAll, fromClient)
 		if err == nil {
 			base, appendTime, err = acked()
 		}
@@ -36,8 +36,8 @@ func (n *Node) produceTo(ctx context.Context, topic string, partition int32, b [
 	return base, appendTime, err
 }
 
-// appendTo is produceTo in two steps, for a producer that appends its next
-// batch while this one waits: it returns once the batch is appended (here
+// appendTo is produceTo in two steps, for a Producer that appends its next
+// batch while this one waits, and for batches it built (builtHere): it returns once the batch is appended (here
 // when this node leads; at a leader elsewhere once it has answered), and
 // acked then waits as acksAll says and returns the base offset and log
 // append time. An acked that fails with ErrNotLeader leaves the batch to
@@ -48,7 +48,7 @@ func (n *Node) appendTo(ctx context.Context, topic string, partition int32, b []
 		return nil, err
 	}
 	err = n.whileLeaderMoves(ctx, p, func() (err error) {
-		acked, err = n.appendOnce(ctx, p, b, acksAll)
+		acked, err = n.appendOnce(ctx, p, b, acksAll, builtHere)
 		return err
 	})
 	return acked, err
@@ -76,10 +76,10 @@ func (n *Node) whileLeaderMoves(ctx context.Context, p *partition, attempt func(
 // appendOnce appends a batch here if this node leads the partition, or at
 // the leader the metadata names, and returns what waits for its
 // acknowledgement.
-func (n *Node) appendOnce(ctx context.Context, p *partition, b []byte, acksAll bool) (acked func() (base, appendTime int64, err error), err error) {
+func (n *Node) appendOnce(ctx context.Context, p *partition, b []byte, acksAll bool, origin batchOrigin) (acked func() (base, appendTime int64, err error), err error) {
 	err = p.checkLeader(-1)
 	if err == nil {
-		base, appendTime, wait, err := p.appendBatch(b, acksAll)
+		base, appendTime, wait, err := p.appendBatch(b, acksAll, origin)
 		if err != nil {
 			return nil, err
 		}
