@@ -2,6 +2,7 @@ package creek
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,7 +16,8 @@ import (
 // Producer and Consumer and through franz-go over loopback to the node's
 // own listener, in one run, on one node on disk: b.N records produced with
 // acks=all to a topic of their own, then read back from its start (a
-// backlog), each path twice, in turn. It reports each path's records a second and the ratios
+// backlog), and again with a consumer reading while they are produced
+// (live), each path twice, in turn. It reports each path's records a second and the ratios
 // embedded/network, which the embedded path, skipping framing, the network
 // and kmsg, should keep above 1; with a sync before every acknowledgement
 // also produce-embedded/disk, the embedded produce against the same bytes
@@ -40,7 +42,7 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 		b.Fatal(err)
 	}
 	defer n.Close()
-	for _, topic := range []string{"embedded", "network"} {
+	for _, topic := range []string{"embedded", "network", "embedded-live", "network-live"} {
 		spec := TopicSpec{Partitions: partitions, Configs: map[string]string{ConfigSync: sync}}
 		if err := n.CreateTopic(ctx, topic, spec); err != nil {
 			b.Fatal(err)
@@ -59,16 +61,36 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 	// embedded, so that neither gains from going second (a warmer heap and
 	// page cache) or first.
 	half := max(b.N/2, 1)
-	var embeddedProduce, networkProduce, embeddedConsume, networkConsume time.Duration
+	addr := n.Addr().String()
+	var embeddedProduce, networkProduce, embeddedConsume, networkConsume, embeddedLive, networkLive time.Duration
 	for _, embeddedFirst := range []bool{true, false} {
-		e := func() { embeddedProduce += timed(b, func() error { return produceEmbedded(ctx, n, half, value) }) }
-		w := func() { networkProduce += timed(b, func() error { return produceNetwork(ctx, client, half, value) }) }
+		e := func() {
+			embeddedProduce += timed(b, func() error { return produceEmbedded(ctx, n, "embedded", half, value) })
+		}
+		w := func() {
+			networkProduce += timed(b, func() error { return produceNetwork(ctx, client, "network", half, value) })
+		}
 		inTurn(embeddedFirst, e, w)
 	}
 	for _, embeddedFirst := range []bool{true, false} {
-		e := func() { embeddedConsume += timed(b, func() error { return consumeEmbedded(ctx, n, half) }) }
+		e := func() { embeddedConsume += timed(b, func() error { return consumeEmbedded(ctx, n, "embedded", half) }) }
+		w := func() { networkConsume += timed(b, func() error { return consumeNetwork(ctx, addr, "network", half) }) }
+		inTurn(embeddedFirst, e, w)
+	}
+	// Live: a consumer reads while the records are produced; the time is
+	// until it has them all.
+	for _, embeddedFirst := range []bool{true, false} {
+		e := func() {
+			embeddedLive += timed(b, func() error {
+				return together(func() error { return produceEmbedded(ctx, n, "embedded-live", half, value) },
+					func() error { return consumeEmbedded(ctx, n, "embedded-live", half) })
+			})
+		}
 		w := func() {
-			networkConsume += timed(b, func() error { return consumeNetwork(ctx, n.Addr().String(), half) })
+			networkLive += timed(b, func() error {
+				return together(func() error { return produceNetwork(ctx, client, "network-live", half, value) },
+					func() error { return consumeNetwork(ctx, addr, "network-live", half) })
+			})
 		}
 		inTurn(embeddedFirst, e, w)
 	}
@@ -86,6 +108,14 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 	b.ReportMetric(rate(embeddedConsume), "embedded-consume/s")
 	b.ReportMetric(rate(networkConsume), "network-consume/s")
 	b.ReportMetric(float64(networkConsume)/float64(embeddedConsume), "consume-embedded/network")
+	b.ReportMetric(float64(networkLive)/float64(embeddedLive), "live-embedded/network")
+}
+
+// together runs both functions at once and returns the first error.
+func together(a, b func() error) error {
+	errs := make(chan error, 1)
+	go func() { errs <- b() }()
+	return errors.Join(a(), <-errs)
 }
 
 // writeSynced writes total bytes to a new file in dir in 1 MiB chunks,
@@ -128,34 +158,34 @@ func timed(b *testing.B, fn func() error) time.Duration {
 	return time.Since(start)
 }
 
-func produceEmbedded(ctx context.Context, n *Node, count int, value []byte) error {
+func produceEmbedded(ctx context.Context, n *Node, topic string, count int, value []byte) error {
 	p, err := n.NewProducer(ProducerConfig{Partitioner: RoundRobinPartitioner()})
 	if err != nil {
 		return err
 	}
 	defer p.Close()
 	for range count {
-		if err := p.ProduceAsync(ctx, &Record{Topic: "embedded", Value: value}, nil); err != nil {
+		if err := p.ProduceAsync(ctx, &Record{Topic: topic, Value: value}, nil); err != nil {
 			return err
 		}
 	}
 	return p.Flush(ctx)
 }
 
-func produceNetwork(ctx context.Context, client *kgo.Client, count int, value []byte) error {
+func produceNetwork(ctx context.Context, client *kgo.Client, topic string, count int, value []byte) error {
 	for range count {
-		client.Produce(ctx, &kgo.Record{Topic: "network", Value: value}, nil)
+		client.Produce(ctx, &kgo.Record{Topic: topic, Value: value}, nil)
 	}
 	return client.Flush(ctx)
 }
 
-func consumeEmbedded(ctx context.Context, n *Node, count int) error {
+func consumeEmbedded(ctx context.Context, n *Node, topic string, count int) error {
 	c, err := n.NewConsumer(ConsumerConfig{Reset: ResetEarliest, MaxPollRecords: 10000})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	c.Subscribe("embedded")
+	c.Subscribe(topic)
 	for got := 0; got < count; {
 		polled, err := c.Poll(ctx)
 		if err != nil {
@@ -168,8 +198,8 @@ func consumeEmbedded(ctx context.Context, n *Node, count int) error {
 	return nil
 }
 
-func consumeNetwork(ctx context.Context, addr string, count int) error {
-	client, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("network"),
+func consumeNetwork(ctx context.Context, addr, topic string, count int) error {
+	client, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		return err
