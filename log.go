@@ -162,12 +162,19 @@ func (l *Log) Append(b []byte) (int64, error) {
 // partition checks producer sequences around write and waits after, so
 // that appenders still share fsyncs.
 func (l *Log) write(b []byte) (base int64, pending pendingSync, err error) {
-	if len(b) > l.cfg.MaxBatchBytes {
-		return -1, pendingSync{}, fmt.Errorf("%w: %d bytes, at most %d", ErrMessageTooLarge, len(b), l.cfg.MaxBatchBytes)
-	}
 	h, err := batch.Validate(b)
 	if err != nil {
 		return -1, pendingSync{}, fmt.Errorf("append: %w", err)
+	}
+	return l.writeValidated(b, h)
+}
+
+// writeValidated is write for a batch the caller has validated, or built,
+// and whose header h it has parsed: a partition checks a client's batch
+// once, and its own Producer's not at all.
+func (l *Log) writeValidated(b []byte, h batch.Header) (base int64, pending pendingSync, err error) {
+	if len(b) > l.cfg.MaxBatchBytes {
+		return -1, pendingSync{}, fmt.Errorf("%w: %d bytes, at most %d", ErrMessageTooLarge, len(b), l.cfg.MaxBatchBytes)
 	}
 	l.appendMu.Lock()
 	defer l.appendMu.Unlock()

@@ -195,6 +195,9 @@ func (p *partition) appendBatch(b []byte, acksAll bool, origin batchOrigin) (bas
 		appendTime = p.now().UnixMilli()
 		batch.SetLogAppendTime(b, appendTime)
 	}
+	if h, err = batch.ParseHeader(b); err != nil { // as recompressed and stamped
+		return fail(err)
+	}
 	base, pending, err := p.write(b, h)
 	if err != nil {
 		p.healLater(err)
@@ -218,12 +221,13 @@ func (p *partition) appendBatch(b []byte, acksAll bool, origin batchOrigin) (bas
 	}, nil
 }
 
-// write appends b, whose header is h. For an idempotent producer it checks
+// write appends b, validated or built here, whose header is h. For an
+// idempotent producer it checks
 // the sequence first, and answers a retried batch with the offset it was
 // stored at (after waiting, as an append would, for it to be durable).
 func (p *partition) write(b []byte, h batch.Header) (int64, pendingSync, error) {
 	if !idempotence.Idempotent(h) {
-		return p.log.write(b)
+		return p.log.writeValidated(b, h)
 	}
 	p.producersMu.Lock()
 	defer p.producersMu.Unlock()
@@ -239,7 +243,7 @@ func (p *partition) write(b []byte, h batch.Header) (int64, pendingSync, error) 
 		p.log.appendMu.Unlock()
 		return dup.BaseOffset, pending, nil
 	}
-	base, pending, err := p.log.write(b)
+	base, pending, err := p.log.writeValidated(b, h)
 	if err == nil {
 		h.BaseOffset = base
 		p.producers.Record(h, now)
