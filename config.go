@@ -119,19 +119,20 @@ func (c Config) withDefaults() Config {
 const DefaultMaxPartitions = 10_000
 
 func (c Config) validate() error {
+	var errs []error
 	if c.AutoCreatePartitions < 0 || c.OffsetsTopicPartitions < 0 {
-		return fmt.Errorf("%w: AutoCreatePartitions %d and OffsetsTopicPartitions %d must not be negative",
-			ErrInvalidConfig, c.AutoCreatePartitions, c.OffsetsTopicPartitions)
+		errs = append(errs, fmt.Errorf("%w: AutoCreatePartitions %d and OffsetsTopicPartitions %d must not be negative",
+			ErrInvalidConfig, c.AutoCreatePartitions, c.OffsetsTopicPartitions))
 	}
 	if _, err := parseTopicConfig(c.TopicDefaults, nil); err != nil {
-		return fmt.Errorf("TopicDefaults: %w", err)
+		errs = append(errs, fmt.Errorf("TopicDefaults: %w", err))
 	}
 	if c.AdvertisedAddr != "" {
 		if _, _, err := splitAdvertised(c.AdvertisedAddr); err != nil {
-			return err
+			errs = append(errs, err)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // SyncPolicy says when appended bytes reach stable storage.

@@ -28,8 +28,9 @@ var (
 	// ErrMessageTooLarge is returned for a batch larger than MaxBatchBytes.
 	ErrMessageTooLarge = errors.New("creek: batch larger than the maximum")
 	// ErrInvalidConfig is returned by Open, OpenLog, NewProducer and
-	// NewConsumer for a config they cannot use; OpenLog's, NewProducer's
-	// and NewConsumer's error lists every problem.
+	// NewConsumer for a config they cannot use; the error lists every
+	// problem their validation finds (a cluster node's addresses are
+	// checked as it starts, one at a time).
 	ErrInvalidConfig = errors.New("creek: invalid config")
 	// ErrInvalidRecord is returned for records that cannot be appended, such
 	// as an empty set.

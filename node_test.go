@@ -340,3 +340,14 @@ func BenchmarkOpenCreateClose(b *testing.B) {
 		}
 	}
 }
+
+// TestOpenListsEveryConfigProblem: Open's error names each problem of
+// the config, not only the first, as the other validators do.
+func TestOpenListsEveryConfigProblem(t *testing.T) {
+	_, err := Open(Config{AutoCreatePartitions: -1, TopicDefaults: map[string]string{"no.such.config": "1"},
+		AdvertisedAddr: "nowhere"})
+	require.ErrorIs(t, err, ErrInvalidConfig)
+	for _, want := range []string{"AutoCreatePartitions -1", "no.such.config", "AdvertisedAddr"} {
+		assert.Contains(t, err.Error(), want)
+	}
+}
