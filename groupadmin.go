@@ -249,23 +249,22 @@ func (n *Node) deleteOffsets(ctx context.Context, groupID string, partitions []T
 }
 
 // ResetGroupOffsets commits, for a group, the start (ResetEarliest) or end
-// (ResetLatest) of each partition, as kafka-consumer-groups --reset-offsets
-// does. Consumers of the group pick the new offsets up when they next
-// start from their commits. While the group has members it fails with
-// ErrUnknownMemberID, as CommitOffsets does.
+// (ResetLatest: the high watermark, where a consumer's reading ends) of
+// each partition, as its leader answers them, as kafka-consumer-groups
+// --reset-offsets does. Consumers of the group pick the new offsets up when
+// they next start from their commits. While the group has members it fails
+// with ErrUnknownMemberID, as CommitOffsets does.
 func (n *Node) ResetGroupOffsets(ctx context.Context, group string, to OffsetReset, partitions ...TopicPartition) error {
+	at := int64(listLatest)
+	if to == ResetEarliest {
+		at = listEarliest
+	}
 	offsets := map[TopicPartition]CommittedOffset{}
 	for _, tp := range partitions {
-		p, err := n.partition(tp.Topic, tp.Partition)
+		offset, err := n.listOffset(ctx, tp.Topic, tp.Partition, at)
 		if err != nil {
 			return err
 		}
-		p.mu.RLock()
-		offset := p.log.EndOffset()
-		if to == ResetEarliest {
-			offset = p.log.StartOffset()
-		}
-		p.mu.RUnlock()
 		offsets[tp] = CommittedOffset{Offset: offset, LeaderEpoch: -1}
 	}
 	return n.CommitOffsets(ctx, group, offsets)

@@ -211,3 +211,26 @@ func requireCommitted(t *testing.T, ctx context.Context, n *Node, groupID string
 	}
 	assert.Equal(t, want, got)
 }
+
+// TestClusterResetGroupOffsetsAsksTheLeader: a reset from a node that holds
+// no replica of the partition commits the leader's high watermark. Before,
+// it read this node's own empty copy and committed 0.
+func TestClusterResetGroupOffsetsAsksTheLeader(t *testing.T) {
+	nodes := newTestCluster(t, 2, clusterOptions{}).all()
+	ctx := t.Context()
+	require.NoError(t, nodes[0].CreateTopic(ctx, "t", TopicSpec{Partitions: 1, ReplicationFactor: 1}))
+	for _, n := range nodes {
+		waitClusterTopic(t, n, "t")
+		require.NoError(t, n.waitForTopic(ctx, "t", true))
+	}
+	leaderID := nodes[0].partitionLeader("t", 0)
+	leader, other := nodes[leaderID-1], nodes[2-leaderID]
+	p := newTestProducer(t, leader, ProducerConfig{Partitioner: ManualPartitioner()})
+	produceValues(t, p, "t", 0, "a", "b", "c")
+	tp := TopicPartition{"t", 0}
+
+	require.NoError(t, other.ResetGroupOffsets(ctx, "g", ResetLatest, tp))
+	committed, err := other.FetchCommittedOffsets(ctx, "g", tp)
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), committed[tp].Offset, "the leader's high watermark, not this node's empty copy")
+}
