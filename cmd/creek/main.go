@@ -21,6 +21,7 @@ const usage = `creek: Kafka's model as a Go library; this command runs a broker 
 
 Usage:
   creek serve   [--data DIR] [--listen HOST:PORT] [--advertised HOST:PORT] [--auto-create-topics]
+                [--node-id N --gossip HOST:PORT [--seeds HOST:PORT,...]]     a node of a cluster
   creek topic   create|list|describe|delete|alter ...   [--brokers HOST:PORT,...]
   creek produce TOPIC [--key-separator SEP] [--header K=V]...       one record per stdin line
   creek consume TOPIC [--from beginning|end|OFFSET|RFC3339-TIME] [--group G] [--count N] [--format F]
