@@ -4,7 +4,6 @@
 package creek
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -271,24 +270,6 @@ func (p *partition) checkReplicasLocked() error {
 	p.trackMu.Lock()
 	defer p.trackMu.Unlock()
 	return t.CheckAppend()
-}
-
-// awaitReplication waits for done, an acks=all write's replication, until
-// ctx ends or timeout passes.
-func awaitReplication(ctx context.Context, done <-chan error, timeout time.Duration) error {
-	if done == nil {
-		return nil
-	}
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case err := <-done:
-		return err
-	case <-timer.C:
-		return ErrReplicationTimeout
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // errNotFollowing is returned for a fetched answer that arrives after the

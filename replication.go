@@ -286,3 +286,21 @@ func (n *Node) nodeID() int32 {
 	}
 	return n.cfg.Cluster.NodeID
 }
+
+// awaitReplication waits for done, an acks=all write's replication, until
+// ctx ends or timeout passes.
+func awaitReplication(ctx context.Context, done <-chan error, timeout time.Duration) error {
+	if done == nil {
+		return nil
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+		return ErrReplicationTimeout
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
