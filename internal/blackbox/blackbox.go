@@ -1,6 +1,8 @@
 // Package blackbox holds what creek's black-box suites share
 // (tests/faults, tests/hostile, each its own module): building the creek
-// command, and waiting on a condition of other processes.
+// command, running it as a Process whose stderr is read line by line and
+// which is signalled, stopped and killed, and waiting on a condition of
+// other processes.
 package blackbox
 
 import (

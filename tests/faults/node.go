@@ -1,17 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/creekmq/creek/internal/blackbox"
 )
 
 // LogLine is one line a node printed on stderr and when the harness read it.
@@ -44,10 +44,8 @@ type Node struct {
 	mu      sync.Mutex
 	kafka   string // the bound Kafka address; Host:0 before the first start
 	gossip  string
-	cmd     *exec.Cmd
-	exited  chan struct{} // closed when the current process has exited
-	running bool
-	paused  bool
+	proc    *blackbox.Process // the current process; nil before the first start
+	paused  bool              // stopped with SIGSTOP, not continued since
 	starts  int
 	lines   []LogLine
 	logFile *os.File
@@ -84,14 +82,16 @@ func (n *Node) GossipAddr() string {
 func (n *Node) Running() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.running
+	return n.runningLocked()
 }
+
+func (n *Node) runningLocked() bool { return n.proc != nil && n.proc.Running() }
 
 // Paused reports whether the node is stopped with SIGSTOP.
 func (n *Node) Paused() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.paused
+	return n.paused && n.runningLocked()
 }
 
 // Lines returns every stderr line the node printed, over all its runs.
@@ -108,7 +108,7 @@ func (n *Node) LogPath() string { return n.logPath }
 // for none) and waits until it serves Kafka.
 func (n *Node) Start(ctx context.Context, seeds string) error {
 	n.mu.Lock()
-	if n.running {
+	if n.runningLocked() {
 		n.mu.Unlock()
 		return fmt.Errorf("node %d: already running", n.ID)
 	}
@@ -121,124 +121,94 @@ func (n *Node) Start(ctx context.Context, seeds string) error {
 		n.logFile = f
 	}
 	n.starts++
-	args := []string{"serve", "--listen", n.kafka, "--gossip", n.gossip, "--raft", n.Host + ":0",
+	args := []string{n.bin, "serve", "--listen", n.kafka, "--gossip", n.gossip, "--raft", n.Host + ":0",
 		"--node-id", strconv.Itoa(n.ID), "--data", n.Data, "--log-level", "info"}
 	if seeds != "" {
 		args = append(args, "--seeds", seeds)
 	}
-	fmt.Fprintf(n.logFile, "--- faults harness: start #%d at %s: creek %v\n", n.starts, time.Now().Format(time.RFC3339Nano), args)
-	cmd := exec.Command(n.bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // none outlives the harness
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		n.mu.Unlock()
-		return err
+	fmt.Fprintf(n.logFile, "--- faults harness: start #%d at %s: creek %v\n", n.starts, time.Now().Format(time.RFC3339Nano), args[1:])
+	serving := make(chan struct{})
+	gossiping, kafka, ready := false, false, false
+	proc, err := blackbox.StartProcess(args, func(text string) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		n.lines = append(n.lines, LogLine{At: time.Now(), Text: text})
+		fmt.Fprintln(n.logFile, text)
+		if m := gossipLine.FindStringSubmatch(text); m != nil {
+			n.gossip, gossiping = m[1], true
+		}
+		if m := servingLine.FindStringSubmatch(text); m != nil {
+			n.kafka, kafka = m[1], true
+		}
+		if gossiping && kafka && !ready {
+			ready = true
+			close(serving)
+		}
+	}, func(status error) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		fmt.Fprintf(n.logFile, "--- faults harness: exited at %s: %v\n", time.Now().Format(time.RFC3339Nano), status)
+	})
+	if err == nil {
+		n.proc, n.paused = proc, false
 	}
-	if err := cmd.Start(); err != nil {
-		n.mu.Unlock()
+	n.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("node %d: %w", n.ID, err)
 	}
-	n.cmd, n.running, n.paused = cmd, true, false
-	exited := make(chan struct{})
-	n.exited = exited
-	n.mu.Unlock()
-
-	serving := make(chan struct{})
-	var status error
-	go func() {
-		defer close(exited)
-		lines := bufio.NewScanner(stderr)
-		lines.Buffer(make([]byte, 64<<10), 4<<20)
-		gossiping, kafka, ready := false, false, false
-		for lines.Scan() {
-			text := lines.Text()
-			n.mu.Lock()
-			n.lines = append(n.lines, LogLine{At: time.Now(), Text: text})
-			fmt.Fprintln(n.logFile, text)
-			if m := gossipLine.FindStringSubmatch(text); m != nil {
-				n.gossip, gossiping = m[1], true
-			}
-			if m := servingLine.FindStringSubmatch(text); m != nil {
-				n.kafka, kafka = m[1], true
-			}
-			if gossiping && kafka && !ready {
-				ready = true
-				close(serving)
-			}
-			n.mu.Unlock()
+	if err := proc.WaitReady(ctx, serving, startTimeout); err != nil {
+		if ctx.Err() != nil {
+			return err
 		}
-		status = cmd.Wait()
-		n.mu.Lock()
-		n.running, n.paused = false, false
-		fmt.Fprintf(n.logFile, "--- faults harness: exited at %s: %v\n", time.Now().Format(time.RFC3339Nano), status)
-		n.mu.Unlock()
-	}()
-	select {
-	case <-serving:
-		return nil
-	case <-exited:
-		return fmt.Errorf("node %d exited before it served Kafka (%v); see %s", n.ID, status, n.logPath)
-	case <-ctx.Done():
-		n.Kill()
-		return ctx.Err()
-	case <-time.After(startTimeout):
-		n.Kill()
-		return fmt.Errorf("node %d did not serve Kafka within %v; see %s", n.ID, startTimeout, n.logPath)
+		return fmt.Errorf("node %d did not serve Kafka: %w; see %s", n.ID, err, n.logPath)
 	}
+	return nil
 }
 
-// signal sends sig to the running process and returns the channel closed
-// when it exits; nil if the node is not running.
-func (n *Node) signal(sig syscall.Signal) chan struct{} {
+// process is the current process, nil before the first start.
+func (n *Node) process() *blackbox.Process {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if !n.running {
-		return nil
-	}
-	n.cmd.Process.Signal(sig)
-	switch sig {
-	case syscall.SIGSTOP:
-		n.paused = true
-	case syscall.SIGCONT:
-		n.paused = false
-	}
-	return n.exited
+	return n.proc
 }
 
 // Kill ends the node with SIGKILL, as a crash would, and waits for it.
 func (n *Node) Kill() {
-	if exited := n.signal(syscall.SIGKILL); exited != nil {
-		<-exited
+	if p := n.process(); p != nil {
+		p.Kill()
 	}
 }
 
 // Stop ends the node with SIGTERM and waits for it to exit; one still
 // running after stopTimeout is killed and reported.
 func (n *Node) Stop() error {
-	n.signal(syscall.SIGCONT)
-	exited := n.signal(syscall.SIGTERM)
-	if exited == nil {
+	p := n.process()
+	if p == nil {
 		return nil
 	}
-	select {
-	case <-exited:
-		return nil
-	case <-time.After(stopTimeout):
-		n.Kill()
-		return fmt.Errorf("node %d did not exit within %v of SIGTERM; killed it", n.ID, stopTimeout)
-	}
-}
-
-// Pause stops the node with SIGSTOP.
-func (n *Node) Pause() error {
-	if n.signal(syscall.SIGSTOP) == nil {
-		return fmt.Errorf("node %d: not running", n.ID)
+	if err := p.Stop(stopTimeout); err != nil {
+		return fmt.Errorf("node %d: %w", n.ID, err)
 	}
 	return nil
 }
 
+// Pause stops the node with SIGSTOP.
+func (n *Node) Pause() error { return n.setPaused(syscall.SIGSTOP, true) }
+
 // Resume continues a paused node with SIGCONT.
-func (n *Node) Resume() { n.signal(syscall.SIGCONT) }
+func (n *Node) Resume() { n.setPaused(syscall.SIGCONT, false) }
+
+// setPaused sends sig, SIGSTOP or SIGCONT, and records whether the node is
+// paused now.
+func (n *Node) setPaused(sig syscall.Signal, paused bool) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.proc == nil || !n.proc.Signal(sig) {
+		return fmt.Errorf("node %d: not running", n.ID)
+	}
+	n.paused = paused
+	return nil
+}
 
 // Close kills the node if it still runs and closes its log file.
 func (n *Node) Close() error {

@@ -1,16 +1,15 @@
 package hostile
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/creekmq/creek/internal/blackbox"
 )
 
 // StartTimeout bounds how long a node may take to serve after it starts.
@@ -49,9 +48,7 @@ type Node struct {
 
 	mu      sync.Mutex
 	addr    string
-	cmd     *exec.Cmd
-	exited  chan struct{} // closed when the current process has exited
-	status  error         // the current process's exit status, once exited
+	proc    *blackbox.Process // the current process; nil before the first start
 	lines   []string
 	kept    int // bytes of lines
 	dropped int // lines not kept past maxLogBytes
@@ -77,61 +74,35 @@ func (n *Node) Args() []string {
 // Kafka, at most StartTimeout.
 func (n *Node) Start(ctx context.Context) error {
 	n.mu.Lock()
-	if n.cmd != nil && !isClosed(n.exited) {
+	if n.proc != nil && n.proc.Running() {
 		n.mu.Unlock()
 		return errors.New("node already running")
 	}
-	args := n.Args()
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // none outlives the test
-	stderr, err := cmd.StderrPipe()
+	n.addr = ""
+	serving := make(chan struct{})
+	proc, err := blackbox.StartProcess(n.Args(), func(text string) {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		n.keep(text)
+		if m := servingLine.FindStringSubmatch(text); m != nil && n.addr == "" {
+			n.addr = m[1]
+			close(serving)
+		}
+	}, func(error) {})
+	if err == nil {
+		n.proc = proc
+	}
+	n.mu.Unlock()
 	if err != nil {
-		n.mu.Unlock()
 		return err
 	}
-	if err := cmd.Start(); err != nil {
-		n.mu.Unlock()
-		return fmt.Errorf("start %v: %w", args, err)
-	}
-	exited := make(chan struct{})
-	n.cmd, n.exited, n.status, n.addr = cmd, exited, nil, ""
-	n.mu.Unlock()
-
-	serving := make(chan struct{})
-	go func() {
-		lines := bufio.NewScanner(stderr)
-		lines.Buffer(make([]byte, 64<<10), 16<<20)
-		ready := false
-		for lines.Scan() {
-			text := lines.Text()
-			n.mu.Lock()
-			n.keep(text)
-			if m := servingLine.FindStringSubmatch(text); m != nil && !ready {
-				n.addr, ready = m[1], true
-				close(serving)
-			}
-			n.mu.Unlock()
+	if err := proc.WaitReady(ctx, serving, StartTimeout); err != nil {
+		if ctx.Err() != nil {
+			return err
 		}
-		status := cmd.Wait()
-		n.mu.Lock()
-		n.status = status
-		n.mu.Unlock()
-		close(exited)
-	}()
-	timer := time.NewTimer(StartTimeout)
-	defer timer.Stop()
-	select {
-	case <-serving:
-		return nil
-	case <-exited:
-		return fmt.Errorf("creek exited before it served Kafka (%v); its log ends:\n%s", n.exitStatus(), n.Tail(20))
-	case <-ctx.Done():
-		n.Kill()
-		return ctx.Err()
-	case <-timer.C:
-		n.Kill()
-		return fmt.Errorf("creek did not serve Kafka within %v; its log ends:\n%s", StartTimeout, n.Tail(20))
+		return fmt.Errorf("creek did not serve Kafka: %w; its log ends:\n%s", err, n.Tail(20))
 	}
+	return nil
 }
 
 // keep stores one stderr line; n.mu is held.
@@ -158,31 +129,24 @@ func (n *Node) Addr() string {
 func (n *Node) PID() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.cmd == nil || n.cmd.Process == nil {
+	if n.proc == nil {
 		return 0
 	}
-	return n.cmd.Process.Pid
+	return n.proc.Pid()
 }
 
 // Alive returns nil while the current process runs, and otherwise an error
 // giving its exit status and the end of its log.
 func (n *Node) Alive() error {
 	n.mu.Lock()
-	exited := n.exited
-	n.mu.Unlock()
-	if exited == nil {
+	defer n.mu.Unlock()
+	switch {
+	case n.proc == nil:
 		return errors.New("creek was never started")
-	}
-	if !isClosed(exited) {
+	case n.proc.Running():
 		return nil
 	}
-	return fmt.Errorf("creek is not running: it exited (%v); its log ends:\n%s", n.exitStatus(), n.Tail(20))
-}
-
-func (n *Node) exitStatus() error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.status
+	return fmt.Errorf("creek is not running: it exited (%v); its log ends:\n%s", n.proc.Status(), n.tailLocked(20))
 }
 
 // Lines returns every stderr line kept, over all runs.
@@ -196,6 +160,10 @@ func (n *Node) Lines() []string {
 func (n *Node) Tail(k int) string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	return n.tailLocked(k)
+}
+
+func (n *Node) tailLocked(k int) string {
 	from := max(0, len(n.lines)-k)
 	return strings.Join(n.lines[from:], "\n")
 }
@@ -223,48 +191,29 @@ func (n *Node) Grep(substrs ...string) []string {
 	return hits
 }
 
-// signal sends sig to the current process and returns the channel closed
-// when it exits; nil when it is not running.
-func (n *Node) signal(sig syscall.Signal) chan struct{} {
+// process is the current process, nil before the first start.
+func (n *Node) process() *blackbox.Process {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.cmd == nil || isClosed(n.exited) {
-		return nil
-	}
-	n.cmd.Process.Signal(sig)
-	return n.exited
+	return n.proc
 }
 
 // Kill ends the current process with SIGKILL and waits for it.
 func (n *Node) Kill() {
-	if exited := n.signal(syscall.SIGKILL); exited != nil {
-		<-exited
+	if p := n.process(); p != nil {
+		p.Kill()
 	}
 }
 
 // Stop ends the current process with SIGTERM and waits for it to exit; one
 // still running after StopTimeout is killed and reported.
 func (n *Node) Stop() error {
-	exited := n.signal(syscall.SIGTERM)
-	if exited == nil {
+	p := n.process()
+	if p == nil {
 		return nil
 	}
-	timer := time.NewTimer(StopTimeout)
-	defer timer.Stop()
-	select {
-	case <-exited:
-		return nil
-	case <-timer.C:
-		n.Kill()
-		return fmt.Errorf("creek did not exit within %v of SIGTERM; killed it", StopTimeout)
+	if err := p.Stop(StopTimeout); err != nil {
+		return fmt.Errorf("creek: %w", err)
 	}
-}
-
-func isClosed(c chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
+	return nil
 }
