@@ -148,10 +148,9 @@ func (c *Consumer) subscribedTopics() map[string]int32 {
 	}
 	c.mu.Unlock()
 	out := map[string]int32{}
-	for _, info := range c.node.Topics() {
-		named := containsString(topics, info.Name)
-		if named || pattern != nil && !info.Internal && pattern.MatchString(info.Name) {
-			out[info.Name] = int32(len(info.Partitions))
+	for name, count := range c.node.partitionCounts() {
+		if containsString(topics, name) || pattern != nil && !internalTopic(name) && pattern.MatchString(name) {
+			out[name] = count
 		}
 	}
 	return out

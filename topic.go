@@ -430,6 +430,18 @@ func (n *Node) partitionCount(ctx context.Context, topic string) (int32, error) 
 	return count, err
 }
 
+// partitionCounts returns every topic's partition count: what a Poll needs
+// of the topics, without describing each.
+func (n *Node) partitionCounts() map[string]int32 {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	out := make(map[string]int32, len(n.topics))
+	for name, t := range n.topics {
+		out[name] = int32(len(t.partitions))
+	}
+	return out
+}
+
 // existingPartitionCount is partitionCount without creating the topic.
 func (n *Node) existingPartitionCount(topic string) (int32, error) {
 	n.mu.RLock()
