@@ -52,7 +52,8 @@ type ProducerConfig struct {
 	Partitioner Partitioner
 	// Linger is how long a batch waits for more records before it is sent
 	// (linger.ms); default 0: a batch goes as soon as its partition has no
-	// send in flight, and records that arrive meanwhile fill the next.
+	// send in flight and no other batch of the producer is being built, and
+	// records that arrive meanwhile fill the next.
 	Linger time.Duration
 	// BatchBytes bounds a batch's records: a record that would take the
 	// batch past it starts the next one (batch.size); default 1,000,000
@@ -123,15 +124,15 @@ type Producer struct {
 	mu sync.Mutex
 	// id is the idempotent producer's identity, renewed after a failed
 	// send (renewIdentityLocked); its ID is -1 without idempotence.
-	id        producerIdentity
-	batches   map[topicPartition]*pendingBatch // filling, one per partition
-	queued    map[topicPartition][]*pendingBatch
-	lanes     map[topicPartition]*sendLane // the sends in flight
-	sequences map[topicPartition]int32
-	buffered  int64
-	freed     chan struct{} // closed and replaced when buffer space is released
-	idle      chan struct{} // closed and replaced when nothing is buffered
-	closed    bool
+	id         producerIdentity
+	partitions map[topicPartition]*producerPartition
+	spare      []*pendingBatch      // sent batches, kept to be filled again
+	building   int                  // sends started that have not built their batch yet
+	held       []*producerPartition // partitions whose batch waits for those builds
+	buffered   int64
+	freed      chan struct{} // closed and replaced when buffer space is released
+	idle       chan struct{} // closed and replaced when nothing is buffered
+	closed     bool
 
 	wg sync.WaitGroup // sends and linger timers
 	// sending is the context of every send; Close cancels it, with
@@ -157,9 +158,7 @@ func (n *Node) NewProducer(cfg ProducerConfig) (*Producer, error) {
 		return nil, err
 	}
 	p := &Producer{node: n, cfg: cfg, id: producerIdentity{producerID: -1}, appendTo: n.appendTo,
-		batches: map[topicPartition]*pendingBatch{}, queued: map[topicPartition][]*pendingBatch{},
-		lanes: map[topicPartition]*sendLane{}, sequences: map[topicPartition]int32{},
-		freed: make(chan struct{}), idle: make(chan struct{})}
+		partitions: map[topicPartition]*producerPartition{}, freed: make(chan struct{}), idle: make(chan struct{})}
 	p.sending, p.stopSending = context.WithCancelCause(context.Background())
 	if !cfg.DisableIdempotence {
 		var err error
@@ -205,63 +204,52 @@ func (p *Producer) ProduceAsync(ctx context.Context, r *Record, done func(*Recor
 	if err != nil {
 		return err
 	}
-	size := recordSize(r)
-	if err := p.reserve(ctx, size); err != nil {
-		return err
-	}
 	part := p.cfg.Partitioner.Partition(r, partitions)
 	if part < 0 || part >= partitions {
-		p.release(size)
 		return fmt.Errorf("%w: %s has no partition %d", ErrUnknownTopic, r.Topic, part)
 	}
-	r.Partition, r.Offset = part, -1
-	if r.Timestamp.IsZero() {
-		r.Timestamp = p.node.now()
+	timestamp := r.Timestamp
+	if timestamp.IsZero() {
+		timestamp = p.node.now() // when it was produced, as Kafka's send() takes it, before any wait for space
 	}
 	if done == nil {
 		done = func(*Record, error) {}
 	}
+	size := recordSize(r)
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		p.releaseLocked(size)
-		return ErrProducerClosed
+	if err := p.reserveLocked(ctx, size); err != nil {
+		p.mu.Unlock()
+		return err
 	}
-	tp := topicPartition{r.Topic, part}
-	b := p.batches[tp]
+	r.Partition, r.Offset, r.Timestamp = part, -1, timestamp
+	pp := p.partitionLocked(topicPartition{r.Topic, part})
+	b := pp.filling
 	if b != nil && b.bytes+size > p.cfg.BatchBytes {
-		p.closeBatchLocked(tp) // full: a batch never passes BatchBytes but by a record larger than it
+		p.closeBatchLocked(pp) // full: a batch never passes BatchBytes but by a record larger than it
 		b = nil
 	}
 	if b == nil {
-		b = &pendingBatch{}
-		p.batches[tp] = b
-		if p.cfg.Linger > 0 {
-			p.wg.Add(1)
-			b.timer = time.AfterFunc(p.cfg.Linger, func() {
-				defer p.wg.Done()
-				p.mu.Lock()
-				defer p.mu.Unlock()
-				if p.batches[tp] == b {
-					p.closeBatchLocked(tp)
-				}
-			})
-		}
+		b = p.newBatchLocked(pp)
 	}
+	sent := false
 	if p.cfg.Acks == AcksNone {
 		// Sent as far as the caller knows: the producer keeps a copy, so it
 		// never writes to a record the caller has back.
 		queued := *r
-		b.records = append(b.records, &queued)
-		b.done = append(b.done, p.logFailure)
-		done(r, nil)
+		b.records = append(b.records, pendingRecord{&queued, p.logFailure})
+		sent = true
 	} else {
-		b.records = append(b.records, r)
-		b.done = append(b.done, done)
+		b.records = append(b.records, pendingRecord{r, done})
 	}
 	b.bytes += size
-	if b.bytes >= p.cfg.BatchBytes || p.cfg.Linger == 0 && p.laneFreeLocked(tp) {
-		p.closeBatchLocked(tp)
+	if b.bytes >= p.cfg.BatchBytes {
+		p.closeBatchLocked(pp)
+	} else {
+		p.closeIfFreeLocked(pp)
+	}
+	p.mu.Unlock()
+	if sent {
+		done(r, nil)
 	}
 	return nil
 }
@@ -286,8 +274,10 @@ func recordSize(r *Record) int {
 // all are sent or ctx ends.
 func (p *Producer) Flush(ctx context.Context) error {
 	p.mu.Lock()
-	for tp := range p.batches {
-		p.closeBatchLocked(tp)
+	for _, pp := range p.partitions {
+		if pp.filling != nil {
+			p.closeBatchLocked(pp)
+		}
 	}
 	for p.buffered > 0 {
 		idle := p.idle

@@ -4,18 +4,16 @@ package creek
 
 import "context"
 
-// reserve takes size bytes of buffer, waiting for space while ctx lasts.
-func (p *Producer) reserve(ctx context.Context, size int) error {
+// reserveLocked takes size bytes of buffer, waiting for space while ctx
+// lasts; it releases p.mu while it waits.
+func (p *Producer) reserveLocked(ctx context.Context, size int) error {
 	for {
-		p.mu.Lock()
 		if p.closed {
-			p.mu.Unlock()
 			return ErrProducerClosed
 		}
 		// A record larger than the whole buffer goes alone when it is empty.
 		if p.buffered+int64(size) <= p.cfg.BufferBytes || p.buffered == 0 {
 			p.buffered += int64(size)
-			p.mu.Unlock()
 			return nil
 		}
 		freed := p.freed
@@ -23,17 +21,14 @@ func (p *Producer) reserve(ctx context.Context, size int) error {
 		select {
 		case <-freed:
 		case <-ctx.Done():
+			p.mu.Lock()
 			return ctx.Err()
 		}
+		p.mu.Lock()
 	}
 }
 
-func (p *Producer) release(size int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.releaseLocked(size)
-}
-
+// releaseLocked gives back size bytes of buffer.
 func (p *Producer) releaseLocked(size int) {
 	p.buffered -= int64(size)
 	close(p.freed)

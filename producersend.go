@@ -26,23 +26,92 @@ type producerIdentity struct {
 	generation uint64
 }
 
-// pendingBatch is a batch being filled or waiting to be sent.
-type pendingBatch struct {
-	records []*Record
-	done    []func(*Record, error)
-	bytes   int
-	timer   *time.Timer // the linger timer, if any
+// producerPartition is what a producer keeps of one partition: the
+// batch it fills, the batches closed and waiting for room in the window,
+// the sends in flight, and the sequence its next batch starts at.
+type producerPartition struct {
+	tp       topicPartition
+	filling  *pendingBatch // nil for none
+	queued   []*pendingBatch
+	lane     sendLane
+	sequence int32
+	held     bool // its batch waits for the batches being built (closeIfFreeLocked)
 }
 
-// closeBatchLocked stops filling the batch of tp and queues it for sending.
-func (p *Producer) closeBatchLocked(tp topicPartition) {
-	b := p.batches[tp]
-	delete(p.batches, tp)
+// pendingBatch is a batch being filled or waiting to be sent.
+type pendingBatch struct {
+	records []pendingRecord
+	bytes   int
+	timer   *time.Timer // the linger timer, if any
+	filled  uint64      // how many times it was filled before: tells a linger timer of an earlier use apart
+}
+
+// pendingRecord is a record in a batch and what is called with its outcome.
+type pendingRecord struct {
+	record *Record
+	done   func(*Record, error)
+}
+
+// maxSpareBatches bounds the sent batches a producer keeps to fill again,
+// so that a busy producer does not grow each batch's records anew.
+const maxSpareBatches = 8
+
+// partitionLocked returns what the producer keeps of tp.
+func (p *Producer) partitionLocked(tp topicPartition) *producerPartition {
+	pp := p.partitions[tp]
+	if pp == nil {
+		pp = &producerPartition{tp: tp}
+		p.partitions[tp] = pp
+	}
+	return pp
+}
+
+// newBatchLocked starts the batch pp fills, lingering if Linger says so.
+func (p *Producer) newBatchLocked(pp *producerPartition) *pendingBatch {
+	var b *pendingBatch
+	if n := len(p.spare); n > 0 {
+		b, p.spare = p.spare[n-1], p.spare[:n-1]
+	} else {
+		b = &pendingBatch{}
+	}
+	pp.filling = b
+	if p.cfg.Linger > 0 {
+		filled := b.filled
+		p.wg.Add(1)
+		b.timer = time.AfterFunc(p.cfg.Linger, func() {
+			defer p.wg.Done()
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if pp.filling == b && b.filled == filled {
+				p.closeBatchLocked(pp)
+			}
+		})
+	}
+	return b
+}
+
+// recycleLocked keeps a sent batch, its records forgotten, to be filled
+// again.
+func (p *Producer) recycleLocked(b *pendingBatch) {
+	if len(p.spare) >= maxSpareBatches {
+		return
+	}
+	clear(b.records)
+	b.records, b.bytes, b.timer = b.records[:0], 0, nil
+	b.filled++
+	p.spare = append(p.spare, b)
+}
+
+// closeBatchLocked stops filling the batch of pp and queues it for
+// sending.
+func (p *Producer) closeBatchLocked(pp *producerPartition) {
+	b := pp.filling
+	pp.filling = nil
 	if b.timer != nil && b.timer.Stop() {
 		p.wg.Done() // the timer will not run
 	}
-	p.queued[tp] = append(p.queued[tp], b)
-	p.sendNextLocked(tp)
+	pp.queued = append(pp.queued, b)
+	p.sendNextLocked(pp)
 }
 
 // maxInFlight bounds the sends of one partition started and not yet
@@ -69,24 +138,14 @@ type sendLane struct {
 // pendingSend is one batch being sent: built, appended in its turn,
 // acknowledged, and resent after the send before it has completed.
 type pendingSend struct {
-	tp    topicPartition
-	batch *pendingBatch
-	id    producerIdentity
-	seq   int32
+	partition *producerPartition
+	batch     *pendingBatch
+	id        producerIdentity
+	seq       int32
 	// after and prior are the appended and done of the send started
 	// before this one, nil for none; appended and done are this send's.
 	after, prior   <-chan struct{}
 	appended, done chan struct{}
-}
-
-// laneFreeLocked reports whether a batch of tp that is not full would be
-// sent at once: nothing of tp is in flight. Otherwise its records gather
-// until it is full, which sends it beside the ones in flight, or until
-// they have completed: under load batches stay large, so each append and
-// fsync carries many records, and full ones pipeline.
-func (p *Producer) laneFreeLocked(tp topicPartition) bool {
-	l := p.lanes[tp]
-	return l == nil || l.inFlight == 0
 }
 
 // window is how many sends of one partition may be in flight.
@@ -97,28 +156,25 @@ func (p *Producer) window() int {
 	return maxInFlight
 }
 
-// sendNextLocked starts sending the queued batches of tp, oldest first,
+// sendNextLocked starts sending the queued batches of pp, oldest first,
 // while the window has room. Each takes its sequences now, in order, as
 // Kafka's clients do when a batch is drained.
-func (p *Producer) sendNextLocked(tp topicPartition) {
-	l := p.lanes[tp]
-	if l == nil {
-		l = &sendLane{}
-		p.lanes[tp] = l
-	}
-	for len(p.queued[tp]) > 0 && l.inFlight < p.window() {
-		b := p.queued[tp][0]
-		p.queued[tp] = p.queued[tp][1:]
-		s := &pendingSend{tp: tp, batch: b, id: p.id, seq: p.sequences[tp], after: l.appended, prior: l.done,
+func (p *Producer) sendNextLocked(pp *producerPartition) {
+	l := &pp.lane
+	for len(pp.queued) > 0 && l.inFlight < p.window() {
+		b := pp.queued[0]
+		pp.queued = pp.queued[1:]
+		s := &pendingSend{partition: pp, batch: b, id: p.id, seq: pp.sequence, after: l.appended, prior: l.done,
 			appended: make(chan struct{}), done: make(chan struct{})}
-		p.sequences[tp] = idempotence.IncrementSequence(s.seq, int32(len(b.records)))
+		pp.sequence = idempotence.IncrementSequence(s.seq, int32(len(b.records)))
 		l.appended, l.done = s.appended, s.done
 		l.inFlight++
+		p.building++
 		p.wg.Add(1)
 		go p.run(s)
 	}
 	if l.inFlight == 0 {
-		delete(p.lanes, tp)
+		l.appended, l.done = nil, nil // the next send follows none
 	}
 }
 
@@ -127,8 +183,8 @@ func (p *Producer) sendNextLocked(tp topicPartition) {
 func (p *Producer) run(s *pendingSend) {
 	defer p.wg.Done()
 	err := p.send(s)
-	for i, r := range s.batch.records {
-		s.batch.done[i](r, err)
+	for _, r := range s.batch.records {
+		r.done(r.record, err)
 	}
 	close(s.done)
 	p.mu.Lock()
@@ -136,10 +192,12 @@ func (p *Producer) run(s *pendingSend) {
 	if err != nil && s.id.producerID >= 0 && s.id.generation == p.id.generation {
 		p.renewIdentityLocked()
 	}
-	p.lanes[s.tp].inFlight--
+	pp := s.partition
+	pp.lane.inFlight--
 	p.releaseLocked(s.batch.bytes)
-	p.sendNextLocked(s.tp)
-	p.closeIfFreeLocked(s.tp)
+	p.recycleLocked(s.batch)
+	p.sendNextLocked(pp)
+	p.closeIfFreeLocked(pp)
 }
 
 // appendedLocked marks s appended, or given up: the next send of its
@@ -148,12 +206,45 @@ func (p *Producer) appendedLocked(s *pendingSend) {
 	close(s.appended)
 }
 
-// closeIfFreeLocked sends the batch filling for tp, without Linger, once
-// nothing of tp is in flight: the records that came while the sends
-// before were.
-func (p *Producer) closeIfFreeLocked(tp topicPartition) {
-	if p.cfg.Linger == 0 && p.batches[tp] != nil && len(p.queued[tp]) == 0 && p.laneFreeLocked(tp) {
-		p.closeBatchLocked(tp)
+// closeIfFreeLocked sends the batch filling for pp, without Linger, once
+// nothing of pp is in flight and no batch of the producer is being built.
+//
+// A batch that is not full waits while a send of its partition is in
+// flight: its records gather until it is full, which sends it beside the
+// ones in flight, or until they have completed. Under load batches stay
+// large, so each append and fsync carries many records, and full ones
+// pipeline. It waits too while another partition's batch is being built,
+// as the records of Kafka's producer wait while its sender thread is busy:
+// sent then, it would take the CPU from that build for the few records
+// it has, and a producer writing to many partitions would send each a
+// trickle of small batches. A build takes the CPU only, so no partition
+// holds up another for long.
+func (p *Producer) closeIfFreeLocked(pp *producerPartition) {
+	if p.cfg.Linger > 0 || pp.filling == nil || len(pp.queued) > 0 || pp.lane.inFlight > 0 {
+		return
+	}
+	if p.building > 0 {
+		if !pp.held {
+			pp.held = true
+			p.held = append(p.held, pp)
+		}
+		return
+	}
+	p.closeBatchLocked(pp)
+}
+
+// builtLocked counts a send's batch built, and sends the batches held
+// while it was being built once none is.
+func (p *Producer) builtLocked() {
+	p.building--
+	if p.building > 0 {
+		return
+	}
+	held := p.held
+	p.held = nil
+	for _, pp := range held {
+		pp.held = false
+		p.closeIfFreeLocked(pp)
 	}
 }
 
@@ -172,7 +263,9 @@ func (p *Producer) renewIdentityLocked() {
 		return
 	}
 	p.id = producerIdentity{producerID: id, epoch: epoch, generation: p.id.generation + 1}
-	clear(p.sequences)
+	for _, pp := range p.partitions {
+		pp.sequence = 0
+	}
 }
 
 // send builds the batch, as its producer identity sends it from its
@@ -182,6 +275,9 @@ func (p *Producer) renewIdentityLocked() {
 // unknown. Then it sets the records' offsets.
 func (p *Producer) send(s *pendingSend) error {
 	builder, bytes, err := p.build(s)
+	p.mu.Lock()
+	p.builtLocked()
+	p.mu.Unlock()
 	defer func() {
 		if builder.Cap() <= maxPooledBuilder {
 			builders.Put(builder)
@@ -191,7 +287,7 @@ func (p *Producer) send(s *pendingSend) error {
 		p.mu.Lock()
 		p.appendedLocked(s)
 		p.mu.Unlock()
-		return fmt.Errorf("produce to %s-%d: %w", s.tp.topic, s.tp.partition, err)
+		return fmt.Errorf("produce to %s-%d: %w", s.partition.tp.topic, s.partition.tp.partition, err)
 	}
 	ctx, cancel := context.WithTimeout(p.sending, p.cfg.DeliveryTimeout)
 	defer cancel()
@@ -206,19 +302,19 @@ func (p *Producer) send(s *pendingSend) error {
 	// A batch refused as out of order while the one before it was in
 	// doubt fits once that one is settled: the partition stored nothing.
 	if err != nil && (resendable(err) || s.prior != nil && errors.Is(err, ErrOutOfOrderSequence)) {
-		base, appendTime, err = p.appendUntilKnown(ctx, s.tp, bytes)
+		base, appendTime, err = p.appendUntilKnown(ctx, s.partition.tp, bytes)
 	}
 	if err != nil && p.sending.Err() != nil {
 		return fmt.Errorf("%w before the outcome of a send to %s-%d was known: %w",
-			ErrProducerClosed, s.tp.topic, s.tp.partition, err)
+			ErrProducerClosed, s.partition.tp.topic, s.partition.tp.partition, err)
 	}
 	if err != nil {
 		return err
 	}
 	for i, r := range s.batch.records {
-		r.Offset = base + int64(i)
+		r.record.Offset = base + int64(i)
 		if appendTime >= 0 {
-			r.Timestamp = time.UnixMilli(appendTime)
+			r.record.Timestamp = time.UnixMilli(appendTime)
 		}
 	}
 	return nil
@@ -229,7 +325,7 @@ func (p *Producer) send(s *pendingSend) error {
 func (p *Producer) build(s *pendingSend) (*batch.Builder, []byte, error) {
 	records := s.batch.records
 	opts := batch.BuildOptions{Compression: batch.Compression(p.cfg.Compression),
-		BaseTimestamp: records[0].Timestamp.UnixMilli()}
+		BaseTimestamp: records[0].record.Timestamp.UnixMilli()}
 	if s.id.producerID >= 0 {
 		opts.Idempotent, opts.ProducerID, opts.ProducerEpoch, opts.BaseSequence = true, s.id.producerID, s.id.epoch, s.seq
 	}
@@ -237,7 +333,8 @@ func (p *Producer) build(s *pendingSend) (*batch.Builder, []byte, error) {
 	builder.Reset(opts)
 	builder.Grow(s.batch.bytes)
 	var headers []batch.RecordHeader
-	for _, r := range records {
+	for _, pr := range records {
+		r := pr.record
 		headers = headers[:0]
 		for _, h := range r.Headers {
 			headers = append(headers, batch.RecordHeader{Key: h.Key, Value: h.Value})
@@ -265,7 +362,7 @@ func (p *Producer) appendInTurn(ctx context.Context, s *pendingSend, b []byte) (
 		}
 	}
 	err = untilKnown(ctx, func() (err error) {
-		acked, err = p.appendTo(ctx, s.tp.topic, s.tp.partition, b, p.cfg.Acks == AcksAll)
+		acked, err = p.appendTo(ctx, s.partition.tp.topic, s.partition.tp.partition, b, p.cfg.Acks == AcksAll)
 		return err
 	})
 	return acked, err
