@@ -101,6 +101,11 @@ func decodeBatches(b []byte, offset int64) ([]Record, error) {
 // which nothing else uses: one copy of the bytes per read, not one per
 // record.
 func appendRecords(dst []Record, b []byte, offset int64, limit int) ([]Record, error) {
+	room := limit
+	if limit >= 0 {
+		room = max(limit-len(dst), 0)
+	}
+	dst = slices.Grow(dst, recordsRoom(b, room)) // once: a slice grown batch by batch is copied many times over
 	var r batch.Reader
 	var rec batch.Record
 	for len(b) > 0 && (limit < 0 || len(dst) < limit) {
@@ -146,4 +151,27 @@ func appendRecords(dst []Record, b []byte, offset int64, limit int) ([]Record, e
 		}
 	}
 	return dst, nil
+}
+
+// recordsRoom returns how many records the batches in b hold by their
+// headers, at most limit unless it is negative, and never more than their
+// bytes could hold: what appendRecords makes room for before it decodes
+// them. Batches it cannot parse count for none; appendRecords reports
+// them.
+func recordsRoom(b []byte, limit int) int {
+	room := 0
+	for len(b) > 0 && (limit < 0 || room < limit) {
+		one, rest, err := batch.Next(b)
+		if err != nil {
+			break
+		}
+		b = rest
+		if h, err := batch.ParseHeader(one); err == nil && !h.Control() {
+			room += min(max(int(h.NumRecords), 0), len(one))
+		}
+	}
+	if limit >= 0 {
+		room = min(room, limit)
+	}
+	return room
 }
