@@ -78,9 +78,9 @@ const memDir = "/creek"
 // directory and recovers every partition. Close releases it.
 func Open(cfg Config) (*Node, error) {
 	if cfg.Dir == "" {
-		return openNode(fsx.NewMem(), memDir, cfg, time.Now)
+		return openNode(fsx.NewMem(), memDir, cfg, newWallClock().now)
 	}
-	return openNode(fsx.OS(), cfg.Dir, cfg, time.Now)
+	return openNode(fsx.OS(), cfg.Dir, cfg, newWallClock().now)
 }
 
 func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, error) {
