@@ -23,6 +23,7 @@ const (
 // that moved) is left to Poll's own read, so the semantics stay Poll's.
 type prefetch struct {
 	from    int64         // the position it reads from
+	next    int64         // where the window after it starts, once read; -1 before
 	done    chan struct{} // closed once records is set
 	records []Record      // decoded, Topic and Partition set; nil if the read failed or found none
 	bytes   int           // what it holds of maxPrefetchBytes
@@ -61,9 +62,10 @@ func (c *Consumer) takePrefetched(tp TopicPartition, offset int64, budget int) (
 	return records[:budget:budget], true // the caller may append without writing over the rest
 }
 
-// startPrefetch reads a window of tp from offset in the background, if
-// fewer than windowsAhead are read ahead for it, the consumer's budget has
-// room and offset follows them.
+// startPrefetch reads the next window of tp in the background, if fewer
+// than windowsAhead are read ahead for it and the consumer's budget has
+// room: from offset when none is, otherwise from where the last one read
+// ahead ends, once that one knows (readAhead then starts it).
 func (c *Consumer) startPrefetch(tp TopicPartition, p *partition, offset int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -75,10 +77,12 @@ func (c *Consumer) startPrefetchLocked(tp TopicPartition, p *partition, offset i
 	if c.closed || len(queue) >= windowsAhead || c.prefetchBytes+c.cfg.PartitionMaxBytes > maxPrefetchBytes {
 		return
 	}
-	if len(queue) > 0 && queue[len(queue)-1].from >= offset {
-		return // read ahead already
+	if len(queue) > 0 {
+		if offset = queue[len(queue)-1].next; offset < 0 {
+			return // still being read: it starts the next once it knows where that begins
+		}
 	}
-	pf := &prefetch{from: offset, done: make(chan struct{}), bytes: c.cfg.PartitionMaxBytes}
+	pf := &prefetch{from: offset, next: -1, done: make(chan struct{}), bytes: c.cfg.PartitionMaxBytes}
 	c.prefetched[tp] = append(queue, pf)
 	c.prefetchBytes += pf.bytes
 	c.prefetching.Add(1)
@@ -87,7 +91,7 @@ func (c *Consumer) startPrefetchLocked(tp TopicPartition, p *partition, offset i
 
 // readAhead reads pf's window, starts the read of the window after it,
 // then decodes its own: the log is read while the window before is
-// decoded.
+// decoded, and windows are decoded side by side.
 func (c *Consumer) readAhead(tp TopicPartition, p *partition, pf *prefetch) {
 	defer c.prefetching.Done()
 	defer close(pf.done)
@@ -99,8 +103,9 @@ func (c *Consumer) readAhead(tp TopicPartition, p *partition, pf *prefetch) {
 		return // the end of the log is near: Poll reads the rest itself
 	}
 	c.mu.Lock()
+	pf.next = lastOffsetIn(b) + 1
 	if queue := c.prefetched[tp]; len(queue) > 0 && queue[len(queue)-1] == pf {
-		c.startPrefetchLocked(tp, p, lastOffsetIn(b)+1)
+		c.startPrefetchLocked(tp, p, pf.next)
 	}
 	c.mu.Unlock()
 	records, err := appendRecords(nil, b, pf.from, -1)
