@@ -78,3 +78,32 @@ func TestConsumerHandsOutAWindowOverSeveralPolls(t *testing.T) {
 	_, ok = c.takePrefetched(tp, 30, 3)
 	assert.False(t, ok, "a window from another offset is not used")
 }
+
+// TestConsumerKeepsTwoWindowsReadAhead: from a backlog, once the caller
+// has taken a window, windowsAhead windows are read ahead again, the
+// next one started from where the last one ends.
+func TestConsumerKeepsTwoWindowsReadAhead(t *testing.T) {
+	n := newTestNode(t, Config{Logger: discardLogger()})
+	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
+	p := newTestProducer(t, n, ProducerConfig{Partitioner: ManualPartitioner(), BatchBytes: 500})
+	var want []string
+	for i := range 2000 {
+		want = append(want, fmt.Sprintf("v%04d", i))
+	}
+	produceValues(t, p, "t", 0, want...)
+
+	c := newTestConsumer(t, n, ConsumerConfig{PartitionMaxBytes: 4096})
+	tp := TopicPartition{"t", 0}
+	c.Seek(tp, 0)
+	var got []string
+	for range 3 {
+		got = append(got, pollValues(t, c)[tp]...)
+		c.prefetching.Wait()
+		c.mu.Lock()
+		queue := append([]*prefetch(nil), c.prefetched[tp]...)
+		c.mu.Unlock()
+		require.Len(t, queue, windowsAhead)
+		assert.Equal(t, queue[0].next, queue[1].from, "the second starts where the first ends")
+	}
+	assert.Equal(t, want[:len(got)], got)
+}
