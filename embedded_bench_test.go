@@ -28,7 +28,7 @@ import (
 // otherwise compress with snappy, creek's Producer does not by default)
 // of values that would not compress anyway.
 //
-//	go test -run '^$' -bench EmbeddedVsNetwork -benchtime 100000x .
+//	go test -run '^$' -bench EmbeddedVsNetwork -benchtime 500000x -count 3 .
 func BenchmarkEmbeddedVsNetwork(b *testing.B) {
 	for _, size := range []int{100, 1024} {
 		for _, partitions := range []int32{1, 8} {
