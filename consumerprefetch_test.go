@@ -14,14 +14,7 @@ import (
 // order, with its topic and partition; a Seek drops what was read ahead
 // and the next Poll starts where it says.
 func TestConsumerReadsAheadInOrder(t *testing.T) {
-	n := newTestNode(t, Config{Logger: discardLogger()})
-	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
-	p := newTestProducer(t, n, ProducerConfig{Partitioner: ManualPartitioner(), BatchBytes: 500})
-	var want []string
-	for i := range 2000 {
-		want = append(want, fmt.Sprintf("v%04d", i))
-	}
-	produceValues(t, p, "t", 0, want...)
+	n, want := newBacklog(t)
 
 	c := newTestConsumer(t, n, ConsumerConfig{PartitionMaxBytes: 4096, MaxPollRecords: 7})
 	tp := TopicPartition{"t", 0}
@@ -83,14 +76,7 @@ func TestConsumerHandsOutAWindowOverSeveralPolls(t *testing.T) {
 // has taken a window, windowsAhead windows are read ahead again, the
 // next one started from where the last one ends.
 func TestConsumerKeepsTwoWindowsReadAhead(t *testing.T) {
-	n := newTestNode(t, Config{Logger: discardLogger()})
-	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
-	p := newTestProducer(t, n, ProducerConfig{Partitioner: ManualPartitioner(), BatchBytes: 500})
-	var want []string
-	for i := range 2000 {
-		want = append(want, fmt.Sprintf("v%04d", i))
-	}
-	produceValues(t, p, "t", 0, want...)
+	n, want := newBacklog(t)
 
 	c := newTestConsumer(t, n, ConsumerConfig{PartitionMaxBytes: 4096})
 	tp := TopicPartition{"t", 0}
@@ -106,4 +92,18 @@ func TestConsumerKeepsTwoWindowsReadAhead(t *testing.T) {
 		assert.Equal(t, queue[0].next, queue[1].from, "the second starts where the first ends")
 	}
 	assert.Equal(t, want[:len(got)], got)
+}
+
+// newBacklog returns a node whose topic "t" holds 2000 values in batches
+// of about 500 bytes, and the values.
+func newBacklog(t *testing.T) (*Node, []string) {
+	n := newTestNode(t, Config{Logger: discardLogger()})
+	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
+	p := newTestProducer(t, n, ProducerConfig{Partitioner: ManualPartitioner(), BatchBytes: 500})
+	var want []string
+	for i := range 2000 {
+		want = append(want, fmt.Sprintf("v%04d", i))
+	}
+	produceValues(t, p, "t", 0, want...)
+	return n, want
 }
