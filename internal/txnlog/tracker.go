@@ -1,0 +1,174 @@
+package txnlog
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/creekmq/creek/internal/batch"
+)
+
+// Aborted is an aborted transaction of the log, an entry of Kafka's
+// .txnindex: the producer, the offsets of its first batch and of its
+// abort marker, and the last stable offset once it was aborted. Entries
+// come in the order of their markers; every transaction aborted after one
+// began at or after its LastStable, which bounds a lookup.
+type Aborted struct {
+	ProducerID  int64
+	FirstOffset int64
+	LastOffset  int64
+	LastStable  int64
+}
+
+// Errors of Check, which a partition answers as Kafka does.
+var (
+	// ErrFencedEpoch: a batch or marker of a producer whose open
+	// transaction has a newer epoch (INVALID_PRODUCER_EPOCH).
+	ErrFencedEpoch = errors.New("txnlog: the producer's epoch is older than its open transaction's")
+	// ErrNotTransactional: a batch outside a transaction from a producer
+	// that has one open (INVALID_TXN_STATE).
+	ErrNotTransactional = errors.New("txnlog: a non-transactional batch from a producer with a transaction open")
+)
+
+// Tracker follows the transactions of one partition's log.
+type Tracker struct {
+	open    map[int64]openTxn // by producer ID
+	aborted []Aborted         // by LastOffset
+}
+
+type openTxn struct {
+	epoch int16
+	first int64
+}
+
+// NewTracker returns a tracker of a log without transactions.
+func NewTracker() *Tracker { return &Tracker{open: map[int64]openTxn{}} }
+
+// Check reports whether the batch with header h could be appended now;
+// marker is its marker for a control batch, nil for a data batch. It
+// changes nothing.
+func (t *Tracker) Check(h batch.Header, marker *Marker) error {
+	if h.ProducerID < 0 {
+		return nil
+	}
+	o, isOpen := t.open[h.ProducerID]
+	switch {
+	case !h.Transactional():
+		if isOpen {
+			return fmt.Errorf("%w: producer %d", ErrNotTransactional, h.ProducerID)
+		}
+	case isOpen && h.ProducerEpoch < o.epoch:
+		return fmt.Errorf("%w: producer %d epoch %d, open at %d", ErrFencedEpoch, h.ProducerID, h.ProducerEpoch, o.epoch)
+	case h.Control() && marker == nil:
+		return errors.New("txnlog: a control batch without its marker")
+	}
+	return nil
+}
+
+// Append records a batch the log appended, in offset order, after Check
+// let it; marker is as for Check. A marker ends its producer's open
+// transaction, if any; an abort is kept for read_committed readers.
+func (t *Tracker) Append(h batch.Header, marker *Marker) error {
+	if err := t.Check(h, marker); err != nil {
+		return err
+	}
+	if h.ProducerID < 0 || !h.Transactional() {
+		return nil
+	}
+	o, isOpen := t.open[h.ProducerID]
+	if !h.Control() {
+		if !isOpen {
+			o.first = h.BaseOffset
+		}
+		o.epoch = max(o.epoch, h.ProducerEpoch)
+		t.open[h.ProducerID] = o
+		return nil
+	}
+	if !isOpen {
+		return nil // a marker for a transaction with nothing here
+	}
+	delete(t.open, h.ProducerID)
+	if !marker.Commit {
+		stable := h.LastOffset() + 1
+		if first, ok := t.firstUnstable(); ok {
+			stable = first
+		}
+		t.aborted = append(t.aborted, Aborted{ProducerID: h.ProducerID, FirstOffset: o.first,
+			LastOffset: h.BaseOffset, LastStable: stable})
+	}
+	return nil
+}
+
+// AppendBytes is Append for the bytes of one batch, as a replay of the
+// log reads them: it parses the header, and a control batch's marker.
+func (t *Tracker) AppendBytes(b []byte) error {
+	h, err := batch.ParseHeader(b)
+	if err != nil {
+		return err
+	}
+	if !h.Control() || !h.Transactional() || h.ProducerID < 0 {
+		return t.Append(h, nil)
+	}
+	m, err := ParseMarker(b)
+	if errors.Is(err, ErrNotMarker) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return t.Append(h, &m)
+}
+
+// LastStable returns the last stable offset: the first offset of the
+// oldest open transaction, or highWatermark if that is lower or none is
+// open. A read_committed reader reads below it.
+func (t *Tracker) LastStable(highWatermark int64) int64 {
+	if first, ok := t.firstUnstable(); ok && first < highWatermark {
+		return first
+	}
+	return highWatermark
+}
+
+func (t *Tracker) firstUnstable() (int64, bool) {
+	first, found := int64(0), false
+	for _, o := range t.open {
+		if !found || o.first < first {
+			first, found = o.first, true
+		}
+	}
+	return first, found
+}
+
+// OpenCount returns how many producers have a transaction open.
+func (t *Tracker) OpenCount() int { return len(t.open) }
+
+// AbortedIn returns the aborted transactions a read of [from, upTo)
+// meets: those with data before upTo and the marker at or after from, in
+// the order of their markers.
+func (t *Tracker) AbortedIn(from, upTo int64) []Aborted {
+	i := sort.Search(len(t.aborted), func(i int) bool { return t.aborted[i].LastOffset >= from })
+	var out []Aborted
+	for _, a := range t.aborted[i:] {
+		if a.FirstOffset < upTo {
+			out = append(out, a)
+		}
+		if a.LastStable >= upTo {
+			break // every later one began at or after it
+		}
+	}
+	return out
+}
+
+// RemoveBefore forgets the aborted transactions whose markers are below
+// the log start offset: retention deleted them.
+func (t *Tracker) RemoveBefore(logStart int64) {
+	i := sort.Search(len(t.aborted), func(i int) bool { return t.aborted[i].LastOffset >= logStart })
+	t.aborted = append(t.aborted[:0], t.aborted[i:]...)
+}
+
+// AbortedAfter returns the aborted transactions whose markers are at or
+// after offset: what a segment's index holds from its base on.
+func (t *Tracker) AbortedAfter(offset int64) []Aborted {
+	i := sort.Search(len(t.aborted), func(i int) bool { return t.aborted[i].LastOffset >= offset })
+	return append([]Aborted(nil), t.aborted[i:]...)
+}
