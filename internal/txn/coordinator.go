@@ -2,6 +2,7 @@ package txn
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"time"
 
@@ -415,11 +416,4 @@ func (c *Coordinator) begin(e *entry, to Metadata, reply error) *Transition {
 	return t
 }
 
-func (c *Coordinator) ids() []string {
-	ids := make([]string, 0, len(c.txns))
-	for id := range c.txns {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
+func (c *Coordinator) ids() []string { return slices.Sorted(maps.Keys(c.txns)) }
