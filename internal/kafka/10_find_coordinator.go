@@ -9,15 +9,22 @@ import (
 
 // FindCoordinator, versions 0–4: the node coordinating a group, which in
 // a cluster leads the group's partition of __consumer_offsets (asking
-// creates that topic, as in Kafka). Transaction coordinators (key type 1)
-// are not served yet: COORDINATOR_NOT_AVAILABLE.
+// creates that topic, as in Kafka). Transactions are not served yet
+// (issue 16): for a transactional ID (key type 1) the node names itself,
+// so that the client's InitProducerId is refused at once
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) instead of the client asking
+// for a coordinator that never comes.
 
 func serveFindCoordinator(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.FindCoordinatorRequest)
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
 	find := func(key string) (BrokerMetadata, int16) {
-		if req.CoordinatorType != 0 {
-			return BrokerMetadata{NodeID: -1}, kerr.CoordinatorNotAvailable.Code
+		switch req.CoordinatorType {
+		case 0:
+		case 1:
+			return BrokerMetadata{NodeID: s.cfg.NodeID, Host: s.cfg.AdvertisedHost, Port: s.cfg.AdvertisedPort}, 0
+		default:
+			return BrokerMetadata{NodeID: -1}, kerr.InvalidRequest.Code
 		}
 		id, err := s.broker.GroupCoordinator(ctx, key)
 		if err != nil {
