@@ -52,8 +52,9 @@ type ProducerConfig struct {
 	Partitioner Partitioner
 	// Linger is how long a batch waits for more records before it is sent
 	// (linger.ms); default 0: a batch goes as soon as its partition has no
-	// send in flight and no other batch of the producer is being built, and
-	// records that arrive meanwhile fill the next.
+	// send in flight and no other batch of the producer is being built (or
+	// a few have been since it began to wait), and records that arrive
+	// meanwhile fill the next.
 	Linger time.Duration
 	// BatchBytes bounds a batch's records: a record that would take the
 	// batch past it starts the next one (batch.size); default 1,000,000
@@ -128,6 +129,7 @@ type Producer struct {
 	partitions map[topicPartition]*producerPartition
 	spare      []*pendingBatch      // sent batches, kept to be filled again
 	building   int                  // sends started that have not built their batch yet
+	built      uint64               // batches built, ever
 	held       []*producerPartition // partitions whose batch waits for those builds
 	buffered   int64
 	freed      chan struct{} // closed and replaced when buffer space is released

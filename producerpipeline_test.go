@@ -124,3 +124,35 @@ func TestProducerPipelineKeepsOrderThroughRefusals(t *testing.T) {
 	assert.Equal(t, want, storedValues(t, n, "t", 0), "stored once each, in order")
 	assert.Equal(t, want, called, "callbacks in order")
 }
+
+// TestProducerHoldsASmallBatchForFewBuilds: a batch that is not full
+// waits while other batches are being built, and is sent once none is, or
+// once maxHeldBuilds have ended while others keep starting, so builds that
+// overlap without end hold no partition back for long.
+func TestProducerHoldsASmallBatchForFewBuilds(t *testing.T) {
+	n := newTestNode(t, Config{Logger: discardLogger()})
+	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{Partitions: 2}))
+	p := newTestProducer(t, n, ProducerConfig{Partitioner: ManualPartitioner()})
+	const others = 1000 // builds under way elsewhere, as the test pretends
+	p.mu.Lock()
+	p.building += others
+	p.mu.Unlock()
+	require.NoError(t, p.ProduceAsync(t.Context(), &Record{Topic: "t", Partition: 1, Value: []byte("v")}, nil))
+
+	p.mu.Lock()
+	pp := p.partitions[topicPartition{"t", 1}]
+	require.True(t, pp.held, "held while others build")
+	for range maxHeldBuilds - 1 {
+		p.builtLocked() // one ends, another starts
+		p.building++
+		require.True(t, pp.held)
+		require.NotNil(t, pp.filling)
+	}
+	p.builtLocked()
+	p.building++
+	assert.False(t, pp.held, "sent after maxHeldBuilds builds")
+	assert.Nil(t, pp.filling)
+	p.building -= others
+	p.mu.Unlock()
+	require.NoError(t, p.Flush(t.Context()))
+}

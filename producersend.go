@@ -35,7 +35,8 @@ type producerPartition struct {
 	queued   []*pendingBatch
 	lane     sendLane
 	sequence int32
-	held     bool // its batch waits for the batches being built (closeIfFreeLocked)
+	held     bool   // its batch waits for the batches being built (closeIfFreeLocked)
+	heldAt   uint64 // the producer's builds when it began to wait
 }
 
 // pendingBatch is a batch being filled or waiting to be sent.
@@ -214,18 +215,19 @@ func (p *Producer) appendedLocked(s *pendingSend) {
 // ones in flight, or until they have completed. Under load batches stay
 // large, so each append and fsync carries many records, and full ones
 // pipeline. It waits too while another partition's batch is being built,
-// as the records of Kafka's producer wait while its sender thread is busy:
-// sent then, it would take the CPU from that build for the few records
-// it has, and a producer writing to many partitions would send each a
-// trickle of small batches. A build takes the CPU only, so no partition
-// holds up another for long.
+// until none is or maxHeldBuilds have ended, as the records of Kafka's
+// producer wait while its sender thread is busy: sent then, it would take
+// the CPU from that build for the few records it has, and a producer
+// writing to many partitions would send each a trickle of small batches. A build takes the CPU only,
+// and a batch waits for a few at most, so no partition holds up another
+// for long.
 func (p *Producer) closeIfFreeLocked(pp *producerPartition) {
-	if p.cfg.Linger > 0 || pp.filling == nil || len(pp.queued) > 0 || pp.lane.inFlight > 0 {
+	if !p.sendsPartialLocked(pp) {
 		return
 	}
 	if p.building > 0 {
 		if !pp.held {
-			pp.held = true
+			pp.held, pp.heldAt = true, p.built
 			p.held = append(p.held, pp)
 		}
 		return
@@ -233,20 +235,37 @@ func (p *Producer) closeIfFreeLocked(pp *producerPartition) {
 	p.closeBatchLocked(pp)
 }
 
-// builtLocked counts a send's batch built, and sends the batches held
-// while it was being built once none is.
+// sendsPartialLocked reports whether the batch filling for pp, not full,
+// may be sent but for the builds under way.
+func (p *Producer) sendsPartialLocked(pp *producerPartition) bool {
+	return p.cfg.Linger == 0 && pp.filling != nil && len(pp.queued) == 0 && pp.lane.inFlight == 0
+}
+
+// builtLocked counts a send's batch built. Once none is being built, it
+// sends the batches held meanwhile; while others are, only those that have
+// waited for maxHeldBuilds builds, so that builds that overlap without end
+// hold no batch for long.
 func (p *Producer) builtLocked() {
 	p.building--
-	if p.building > 0 {
-		return
-	}
-	held := p.held
-	p.held = nil
-	for _, pp := range held {
+	p.built++
+	idle := p.building == 0 // before the sends below start building
+	held := p.held[:0]
+	for _, pp := range p.held {
+		if !idle && p.built-pp.heldAt < maxHeldBuilds {
+			held = append(held, pp)
+			continue
+		}
 		pp.held = false
-		p.closeIfFreeLocked(pp)
+		if p.sendsPartialLocked(pp) {
+			p.closeBatchLocked(pp)
+		}
 	}
+	clear(p.held[len(held):])
+	p.held = held
 }
+
+// maxHeldBuilds bounds how many builds a batch that is not full waits for.
+const maxHeldBuilds = 8
 
 // renewIdentityLocked takes a new producer ID after a send failed. The
 // failed batch may have been stored all the same (replication timed out,
