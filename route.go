@@ -55,8 +55,11 @@ func (n *Node) appendTo(ctx context.Context, topic string, partition int32, b []
 }
 
 // whileLeaderMoves runs attempt, and again each time it fails with
-// ErrNotLeader and then the metadata or the partition's role changes, while
-// ctx lasts: the leader moved, or was not known yet.
+// ErrNotLeader and then the metadata or the partition's role changes, or
+// leaderRetryInterval passes, while ctx lasts: the leader moved, or was not
+// known yet, or the node the metadata names has not taken up the role yet
+// (nothing here announces when it does, so attempt runs again after a
+// while, as a Kafka client retries after retry.backoff.ms).
 func (n *Node) whileLeaderMoves(ctx context.Context, p *partition, attempt func() error) error {
 	for {
 		changed, roleChanged := n.leadersChanged(), p.arrival()
@@ -64,14 +67,22 @@ func (n *Node) whileLeaderMoves(ctx context.Context, p *partition, attempt func(
 		if !errors.Is(err, ErrNotLeader) || changed == nil {
 			return err
 		}
+		retry := time.NewTimer(leaderRetryInterval)
 		select { // wait for the metadata that says where
 		case <-changed:
 		case <-roleChanged: // this node took up the role the metadata gave it
+		case <-retry.C:
 		case <-ctx.Done():
+			retry.Stop()
 			return fmt.Errorf("%w (%w)", err, ctx.Err())
 		}
+		retry.Stop()
 	}
 }
+
+// leaderRetryInterval is how long whileLeaderMoves waits, at most, before
+// it tries a refused attempt again: Kafka's retry.backoff.ms.
+const leaderRetryInterval = 100 * time.Millisecond
 
 // appendOnce appends a batch here if this node leads the partition, or at
 // the leader the metadata names, and returns what waits for its
