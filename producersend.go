@@ -294,18 +294,18 @@ func (p *Producer) renewIdentityLocked() {
 // unknown. Then it sets the records' offsets.
 func (p *Producer) send(s *pendingSend) error {
 	builder, bytes, err := p.build(s)
-	p.mu.Lock()
-	p.builtLocked()
-	p.mu.Unlock()
 	defer func() {
 		if builder.Cap() <= maxPooledBuilder {
 			builders.Put(builder)
 		}
 	}()
+	p.mu.Lock()
+	p.builtLocked()
 	if err != nil {
-		p.mu.Lock()
-		p.appendedLocked(s)
-		p.mu.Unlock()
+		p.appendedLocked(s) // the next send need not wait for this one
+	}
+	p.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("produce to %s-%d: %w", s.partition.tp.topic, s.partition.tp.partition, err)
 	}
 	ctx, cancel := context.WithTimeout(p.sending, p.cfg.DeliveryTimeout)

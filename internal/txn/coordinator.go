@@ -135,6 +135,8 @@ func (c *Coordinator) InitProducerID(id string, timeout time.Duration, expectID 
 // current epoch (or any, if there is none yet) gets the next one; one with
 // the epoch before the last bump it asked for is retrying that call, and
 // gets the current one; any other is fenced.
+// An exhausted epoch never comes here to be bumped: InitProducerID
+// rotates it, so only a retry or a fenced instance meets one.
 func bumped(m Metadata, expected bool, expectEpoch int16, now time.Time) (Metadata, error) {
 	epoch, last := m.Epoch+1, NoEpoch
 	if expected {
@@ -146,9 +148,6 @@ func bumped(m Metadata, expected bool, expectEpoch int16, now time.Time) (Metada
 		default:
 			return Metadata{}, kerr.ProducerFenced
 		}
-	}
-	if epoch != m.Epoch && epochExhausted(m.Epoch) {
-		return Metadata{}, kerr.ProducerFenced // an older instance; the current one rotates
 	}
 	return idle(m, m.ProducerID, m.PrevProducerID, epoch, last, now), nil
 }

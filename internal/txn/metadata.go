@@ -1,9 +1,11 @@
 package txn
 
 import (
+	"cmp"
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -70,13 +72,7 @@ func (m Metadata) Clone() Metadata {
 func (m Metadata) SortedPartitions() []Partition {
 	out := slices.Collect(maps.Keys(m.Partitions))
 	slices.SortFunc(out, func(a, b Partition) int {
-		if a.Topic != b.Topic {
-			if a.Topic < b.Topic {
-				return -1
-			}
-			return 1
-		}
-		return int(a.Partition - b.Partition)
+		return cmp.Or(strings.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 	})
 	return out
 }

@@ -1,7 +1,6 @@
 package txn
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -81,6 +80,8 @@ func Unmarshal(key, value []byte) (Metadata, error) {
 		return Metadata{}, fmt.Errorf("txn: record value version %d of %q", v.Version, m.TransactionalID)
 	case v.State < Empty || v.State > PrepareEpochFence:
 		return Metadata{}, fmt.Errorf("txn: record of %q has state %d", m.TransactionalID, v.State)
+	case v.State == Dead:
+		return Metadata{}, fmt.Errorf("txn: record of %q is Dead as a value, not a tombstone", m.TransactionalID)
 	case v.ProducerID < 0 || v.TimeoutMillis <= 0:
 		return Metadata{}, fmt.Errorf("txn: record of %q has producer ID %d, timeout %d ms", m.TransactionalID, v.ProducerID, v.TimeoutMillis)
 	}
@@ -100,9 +101,6 @@ func Unmarshal(key, value []byte) (Metadata, error) {
 			}
 			m.Partitions[Partition{t.Topic, p}] = struct{}{}
 		}
-	}
-	if m.State == Dead {
-		return Metadata{}, errors.New("txn: a Dead state written as a value, not a tombstone")
 	}
 	return m, nil
 }

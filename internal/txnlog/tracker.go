@@ -146,7 +146,7 @@ func (t *Tracker) OpenCount() int { return len(t.open) }
 // meets: those with data before upTo and the marker at or after from, in
 // the order of their markers.
 func (t *Tracker) AbortedIn(from, upTo int64) []Aborted {
-	i := sort.Search(len(t.aborted), func(i int) bool { return t.aborted[i].LastOffset >= from })
+	i := t.endingFrom(from)
 	var out []Aborted
 	for _, a := range t.aborted[i:] {
 		if a.FirstOffset < upTo {
@@ -162,13 +162,19 @@ func (t *Tracker) AbortedIn(from, upTo int64) []Aborted {
 // RemoveBefore forgets the aborted transactions whose markers are below
 // the log start offset: retention deleted them.
 func (t *Tracker) RemoveBefore(logStart int64) {
-	i := sort.Search(len(t.aborted), func(i int) bool { return t.aborted[i].LastOffset >= logStart })
+	i := t.endingFrom(logStart)
 	t.aborted = append(t.aborted[:0], t.aborted[i:]...)
 }
 
 // AbortedAfter returns the aborted transactions whose markers are at or
 // after offset: what a segment's index holds from its base on.
 func (t *Tracker) AbortedAfter(offset int64) []Aborted {
-	i := sort.Search(len(t.aborted), func(i int) bool { return t.aborted[i].LastOffset >= offset })
+	i := t.endingFrom(offset)
 	return append([]Aborted(nil), t.aborted[i:]...)
+}
+
+// endingFrom returns the index of the first aborted transaction whose
+// marker is at or after offset.
+func (t *Tracker) endingFrom(offset int64) int {
+	return sort.Search(len(t.aborted), func(i int) bool { return t.aborted[i].LastOffset >= offset })
 }
