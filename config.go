@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"math"
 	"time"
+
+	"github.com/creekmq/creek/internal/txn"
 )
 
 // Config configures a Node. The zero value is valid: a node in memory.
@@ -35,6 +37,14 @@ type Config struct {
 	// made when a group first uses it (to commit, to store its membership,
 	// or in a cluster to find its coordinator); default 50, as Kafka's.
 	OffsetsTopicPartitions int32
+	// TransactionStatePartitions is the partition count of
+	// __transaction_state, made when a transactional producer first looks
+	// for its coordinator; default 50, as Kafka's
+	// transaction.state.log.num.partitions.
+	TransactionStatePartitions int32
+	// TransactionMaxTimeout bounds the transaction timeout a producer may
+	// ask for (transaction.max.timeout.ms); default 15 min.
+	TransactionMaxTimeout time.Duration
 	// GroupMinSessionTimeout and GroupMaxSessionTimeout bound the session
 	// timeout a group member may ask for (group.min.session.timeout.ms,
 	// group.max.session.timeout.ms); default 6s and 30 min.
@@ -102,6 +112,12 @@ func (c Config) withDefaults() Config {
 	if c.OffsetsTopicPartitions == 0 {
 		c.OffsetsTopicPartitions = DefaultOffsetsTopicPartitions
 	}
+	if c.TransactionStatePartitions == 0 {
+		c.TransactionStatePartitions = DefaultTransactionStatePartitions
+	}
+	if c.TransactionMaxTimeout == 0 {
+		c.TransactionMaxTimeout = txn.DefaultMaxTimeout
+	}
 	if c.MaxPartitions <= 0 {
 		c.MaxPartitions = DefaultMaxPartitions
 		if c.Dir != "" {
@@ -120,9 +136,9 @@ const DefaultMaxPartitions = 10_000
 
 func (c Config) validate() error {
 	var errs []error
-	if c.AutoCreatePartitions < 0 || c.OffsetsTopicPartitions < 0 {
-		errs = append(errs, fmt.Errorf("%w: AutoCreatePartitions %d and OffsetsTopicPartitions %d must not be negative",
-			ErrInvalidConfig, c.AutoCreatePartitions, c.OffsetsTopicPartitions))
+	if c.AutoCreatePartitions < 0 || c.OffsetsTopicPartitions < 0 || c.TransactionStatePartitions < 0 || c.TransactionMaxTimeout < 0 {
+		errs = append(errs, fmt.Errorf("%w: AutoCreatePartitions %d, OffsetsTopicPartitions %d, TransactionStatePartitions %d and TransactionMaxTimeout %s must not be negative",
+			ErrInvalidConfig, c.AutoCreatePartitions, c.OffsetsTopicPartitions, c.TransactionStatePartitions, c.TransactionMaxTimeout))
 	}
 	if _, err := parseTopicConfig(c.TopicDefaults, nil); err != nil {
 		errs = append(errs, fmt.Errorf("TopicDefaults: %w", err))

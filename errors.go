@@ -205,11 +205,16 @@ func errorForCode(code int16, what string) error {
 			return fmt.Errorf("%w: %s", c.err, what)
 		}
 	}
+	if ke := kerr.ErrorForCode(code); ke != kerr.UnknownServerError || code == kerr.UnknownServerError.Code {
+		return fmt.Errorf("%w: %s", ke, what)
+	}
 	return fmt.Errorf("%s: Kafka error code %d", what, code)
 }
 
-// KafkaCode returns the Kafka protocol error code for err: 0 for nil, -1
-// (UNKNOWN_SERVER_ERROR) for an error creek does not name.
+// KafkaCode returns the Kafka protocol error code for err: 0 for nil, the
+// code of a franz-go kerr error (the transaction coordinator answers with
+// Kafka's own), -1 (UNKNOWN_SERVER_ERROR) for an error creek does not
+// name.
 func KafkaCode(err error) int16 {
 	if err == nil {
 		return 0
@@ -218,6 +223,10 @@ func KafkaCode(err error) int16 {
 		if errors.Is(err, c.err) {
 			return c.code
 		}
+	}
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Code
 	}
 	return kerr.UnknownServerError.Code
 }

@@ -5,10 +5,6 @@ package creek
 
 import (
 	"context"
-	"errors"
-	"fmt"
-
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // In a cluster, as in Kafka, a group's coordinator is the node leading the
@@ -28,19 +24,7 @@ const defaultOffsetsReplicationFactor = 3
 // ErrCoordinatorNotAvailable while the group's partition has no live
 // leader.
 func (n *Node) groupCoordinator(ctx context.Context, group string) (int32, error) {
-	if n.controller == nil {
-		return n.nodeID(), nil
-	}
-	count, err := n.ensureOffsetsTopic(ctx, group)
-	if err != nil {
-		return -1, err
-	}
-	leader := n.partitionLeader(ConsumerOffsetsTopic, offsetsPartition(group, count))
-	if leader < 0 || leader != n.nodeID() && n.memberKafkaAddr(leader) == "" {
-		return -1, fmt.Errorf("%w: %s (partition %d of %s has no live leader)", ErrCoordinatorNotAvailable,
-			group, offsetsPartition(group, count), ConsumerOffsetsTopic)
-	}
-	return leader, nil
+	return n.coordinatorOf(ctx, n.offsetsTopic(), group)
 }
 
 // ownsGroup returns nil when this node coordinates a group now: it leads
@@ -54,47 +38,7 @@ func (n *Node) ownsGroup(group string) error {
 	if owns {
 		return nil
 	}
-	if n.controller == nil {
-		return fmt.Errorf("%w: the node is joining its cluster", ErrCoordinatorNotAvailable)
-	}
-	t := n.controller.fsm.Metadata().Topics[ConsumerOffsetsTopic]
-	if t == nil {
-		return fmt.Errorf("%w: %s does not exist yet", ErrCoordinatorNotAvailable, ConsumerOffsetsTopic)
-	}
-	leader := t.Partitions[offsetsPartition(group, int32(len(t.Partitions)))].Leader
-	if leader == n.nodeID() {
-		return fmt.Errorf("%w: group %s", ErrCoordinatorLoading, group)
-	}
-	return fmt.Errorf("%w: group %s is coordinated by node %d", ErrNotCoordinator, group, leader)
-}
-
-// createClusterOffsetsTopic has the controller create __consumer_offsets,
-// with offsets.topic.replication.factor replicas or as many as there are
-// live nodes, and waits until this node holds it. A node that does not
-// lead the controller asks its leader with a FindCoordinator request,
-// whose answer creates the topic as Kafka's does.
-func (n *Node) createClusterOffsetsTopic(ctx context.Context, group string, spec TopicSpec) error {
-	if _, exists := n.controller.fsm.Metadata().Topics[ConsumerOffsetsTopic]; !exists {
-		leader, err := n.controller.awaitLeader(ctx)
-		if err != nil {
-			return err
-		}
-		if leader == n.nodeID() {
-			spec.ReplicationFactor = int16(min(defaultOffsetsReplicationFactor, len(n.ClusterMembers())))
-			if spec, _, err = n.checkTopicSpec(ConsumerOffsetsTopic, spec); err != nil {
-				return err
-			}
-			_, err = n.proposeTopic(ctx, ConsumerOffsetsTopic, spec)
-		} else {
-			req := kmsg.NewPtrFindCoordinatorRequest()
-			req.CoordinatorKey, req.CoordinatorKeys = group, []string{group} // v0–3, v4+
-			_, err = n.askController(ctx, req)                               // its answer may name no coordinator yet: only the topic matters
-		}
-		if err != nil && !errors.Is(err, ErrTopicExists) {
-			return fmt.Errorf("create %s: %w", ConsumerOffsetsTopic, err)
-		}
-	}
-	return n.waitForTopic(ctx, ConsumerOffsetsTopic, true)
+	return n.notCoordinating(n.offsetsTopic(), group)
 }
 
 // coordinateOffsetsPartition makes this node coordinate the groups of a
@@ -132,6 +76,11 @@ func (n *Node) coordinateOffsetsPartition(p *partition, leads bool) {
 				n.offsets.setLocked(group, tp, c)
 			}
 		}
+		for pid, list := range read.pending {
+			for _, p := range list {
+				n.offsets.addPendingCommitLocked(pid, p)
+			}
+		}
 		n.offsets.loaded[p.index] = true
 		n.offsets.mu.Unlock()
 		n.log.Info("coordinating the groups of an offsets partition", "partition", p.index, "node", n.nodeID())
@@ -152,4 +101,5 @@ func (s *offsetStore) forgetLocked(match func(group string) bool) {
 			delete(s.groups, group)
 		}
 	}
+	s.forgetPendingLocked(match)
 }

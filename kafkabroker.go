@@ -168,11 +168,16 @@ func (b kafkaBroker) GroupCoordinator(ctx context.Context, group string) (int32,
 func (b kafkaBroker) OwnsGroup(group string) error { return b.n.ownsGroup(group) }
 
 func (b kafkaBroker) CommitOffsets(ctx context.Context, groupID string, member group.Identity, offsets map[kafka.TopicPartition]kafka.Offset) error {
+	return b.n.commitLocalOffsets(ctx, groupID, member, committedOffsets(offsets))
+}
+
+// committedOffsets converts the offsets of a commit request.
+func committedOffsets(offsets map[kafka.TopicPartition]kafka.Offset) map[TopicPartition]CommittedOffset {
 	converted := make(map[TopicPartition]CommittedOffset, len(offsets))
 	for tp, o := range offsets {
 		converted[TopicPartition(tp)] = CommittedOffset{Offset: o.Offset, LeaderEpoch: o.LeaderEpoch, Metadata: o.Metadata}
 	}
-	return b.n.commitLocalOffsets(ctx, groupID, member, converted)
+	return converted
 }
 
 func (b kafkaBroker) CommittedOffsets(groupID string) map[kafka.TopicPartition]kafka.Offset {

@@ -41,6 +41,7 @@ type Node struct {
 
 	offsets offsetStore        // committed offsets, cached from __consumer_offsets
 	groups  *group.Coordinator // consumer group membership
+	txns    txnStore           // the transaction coordinator
 	// metadataChanged is closed, and replaced, when topics or partitions
 	// come or go: group members watch it to rebalance.
 	metadataChanged chan struct{}
@@ -120,6 +121,11 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 		return nil, errors.Join(err, n.closeTopics())
 	}
 	if err := n.loadOffsets(); err != nil {
+		return nil, errors.Join(err, n.closeTopics())
+	}
+	n.startTxns()
+	if err := n.loadTxnState(); err != nil {
+		n.stopTxns()
 		return nil, errors.Join(err, n.closeTopics())
 	}
 	var ln net.Listener
@@ -238,6 +244,7 @@ func (n *Node) Close() error {
 		}
 	})
 	n.groups.Close() // before n.mu: a membership being stored needs it
+	n.stopTxns()     // before the partitions close: markers may be being written
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {

@@ -5,16 +5,15 @@ package creek
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
-	"unicode/utf16"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/creekmq/creek/internal/batch"
 	"github.com/creekmq/creek/internal/group"
+	"github.com/creekmq/creek/internal/txnlog"
 )
 
 // DefaultOffsetsTopicPartitions is the partition count of
@@ -44,6 +43,9 @@ type offsetStore struct {
 	// partitions this node leads and has read. Nil outside a cluster.
 	count  int32
 	loaded map[int32]bool
+	// pending holds the offsets transactions committed and have not ended
+	// yet, by producer ID (txnoffsets.go).
+	pending map[int64][]pendingOffset
 }
 
 // coordinatesLocked reports whether the cache holds a group's offsets.
@@ -51,44 +53,8 @@ func (s *offsetStore) coordinatesLocked(group string) bool {
 	return s.loaded == nil || s.count > 0 && s.loaded[offsetsPartition(group, s.count)]
 }
 
-// offsetsPartition returns the __consumer_offsets partition of a group, as
-// Kafka places it: abs(Java's String.hashCode of the group) modulo the
-// partition count.
-func offsetsPartition(group string, partitions int32) int32 {
-	var h int32
-	for _, unit := range utf16.Encode([]rune(group)) {
-		h = 31*h + int32(unit)
-	}
-	if h == -h { // math.MinInt32: Kafka's Utils.abs maps it to 0
-		return 0
-	}
-	if h < 0 {
-		h = -h
-	}
-	return h % partitions
-}
-
-// ensureOffsetsTopic creates __consumer_offsets the first time a group
-// needs it, and returns its partition count. In a cluster the controller
-// creates it, replicated (clusterOffsetsTopic); group names the group that
-// needs it.
-func (n *Node) ensureOffsetsTopic(ctx context.Context, group string) (int32, error) {
-	count, err := n.existingPartitionCount(ConsumerOffsetsTopic) // internal: never auto-created as a user topic
-	if !errors.Is(err, ErrUnknownTopic) {
-		return count, err
-	}
-	spec := TopicSpec{Partitions: n.cfg.OffsetsTopicPartitions,
-		Configs: map[string]string{ConfigCleanupPolicy: "compact", ConfigSync: SyncEveryAppend.String()}}
-	if n.controller != nil {
-		err = n.createClusterOffsetsTopic(ctx, group, spec)
-	} else {
-		err = n.createTopic(ctx, ConsumerOffsetsTopic, spec)
-	}
-	if err != nil && !errors.Is(err, ErrTopicExists) {
-		return 0, err
-	}
-	return n.existingPartitionCount(ConsumerOffsetsTopic)
-}
+// offsetsPartition returns the __consumer_offsets partition of a group.
+func offsetsPartition(group string, partitions int32) int32 { return keyPartition(group, partitions) }
 
 // CommitOffsets records a group's positions in partitions, all in one batch
 // of the group's __consumer_offsets partition, so they commit together. It
@@ -115,20 +81,7 @@ func (n *Node) commitLocalOffsets(ctx context.Context, groupID string, member gr
 	if len(offsets) == 0 {
 		return nil
 	}
-	now := n.now()
-	records := make([]batch.Record, 0, len(offsets))
-	stamped := make(map[TopicPartition]CommittedOffset, len(offsets))
-	for tp, c := range offsets {
-		if c.CommitTime.IsZero() {
-			c.CommitTime = now
-		}
-		stamped[tp] = c
-		key := kmsg.OffsetCommitKey{Version: 1, Group: groupID, Topic: tp.Topic, Partition: tp.Partition}
-		value := kmsg.OffsetCommitValue{Version: 3, Offset: c.Offset, LeaderEpoch: c.LeaderEpoch,
-			Metadata: c.Metadata, CommitTimestamp: c.CommitTime.UnixMilli()}
-		records = append(records, batch.Record{OffsetDelta: int32(len(records)),
-			Key: key.AppendTo(nil), Value: value.AppendTo(nil)})
-	}
+	records, stamped := offsetRecords(groupID, offsets, n.now())
 	if err := n.writeGroupRecords(ctx, groupID, records); err != nil {
 		return fmt.Errorf("commit offsets of group %s: %w", groupID, err)
 	}
@@ -143,26 +96,34 @@ func (n *Node) commitLocalOffsets(ctx context.Context, groupID string, member gr
 	return nil
 }
 
+// offsetRecords returns the __consumer_offsets records of a group's
+// commit, and the offsets as stamped with the commit time now where they
+// had none.
+func offsetRecords(groupID string, offsets map[TopicPartition]CommittedOffset, now time.Time) ([]batch.Record, map[TopicPartition]CommittedOffset) {
+	records := make([]batch.Record, 0, len(offsets))
+	stamped := make(map[TopicPartition]CommittedOffset, len(offsets))
+	for tp, c := range offsets {
+		if c.CommitTime.IsZero() {
+			c.CommitTime = now
+		}
+		stamped[tp] = c
+		key := kmsg.OffsetCommitKey{Version: 1, Group: groupID, Topic: tp.Topic, Partition: tp.Partition}
+		value := kmsg.OffsetCommitValue{Version: 3, Offset: c.Offset, LeaderEpoch: c.LeaderEpoch,
+			Metadata: c.Metadata, CommitTimestamp: c.CommitTime.UnixMilli()}
+		records = append(records, batch.Record{OffsetDelta: int32(len(records)),
+			Key: key.AppendTo(nil), Value: value.AppendTo(nil)})
+	}
+	return records, stamped
+}
+
 // writeGroupRecords appends records, as one batch, to the group's partition
 // of __consumer_offsets, creating the topic on first use.
 func (n *Node) writeGroupRecords(ctx context.Context, group string, records []batch.Record) error {
-	partitions, err := n.ensureOffsetsTopic(ctx, group)
-	if err != nil {
-		return err
-	}
 	b, err := batch.Build(batch.BuildOptions{BaseTimestamp: n.now().UnixMilli()}, records...)
 	if err != nil {
 		return err
 	}
-	p, err := n.partition(ConsumerOffsetsTopic, offsetsPartition(group, partitions))
-	if err != nil {
-		return err
-	}
-	if err := p.checkLeader(-1); err != nil {
-		return fmt.Errorf("%w: %v", ErrNotCoordinator, err)
-	}
-	_, _, err = p.produce(ctx, b, true) // acks=all, as offsets.commit.required.acks
-	return coordinatorError(err)
+	return n.writeCoordinatorRecords(ctx, n.offsetsTopic(), group, b)
 }
 
 // CommittedOffsets returns a group's committed offsets in partitions; a
@@ -233,18 +194,24 @@ func (n *Node) replayOffsetsLocked(s *offsetStore, p *partition) error {
 }
 
 // replayLocked applies every record of a __consumer_offsets partition:
-// commits go to the cache, and the newest membership of each group to
-// memberships. Records that do not decode are passed over.
+// commits go to the cache (a transaction's once its marker commits them),
+// and the newest membership of each group to memberships. Records that do
+// not decode are passed over.
 func (s *offsetStore) replayLocked(p *partition, memberships map[string]group.Description) error {
-	end := p.log.EndOffset()
-	for offset := p.log.StartOffset(); offset < end; {
-		b, err := p.log.Read(nil, offset, 1<<20)
+	err := readCoordinatorPartition(p, func(b []byte) error {
+		h, err := batch.ParseHeader(b)
 		if err != nil {
-			return fmt.Errorf("load committed offsets: %w", err)
+			return err
 		}
-		records, err := decodeBatches(b, offset)
+		if h.Control() {
+			if m, err := txnlog.ParseMarker(b); err == nil && h.Transactional() {
+				s.endTxnLocked(p.index, m.ProducerID, m.Commit)
+			}
+			return nil
+		}
+		records, err := decodeBatches(b, 0)
 		if err != nil {
-			return fmt.Errorf("load committed offsets: %w", err)
+			return err
 		}
 		for _, r := range records {
 			d, isGroup, err := decodeGroupMetadata(r.Key, r.Value)
@@ -255,11 +222,16 @@ func (s *offsetStore) replayLocked(p *partition, memberships map[string]group.De
 				delete(memberships, d.Group)
 			case isGroup:
 				memberships[d.Group] = d
+			case h.Transactional():
+				s.addPendingLocked(p.index, h.ProducerID, r)
 			default:
 				s.applyLocked(r)
 			}
 		}
-		offset = lastOffsetIn(b) + 1
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load committed offsets: %w", err)
 	}
 	return nil
 }
@@ -267,36 +239,40 @@ func (s *offsetStore) replayLocked(p *partition, memberships map[string]group.De
 // applyLocked applies one __consumer_offsets record: a commit, or a
 // tombstone that deletes one. Records of other kinds are passed over.
 func (s *offsetStore) applyLocked(r Record) {
+	c, ok := decodeOffsetCommit(r)
+	switch {
+	case !ok:
+	case c.deleted:
+		delete(s.groups[c.group], c.tp)
+	default:
+		s.setLocked(c.group, c.tp, c.offset)
+	}
+}
+
+// offsetCommit is a decoded __consumer_offsets commit record.
+type offsetCommit struct {
+	group   string
+	tp      TopicPartition
+	offset  CommittedOffset
+	deleted bool // a tombstone
+}
+
+// decodeOffsetCommit decodes a commit record, or a tombstone that deletes
+// one; false for a record of another kind or one that does not decode.
+func decodeOffsetCommit(r Record) (offsetCommit, bool) {
 	var key kmsg.OffsetCommitKey
 	if len(r.Key) < 2 || r.Key[0] != 0 || r.Key[1] > 1 || key.ReadFrom(r.Key) != nil {
-		return
+		return offsetCommit{}, false
 	}
-	tp := TopicPartition{key.Topic, key.Partition}
-	if r.Value == nil {
-		delete(s.groups[key.Group], tp)
-		return
+	c := offsetCommit{group: key.Group, tp: TopicPartition{key.Topic, key.Partition}, deleted: r.Value == nil}
+	if c.deleted {
+		return c, true
 	}
 	var value kmsg.OffsetCommitValue
 	if value.ReadFrom(r.Value) != nil {
-		return
+		return offsetCommit{}, false
 	}
-	s.setLocked(key.Group, tp, CommittedOffset{Offset: value.Offset, LeaderEpoch: value.LeaderEpoch,
-		Metadata: value.Metadata, CommitTime: time.UnixMilli(value.CommitTimestamp)})
-}
-
-// coordinatorError maps the failure of a write to __consumer_offsets to
-// what Kafka's coordinator answers, so that clients retry: too few
-// replicas, or too slow ones, leave the group without a coordinator for
-// now; a lost leadership or a failed disk sends them to find another.
-func coordinatorError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, ErrNotEnoughReplicas), errors.Is(err, ErrNotEnoughReplicasAfterAppend),
-		errors.Is(err, ErrReplicationTimeout):
-		return fmt.Errorf("%w: %v", ErrCoordinatorNotAvailable, err)
-	case errors.Is(err, ErrNotLeader), errors.Is(err, ErrFencedLeaderEpoch), errors.Is(err, ErrLogFailed):
-		return fmt.Errorf("%w: %v", ErrNotCoordinator, err)
-	}
-	return err
+	c.offset = CommittedOffset{Offset: value.Offset, LeaderEpoch: value.LeaderEpoch,
+		Metadata: value.Metadata, CommitTime: time.UnixMilli(value.CommitTimestamp)}
+	return c, true
 }

@@ -81,9 +81,11 @@ func (m *replicaManager) apply(p *partition, st leaderState) {
 			return
 		}
 		m.n.coordinateOffsetsPartition(p, true)
+		m.n.coordinateTxnPartition(p, true)
 		return
 	}
 	m.n.coordinateOffsetsPartition(p, false) // before following: the groups' members must look elsewhere
+	m.n.coordinateTxnPartition(p, false)
 	if !slices.Contains(st.replicas, m.self) {
 		m.unfollow(p)
 		p.follow(roleNone, st.leader, st.epoch)

@@ -31,8 +31,14 @@ func validateTopicName(name string) error {
 
 // internalTopic reports whether name is one of creek's own topics, which
 // clients may read but not create, delete or alter.
-func internalTopic(name string) bool { return name == ConsumerOffsetsTopic }
+func internalTopic(name string) bool {
+	return name == ConsumerOffsetsTopic || name == TransactionStateTopic
+}
 
 // ConsumerOffsetsTopic is the compacted topic that holds committed offsets,
 // and the groups' membership beside them.
 const ConsumerOffsetsTopic = "__consumer_offsets"
+
+// TransactionStateTopic is the compacted topic that holds the transaction
+// coordinators' state, in Kafka's record format.
+const TransactionStateTopic = "__transaction_state"

@@ -4,14 +4,16 @@ import (
 	"context"
 	"sort"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // OffsetFetch, versions 1–7: a group's committed offsets in the
 // partitions asked for, or in all its partitions (Topics null, v2+). A
 // partition without a commit gets offset -1. Only the group's coordinator
-// answers; version 1, without a top-level error, carries it per partition. Commits are stable at once
-// (no transactions), so RequireStable changes nothing.
+// answers; version 1, without a top-level error, carries it per partition.
+// With RequireStable (v7), a partition where a transaction not yet ended
+// committed an offset answers UNSTABLE_OFFSET_COMMIT, which clients retry.
 
 func serveOffsetFetch(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.OffsetFetchRequest)
@@ -41,6 +43,10 @@ func serveOffsetFetch(_ context.Context, s *Server, r kmsg.Request) kmsg.Respons
 			if c, ok := committed[TopicPartition{rt.Topic, p}]; ok {
 				op.Offset, op.LeaderEpoch = c.Offset, c.LeaderEpoch
 				op.Metadata = &c.Metadata
+			}
+			if req.RequireStable && s.broker.UnstableOffset(req.Group, TopicPartition{rt.Topic, p}) {
+				op.Offset, op.LeaderEpoch, op.Metadata = -1, -1, nil
+				op.ErrorCode = kerr.UnstableOffsetCommit.Code
 			}
 			ot.Partitions = append(ot.Partitions, op)
 		}

@@ -7,26 +7,25 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// FindCoordinator, versions 0–4: the node coordinating a group, which in
-// a cluster leads the group's partition of __consumer_offsets (asking
-// creates that topic, as in Kafka). Transactions are not served yet
-// (issue 16): for a transactional ID (key type 1) the node names itself,
-// so that the client's InitProducerId is refused at once
-// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) instead of the client asking
-// for a coordinator that never comes.
+// FindCoordinator, versions 0–4: the node coordinating a group (key type
+// 0) or a transactional ID (key type 1), which in a cluster leads the
+// key's partition of __consumer_offsets or __transaction_state (asking
+// creates that topic, as in Kafka). Other key types get INVALID_REQUEST.
 
 func serveFindCoordinator(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.FindCoordinatorRequest)
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
 	find := func(key string) (BrokerMetadata, int16) {
+		var id int32
+		var err error
 		switch req.CoordinatorType {
 		case 0:
+			id, err = s.broker.GroupCoordinator(ctx, key)
 		case 1:
-			return BrokerMetadata{NodeID: s.cfg.NodeID, Host: s.cfg.AdvertisedHost, Port: s.cfg.AdvertisedPort}, 0
+			id, err = s.broker.TxnCoordinator(ctx, key)
 		default:
 			return BrokerMetadata{NodeID: -1}, kerr.InvalidRequest.Code
 		}
-		id, err := s.broker.GroupCoordinator(ctx, key)
 		if err != nil {
 			return BrokerMetadata{NodeID: -1}, s.groupErrorCode(err)
 		}

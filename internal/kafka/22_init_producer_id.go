@@ -2,25 +2,34 @@ package kafka
 
 import (
 	"context"
+	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // InitProducerId, versions 0–4: an ID and epoch for an idempotent
-// producer. A transactional ID gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-// until creek has a transaction coordinator, so a transactional client
-// stops at once instead of failing later.
+// producer, or for a transactional ID's producer from the ID's
+// coordinator: its ID and a new epoch, fencing older instances, with the
+// ID and epoch it had (v3+) kept where KIP-360 allows.
 
 func serveInitProducerID(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.InitProducerIDRequest)
 	resp := req.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
+	var id int64
+	var epoch int16
+	var err error
 	if req.TransactionalID != nil {
-		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		timeout := time.Duration(req.TransactionTimeoutMillis) * time.Millisecond
+		id, epoch, err = s.broker.InitTxnProducer(ctx, *req.TransactionalID, timeout, req.ProducerID, req.ProducerEpoch)
+		if err != nil {
+			resp.ErrorCode = s.txnErrorCode(err, req.Version >= 4)
+			return resp
+		}
+		resp.ProducerID, resp.ProducerEpoch = id, epoch
 		return resp
 	}
-	id, epoch, err := s.broker.InitProducerID(ctx)
+	id, epoch, err = s.broker.InitProducerID(ctx)
 	if err != nil {
 		resp.ErrorCode = s.broker.ErrorCode(err)
 		return resp

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/creekmq/creek/internal/group"
+	"github.com/creekmq/creek/internal/txn"
+	"github.com/creekmq/creek/internal/txnlog"
 )
 
 // Broker is the node behind the listener: the operations the protocol
@@ -76,6 +78,45 @@ type Broker interface {
 	// ErrorCode returns the Kafka error code for a Broker error.
 	ErrorCode(err error) int16
 	Admin
+	Transactions
+}
+
+// Transactions is the transaction coordinator, and the partitions' side
+// of its markers. Errors may be franz-go's kerr values, Kafka's own.
+type Transactions interface {
+	// TxnCoordinator returns the ID of the node coordinating a
+	// transactional ID.
+	TxnCoordinator(ctx context.Context, id string) (int32, error)
+	// InitTxnProducer gives the producer of a transactional ID its
+	// producer ID and a new epoch; producerID and epoch are what it had,
+	// -1 for none (KIP-360).
+	InitTxnProducer(ctx context.Context, id string, timeout time.Duration, producerID int64, epoch int16) (int64, int16, error)
+	// AddPartitionsToTxn adds partitions to the producer's transaction.
+	// Errors for single partitions (one unknown) come in the map, with
+	// the error for the rest.
+	AddPartitionsToTxn(ctx context.Context, id string, producerID int64, epoch int16, partitions []TopicPartition) (map[TopicPartition]error, error)
+	// VerifyTxn reports whether the producer's ongoing transaction holds
+	// the partitions.
+	VerifyTxn(ctx context.Context, id string, producerID int64, epoch int16, partitions []TopicPartition) error
+	// AddOffsetsToTxn adds a group's offsets to the producer's
+	// transaction.
+	AddOffsetsToTxn(ctx context.Context, id string, producerID int64, epoch int16, group string) error
+	// EndTxn commits or aborts the producer's transaction.
+	EndTxn(ctx context.Context, id string, producerID int64, epoch int16, commit bool) error
+	// WriteTxnMarker writes a transaction's marker to a partition this
+	// node leads.
+	WriteTxnMarker(ctx context.Context, tp TopicPartition, m txnlog.Marker) error
+	// TxnCommitOffsets commits a group's offsets in a transaction, for a
+	// group this node coordinates.
+	TxnCommitOffsets(ctx context.Context, group string, producerID int64, epoch int16, member group.Identity, offsets map[TopicPartition]Offset) error
+	// UnstableOffset reports whether a transaction not yet ended
+	// committed an offset of the group in tp.
+	UnstableOffset(group string, tp TopicPartition) bool
+	// DescribeTxn returns the state of a transactional ID this node
+	// coordinates.
+	DescribeTxn(ctx context.Context, id string) (txn.Metadata, error)
+	// ListTxns returns the transactional IDs this node coordinates.
+	ListTxns() []txn.Metadata
 }
 
 // Admin is what the admin APIs change or describe.

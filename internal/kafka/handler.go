@@ -41,6 +41,14 @@ func init() {
 		int16(kmsg.OffsetCommit):    {2, 8, serveOffsetCommit, nil},
 		int16(kmsg.OffsetFetch):     {1, 7, serveOffsetFetch, nil},
 
+		int16(kmsg.AddPartitionsToTxn):   {0, 4, serveAddPartitionsToTxn, nil},
+		int16(kmsg.AddOffsetsToTxn):      {0, 3, serveAddOffsetsToTxn, nil},
+		int16(kmsg.EndTxn):               {0, 4, serveEndTxn, nil},
+		int16(kmsg.WriteTxnMarkers):      {0, 1, serveWriteTxnMarkers, nil},
+		int16(kmsg.TxnOffsetCommit):      {0, 3, serveTxnOffsetCommit, nil},
+		int16(kmsg.DescribeTransactions): {0, 0, serveDescribeTransactions, nil},
+		int16(kmsg.ListTransactions):     {0, 1, serveListTransactions, nil},
+
 		int16(kmsg.CreateTopics):               {0, 7, serveCreateTopics, nil},
 		int16(kmsg.DeleteTopics):               {0, 6, serveDeleteTopics, nil},
 		int16(kmsg.CreatePartitions):           {0, 3, serveCreatePartitions, nil},

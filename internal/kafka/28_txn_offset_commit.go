@@ -1,0 +1,47 @@
+package kafka
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/group"
+)
+
+// TxnOffsetCommit, versions 0–3: offsets a producer commits for a group
+// in its transaction, sent to the group's coordinator after
+// AddOffsetsToTxn. They are written to the group's partition of
+// __consumer_offsets as transactional records and count once the
+// transaction commits. A member that names its generation (v3+) is
+// checked as OffsetCommit checks it. One error answers every partition.
+
+func serveTxnOffsetCommit(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
+	req := r.(*kmsg.TxnOffsetCommitRequest)
+	resp := req.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
+	offsets := map[TopicPartition]Offset{}
+	for _, rt := range req.Topics {
+		for _, rp := range rt.Partitions {
+			offsets[TopicPartition{rt.Topic, rp.Partition}] = Offset{Offset: rp.Offset, LeaderEpoch: rp.LeaderEpoch,
+				Metadata: deref(rp.Metadata)}
+		}
+	}
+	member := group.Identity{MemberID: req.MemberID, InstanceID: deref(req.InstanceID), Generation: req.Generation}
+	if req.Version < 3 {
+		member = group.Identity{Generation: -1}
+	}
+	var code int16
+	if err := s.broker.TxnCommitOffsets(ctx, req.Group, req.ProducerID, req.ProducerEpoch, member, offsets); err != nil {
+		code = s.groupErrorCode(err)
+	}
+	for _, rt := range req.Topics {
+		ot := kmsg.NewTxnOffsetCommitResponseTopic()
+		ot.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			op := kmsg.NewTxnOffsetCommitResponseTopicPartition()
+			op.Partition, op.ErrorCode = rp.Partition, code
+			ot.Partitions = append(ot.Partitions, op)
+		}
+		resp.Topics = append(resp.Topics, ot)
+	}
+	return resp
+}

@@ -1,0 +1,43 @@
+package kafka
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// DescribeTransactions, version 0: the state of transactional IDs this
+// node coordinates; one it does not answers NOT_COORDINATOR (or
+// COORDINATOR_LOAD_IN_PROGRESS), one it does not know
+// TRANSACTIONAL_ID_NOT_FOUND.
+
+func serveDescribeTransactions(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
+	req := r.(*kmsg.DescribeTransactionsRequest)
+	resp := req.ResponseKind().(*kmsg.DescribeTransactionsResponse)
+	for _, id := range req.TransactionalIDs {
+		st := kmsg.NewDescribeTransactionsResponseTransactionState()
+		st.TransactionalID, st.ProducerID, st.ProducerEpoch, st.StartTimestamp = id, -1, -1, -1
+		m, err := s.broker.DescribeTxn(ctx, id)
+		if err != nil {
+			st.ErrorCode = s.txnErrorCode(err, true)
+			resp.TransactionStates = append(resp.TransactionStates, st)
+			continue
+		}
+		st.State, st.TimeoutMillis = m.State.String(), int32(m.Timeout.Milliseconds())
+		st.ProducerID, st.ProducerEpoch = m.ProducerID, m.Epoch
+		if !m.Started.IsZero() {
+			st.StartTimestamp = m.Started.UnixMilli()
+		}
+		for _, p := range m.SortedPartitions() {
+			if n := len(st.Topics); n == 0 || st.Topics[n-1].Topic != p.Topic {
+				t := kmsg.NewDescribeTransactionsResponseTransactionStateTopic()
+				t.Topic = p.Topic
+				st.Topics = append(st.Topics, t)
+			}
+			t := &st.Topics[len(st.Topics)-1]
+			t.Partitions = append(t.Partitions, p.Partition)
+		}
+		resp.TransactionStates = append(resp.TransactionStates, st)
+	}
+	return resp
+}
