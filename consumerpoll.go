@@ -208,6 +208,9 @@ func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *part
 	switch {
 	case len(records) > 0:
 		next := records[len(records)-1].Offset + 1
+		if len(records) < budget { // every batch read was taken: step past the skipped ones at its end too
+			next = max(next, lastOffsetIn(b)+1)
+		}
 		c.moveIf(tp, offset, next)
 		if !remote && len(b) >= c.cfg.PartitionMaxBytes/2 { // a backlog, likely: read the next window meanwhile
 			c.startPrefetch(tp, p, next)

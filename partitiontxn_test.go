@@ -1,12 +1,15 @@
 package creek
 
 import (
+	"context"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/creekmq/creek/internal/batch"
 	"github.com/creekmq/creek/internal/kafka"
@@ -269,4 +272,121 @@ func TestTxnRestart(t *testing.T) {
 			require.ErrorIs(t, err, ErrInvalidTxnState, "2's transaction is still open")
 		})
 	}
+}
+
+// TestTxnFetchOverKafka: a Kafka consumer's Fetch, read_committed, gets
+// the last stable offset and the aborted transactions of what it read, a
+// list even when empty; read_uncommitted gets null there and reads to the
+// high watermark.
+func TestTxnFetchOverKafka(t *testing.T) {
+	n, p := txnTopic(t, Config{Listen: "127.0.0.1:0"})
+	ctx := t.Context()
+	for _, b := range [][]byte{txnBatch(t, 1, 0, 0, 2), txnBatch(t, 2, 0, 0, 1)} { // 1 at 0-1, 2 at 2
+		_, err := n.ProduceBatch(ctx, "t", 0, b)
+		require.NoError(t, err)
+	}
+	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 1})) // abort at 3; 2 still open
+	fetch := func(isolation int8, offset int64) kmsg.FetchResponseTopicPartition {
+		req := kmsg.NewPtrFetchRequest()
+		req.ReplicaID, req.MaxBytes, req.IsolationLevel = -1, 1<<20, isolation
+		rt := kmsg.NewFetchRequestTopic()
+		rt.Topic, rt.TopicID = "t", n.topicID("t")
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.FetchOffset, rp.PartitionMaxBytes = offset, 1<<20
+		rt.Partitions = []kmsg.FetchRequestTopicPartition{rp}
+		req.Topics = []kmsg.FetchRequestTopic{rt}
+		resp := groupRequest[*kmsg.FetchResponse](t, ctx, n, req)
+		require.Len(t, resp.Topics, 1)
+		require.Len(t, resp.Topics[0].Partitions, 1)
+		got := resp.Topics[0].Partitions[0]
+		require.Zero(t, got.ErrorCode)
+		return got
+	}
+
+	committed := fetch(1, 0)
+	assert.Equal(t, int64(2), committed.LastStableOffset)
+	assert.Equal(t, int64(4), committed.HighWatermark)
+	assert.Equal(t, int64(2), lastOffsetIn(committed.RecordBatches)+1, "read_committed stops at the last stable offset")
+	require.Len(t, committed.AbortedTransactions, 1)
+	assert.Equal(t, int64(1), committed.AbortedTransactions[0].ProducerID)
+	assert.Equal(t, int64(0), committed.AbortedTransactions[0].FirstOffset)
+
+	none := fetch(1, 2)
+	assert.NotNil(t, none.AbortedTransactions, "read_committed gets a list")
+	assert.Empty(t, none.AbortedTransactions)
+	assert.Empty(t, none.RecordBatches)
+
+	uncommitted := fetch(0, 0)
+	assert.Equal(t, int64(2), uncommitted.LastStableOffset)
+	assert.Nil(t, uncommitted.AbortedTransactions, "read_uncommitted gets null")
+	assert.Equal(t, int64(4), lastOffsetIn(uncommitted.RecordBatches)+1)
+
+	list := kmsg.NewPtrListOffsetsRequest()
+	list.IsolationLevel = 1
+	lt := kmsg.NewListOffsetsRequestTopic()
+	lt.Topic = "t"
+	lp := kmsg.NewListOffsetsRequestTopicPartition()
+	lp.Timestamp = -1
+	lt.Partitions = []kmsg.ListOffsetsRequestTopicPartition{lp}
+	list.Topics = []kmsg.ListOffsetsRequestTopic{lt}
+	listed := groupRequest[*kmsg.ListOffsetsResponse](t, ctx, n, list)
+	assert.Equal(t, int64(2), listed.Topics[0].Partitions[0].Offset, "read_committed lists the last stable offset")
+}
+
+// TestTxnConsumerReadCommitted: the embedded consumer with ReadCommitted
+// reads below the last stable offset and skips aborted transactions'
+// records; with ReadUncommitted it reads them all.
+func TestTxnConsumerReadCommitted(t *testing.T) {
+	n, p := txnTopic(t, Config{})
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	produce := func(b []byte) {
+		_, err := n.ProduceBatch(ctx, "t", 0, b)
+		require.NoError(t, err)
+	}
+	produce(testBatch(t, 0, 1, 4, 0))                                                  // 0: plain
+	produce(txnBatch(t, 1, 0, 0, 2))                                                   // 1-2: producer 1, aborted below
+	produce(txnBatch(t, 2, 0, 0, 1))                                                   // 3: producer 2, committed below
+	produce(txnBatch(t, 1, 0, 2, 1))                                                   // 4: producer 1
+	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 1}))               // 5
+	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 2, Commit: true})) // 6
+	produce(txnBatch(t, 3, 0, 0, 1))                                                   // 7: producer 3, open
+
+	read := func(isolation IsolationLevel, count int) []int64 {
+		c, err := n.NewConsumer(ConsumerConfig{Reset: ResetEarliest, Isolation: isolation})
+		require.NoError(t, err)
+		defer c.Close()
+		c.Assign(TopicPartition{"t", 0})
+		var offsets []int64
+		for len(offsets) < count {
+			polled, err := c.Poll(ctx)
+			require.NoError(t, err)
+			for _, pr := range polled {
+				for _, r := range pr.Records {
+					offsets = append(offsets, r.Offset)
+				}
+			}
+		}
+		pos, err := c.Position(ctx, TopicPartition{"t", 0})
+		require.NoError(t, err)
+		assert.Equal(t, int64(7), min(pos, 7), "%v: read up to the open transaction at least", isolation)
+		lag, err := c.Lag(ctx, TopicPartition{"t", 0})
+		require.NoError(t, err)
+		if isolation == ReadCommitted {
+			assert.Equal(t, int64(0), lag, "nothing to read below the last stable offset")
+		}
+		return offsets
+	}
+	assert.Equal(t, []int64{0, 3}, read(ReadCommitted, 2))
+	assert.Equal(t, []int64{0, 1, 2, 3, 4, 7}, read(ReadUncommitted, 6))
+
+	c, err := n.NewConsumer(ConsumerConfig{Isolation: ReadCommitted})
+	require.NoError(t, err)
+	defer c.Close()
+	c.Assign(TopicPartition{"t", 0})
+	pos, err := c.Position(ctx, TopicPartition{"t", 0})
+	require.NoError(t, err)
+	assert.Equal(t, int64(7), pos, "ResetLatest starts a read_committed consumer at the last stable offset")
+	_, err = n.NewConsumer(ConsumerConfig{Isolation: 5})
+	require.ErrorIs(t, err, ErrInvalidConfig)
 }
