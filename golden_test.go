@@ -10,6 +10,7 @@ import (
 	"github.com/creekmq/creek/internal/batch"
 	"github.com/creekmq/creek/internal/epochs"
 	"github.com/creekmq/creek/internal/idempotence"
+	"github.com/creekmq/creek/internal/txnlog"
 )
 
 // The golden files below are the exact bytes creek's framed files held when
@@ -27,6 +28,8 @@ const (
 	goldenProducersV3Marker = "63726b700003000000000000003200000001000000000000000900030000018bcfe56800002a130e88"
 	goldenProducersV2       = "63726b700002000000000000002a00000001000000000000000700020000018bcfe56800030000000000000001000000000000001e00000001000000020000000300000000000000200000000100000004000000050000000000000022000000012b1c62d0"
 	goldenProducersV1       = "63726b700001000000000000002a0000000100000000000000070002030000000000000001000000000000001e00000001000000020000000300000000000000200000000100000004000000050000000000000022000000018bca8345"
+	// goldenTxns is the transaction snapshot of goldenTxnTracker at 5.
+	goldenTxns              = "63726b7800010000000000000005000000010000000000000008000200000000000000030000000100000000000000000007000000000000000000000000000000040000000000000003534d724b"
 	goldenRaftStable        = "63726b73017b2243757272656e745465726d223a2241414141414141414141673d222c224c617374566f746543616e64223a22626d396b5a533079222c22637265656b2e62617365223a2241414141414141414147513d227d626a082f"
 )
 
@@ -96,6 +99,32 @@ func TestProducerSnapshotGolden(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(42), end)
 	assert.Equal(t, table(-1), old, "version 1 did not keep the last append")
+}
+
+// goldenTxnTracker is a partition's transactions: producer 7's aborted
+// at 4 (begun at 0), producer 8's open at 3 at epoch 2.
+func goldenTxnTracker(t *testing.T) *txnlog.Tracker {
+	tr := txnlog.NewTracker()
+	for _, a := range []struct {
+		h batch.Header
+		m *txnlog.Marker
+	}{
+		{batch.Header{ProducerID: 7, Attributes: 0x10, BaseOffset: 0, LastOffsetDelta: 2}, nil}, // transactional
+		{batch.Header{ProducerID: 8, ProducerEpoch: 2, Attributes: 0x10, BaseOffset: 3}, nil},
+		{batch.Header{ProducerID: 7, Attributes: 0x30, BaseOffset: 4}, &txnlog.Marker{ProducerID: 7}}, // and control
+	} {
+		require.NoError(t, tr.Append(a.h, a.m))
+	}
+	return tr
+}
+
+func TestTxnSnapshotGolden(t *testing.T) {
+	tr := goldenTxnTracker(t)
+	assert.Equal(t, goldenBytes(t, goldenTxns), tr.MarshalSnapshot(5))
+	got, end, err := txnlog.UnmarshalSnapshot(goldenBytes(t, goldenTxns))
+	require.NoError(t, err)
+	assert.Equal(t, int64(5), end)
+	assert.Equal(t, tr, got)
 }
 
 func TestRaftStableGolden(t *testing.T) {

@@ -370,16 +370,20 @@ func (p *partition) reconfigure(cfg topicConfig) error {
 	return nil
 }
 
-// close saves the producer table, so that a restart need not replay the
-// log, and closes the log.
+// close saves the producer table and the transactions, so that a restart
+// need not replay the log, and closes the log.
 func (p *partition) close() error {
 	p.closeMu.Do(func() { close(p.closing) })
 	p.healWG.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.producersMu.Lock()
-	snapshot := p.producers.MarshalSnapshot(p.log.EndOffset())
+	end := p.log.EndOffset()
+	producers, txns := p.producers.MarshalSnapshot(end), p.txns.MarshalSnapshot(end)
 	p.producersMu.Unlock()
-	err := framefile.WriteAtomic(p.fs, p.dir, producerSnapshotName, snapshot)
+	err := framefile.WriteAtomic(p.fs, p.dir, producerSnapshotName, producers)
+	if err == nil {
+		err = framefile.WriteAtomic(p.fs, p.dir, txnSnapshotName, txns)
+	}
 	return errors.Join(err, p.log.Close())
 }

@@ -98,19 +98,31 @@ func recordProducer(t *idempotence.Table, h batch.Header, now int64) {
 const producerSnapshotName = "creek.producers"
 
 // loadProducersLocked rebuilds what the partition knows of its producers
-// from its log: their sequences and epochs, and their transactions. Call
-// it holding p.mu exclusively, or before the partition is shared.
+// from its snapshots and log: their sequences and epochs, and their
+// transactions. Call it holding p.mu exclusively, or before the partition
+// is shared.
 func (p *partition) loadProducersLocked() error {
 	producers, err := loadProducerStates(p.fs, p.dir, p.log)
 	if err != nil {
 		return err
 	}
-	txns, err := loadTxnState(p.log)
+	txns, err := loadTxnState(p.fs, p.dir, p.log)
 	if err != nil {
 		return err
 	}
 	p.producers, p.txns, p.txnsStart = producers, txns, p.log.StartOffset()
 	return nil
+}
+
+// reloadProducersLocked is loadProducersLocked after the log was cut or
+// replaced: the transaction snapshot goes first, as it may describe
+// offsets the log no longer holds as they were. Call it holding p.mu
+// exclusively.
+func (p *partition) reloadProducersLocked() error {
+	if err := removeTxnSnapshot(p.fs, p.dir); err != nil {
+		return err
+	}
+	return p.loadProducersLocked()
 }
 
 // loadProducerStates rebuilds a partition's producer table: from its

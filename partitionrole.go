@@ -376,7 +376,7 @@ func (p *partition) refetchAll(leaderStart int64, leader, epoch int32) error {
 		err = p.epochs.truncateFrom(0)
 	}
 	if err == nil {
-		err = p.loadProducersLocked()
+		err = p.reloadProducersLocked()
 	}
 	if err != nil {
 		return fmt.Errorf("copy %s-%d from its leader again: %w", p.topic, p.index, err)
@@ -402,6 +402,9 @@ func (p *partition) restartAt(leaderStart int64, leader, epoch int32) error {
 		return fmt.Errorf("restart %s-%d at its leader's log start: %w", p.topic, p.index, err)
 	}
 	if err := p.epochs.truncateFrom(0); err != nil {
+		return fmt.Errorf("restart %s-%d at its leader's log start: %w", p.topic, p.index, err)
+	}
+	if err := removeTxnSnapshot(p.fs, p.dir); err != nil {
 		return fmt.Errorf("restart %s-%d at its leader's log start: %w", p.topic, p.index, err)
 	}
 	p.txns, p.txnsStart = txnlog.NewTracker(), leaderStart // none left in a log with nothing in it
@@ -478,7 +481,7 @@ func (p *partition) cutDivergedLocked(leaderEpoch int32, leaderEnd int64) error 
 	if end < before { // the producers' recent batches may be among those cut
 		p.log.log.Info("follower truncated where its log diverged from its leader's", "topic", p.topic,
 			"partition", p.index, "from", before, "to", end, "leader_epoch", leaderEpoch, "leader_end", leaderEnd)
-		if err := p.loadProducersLocked(); err != nil {
+		if err := p.reloadProducersLocked(); err != nil {
 			return err
 		}
 	}

@@ -8,8 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/framefile"
+	"github.com/creekmq/creek/internal/fsx"
 	"github.com/creekmq/creek/internal/kafka"
 	"github.com/creekmq/creek/internal/txnlog"
 )
@@ -39,12 +43,33 @@ func (l IsolationLevel) String() string {
 	return fmt.Sprintf("IsolationLevel(%d)", int8(l))
 }
 
-// loadTxnState rebuilds a partition's transactions by replaying its log
-// from the start: every transactional batch's header, and the marker of
-// every control batch.
-func loadTxnState(l *Log) (*txnlog.Tracker, error) {
-	t := txnlog.NewTracker()
-	err := l.scanFrom(l.StartOffset(), func(sc *scanner) error {
+// txnSnapshotName is the file in a partition's directory that holds its
+// transactions (internal/txnlog's snapshot format), saved on close beside
+// the producer snapshot.
+const txnSnapshotName = "creek.txns"
+
+// loadTxnState rebuilds a partition's transactions: from its snapshot when
+// it is sound and within the log, then by replaying the log after it
+// (from the log start without one): every transactional batch's
+// header, and the marker of every control batch. A snapshot past the end
+// is removed: the log was cut below it, and once it grows past it again
+// the snapshot would pass for sound.
+func loadTxnState(fs fsx.FS, dir string, l *Log) (*txnlog.Tracker, error) {
+	t, from := txnlog.NewTracker(), l.StartOffset()
+	if b, err := framefile.ReadFile(fs, filepath.Join(dir, txnSnapshotName), 64<<20); err == nil {
+		s, end, err := txnlog.UnmarshalSnapshot(b)
+		switch {
+		case err != nil:
+			l.log.Warn("ignoring damaged transaction snapshot; replaying the log", "err", err)
+		case end > l.EndOffset():
+			if err := removeTxnSnapshot(fs, dir); err != nil {
+				return nil, err
+			}
+		case end >= from: // else retention deleted records after it, which may have ended its transactions
+			t, from = s, end
+		}
+	}
+	err := l.scanFrom(from, func(sc *scanner) error {
 		h := sc.header
 		if h.ProducerID < 0 || !h.Transactional() {
 			return nil // changes nothing: the log holds no batch the tracker refused
@@ -61,7 +86,25 @@ func loadTxnState(l *Log) (*txnlog.Tracker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replay the transactions: %w", err)
 	}
+	t.RemoveBefore(l.StartOffset())
 	return t, nil
+}
+
+// removeTxnSnapshot removes a partition's transaction snapshot, durably,
+// when its log is cut: a snapshot of offsets the log no longer holds as
+// they were must not survive a crash.
+func removeTxnSnapshot(fs fsx.FS, dir string) error {
+	err := fs.Remove(filepath.Join(dir, txnSnapshotName))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err == nil {
+		err = fs.SyncDir(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("remove the transaction snapshot: %w", err)
+	}
+	return nil
 }
 
 // replayed is the error of one batch's replay, or of a follower's append:

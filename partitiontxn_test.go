@@ -3,6 +3,7 @@ package creek
 import (
 	"context"
 	"math"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/framefile"
+	"github.com/creekmq/creek/internal/fsx"
 	"github.com/creekmq/creek/internal/kafka"
 	"github.com/creekmq/creek/internal/txnlog"
 )
@@ -234,12 +237,29 @@ func TestTxnListOffsets(t *testing.T) {
 }
 
 // TestTxnRestart: a node restarted on its directory knows the open
-// transaction and the aborted one it had, from a clean close and from a
-// replay of the log when the producer snapshot is gone.
+// transaction and the aborted one it had: from a clean close's snapshots,
+// from an older transaction snapshot and the log after it, and from a
+// replay of the whole log when the snapshots are gone or describe more
+// than the log holds.
 func TestTxnRestart(t *testing.T) {
-	for _, lose := range []bool{false, true} {
-		name := map[bool]string{false: "clean", true: "replayed"}[lose]
-		t.Run(name, func(t *testing.T) {
+	tests := []struct {
+		name  string
+		after func(t *testing.T, fs fsx.FS, dir string, early []byte) // with the node closed
+	}{
+		{"clean", func(*testing.T, fsx.FS, string, []byte) {}},
+		{"without snapshots", func(t *testing.T, fs fsx.FS, dir string, _ []byte) {
+			require.NoError(t, fs.Remove(filepath.Join(dir, producerSnapshotName)))
+			require.NoError(t, fs.Remove(filepath.Join(dir, txnSnapshotName)))
+		}},
+		{"an older transaction snapshot", func(t *testing.T, fs fsx.FS, dir string, early []byte) {
+			require.NoError(t, framefile.WriteAtomic(fs, dir, txnSnapshotName, early))
+		}},
+		{"a snapshot past the log's end", func(t *testing.T, fs fsx.FS, dir string, _ []byte) {
+			require.NoError(t, framefile.WriteAtomic(fs, dir, txnSnapshotName, txnlog.NewTracker().MarshalSnapshot(1000)))
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
 			cfg := Config{Dir: t.TempDir(), Logger: discardLogger()}
 			n, err := Open(cfg)
 			require.NoError(t, err)
@@ -247,18 +267,23 @@ func TestTxnRestart(t *testing.T) {
 			require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
 			p, err := n.partition("t", 0)
 			require.NoError(t, err)
-			for _, b := range [][]byte{testBatch(t, 0, 1, 4, 0), txnBatch(t, 1, 0, 0, 2), txnBatch(t, 2, 0, 0, 1)} {
+			var early []byte
+			for i, b := range [][]byte{testBatch(t, 0, 1, 4, 0), txnBatch(t, 1, 0, 0, 2), txnBatch(t, 2, 0, 0, 1)} {
 				_, err := n.ProduceBatch(ctx, "t", 0, b)
 				require.NoError(t, err)
+				if i == 1 { // 1 is open at 1, 2 not yet
+					p.producersMu.Lock()
+					early = p.txns.MarshalSnapshot(p.log.EndOffset())
+					p.producersMu.Unlock()
+				}
 			}
 			require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 1})) // 1 aborts at 4; 2 stays open at 3
 			wantLSO, wantAborted := txnState(p)
 			require.Equal(t, int64(3), wantLSO)
 			require.Len(t, wantAborted, 1)
 			require.NoError(t, n.Close())
-			if lose {
-				require.NoError(t, n.fs.Remove(partitionDir(cfg.Dir, "t", 0)+"/"+producerSnapshotName))
-			}
+			dir := partitionDir(cfg.Dir, "t", 0)
+			tc.after(t, n.fs, dir, early)
 
 			n, err = Open(cfg)
 			require.NoError(t, err)

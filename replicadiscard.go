@@ -188,6 +188,9 @@ func (p *partition) discardNonReplica() (bool, error) {
 	if err := p.fs.Remove(filepath.Join(p.dir, producerSnapshotName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return false, err
 	}
+	if err := removeTxnSnapshot(p.fs, p.dir); err != nil {
+		return false, err
+	}
 	p.followerHW.Store(0)
 	p.wake() // for those watching its log end
 	return true, nil
