@@ -29,6 +29,12 @@ const (
 type ConsumerConfig struct {
 	// Reset says where to start without a position; default ResetLatest.
 	Reset OffsetReset
+	// Isolation is what the consumer reads of transactions
+	// (isolation.level): ReadUncommitted (the default) every record below
+	// the high watermark; ReadCommitted only below the last stable offset,
+	// without the records of aborted transactions. It also sets where
+	// ResetLatest and SeekToEnd start and what Lag counts to.
+	Isolation IsolationLevel
 	// MaxPollRecords bounds the records one Poll returns; default 500.
 	MaxPollRecords int
 	// PartitionMaxBytes bounds what one Poll reads from a partition
@@ -167,6 +173,9 @@ func (cfg ConsumerConfig) validate() error {
 	var errs []error
 	if cfg.Reset != ResetLatest && cfg.Reset != ResetEarliest {
 		errs = append(errs, fmt.Errorf("%w: unknown Reset %d", ErrInvalidConfig, cfg.Reset))
+	}
+	if cfg.Isolation != ReadUncommitted && cfg.Isolation != ReadCommitted {
+		errs = append(errs, fmt.Errorf("%w: unknown Isolation %d", ErrInvalidConfig, cfg.Isolation))
 	}
 	names := map[string]bool{}
 	for _, a := range cfg.Assignors {

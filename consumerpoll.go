@@ -179,7 +179,7 @@ func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *part
 		c.startPrefetch(tp, p, next)
 		return records, false, nil
 	}
-	b, remote, err := c.node.fetchFrom(ctx, p, offset, c.cfg.PartitionMaxBytes)
+	b, aborted, remote, err := c.node.fetchFrom(ctx, p, offset, c.cfg.PartitionMaxBytes, c.cfg.Isolation)
 	if errors.Is(err, ErrOffsetOutOfRange) {
 		reset, err := c.resetOffset(ctx, tp)
 		if err != nil {
@@ -198,7 +198,7 @@ func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *part
 	if err != nil {
 		return nil, remote, err
 	}
-	records, err := appendRecords(nil, b, offset, budget)
+	records, err := appendRecords(nil, b, offset, budget, newAbortedFilter(aborted))
 	if err != nil {
 		return nil, remote, err
 	}
@@ -208,13 +208,17 @@ func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *part
 	switch {
 	case len(records) > 0:
 		next := records[len(records)-1].Offset + 1
+		if len(records) < budget { // every batch read was taken: step past the skipped ones at its end too
+			next = max(next, lastOffsetIn(b)+1)
+		}
 		c.moveIf(tp, offset, next)
 		if !remote && len(b) >= c.cfg.PartitionMaxBytes/2 { // a backlog, likely: read the next window meanwhile
 			c.startPrefetch(tp, p, next)
 		}
 	case len(b) > 0:
-		// Only control batches, or records below the position (compaction
-		// left a gap): step past them, or Poll would wait with data ahead.
+		// Only control batches, aborted transactions, or records below the
+		// position (compaction left a gap): step past them, or Poll would
+		// wait with data ahead.
 		if c.moveIf(tp, offset, lastOffsetIn(b)+1) {
 			return c.readPartition(ctx, tp, p, budget)
 		}

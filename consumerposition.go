@@ -54,9 +54,9 @@ const (
 // listEarliest) in partitions, asking their leaders in a cluster.
 func (c *Consumer) seekTo(ctx context.Context, partitions []TopicPartition, timestamp int64) error {
 	for _, tp := range partitions {
-		offset, err := c.node.listOffset(ctx, tp.Topic, tp.Partition, timestamp)
+		offset, err := c.node.listOffset(ctx, tp.Topic, tp.Partition, c.cfg.Isolation, timestamp)
 		if err == nil && offset < 0 { // every record is older
-			offset, err = c.node.listOffset(ctx, tp.Topic, tp.Partition, listLatest)
+			offset, err = c.node.listOffset(ctx, tp.Topic, tp.Partition, c.cfg.Isolation, listLatest)
 		}
 		if err != nil {
 			return err
@@ -105,14 +105,15 @@ func (c *Consumer) Position(ctx context.Context, tp TopicPartition) (int64, erro
 }
 
 // Lag returns how many records of a partition the consumer has not read:
-// the high watermark minus its position, asking the partition's leader
+// the high watermark (ReadCommitted: the last stable offset) minus its
+// position, asking the partition's leader
 // until ctx ends.
 func (c *Consumer) Lag(ctx context.Context, tp TopicPartition) (int64, error) {
 	offset, err := c.Position(ctx, tp)
 	if err != nil {
 		return -1, err
 	}
-	hw, err := c.node.listOffset(ctx, tp.Topic, tp.Partition, listLatest)
+	hw, err := c.node.listOffset(ctx, tp.Topic, tp.Partition, c.cfg.Isolation, listLatest)
 	if err != nil {
 		return -1, err
 	}
@@ -120,10 +121,11 @@ func (c *Consumer) Lag(ctx context.Context, tp TopicPartition) (int64, error) {
 }
 
 // resetOffset returns where ConsumerConfig.Reset starts a partition without a
-// position: its log start offset or its high watermark.
+// position: its log start offset or its high watermark (ReadCommitted:
+// its last stable offset).
 func (c *Consumer) resetOffset(ctx context.Context, tp TopicPartition) (int64, error) {
 	if c.cfg.Reset == ResetEarliest {
-		return c.node.listOffset(ctx, tp.Topic, tp.Partition, listEarliest)
+		return c.node.listOffset(ctx, tp.Topic, tp.Partition, c.cfg.Isolation, listEarliest)
 	}
-	return c.node.listOffset(ctx, tp.Topic, tp.Partition, listLatest)
+	return c.node.listOffset(ctx, tp.Topic, tp.Partition, c.cfg.Isolation, listLatest)
 }

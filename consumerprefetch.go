@@ -98,7 +98,8 @@ func (c *Consumer) readAhead(tp TopicPartition, p *partition, pf *prefetch) {
 	if p.checkLeader(-1) != nil {
 		return
 	}
-	b, err := p.fetch(context.Background(), nil, pf.from, FetchOptions{MaxBytes: c.cfg.PartitionMaxBytes})
+	b, aborted, err := p.fetchIsolated(context.Background(), nil, pf.from,
+		FetchOptions{MaxBytes: c.cfg.PartitionMaxBytes, isolation: c.cfg.Isolation})
 	if err != nil || len(b) < c.cfg.PartitionMaxBytes/2 {
 		return // the end of the log is near: Poll reads the rest itself
 	}
@@ -108,7 +109,7 @@ func (c *Consumer) readAhead(tp TopicPartition, p *partition, pf *prefetch) {
 		c.startPrefetchLocked(tp, p, pf.next)
 	}
 	c.mu.Unlock()
-	records, err := appendRecords(nil, b, pf.from, -1)
+	records, err := appendRecords(nil, b, pf.from, -1, newAbortedFilter(aborted))
 	if err != nil {
 		return
 	}

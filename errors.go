@@ -61,6 +61,10 @@ var (
 	// ErrInvalidProducerEpoch is returned to a producer fenced by a newer
 	// epoch of the same producer ID.
 	ErrInvalidProducerEpoch = idempotence.ErrInvalidProducerEpoch
+	// ErrInvalidTxnState is returned for a producer's batch outside a
+	// transaction while the producer has one open on the partition: Kafka's
+	// INVALID_TXN_STATE.
+	ErrInvalidTxnState = errors.New("creek: the producer has a transaction open")
 	// ErrProducerClosed is returned for records given to a closed Producer.
 	ErrProducerClosed = errors.New("creek: producer closed")
 	// ErrInvalidGroupID is returned for group operations without a group.
@@ -165,6 +169,7 @@ var kafkaCodes = []struct {
 	{ErrInvalidReplicationFactor, kerr.InvalidReplicationFactor.Code},
 	{ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber.Code},
 	{ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch.Code},
+	{ErrInvalidTxnState, kerr.InvalidTxnState.Code},
 	{ErrInvalidGroupID, kerr.InvalidGroupID.Code},
 	{ErrGroupNotFound, kerr.GroupIDNotFound.Code},
 	{ErrUnknownMemberID, kerr.UnknownMemberID.Code},

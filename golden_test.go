@@ -10,6 +10,7 @@ import (
 	"github.com/creekmq/creek/internal/batch"
 	"github.com/creekmq/creek/internal/epochs"
 	"github.com/creekmq/creek/internal/idempotence"
+	"github.com/creekmq/creek/internal/txnlog"
 )
 
 // The golden files below are the exact bytes creek's framed files held when
@@ -18,11 +19,18 @@ import (
 const (
 	goldenCheckpoint = "63726b630001000001000000000300000000000000110000000000000009530cefdd"
 	goldenRegistry   = "63726b740001000001037b22746f70696373223a5b7b226e616d65223a226f7264657273222c226964223a5b312c322c332c342c352c362c372c382c392c31302c31312c31322c31332c31342c31352c31365d2c22706172746974696f6e73223a332c22636f6e66696773223a7b22636c65616e75702e706f6c696379223a22636f6d70616374222c227365676d656e742e6279746573223a2231303234227d7d2c7b226e616d65223a226175646974222c226964223a5b302c302c302c302c302c302c302c302c302c302c302c302c302c302c302c305d2c22706172746974696f6e73223a312c2261646f7074223a747275657d5d2c226e65787450726f64756365724964223a343039367ddfe2712d"
-	// goldenProducersV2 is what creek writes; goldenProducersV1 is the same
-	// table as version 1 wrote it, without the last-append times.
-	goldenProducersV2 = "63726b700002000000000000002a00000001000000000000000700020000018bcfe56800030000000000000001000000000000001e00000001000000020000000300000000000000200000000100000004000000050000000000000022000000012b1c62d0"
-	goldenProducersV1 = "63726b700001000000000000002a0000000100000000000000070002030000000000000001000000000000001e00000001000000020000000300000000000000200000000100000004000000050000000000000022000000018bca8345"
-	goldenRaftStable  = "63726b73017b2243757272656e745465726d223a2241414141414141414141673d222c224c617374566f746543616e64223a22626d396b5a533079222c22637265656b2e62617365223a2241414141414141414147513d227d626a082f"
+	// goldenProducersV3 is what creek writes; goldenProducersV2 is the same
+	// table as version 2 wrote it, goldenProducersV1 as version 1 did,
+	// without the last-append times. goldenProducersV3Marker holds a
+	// producer known only from a transaction marker, without batches,
+	// which version 3 allows.
+	goldenProducersV3       = "63726b700003000000000000002a00000001000000000000000700020000018bcfe56800030000000000000001000000000000001e0000000100000002000000030000000000000020000000010000000400000005000000000000002200000001187956ba"
+	goldenProducersV3Marker = "63726b700003000000000000003200000001000000000000000900030000018bcfe56800002a130e88"
+	goldenProducersV2       = "63726b700002000000000000002a00000001000000000000000700020000018bcfe56800030000000000000001000000000000001e00000001000000020000000300000000000000200000000100000004000000050000000000000022000000012b1c62d0"
+	goldenProducersV1       = "63726b700001000000000000002a0000000100000000000000070002030000000000000001000000000000001e00000001000000020000000300000000000000200000000100000004000000050000000000000022000000018bca8345"
+	// goldenTxns is the transaction snapshot of goldenTxnTracker at 5.
+	goldenTxns       = "63726b7800010000000000000005000000010000000000000008000200000000000000030000000100000000000000000007000000000000000000000000000000040000000000000003534d724b"
+	goldenRaftStable = "63726b73017b2243757272656e745465726d223a2241414141414141414141673d222c224c617374566f746543616e64223a22626d396b5a533079222c22637265656b2e62617365223a2241414141414141414147513d227d626a082f"
 )
 
 func goldenBytes(t *testing.T, h string) []byte {
@@ -71,17 +79,52 @@ func TestProducerSnapshotGolden(t *testing.T) {
 		return s
 	}
 	s := table(1_700_000_000_000)
-	assert.Equal(t, goldenBytes(t, goldenProducersV2), s.MarshalSnapshot(42))
+	assert.Equal(t, goldenBytes(t, goldenProducersV3), s.MarshalSnapshot(42))
+	for _, golden := range []string{goldenProducersV3, goldenProducersV2} {
+		got, end, err := idempotence.UnmarshalSnapshot(goldenBytes(t, golden))
+		require.NoError(t, err)
+		assert.Equal(t, int64(42), end)
+		assert.Equal(t, s, got)
+	}
 
-	got, end, err := idempotence.UnmarshalSnapshot(goldenBytes(t, goldenProducersV2))
+	marker := idempotence.NewTable()
+	marker.RecordMarker(9, 3, 1_700_000_000_000)
+	assert.Equal(t, goldenBytes(t, goldenProducersV3Marker), marker.MarshalSnapshot(50))
+	got, end, err := idempotence.UnmarshalSnapshot(goldenBytes(t, goldenProducersV3Marker))
 	require.NoError(t, err)
-	assert.Equal(t, int64(42), end)
-	assert.Equal(t, s, got)
+	assert.Equal(t, int64(50), end)
+	assert.Equal(t, marker, got)
 
 	old, end, err := idempotence.UnmarshalSnapshot(goldenBytes(t, goldenProducersV1))
 	require.NoError(t, err)
 	assert.Equal(t, int64(42), end)
 	assert.Equal(t, table(-1), old, "version 1 did not keep the last append")
+}
+
+// goldenTxnTracker is a partition's transactions: producer 7's aborted
+// at 4 (begun at 0), producer 8's open at 3 at epoch 2.
+func goldenTxnTracker(t *testing.T) *txnlog.Tracker {
+	tr := txnlog.NewTracker()
+	for _, a := range []struct {
+		h batch.Header
+		m *txnlog.Marker
+	}{
+		{batch.Header{ProducerID: 7, Attributes: 0x10, BaseOffset: 0, LastOffsetDelta: 2}, nil}, // transactional
+		{batch.Header{ProducerID: 8, ProducerEpoch: 2, Attributes: 0x10, BaseOffset: 3}, nil},
+		{batch.Header{ProducerID: 7, Attributes: 0x30, BaseOffset: 4}, &txnlog.Marker{ProducerID: 7}}, // and control
+	} {
+		require.NoError(t, tr.Append(a.h, a.m))
+	}
+	return tr
+}
+
+func TestTxnSnapshotGolden(t *testing.T) {
+	tr := goldenTxnTracker(t)
+	assert.Equal(t, goldenBytes(t, goldenTxns), tr.MarshalSnapshot(5))
+	got, end, err := txnlog.UnmarshalSnapshot(goldenBytes(t, goldenTxns))
+	require.NoError(t, err)
+	assert.Equal(t, int64(5), end)
+	assert.Equal(t, tr, got)
 }
 
 func TestRaftStableGolden(t *testing.T) {

@@ -105,7 +105,7 @@ func (n *Node) DescribeGroup(ctx context.Context, groupID string) (GroupDescript
 	}
 	for tp, c := range committed {
 		o := GroupOffset{TopicPartition: tp, Committed: c, HighWatermark: -1, Lag: -1}
-		if hw, err := n.listOffset(ctx, tp.Topic, tp.Partition, listLatest); err == nil {
+		if hw, err := n.listOffset(ctx, tp.Topic, tp.Partition, ReadUncommitted, listLatest); err == nil {
 			o.HighWatermark, o.Lag = hw, max(hw-c.Offset, 0)
 		}
 		d.Offsets = append(d.Offsets, o)
@@ -261,7 +261,7 @@ func (n *Node) ResetGroupOffsets(ctx context.Context, group string, to OffsetRes
 	}
 	offsets := map[TopicPartition]CommittedOffset{}
 	for _, tp := range partitions {
-		offset, err := n.listOffset(ctx, tp.Topic, tp.Partition, at)
+		offset, err := n.listOffset(ctx, tp.Topic, tp.Partition, ReadUncommitted, at)
 		if err != nil {
 			return err
 		}

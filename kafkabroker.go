@@ -77,7 +77,7 @@ func (b kafkaBroker) Produce(ctx context.Context, topic string, partition int32,
 }
 
 func (b kafkaBroker) Fetch(dst []byte, f kafka.FetchPartition) (kafka.FetchResult, error) {
-	res := kafka.FetchResult{HighWatermark: -1, LogStartOffset: -1}
+	res := kafka.FetchResult{HighWatermark: -1, LogStartOffset: -1, LastStableOffset: -1}
 	p, err := b.n.partition(f.Topic, f.Partition)
 	if err == nil {
 		err = p.checkLeader(f.CurrentLeaderEpoch)
@@ -85,8 +85,13 @@ func (b kafkaBroker) Fetch(dst []byte, f kafka.FetchPartition) (kafka.FetchResul
 	if err != nil {
 		return res, err
 	}
+	isolation := IsolationLevel(f.Isolation)
+	if f.ReplicaID >= 0 {
+		isolation = ReadUncommitted // a follower copies every batch
+	}
 	p.mu.RLock()
 	res.HighWatermark, res.LogStartOffset = p.highWatermarkLocked(), p.log.StartOffset()
+	res.LastStableOffset = p.lastStableLocked()
 	p.mu.RUnlock()
 	if f.ReplicaID >= 0 {
 		// A follower's fetch counts as its log end only where its log
@@ -102,9 +107,13 @@ func (b kafkaBroker) Fetch(dst []byte, f kafka.FetchPartition) (kafka.FetchResul
 		}
 	}
 	if f.MaxBytes <= 0 {
+		if isolation == ReadCommitted {
+			res.Aborted = []kafka.AbortedTxn{} // a list, empty, as Kafka answers read_committed
+		}
 		return res, nil
 	}
-	res.Records, err = p.fetch(context.Background(), dst, f.Offset, FetchOptions{MaxBytes: f.MaxBytes, replica: f.ReplicaID >= 0})
+	res.Records, res.Aborted, err = p.fetchIsolated(context.Background(), dst, f.Offset,
+		FetchOptions{MaxBytes: f.MaxBytes, replica: f.ReplicaID >= 0, isolation: isolation})
 	return res, err
 }
 
@@ -116,10 +125,11 @@ func (b kafkaBroker) Arrival(topic string, partition int32) (<-chan struct{}, er
 	return p.arrival(), nil
 }
 
-// ListOffset answers as Kafka does: for a timestamp after every record,
-// offset and timestamp -1.
-func (b kafkaBroker) ListOffset(topic string, partition int32, timestamp int64) (int64, int64, error) {
-	return b.n.localListOffset(topic, partition, timestamp)
+// ListOffset answers as Kafka does: for a timestamp after every record
+// (read_committed: every record below the last stable offset), offset
+// and timestamp -1.
+func (b kafkaBroker) ListOffset(topic string, partition int32, timestamp int64, isolation int8) (int64, int64, error) {
+	return b.n.localListOffset(topic, partition, timestamp, IsolationLevel(isolation))
 }
 
 func (b kafkaBroker) EndOffsetForEpoch(topic string, partition, currentLeaderEpoch, epoch int32) (int32, int64, error) {

@@ -457,6 +457,17 @@ func (l *Log) Close() error {
 // offset from, in order, without checking CRCs: what a partition replays to
 // rebuild its producer table.
 func (l *Log) forEachHeader(from int64, fn func(batch.Header)) error {
+	return l.scanFrom(from, func(sc *scanner) error {
+		fn(sc.header)
+		return nil
+	})
+}
+
+// scanFrom calls fn with a scanner at every batch that ends after offset
+// from, in order, without checking CRCs; fn reads the header, and the
+// batch's bytes if it needs them (sc.bytes), and stops the scan with an
+// error.
+func (l *Log) scanFrom(from int64, fn func(sc *scanner) error) error {
 	l.segsMu.RLock()
 	defer l.segsMu.RUnlock()
 	if l.segments == nil {
@@ -470,8 +481,11 @@ func (l *Log) forEachHeader(from int64, fn func(batch.Header)) error {
 		}
 		sc := newScanner(s.log, start, s.size.Load(), recoveryChunk)
 		for sc.next(false) {
-			if sc.header.LastOffset() >= from {
-				fn(sc.header)
+			if sc.header.LastOffset() < from {
+				continue
+			}
+			if err := fn(sc); err != nil {
+				return err
 			}
 		}
 		if sc.err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/creekmq/creek/internal/framefile"
 	"github.com/creekmq/creek/internal/fsx"
 	"github.com/creekmq/creek/internal/idempotence"
+	"github.com/creekmq/creek/internal/txnlog"
 )
 
 // partition is one partition of a topic on this node: its log, the topic
@@ -42,7 +43,14 @@ type partition struct {
 	// exclusively.
 	producers   *idempotence.Table
 	producersMu sync.Mutex
-	epochs      *epochCache // where each leader epoch begins (KIP-101)
+	// txns is the partition's transactions (partitiontxn.go), fed every
+	// transactional batch; guarded and replaced as producers is. txnsStart
+	// is the log start offset it last forgot the aborted transactions
+	// below.
+	txns      *txnlog.Tracker
+	txnsStart int64
+
+	epochs *epochCache // where each leader epoch begins (KIP-101)
 
 	repl       replicaState // guarded by mu
 	trackMu    sync.Mutex   // guards repl.tracker's fields
@@ -74,7 +82,7 @@ func openPartition(fs fsx.FS, nodeDir, topic string, index int32, cfg topicConfi
 		return nil, err
 	}
 	p.log = l
-	if p.producers, err = loadProducerStates(fs, p.dir, l); err != nil {
+	if err := p.loadProducersLocked(); err != nil {
 		return nil, errors.Join(fmt.Errorf("partition %s-%d: %w", topic, index, err), l.Close())
 	}
 	if p.epochs, err = openEpochCache(fs, p.dir, l); err == nil && p.epochs.latest() < 0 {
@@ -95,31 +103,6 @@ func (p *partition) openLog(cfg topicConfig) (*Log, error) {
 		return nil, fmt.Errorf("partition %s-%d: %w", p.topic, p.index, err)
 	}
 	return l, nil
-}
-
-// producerSnapshotName is the file in a partition's directory that holds
-// its producer table (internal/idempotence's snapshot format), saved on
-// close.
-const producerSnapshotName = "creek.producers"
-
-// loadProducerStates rebuilds a partition's producer table: from its
-// snapshot when it is sound and not past the log's end (a truncated log
-// makes it stale), then by replaying the batch headers after it.
-func loadProducerStates(fs fsx.FS, dir string, l *Log) (*idempotence.Table, error) {
-	states, from := idempotence.NewTable(), l.StartOffset()
-	if b, err := framefile.ReadFile(fs, filepath.Join(dir, producerSnapshotName), 64<<20); err == nil {
-		if s, end, err := idempotence.UnmarshalSnapshot(b); err == nil && end <= l.EndOffset() {
-			states, from = s, end
-		} else if err != nil {
-			l.log.Warn("ignoring damaged producer snapshot; replaying the log", "err", err)
-		}
-	}
-	err := l.forEachHeader(from, func(h batch.Header) {
-		if idempotence.Idempotent(h) {
-			states.Record(h, -1) // when is unknown: a record's timestamp is the client's clock
-		}
-	})
-	return states, err
 }
 
 // produce appends one batch as the topic's settings say: recompressed when
@@ -181,6 +164,11 @@ func (p *partition) appendBatch(b []byte, acksAll bool, origin batchOrigin) (bas
 	if errors.Is(err, batch.ErrInvalidRecords) {
 		err = fmt.Errorf("%w: %v", ErrInvalidRecord, err) // INVALID_RECORD: a client must not send it again
 	}
+	if err == nil && origin == fromClient && h.Control() {
+		// Only the transaction coordinator writes markers (writeMarker), as
+		// Kafka's LogValidator refuses control batches from clients.
+		err = fmt.Errorf("%w: a client may not write control batches", ErrInvalidRecord)
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -221,36 +209,6 @@ func (p *partition) appendBatch(b []byte, acksAll bool, origin batchOrigin) (bas
 	}, nil
 }
 
-// write appends b, validated or built here, whose header is h. For an
-// idempotent producer it checks
-// the sequence first, and answers a retried batch with the offset it was
-// stored at (after waiting, as an append would, for it to be durable).
-func (p *partition) write(b []byte, h batch.Header) (int64, pendingSync, error) {
-	if !idempotence.Idempotent(h) {
-		return p.log.writeValidated(b, h)
-	}
-	p.producersMu.Lock()
-	defer p.producersMu.Unlock()
-	now := p.now().UnixMilli()
-	p.producers.Expire(now, p.cfg.producerIDExpiration)
-	dup, err := p.producers.Check(h)
-	if err != nil {
-		return -1, pendingSync{}, err
-	}
-	if dup != nil {
-		p.log.appendMu.Lock()
-		pending := p.log.pendingSyncLocked(dup.EndOffset())
-		p.log.appendMu.Unlock()
-		return dup.BaseOffset, pending, nil
-	}
-	base, pending, err := p.log.writeValidated(b, h)
-	if err == nil {
-		h.BaseOffset = base
-		p.producers.Record(h, now)
-	}
-	return base, pending, err
-}
-
 // wake tells waiting readers that a batch arrived.
 func (p *partition) wake() {
 	p.waitMu.Lock()
@@ -271,7 +229,8 @@ type FetchOptions struct {
 	MinBytes int           // wait until this much is there; default 1
 	MaxWait  time.Duration // but no longer than this; zero returns at once
 
-	replica bool // a follower's fetch: to the log end, not the high watermark
+	replica   bool           // a follower's fetch: to the log end, not the high watermark
+	isolation IsolationLevel // a consumer's: ReadCommitted reads below the last stable offset
 }
 
 // fetch appends to dst the batches from offset on, waiting as opts say for
@@ -301,7 +260,7 @@ func (p *partition) fetch(ctx context.Context, dst []byte, offset int64, opts Fe
 		p.mu.RLock()
 		limit := p.log.EndOffset()
 		if !opts.replica {
-			limit = p.highWatermarkLocked()
+			limit = p.readLimitLocked(opts.isolation)
 		}
 		for next < limit && len(dst)-start < opts.MaxBytes {
 			before := len(dst)
@@ -334,7 +293,8 @@ func (p *partition) fetch(ctx context.Context, dst []byte, offset int64, opts Fe
 }
 
 // cutBatchesAt drops the batches of b[from:] that begin at or after
-// limit: a reader below the high watermark sees none past it.
+// limit: a reader below the high watermark, or the last stable offset,
+// sees none past it.
 func cutBatchesAt(b []byte, from int, limit int64) []byte {
 	pos := from
 	for pos < len(b) {
@@ -410,16 +370,20 @@ func (p *partition) reconfigure(cfg topicConfig) error {
 	return nil
 }
 
-// close saves the producer table, so that a restart need not replay the
-// log, and closes the log.
+// close saves the producer table and the transactions, so that a restart
+// need not replay the log, and closes the log.
 func (p *partition) close() error {
 	p.closeMu.Do(func() { close(p.closing) })
 	p.healWG.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.producersMu.Lock()
-	snapshot := p.producers.MarshalSnapshot(p.log.EndOffset())
+	end := p.log.EndOffset()
+	producers, txns := p.producers.MarshalSnapshot(end), p.txns.MarshalSnapshot(end)
 	p.producersMu.Unlock()
-	err := framefile.WriteAtomic(p.fs, p.dir, producerSnapshotName, snapshot)
+	err := framefile.WriteAtomic(p.fs, p.dir, producerSnapshotName, producers)
+	if err == nil {
+		err = framefile.WriteAtomic(p.fs, p.dir, txnSnapshotName, txns)
+	}
 	return errors.Join(err, p.log.Close())
 }

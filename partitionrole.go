@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/creekmq/creek/internal/batch"
-	"github.com/creekmq/creek/internal/idempotence"
 	"github.com/creekmq/creek/internal/replica"
+	"github.com/creekmq/creek/internal/txnlog"
 )
 
 // replicaRole is what this node does for a partition.
@@ -319,9 +319,12 @@ func (p *partition) appendReplica(batches []byte, leaderHW int64, leader, epoch 
 			p.healLater(err)
 			return fmt.Errorf("replicate %s-%d: %w", p.topic, p.index, err)
 		}
-		if idempotence.Idempotent(h) {
+		if h.ProducerID >= 0 {
+			// The leader decided; a marker that does not parse changes
+			// nothing, as in a replay.
+			marker, _ := markerOf(b, h)
 			p.producersMu.Lock()
-			p.producers.Record(h, p.now().UnixMilli())
+			p.recordLocked(h, marker, p.now().UnixMilli())
 			p.producersMu.Unlock()
 		}
 		appended = true
@@ -373,7 +376,7 @@ func (p *partition) refetchAll(leaderStart int64, leader, epoch int32) error {
 		err = p.epochs.truncateFrom(0)
 	}
 	if err == nil {
-		p.producers, err = loadProducerStates(p.fs, p.dir, p.log)
+		err = p.reloadProducersLocked()
 	}
 	if err != nil {
 		return fmt.Errorf("copy %s-%d from its leader again: %w", p.topic, p.index, err)
@@ -401,6 +404,10 @@ func (p *partition) restartAt(leaderStart int64, leader, epoch int32) error {
 	if err := p.epochs.truncateFrom(0); err != nil {
 		return fmt.Errorf("restart %s-%d at its leader's log start: %w", p.topic, p.index, err)
 	}
+	if err := removeTxnSnapshot(p.fs, p.dir); err != nil {
+		return fmt.Errorf("restart %s-%d at its leader's log start: %w", p.topic, p.index, err)
+	}
+	p.txns, p.txnsStart = txnlog.NewTracker(), leaderStart // none left in a log with nothing in it
 	p.wake()
 	return nil
 }
@@ -474,7 +481,7 @@ func (p *partition) cutDivergedLocked(leaderEpoch int32, leaderEnd int64) error 
 	if end < before { // the producers' recent batches may be among those cut
 		p.log.log.Info("follower truncated where its log diverged from its leader's", "topic", p.topic,
 			"partition", p.index, "from", before, "to", end, "leader_epoch", leaderEpoch, "leader_end", leaderEnd)
-		if p.producers, err = loadProducerStates(p.fs, p.dir, p.log); err != nil {
+		if err := p.reloadProducersLocked(); err != nil {
 			return err
 		}
 	}

@@ -90,7 +90,7 @@ func encodeRecords(records []Record, now time.Time) ([]byte, error) {
 // decodeBatches decodes every record at or after offset in concatenated
 // batches b, which the caller owns and leaves alone: see appendRecords.
 func decodeBatches(b []byte, offset int64) ([]Record, error) {
-	return appendRecords(nil, b, offset, -1)
+	return appendRecords(nil, b, offset, -1, nil)
 }
 
 // appendRecords appends to dst the records at or after offset in the
@@ -99,8 +99,9 @@ func decodeBatches(b []byte, offset int64) ([]Record, error) {
 // alias b, which the caller owns (a buffer a read filled for it) and must
 // leave alone, or for a compressed batch the buffer it decompressed into,
 // which nothing else uses: one copy of the bytes per read, not one per
-// record.
-func appendRecords(dst []Record, b []byte, offset int64, limit int) ([]Record, error) {
+// record. Control batches are skipped, and with aborted (a read_committed
+// read's) the batches of aborted transactions.
+func appendRecords(dst []Record, b []byte, offset int64, limit int, aborted *abortedFilter) ([]Record, error) {
 	room := limit
 	if limit >= 0 {
 		room = max(limit-len(dst), 0)
@@ -118,7 +119,7 @@ func appendRecords(dst []Record, b []byte, offset int64, limit int) ([]Record, e
 			return nil, err
 		}
 		h := r.Header()
-		if h.Control() {
+		if aborted.skips(h) {
 			continue
 		}
 		room := min(int(h.NumRecords), len(one)) // a count the bytes cannot hold is not allocated for

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/creekmq/creek/internal/idempotence"
+	"github.com/creekmq/creek/internal/txnlog"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -183,8 +184,11 @@ func (p *partition) discardNonReplica() (bool, error) {
 	if err := p.epochs.truncateFrom(0); err != nil {
 		return false, err
 	}
-	p.producers = idempotence.NewTable()
+	p.producers, p.txns, p.txnsStart = idempotence.NewTable(), txnlog.NewTracker(), 0
 	if err := p.fs.Remove(filepath.Join(p.dir, producerSnapshotName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return false, err
+	}
+	if err := removeTxnSnapshot(p.fs, p.dir); err != nil {
 		return false, err
 	}
 	p.followerHW.Store(0)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/kafka"
 )
 
 // In a cluster, the node's own producers write to partitions led
@@ -161,10 +163,11 @@ func (n *Node) leadersChanged() <-chan struct{} {
 
 // localListOffset returns, for a partition this node leads, the offset
 // for a timestamp in milliseconds (the first record at or after it), or
-// for -1 (the high watermark) or -2 (the log start offset), with the
-// timestamp of the record found; for a timestamp after every record,
-// offset and timestamp -1.
-func (n *Node) localListOffset(topic string, partition int32, timestamp int64) (int64, int64, error) {
+// for -1 (the high watermark; the last stable offset for ReadCommitted)
+// or -2 (the log start offset), with the timestamp of the record found;
+// for a timestamp after every record a reader with isolation may read,
+// offset and timestamp -1, as Kafka answers.
+func (n *Node) localListOffset(topic string, partition int32, timestamp int64, isolation IsolationLevel) (int64, int64, error) {
 	p, err := n.partition(topic, partition)
 	if err != nil {
 		return -1, -1, err
@@ -176,12 +179,12 @@ func (n *Node) localListOffset(topic string, partition int32, timestamp int64) (
 	}
 	switch timestamp {
 	case -1:
-		return p.highWatermarkLocked(), -1, nil
+		return p.readLimitLocked(isolation), -1, nil
 	case -2:
 		return p.log.StartOffset(), -1, nil
 	}
 	offset, ok, err := p.log.OffsetForTime(timestamp)
-	if err != nil || !ok {
+	if err != nil || !ok || offset >= p.readLimitLocked(isolation) {
 		return -1, -1, err
 	}
 	found, err := p.log.Read(nil, offset, 1)
@@ -197,13 +200,14 @@ func (n *Node) localListOffset(topic string, partition int32, timestamp int64) (
 
 // listOffset is localListOffset wherever the partition is led: here, or
 // with a ListOffsets request to its leader. It returns the offset only.
-func (n *Node) listOffset(ctx context.Context, topic string, partition int32, timestamp int64) (int64, error) {
-	offset, _, err := n.localListOffset(topic, partition, timestamp)
+func (n *Node) listOffset(ctx context.Context, topic string, partition int32, isolation IsolationLevel, timestamp int64) (int64, error) {
+	offset, _, err := n.localListOffset(topic, partition, timestamp, isolation)
 	leader := n.partitionLeader(topic, partition)
 	if !errors.Is(err, ErrNotLeader) || leader < 0 || leader == n.nodeID() {
 		return offset, err
 	}
 	req := kmsg.NewPtrListOffsetsRequest()
+	req.IsolationLevel = int8(isolation)
 	rt := kmsg.NewListOffsetsRequestTopic()
 	rt.Topic = topic
 	rp := kmsg.NewListOffsetsRequestTopicPartition()
@@ -223,22 +227,25 @@ func (n *Node) listOffset(ctx context.Context, topic string, partition int32, ti
 }
 
 // fetchFrom reads a partition's batches from offset on, up to maxBytes
-// but always one whole batch, below the high watermark, without waiting:
-// from this node when it leads the partition, otherwise from its leader.
-// It reports whether it read remotely: the caller then has no local
-// arrival to wait on.
-func (n *Node) fetchFrom(ctx context.Context, p *partition, offset int64, maxBytes int) (b []byte, remote bool, err error) {
+// but always one whole batch, below the high watermark (ReadCommitted:
+// the last stable offset, with the aborted transactions the batches
+// meet), without waiting: from this node when it leads the partition,
+// otherwise from its leader. It reports whether it read remotely: the
+// caller then has no local arrival to wait on.
+func (n *Node) fetchFrom(ctx context.Context, p *partition, offset int64, maxBytes int, isolation IsolationLevel) (
+	b []byte, aborted []kafka.AbortedTxn, remote bool, err error) {
 	err = p.checkLeader(-1)
 	leader := n.partitionLeader(p.topic, p.index)
 	if !errors.Is(err, ErrNotLeader) || leader < 0 || leader == n.nodeID() {
 		if err != nil {
-			return nil, false, err
+			return nil, nil, false, err
 		}
-		b, err = p.fetch(ctx, nil, offset, FetchOptions{MaxBytes: maxBytes})
-		return b, false, err
+		b, aborted, err = p.fetchIsolated(ctx, nil, offset, FetchOptions{MaxBytes: maxBytes, isolation: isolation})
+		return b, aborted, false, err
 	}
 	req := kmsg.NewPtrFetchRequest()
 	req.MaxWaitMillis, req.MinBytes, req.MaxBytes = 0, 1, int32(maxBytes)
+	req.IsolationLevel = int8(isolation)
 	rt := kmsg.NewFetchRequestTopic()
 	rt.Topic, rt.TopicID = p.topic, n.topicID(p.topic)
 	rp := kmsg.NewFetchRequestTopicPartition()
@@ -247,18 +254,21 @@ func (n *Node) fetchFrom(ctx context.Context, p *partition, offset int64, maxByt
 	req.Topics = []kmsg.FetchRequestTopic{rt}
 	resp, err := n.peers.request(ctx, leader, req)
 	if err != nil {
-		return nil, true, err
+		return nil, nil, true, err
 	}
 	fr := resp.(*kmsg.FetchResponse)
 	if fr.ErrorCode != 0 {
-		return nil, true, errorForCode(fr.ErrorCode, fmt.Sprintf("fetch %s-%d from node %d", p.topic, p.index, leader))
+		return nil, nil, true, errorForCode(fr.ErrorCode, fmt.Sprintf("fetch %s-%d from node %d", p.topic, p.index, leader))
 	}
 	if len(fr.Topics) != 1 || len(fr.Topics[0].Partitions) != 1 {
-		return nil, true, fmt.Errorf("node %d answered Fetch for other partitions", leader)
+		return nil, nil, true, fmt.Errorf("node %d answered Fetch for other partitions", leader)
 	}
 	gp := fr.Topics[0].Partitions[0]
 	if err := errorForCode(gp.ErrorCode, fmt.Sprintf("fetch %s-%d from node %d", p.topic, p.index, leader)); err != nil {
-		return nil, true, err
+		return nil, nil, true, err
 	}
-	return gp.RecordBatches, true, nil
+	for _, a := range gp.AbortedTransactions {
+		aborted = append(aborted, kafka.AbortedTxn{ProducerID: a.ProducerID, FirstOffset: a.FirstOffset})
+	}
+	return gp.RecordBatches, aborted, true, nil
 }

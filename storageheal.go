@@ -107,7 +107,7 @@ func (p *partition) reopenFailedLog() error {
 	if err := p.epochs.forgetAfter(l.EndOffset(), math.MaxInt32); err != nil {
 		return err
 	}
-	if p.producers, err = loadProducerStates(p.fs, p.dir, l); err != nil {
+	if err := p.reloadProducersLocked(); err != nil {
 		return err
 	}
 	p.logger.Info("partition storage recovered; appends resume", "topic", p.topic, "partition", p.index,

@@ -18,6 +18,8 @@ func consume(ctx context.Context, args []string, io streams) error {
 	from := fs.String("from", "end", "where to start without a commit: beginning, end, an offset, or an RFC 3339 time")
 	group := fs.String("group", "", "consume as a member of this group, committing as it goes")
 	count := fs.Int("count", 0, "stop after this many records (0: run until interrupted)")
+	isolation := fs.String("isolation", "read_uncommitted",
+		"read_uncommitted (every record), or read_committed (only committed transactions' records, below the last stable offset)")
 	format := fs.String("format", "%v\n", "per record: %t topic, %p partition, %o offset, %k key, %v value, %h headers, %T timestamp (ms)")
 	names, err := parseInterspersed(fs, args)
 	if err != nil || len(names) != 1 {
@@ -28,7 +30,11 @@ func consume(ctx context.Context, args []string, io streams) error {
 	if err != nil {
 		return err
 	}
-	opts := []kgo.Opt{kgo.ConsumeTopics(names[0]), kgo.ConsumeResetOffset(start)}
+	level, err := isolationLevel(*isolation)
+	if err != nil {
+		return err
+	}
+	opts := []kgo.Opt{kgo.ConsumeTopics(names[0]), kgo.ConsumeResetOffset(start), kgo.FetchIsolationLevel(level)}
 	if *group != "" {
 		opts = append(opts, kgo.ConsumerGroup(*group))
 	}
@@ -72,6 +78,17 @@ func startOffset(from string) (kgo.Offset, error) {
 		return kgo.NewOffset().AfterMilli(t.UnixMilli()), nil
 	}
 	return kgo.Offset{}, fmt.Errorf("--from %q: want beginning, end, an offset or an RFC 3339 time", from)
+}
+
+// isolationLevel parses --isolation, Kafka's isolation.level.
+func isolationLevel(s string) (kgo.IsolationLevel, error) {
+	switch s {
+	case "read_uncommitted":
+		return kgo.ReadUncommitted(), nil
+	case "read_committed":
+		return kgo.ReadCommitted(), nil
+	}
+	return kgo.IsolationLevel{}, fmt.Errorf("--isolation %q: want read_uncommitted or read_committed", s)
 }
 
 // formatRecord expands a --format for one record.

@@ -25,6 +25,7 @@ Usage:
   creek topic   create|list|describe|delete|alter ...   [--brokers HOST:PORT,...]
   creek produce TOPIC [--key-separator SEP] [--header K=V]...       one record per stdin line
   creek consume TOPIC [--from beginning|end|OFFSET|RFC3339-TIME] [--group G] [--count N] [--format F]
+                [--isolation read_uncommitted|read_committed]
   creek group   list|describe|reset-offsets|delete ...
   creek partition reassign TOPIC --partition N --replicas ID,... | reassignments | elect-leaders [TOPIC]
   creek bench   [--topic T] [--records N] [--size BYTES] [--partitions P]

@@ -65,6 +65,11 @@ func TestProduceConsume(t *testing.T) {
 	out := c.run("", "consume", "logins", "--from", "beginning", "--count", "2", "--format", `%k=%v %h @%o\n`)
 	assert.Equal(t, "alice=hello src=cli @0\nbob=world src=cli @1\n", out)
 	assert.Equal(t, "world\n", c.run("", "consume", "logins", "--from", "1", "--count", "1"))
+	assert.Equal(t, "hello\nworld\n", c.run("", "consume", "logins", "--from", "beginning", "--count", "2",
+		"--isolation", "read_committed"), "records outside transactions are committed")
+	err := run(t.Context(), []string{"consume", "logins", "--isolation", "serializable", "--brokers", c.node.Addr().String()},
+		strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
+	require.ErrorContains(t, err, "--isolation")
 }
 
 func TestGroupCommands(t *testing.T) {

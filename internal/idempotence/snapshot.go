@@ -20,11 +20,13 @@ import (
 // The frame (magic, version, CRC of the bytes before it) is
 // internal/framefile's; the rest is the snapshot's body. The end offset is
 // the log end offset the table covers. A version 1 snapshot is read with
-// every producer's last append unknown. Part of the format: never change
-// these constants.
+// every producer's last append unknown. Version 3 has version 2's layout
+// and lets a producer have no batches: its epoch came from a transaction
+// marker (RecordMarker); version 2 and 1 need at least one. Part of the
+// format: never change these constants.
 const (
 	snapshotMagic    = 0x63726b70 // "crkp"
-	snapshotVersion  = 2
+	snapshotVersion  = 3
 	snapshotHeader   = 8 + 4 // the body's: end offset, producers
 	producerHeader   = 8 + 2 + 8 + 1
 	producerHeaderV1 = 8 + 2 + 1
@@ -55,7 +57,7 @@ func (t *Table) MarshalSnapshot(end int64) []byte {
 	return snapshotFormat.Seal(b)
 }
 
-// UnmarshalSnapshot decodes a snapshot of either version into a new
+// UnmarshalSnapshot decodes a snapshot of any version into a new
 // Table, and returns the end offset it covers. It does not retain b. It
 // returns framefile's errors for a bad frame, and an error naming the
 // fault for a body that does not parse.
@@ -88,7 +90,7 @@ func UnmarshalSnapshot(b []byte) (*Table, int64, error) {
 			lastAppend = int64(binary.BigEndian.Uint64(rest[10:]))
 		}
 		rest = rest[entryHeader:]
-		if n < 1 || n > Window || len(rest) < n*batchSize || t.producers[id] != nil || id < 0 {
+		if n < 1 && version < 3 || n > Window || len(rest) < n*batchSize || t.producers[id] != nil || id < 0 {
 			return nil, 0, fmt.Errorf("producer snapshot has a bad entry for producer %d", id)
 		}
 		e := &producer{epoch: epoch, lastAppend: lastAppend}

@@ -10,12 +10,13 @@ import (
 )
 
 // FuzzProducerSnapshot: what decodes re-encodes to the same table. The
-// golden files of both versions are in the root package's golden_test.go.
+// golden files of every version are in the root package's golden_test.go.
 func FuzzProducerSnapshot(f *testing.F) {
 	s := NewTable()
 	for i := range int32(7) {
 		s.Record(batch.Header{ProducerID: int64(i % 3), BaseSequence: i, LastOffsetDelta: 1, BaseOffset: int64(i) * 2}, int64(i))
 	}
+	s.RecordMarker(5, 2, 9) // a producer without batches
 	f.Add(s.MarshalSnapshot(14))
 	f.Add(NewTable().MarshalSnapshot(0))
 	f.Add([]byte{})

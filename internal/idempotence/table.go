@@ -91,16 +91,15 @@ func lastSequence(h batch.Header) int32 { return IncrementSequence(h.BaseSequenc
 // ErrOutOfOrderSequence for a gap).
 func (t *Table) Check(h batch.Header) (*Batch, error) {
 	e := t.producers[h.ProducerID]
-	switch {
-	case e == nil || h.ProducerEpoch > e.epoch:
+	if err := t.CheckEpoch(h.ProducerID, h.ProducerEpoch); err != nil {
+		return nil, err
+	}
+	if e == nil || h.ProducerEpoch > e.epoch || len(e.batches) == 0 {
 		if h.BaseSequence != 0 {
 			return nil, fmt.Errorf("%w: producer %d epoch %d starts at sequence %d, not 0",
 				ErrOutOfOrderSequence, h.ProducerID, h.ProducerEpoch, h.BaseSequence)
 		}
 		return nil, nil
-	case h.ProducerEpoch < e.epoch:
-		return nil, fmt.Errorf("%w: producer %d epoch %d is older than %d",
-			ErrInvalidProducerEpoch, h.ProducerID, h.ProducerEpoch, e.epoch)
 	}
 	last := lastSequence(h)
 	for i := range e.batches {
@@ -131,6 +130,31 @@ func (t *Table) Record(h batch.Header, now int64) {
 	}
 	e.batches = append(e.batches, Batch{FirstSeq: h.BaseSequence, LastSeq: lastSequence(h),
 		BaseOffset: h.BaseOffset, LastOffsetDelta: h.LastOffsetDelta})
+}
+
+// CheckEpoch refuses, with ErrInvalidProducerEpoch, a batch or
+// transaction marker of producer id at an epoch older than the table's.
+func (t *Table) CheckEpoch(id int64, epoch int16) error {
+	if e := t.producers[id]; e != nil && epoch < e.epoch {
+		return fmt.Errorf("%w: producer %d epoch %d is older than %d", ErrInvalidProducerEpoch, id, epoch, e.epoch)
+	}
+	return nil
+}
+
+// RecordMarker remembers a transaction marker of producer id at epoch,
+// written at time now (as for Record). A marker carries no sequence, but
+// its epoch counts, as in Kafka's appendEndTxnMarker: the coordinator
+// bumps a producer's epoch when it aborts a transaction to fence the
+// producer, whose older epoch is then refused, and whose batches at the
+// new epoch start at sequence 0. A marker at the producer's own epoch
+// leaves its batches: its sequences go on into its next transaction.
+func (t *Table) RecordMarker(id int64, epoch int16, now int64) {
+	e := t.producers[id]
+	if e == nil || epoch > e.epoch {
+		e = &producer{epoch: epoch}
+		t.producers[id] = e
+	}
+	e.lastAppend = now
 }
 
 // Expire forgets the producers that have not appended for longer than

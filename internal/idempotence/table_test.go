@@ -19,6 +19,43 @@ func header(id int64, epoch int16, seq int32, n int32, base int64) batch.Header 
 	return batch.Header{ProducerID: id, ProducerEpoch: epoch, BaseSequence: seq, LastOffsetDelta: n - 1, BaseOffset: base}
 }
 
+// TestRecordMarker: a transaction marker at a newer epoch fences the
+// older one, and the producer starts again at sequence 0 (Kafka's
+// appendEndTxnMarker bumps the producer's epoch); one at the producer's
+// own epoch leaves its sequences going on; an older one is refused.
+func TestRecordMarker(t *testing.T) {
+	tests := []struct {
+		name        string
+		markerEpoch int16
+		h           batch.Header
+		wantErr     error
+	}{
+		{"own epoch: the sequence goes on", 2, header(1, 2, 4, 1, 0), nil},
+		{"own epoch: not from 0", 2, header(1, 2, 0, 1, 0), ErrOutOfOrderSequence},
+		{"bumped: the new epoch from 0", 3, header(1, 3, 0, 1, 0), nil},
+		{"bumped: the new epoch not past 0", 3, header(1, 3, 4, 1, 0), ErrOutOfOrderSequence},
+		{"bumped: the old epoch is fenced", 3, header(1, 2, 4, 1, 0), ErrInvalidProducerEpoch},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := NewTable()
+			tb.Record(header(1, 2, 0, 4, 0), 0)
+			require.NoError(t, tb.CheckEpoch(1, tc.markerEpoch))
+			tb.RecordMarker(1, tc.markerEpoch, 0)
+			_, err := tb.Check(tc.h)
+			if tc.wantErr != nil {
+				require.ErrorIs(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+		})
+	}
+	tb := NewTable()
+	tb.RecordMarker(1, 3, 0)
+	require.ErrorIs(t, tb.CheckEpoch(1, 2), ErrInvalidProducerEpoch, "a marker older than the producer's epoch")
+	require.NoError(t, tb.CheckEpoch(2, 0), "a producer the table does not know")
+}
+
 // TestCheck: a batch is appended when it is the producer's next, answered
 // with the stored batch when it repeats one of the newest Window, and
 // refused when its sequence leaves a gap or its epoch is fenced.

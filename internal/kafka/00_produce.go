@@ -20,8 +20,11 @@ import (
 // request's timeout. A node that does not lead the partition answers
 // NOT_LEADER_OR_FOLLOWER. A
 // partition named twice in one request gets INVALID_REQUEST the second
-// time. Transactional batches are not accepted yet: no transaction
-// coordinator serves them. acks other than 0, 1 and -1 get
+// time. Transactional batches are appended and tracked by the partition
+// (a batch outside the producer's open transaction gets INVALID_TXN_STATE,
+// one of an older epoch INVALID_PRODUCER_EPOCH), though no transaction
+// coordinator serves them yet; control batches, which only the coordinator
+// writes, get INVALID_RECORD. acks other than 0, 1 and -1 get
 // INVALID_REQUIRED_ACKS for every partition, and nothing is appended.
 
 func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Response {

@@ -26,7 +26,10 @@ import (
 // replica fetch whose LastFetchedEpoch (version 12+) the leader's log does
 // not hold up to the fetch offset gets no records but the diverging epoch
 // and its end offset, for the follower to truncate to (KIP-595's in-band
-// truncation); consumers' fetches are not checked so.
+// truncation); consumers' fetches are not checked so. A read_committed
+// consumer (IsolationLevel 1) reads below the last stable offset and gets
+// the aborted transactions of what it read, an empty list when there are
+// none; read_uncommitted gets null there, as from Kafka.
 
 // DefaultFetchMaxBytes is the most record bytes a Fetch response holds,
 // whatever the client asks: the broker's fetch.max.bytes default in Kafka
@@ -133,6 +136,21 @@ func lastFetchedEpoch(version int16, epoch int32) int32 {
 	return epoch
 }
 
+// abortedTransactions returns a read_committed fetch's aborted
+// transactions as the response holds them: nil (null) stays nil, for
+// read_uncommitted.
+func abortedTransactions(aborted []AbortedTxn) []kmsg.FetchResponseTopicPartitionAbortedTransaction {
+	if aborted == nil {
+		return nil
+	}
+	out := make([]kmsg.FetchResponseTopicPartitionAbortedTransaction, len(aborted))
+	for i, a := range aborted {
+		out[i] = kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+		out[i].ProducerID, out[i].FirstOffset = a.ProducerID, a.FirstOffset
+	}
+	return out
+}
+
 // arrivals returns the channels that announce growth of the partitions
 // asked for.
 func (s *Server) arrivals(req *kmsg.FetchRequest) []<-chan struct{} {
@@ -177,11 +195,12 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
 			buf := fetchBuffers.Get().(*[]byte)
 			res, err := s.broker.Fetch((*buf)[:0], FetchPartition{Topic: ot.Topic, Partition: rp.Partition,
 				Offset: rp.FetchOffset, MaxBytes: limit, ReplicaID: replica, CurrentLeaderEpoch: rp.CurrentLeaderEpoch,
-				LastFetchedEpoch: lastFetchedEpoch(req.Version, rp.LastFetchedEpoch)})
+				LastFetchedEpoch: lastFetchedEpoch(req.Version, rp.LastFetchedEpoch), Isolation: req.IsolationLevel})
 			resp.settle(int64(limit), int64(len(res.Records)))
 			*buf = res.Records
 			resp.buffers = append(resp.buffers, buf)
-			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStartOffset
+			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.HighWatermark, res.LastStableOffset, res.LogStartOffset
+			op.AbortedTransactions = abortedTransactions(res.Aborted)
 			switch {
 			case ot.Topic == "":
 				op.ErrorCode = kerr.UnknownTopicID.Code

@@ -13,6 +13,9 @@ import (
 // track which record holds the largest timestamp yet. Version 0, which
 // Burrow and other old tools send, answers with a list of offsets: the one
 // found, if MaxNumOffsets allows one (Kafka listed segment starts too).
+// A read_committed request (IsolationLevel 1, version 2+) gets the last
+// stable offset for the end, and for a timestamp no offset at or past it,
+// as Kafka answers.
 
 func serveListOffsets(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.ListOffsetsRequest)
@@ -26,7 +29,7 @@ func serveListOffsets(_ context.Context, s *Server, r kmsg.Request) kmsg.Respons
 			op.LeaderEpoch = 0
 			if rp.Timestamp < -2 {
 				op.ErrorCode = kerr.InvalidRequest.Code
-			} else if offset, ts, err := s.broker.ListOffset(rt.Topic, rp.Partition, rp.Timestamp); err != nil {
+			} else if offset, ts, err := s.broker.ListOffset(rt.Topic, rp.Partition, rp.Timestamp, req.IsolationLevel); err != nil {
 				op.ErrorCode = s.broker.ErrorCode(err)
 			} else if req.Version == 0 {
 				if rp.MaxNumOffsets > 0 && offset >= 0 {

@@ -42,15 +42,18 @@ type Broker interface {
 	// Fetch appends to dst the batches of a partition from f.Offset on,
 	// up to f.MaxBytes but always one whole batch, without waiting; with
 	// MaxBytes ≤ 0 it reads no batches and reports the offsets only. A
-	// consumer reads below the high watermark, a replica to the log end.
+	// consumer reads below the high watermark (read_committed: the last
+	// stable offset), a replica to the log end.
 	// On error the offsets are still reported when the partition exists.
 	Fetch(dst []byte, f FetchPartition) (FetchResult, error)
 	// Arrival returns a channel closed when the partition next grows.
 	Arrival(topic string, partition int32) (<-chan struct{}, error)
 	// ListOffset returns the offset for a timestamp in milliseconds, or
 	// for -1 (the end) or -2 (the start), and the timestamp of the
-	// record found (-1 for the ends).
-	ListOffset(topic string, partition int32, timestamp int64) (offset, recordTimestamp int64, err error)
+	// record found (-1 for the ends). isolation is the request's
+	// (version 2+): for read_committed (1) the end is the last stable
+	// offset, and no record at or past it is found for a timestamp.
+	ListOffset(topic string, partition int32, timestamp int64, isolation int8) (offset, recordTimestamp int64, err error)
 	// EndOffsetForEpoch answers OffsetForLeaderEpoch for a partition this
 	// node leads at currentLeaderEpoch (-1: any): the largest epoch not
 	// above epoch and where it ends.
@@ -220,6 +223,17 @@ type FetchPartition struct {
 	// LastFetchedEpoch is the epoch of the newest batch the fetching
 	// follower holds (KIP-595's in-band truncation); -1 for none.
 	LastFetchedEpoch int32
+	// Isolation is a consumer's isolation level (IsolationLevel, version
+	// 4+): 0 read_uncommitted reads below the high watermark, 1
+	// read_committed below the last stable offset.
+	Isolation int8
+}
+
+// AbortedTxn is an aborted transaction a read_committed fetch meets: its
+// producer and the offset of its first batch.
+type AbortedTxn struct {
+	ProducerID  int64
+	FirstOffset int64
 }
 
 // FetchResult is one partition's part of a Fetch response.
@@ -227,6 +241,13 @@ type FetchResult struct {
 	Records        []byte // dst with the batches appended
 	HighWatermark  int64
 	LogStartOffset int64
+	// LastStableOffset is the offset below which every transaction is
+	// decided: the high watermark when none is open.
+	LastStableOffset int64
+	// Aborted is, for a read_committed fetch, the aborted transactions
+	// the records read meet, whose records the consumer skips; nil for
+	// read_uncommitted.
+	Aborted []AbortedTxn
 	// Diverged tells a follower its log diverges from the leader's before
 	// the offset it fetched from (KIP-595): DivergingEpoch is the leader's
 	// newest epoch at or below the follower's last fetched one (-1 for

@@ -1,0 +1,224 @@
+// A partition's transactions (issue 16): the batches of its producers
+// checked and tracked as they are appended, transaction markers, the last
+// stable offset and the aborted transactions a read_committed reader skips.
+
+package creek
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/framefile"
+	"github.com/creekmq/creek/internal/fsx"
+	"github.com/creekmq/creek/internal/kafka"
+	"github.com/creekmq/creek/internal/txnlog"
+)
+
+// IsolationLevel is what a reader sees of transactions, as Kafka's
+// isolation.level says.
+type IsolationLevel int8
+
+const (
+	// ReadUncommitted reads every record below the high watermark, those of
+	// open and aborted transactions too. The default.
+	ReadUncommitted IsolationLevel = 0
+	// ReadCommitted reads below the last stable offset, where every
+	// transaction is decided, and skips the records of aborted ones.
+	ReadCommitted IsolationLevel = 1
+)
+
+// String returns Kafka's name of the level: read_uncommitted or
+// read_committed.
+func (l IsolationLevel) String() string {
+	switch l {
+	case ReadUncommitted:
+		return "read_uncommitted"
+	case ReadCommitted:
+		return "read_committed"
+	}
+	return fmt.Sprintf("IsolationLevel(%d)", int8(l))
+}
+
+// txnSnapshotName is the file in a partition's directory that holds its
+// transactions (internal/txnlog's snapshot format), saved on close beside
+// the producer snapshot.
+const txnSnapshotName = "creek.txns"
+
+// loadTxnState rebuilds a partition's transactions: from its snapshot when
+// it is sound and within the log, then by replaying the log after it
+// (from the log start without one): every transactional batch's
+// header, and the marker of every control batch. A snapshot past the end
+// is removed: the log was cut below it, and once it grows past it again
+// the snapshot would pass for sound.
+func loadTxnState(fs fsx.FS, dir string, l *Log) (*txnlog.Tracker, error) {
+	t, from := txnlog.NewTracker(), l.StartOffset()
+	if b, err := framefile.ReadFile(fs, filepath.Join(dir, txnSnapshotName), 64<<20); err == nil {
+		s, end, err := txnlog.UnmarshalSnapshot(b)
+		switch {
+		case err != nil:
+			l.log.Warn("ignoring damaged transaction snapshot; replaying the log", "err", err)
+		case end > l.EndOffset():
+			if err := removeTxnSnapshot(fs, dir); err != nil {
+				return nil, err
+			}
+		case end >= from: // else retention deleted records after it, which may have ended its transactions
+			t, from = s, end
+		}
+	}
+	err := l.scanFrom(from, func(sc *scanner) error {
+		h := sc.header
+		if h.ProducerID < 0 || !h.Transactional() {
+			return nil // changes nothing: the log holds no batch the tracker refused
+		}
+		if !h.Control() {
+			return replayed(t.Append(h, nil))
+		}
+		b, err := sc.bytes()
+		if err != nil {
+			return err
+		}
+		return replayed(t.AppendBytes(b))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replay the transactions: %w", err)
+	}
+	t.RemoveBefore(l.StartOffset())
+	return t, nil
+}
+
+// removeTxnSnapshot removes a partition's transaction snapshot, durably,
+// when its log is cut: a snapshot of offsets the log no longer holds as
+// they were must not survive a crash.
+func removeTxnSnapshot(fs fsx.FS, dir string) error {
+	err := fs.Remove(filepath.Join(dir, txnSnapshotName))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err == nil {
+		err = fs.SyncDir(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("remove the transaction snapshot: %w", err)
+	}
+	return nil
+}
+
+// replayed is the error of one batch's replay, or of a follower's append:
+// a batch the tracker refuses changes nothing in it, and the replay goes
+// on. A leader refuses such batches, so its log holds none; a follower
+// copies the leader's log as it is.
+func replayed(err error) error {
+	if errors.Is(err, txnlog.ErrFencedEpoch) || errors.Is(err, txnlog.ErrNotTransactional) {
+		return nil
+	}
+	return err
+}
+
+// markerOf returns the marker of a transactional control batch, nil for
+// any other batch.
+func markerOf(b []byte, h batch.Header) (*txnlog.Marker, error) {
+	if !h.Control() || !h.Transactional() || h.ProducerID < 0 {
+		return nil, nil
+	}
+	m, err := txnlog.ParseMarker(b)
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// checkTxnLocked refuses a batch of a producer (h.ProducerID ≥ 0) that
+// its transaction on the partition forbids: ErrInvalidTxnState for one
+// outside a transaction while the producer has one open,
+// ErrInvalidProducerEpoch for one older than the open transaction's
+// epoch. marker is a control batch's marker, nil for a data batch. Call
+// it holding p.producersMu.
+func (p *partition) checkTxnLocked(h batch.Header, marker *txnlog.Marker) error {
+	err := p.txns.Check(h, marker)
+	switch {
+	case errors.Is(err, txnlog.ErrNotTransactional):
+		return fmt.Errorf("%w: %w", ErrInvalidTxnState, err)
+	case errors.Is(err, txnlog.ErrFencedEpoch):
+		return fmt.Errorf("%w: %w", ErrInvalidProducerEpoch, err)
+	}
+	return err
+}
+
+// writeMarker appends the control batch that ends producer m.ProducerID's
+// transaction on this partition, commit or abort, and returns once it is
+// durable and every in-sync replica has it, as an acks=all produce does.
+// The transaction coordinator calls it for each partition of a
+// transaction. Only the leader writes one; a marker for a producer with no
+// transaction open here is appended all the same, as Kafka does, and
+// changes nothing but the producer's epoch. It fails with
+// ErrInvalidProducerEpoch for a marker older than the producer's epoch.
+func (p *partition) writeMarker(ctx context.Context, m txnlog.Marker) error {
+	b, err := txnlog.BuildMarker(m, p.now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("marker for %s-%d: %w", p.topic, p.index, err)
+	}
+	_, _, acked, err := p.appendBatch(b, true, builtHere)
+	if err != nil {
+		return err
+	}
+	return acked(ctx, defaultReplicationTimeout)
+}
+
+// lastStableLocked returns the last stable offset: the first offset of
+// the oldest transaction still open, or the high watermark when that is
+// lower or none is open; never below the log start offset. A
+// read_committed reader reads below it. Call it holding p.mu.
+func (p *partition) lastStableLocked() int64 {
+	hw := p.highWatermarkLocked() // before producersMu: trackMu is never taken under it
+	p.producersMu.Lock()
+	defer p.producersMu.Unlock()
+	return max(p.txns.LastStable(hw), min(p.log.StartOffset(), hw))
+}
+
+// readLimitLocked returns the offset a reader with isolation reads below:
+// the last stable offset under ReadCommitted, the high watermark
+// otherwise. Call it holding p.mu.
+func (p *partition) readLimitLocked(isolation IsolationLevel) int64 {
+	if isolation == ReadCommitted {
+		return p.lastStableLocked()
+	}
+	return p.highWatermarkLocked()
+}
+
+// fetchIsolated is fetch for a reader at opts.isolation: under
+// ReadCommitted it also returns the aborted transactions the batches read
+// meet, for the reader to skip their records, as a Kafka broker answers a
+// read_committed Fetch: a list, empty when there are none. Under
+// ReadUncommitted, and for a replica, that list is nil.
+func (p *partition) fetchIsolated(ctx context.Context, dst []byte, offset int64, opts FetchOptions) ([]byte, []kafka.AbortedTxn, error) {
+	b, err := p.fetch(ctx, dst, offset, opts)
+	if opts.isolation != ReadCommitted || opts.replica {
+		return b, nil, err
+	}
+	aborted := []kafka.AbortedTxn{}
+	if len(b) > len(dst) {
+		for _, a := range p.abortedIn(offset, lastOffsetIn(b[len(dst):])+1) {
+			aborted = append(aborted, kafka.AbortedTxn{ProducerID: a.ProducerID, FirstOffset: a.FirstOffset})
+		}
+	}
+	return b, aborted, err
+}
+
+// abortedIn returns the aborted transactions a read_committed read of
+// [from, upTo) meets, for its reader to skip their records. It forgets
+// those whose markers retention or DeleteRecords deleted.
+func (p *partition) abortedIn(from, upTo int64) []txnlog.Aborted {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	p.producersMu.Lock()
+	defer p.producersMu.Unlock()
+	if start := p.log.StartOffset(); start > p.txnsStart {
+		p.txns.RemoveBefore(start)
+		p.txnsStart = start
+	}
+	return p.txns.AbortedIn(from, upTo)
+}

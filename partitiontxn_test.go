@@ -1,0 +1,417 @@
+package creek
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/framefile"
+	"github.com/creekmq/creek/internal/fsx"
+	"github.com/creekmq/creek/internal/kafka"
+	"github.com/creekmq/creek/internal/txnlog"
+)
+
+// txnBatch builds a transactional batch of n records from producer id at
+// epoch, starting at sequence seq.
+func txnBatch(t testing.TB, id int64, epoch int16, seq int32, n int) []byte {
+	t.Helper()
+	records := make([]batch.Record, n)
+	for i := range records {
+		records[i] = batch.Record{OffsetDelta: int32(i), Value: []byte{byte(seq), byte(i)}}
+	}
+	b, err := batch.Build(batch.BuildOptions{Idempotent: true, ProducerID: id, ProducerEpoch: epoch, BaseSequence: seq,
+		Transactional: true}, records...)
+	require.NoError(t, err)
+	return b
+}
+
+// txnTopic returns a node with topic "t" of one partition, and that
+// partition.
+func txnTopic(t *testing.T, cfg Config) (*Node, *partition) {
+	t.Helper()
+	cfg.Logger = discardLogger()
+	n := newTestNode(t, cfg)
+	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
+	p, err := n.partition("t", 0)
+	require.NoError(t, err)
+	return n, p
+}
+
+// txnState returns a partition's last stable offset and every aborted
+// transaction it knows.
+func txnState(p *partition) (int64, []txnlog.Aborted) {
+	p.mu.RLock()
+	lso := p.lastStableLocked()
+	p.mu.RUnlock()
+	return lso, p.abortedIn(0, math.MaxInt64)
+}
+
+// committedFetch reads partition 0 of "t" from offset as a read_committed
+// Kafka consumer does, and returns the answer with the offset after the
+// last batch read (offset itself when it read none).
+func committedFetch(t *testing.T, n *Node, offset int64) (kafka.FetchResult, int64) {
+	t.Helper()
+	res, err := kafkaBroker{n}.Fetch(nil, kafka.FetchPartition{Topic: "t", Offset: offset, MaxBytes: 1 << 20,
+		ReplicaID: -1, CurrentLeaderEpoch: -1, LastFetchedEpoch: -1, Isolation: int8(ReadCommitted)})
+	require.NoError(t, err)
+	next := offset
+	if len(res.Records) > 0 {
+		next = lastOffsetIn(res.Records) + 1
+	}
+	return res, next
+}
+
+// TestTxnLastStableOffset: transactions open and end on a partition; the
+// last stable offset stays at the first offset of the oldest open one, a
+// read_committed fetch stops there, and reads the aborted transactions of
+// what it read.
+func TestTxnLastStableOffset(t *testing.T) {
+	n, p := txnTopic(t, Config{})
+	ctx := t.Context()
+	const a, b = 100, 200
+	steps := []struct {
+		name        string
+		do          func() error
+		wantLSO     int64
+		wantAborted []kafka.AbortedTxn // of a read_committed fetch from 0
+	}{
+		{"a plain record at 0", func() error { _, err := n.ProduceBatch(ctx, "t", 0, testBatch(t, 0, 1, 4, 0)); return err }, 1, nil},
+		{"a opens at 1 (1-2)", func() error { _, err := n.ProduceBatch(ctx, "t", 0, txnBatch(t, a, 0, 0, 2)); return err }, 1, nil},
+		{"b opens at 3", func() error { _, err := n.ProduceBatch(ctx, "t", 0, txnBatch(t, b, 0, 0, 1)); return err }, 1, nil},
+		{"a goes on at 4", func() error { _, err := n.ProduceBatch(ctx, "t", 0, txnBatch(t, a, 0, 2, 1)); return err }, 1, nil},
+		{"a commits at 5", func() error { return p.writeMarker(ctx, txnlog.Marker{ProducerID: a, Commit: true}) }, 3, nil},
+		{"b aborts at 6", func() error { return p.writeMarker(ctx, txnlog.Marker{ProducerID: b}) }, 7,
+			[]kafka.AbortedTxn{{ProducerID: b, FirstOffset: 3}}},
+		{"a opens again at 7", func() error { _, err := n.ProduceBatch(ctx, "t", 0, txnBatch(t, a, 0, 3, 1)); return err }, 7,
+			[]kafka.AbortedTxn{{ProducerID: b, FirstOffset: 3}}},
+	}
+	for _, st := range steps {
+		require.NoError(t, st.do(), st.name)
+		lso, _ := txnState(p)
+		assert.Equal(t, st.wantLSO, lso, "%s: the last stable offset", st.name)
+		res, next := committedFetch(t, n, 0)
+		assert.Equal(t, st.wantLSO, res.LastStableOffset, "%s: the fetch's last stable offset", st.name)
+		assert.Equal(t, p.log.EndOffset(), res.HighWatermark, st.name)
+		assert.Equal(t, st.wantLSO, next, "%s: a read_committed fetch reads to the last stable offset", st.name)
+		want := st.wantAborted
+		if want == nil {
+			want = []kafka.AbortedTxn{}
+		}
+		assert.Equal(t, want, res.Aborted, "%s: aborted transactions, a list even when empty", st.name)
+	}
+	res, _ := committedFetch(t, n, 7)
+	assert.Equal(t, []kafka.AbortedTxn{}, res.Aborted, "a read past b's abort meets none")
+	assert.Empty(t, res.Records, "nothing below the last stable offset from 7")
+
+	uncommitted, err := kafkaBroker{n}.Fetch(nil, kafka.FetchPartition{Topic: "t", MaxBytes: 1 << 20, ReplicaID: -1,
+		CurrentLeaderEpoch: -1, LastFetchedEpoch: -1})
+	require.NoError(t, err)
+	assert.Nil(t, uncommitted.Aborted, "read_uncommitted gets no list")
+	assert.Equal(t, p.log.EndOffset(), lastOffsetIn(uncommitted.Records)+1, "read_uncommitted reads to the high watermark")
+}
+
+// TestTxnRefused: what a partition refuses of a producer's batches and
+// markers because of its transactions, with Kafka's codes.
+func TestTxnRefused(t *testing.T) {
+	const id = 7
+	tests := []struct {
+		name     string
+		batch    func(t *testing.T) []byte // after id opened a transaction at epoch 1
+		marker   *txnlog.Marker
+		want     error
+		wantCode int16
+	}{
+		{"outside the transaction", func(t *testing.T) []byte { return idempotentBatch(t, id, 1, 1, 1) }, nil,
+			ErrInvalidTxnState, kerr.InvalidTxnState.Code},
+		{"an older epoch", func(t *testing.T) []byte { return txnBatch(t, id, 0, 0, 1) }, nil,
+			ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch.Code},
+		{"a marker of an older epoch", nil, &txnlog.Marker{ProducerID: id, Epoch: 0, Commit: true},
+			ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch.Code},
+		{"a control batch from a client", func(t *testing.T) []byte {
+			b, err := txnlog.BuildMarker(txnlog.Marker{ProducerID: id, Epoch: 1, Commit: true}, 0)
+			require.NoError(t, err)
+			return b
+		}, nil, ErrInvalidRecord, kerr.InvalidRecord.Code},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			n, p := txnTopic(t, Config{})
+			_, err := n.ProduceBatch(t.Context(), "t", 0, txnBatch(t, id, 1, 0, 1))
+			require.NoError(t, err)
+			if tc.marker != nil {
+				err = p.writeMarker(t.Context(), *tc.marker)
+			} else {
+				_, err = n.ProduceBatch(t.Context(), "t", 0, tc.batch(t))
+			}
+			require.ErrorIs(t, err, tc.want)
+			assert.Equal(t, tc.wantCode, KafkaCode(err))
+			assert.Equal(t, int64(1), p.log.EndOffset(), "nothing appended")
+			lso, _ := txnState(p)
+			assert.Equal(t, int64(0), lso, "the transaction is still open")
+		})
+	}
+}
+
+// TestTxnMarkerEpoch: a marker's epoch counts for the producer's
+// sequences, as Kafka's appendEndTxnMarker has it: a coordinator that
+// aborts with a bumped epoch fences the producer's old one, and the new
+// epoch starts at sequence 0; a marker for a producer with no transaction
+// here is appended and changes nothing else. The epoch survives a
+// restart, in the producer snapshot.
+func TestTxnMarkerEpoch(t *testing.T) {
+	const id = 9
+	cfg := Config{Dir: t.TempDir(), Logger: discardLogger()}
+	n, err := Open(cfg)
+	require.NoError(t, err)
+	ctx := t.Context()
+	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
+	p, err := n.partition("t", 0)
+	require.NoError(t, err)
+	_, err = n.ProduceBatch(ctx, "t", 0, txnBatch(t, id, 0, 0, 2))
+	require.NoError(t, err)
+	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: id, Epoch: 1}), "an abort at a bumped epoch")
+	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 55, Epoch: 3, Commit: true}), "a marker with nothing here")
+	assert.Equal(t, int64(4), p.log.EndOffset(), "both markers are appended")
+	lso, aborted := txnState(p)
+	assert.Equal(t, int64(4), lso)
+	assert.Equal(t, []txnlog.Aborted{{ProducerID: id, FirstOffset: 0, LastOffset: 2, LastStable: 3}}, aborted)
+
+	check := func(n *Node, when string) {
+		_, err := n.ProduceBatch(ctx, "t", 0, txnBatch(t, id, 0, 2, 1))
+		require.ErrorIs(t, err, ErrInvalidProducerEpoch, "%s: the old epoch is fenced", when)
+		_, err = n.ProduceBatch(ctx, "t", 0, txnBatch(t, id, 1, 2, 1))
+		require.ErrorIs(t, err, ErrOutOfOrderSequence, "%s: the new epoch starts at 0", when)
+	}
+	check(n, "before a restart")
+	require.NoError(t, n.Close())
+	n, err = Open(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, n.Close()) })
+	check(n, "after a restart")
+	_, err = n.ProduceBatch(ctx, "t", 0, txnBatch(t, id, 1, 0, 1))
+	require.NoError(t, err, "the new epoch at 0")
+}
+
+// TestTxnListOffsets: the end a read_committed client lists is the last
+// stable offset, and a timestamp finds no record at or past it.
+func TestTxnListOffsets(t *testing.T) {
+	n, p := txnTopic(t, Config{})
+	ctx := t.Context()
+	_, err := n.ProduceBatch(ctx, "t", 0, testBatch(t, 0, 2, 4, 1_000))
+	require.NoError(t, err)
+	open, err := batch.Build(batch.BuildOptions{Idempotent: true, ProducerID: 3, Transactional: true, BaseTimestamp: 2_000},
+		batch.Record{Value: []byte("x")})
+	require.NoError(t, err)
+	_, err = n.ProduceBatch(ctx, "t", 0, open)
+	require.NoError(t, err)
+	tests := []struct {
+		name      string
+		timestamp int64
+		isolation IsolationLevel
+		want      int64
+	}{
+		{"latest, uncommitted", listLatest, ReadUncommitted, 3},
+		{"latest, committed", listLatest, ReadCommitted, 2},
+		{"earliest, committed", listEarliest, ReadCommitted, 0},
+		{"a committed record", 1_000, ReadCommitted, 0},
+		{"an open transaction's record, uncommitted", 1_500, ReadUncommitted, 2},
+		{"an open transaction's record, committed", 1_500, ReadCommitted, -1},
+	}
+	for _, tc := range tests {
+		got, _, err := kafkaBroker{n}.ListOffset("t", 0, tc.timestamp, int8(tc.isolation))
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, tc.want, got, tc.name)
+	}
+	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 3, Commit: true}))
+	got, _, err := kafkaBroker{n}.ListOffset("t", 0, 1_500, int8(ReadCommitted))
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), got, "committed: found")
+}
+
+// TestTxnRestart: a node restarted on its directory knows the open
+// transaction and the aborted one it had: from a clean close's snapshots,
+// from an older transaction snapshot and the log after it, and from a
+// replay of the whole log when the snapshots are gone or describe more
+// than the log holds.
+func TestTxnRestart(t *testing.T) {
+	tests := []struct {
+		name  string
+		after func(t *testing.T, fs fsx.FS, dir string, early []byte) // with the node closed
+	}{
+		{"clean", func(*testing.T, fsx.FS, string, []byte) {}},
+		{"without snapshots", func(t *testing.T, fs fsx.FS, dir string, _ []byte) {
+			require.NoError(t, fs.Remove(filepath.Join(dir, producerSnapshotName)))
+			require.NoError(t, fs.Remove(filepath.Join(dir, txnSnapshotName)))
+		}},
+		{"an older transaction snapshot", func(t *testing.T, fs fsx.FS, dir string, early []byte) {
+			require.NoError(t, framefile.WriteAtomic(fs, dir, txnSnapshotName, early))
+		}},
+		{"a snapshot past the log's end", func(t *testing.T, fs fsx.FS, dir string, _ []byte) {
+			require.NoError(t, framefile.WriteAtomic(fs, dir, txnSnapshotName, txnlog.NewTracker().MarshalSnapshot(1000)))
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{Dir: t.TempDir(), Logger: discardLogger()}
+			n, err := Open(cfg)
+			require.NoError(t, err)
+			ctx := t.Context()
+			require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
+			p, err := n.partition("t", 0)
+			require.NoError(t, err)
+			var early []byte
+			for i, b := range [][]byte{testBatch(t, 0, 1, 4, 0), txnBatch(t, 1, 0, 0, 2), txnBatch(t, 2, 0, 0, 1)} {
+				_, err := n.ProduceBatch(ctx, "t", 0, b)
+				require.NoError(t, err)
+				if i == 1 { // 1 is open at 1, 2 not yet
+					p.producersMu.Lock()
+					early = p.txns.MarshalSnapshot(p.log.EndOffset())
+					p.producersMu.Unlock()
+				}
+			}
+			require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 1})) // 1 aborts at 4; 2 stays open at 3
+			wantLSO, wantAborted := txnState(p)
+			require.Equal(t, int64(3), wantLSO)
+			require.Len(t, wantAborted, 1)
+			require.NoError(t, n.Close())
+			dir := partitionDir(cfg.Dir, "t", 0)
+			tc.after(t, n.fs, dir, early)
+
+			n, err = Open(cfg)
+			require.NoError(t, err)
+			t.Cleanup(func() { assert.NoError(t, n.Close()) })
+			p, err = n.partition("t", 0)
+			require.NoError(t, err)
+			lso, aborted := txnState(p)
+			assert.Equal(t, wantLSO, lso)
+			assert.Equal(t, wantAborted, aborted)
+			_, err = n.ProduceBatch(ctx, "t", 0, idempotentBatch(t, 2, 0, 1, 1))
+			require.ErrorIs(t, err, ErrInvalidTxnState, "2's transaction is still open")
+		})
+	}
+}
+
+// TestTxnFetchOverKafka: a Kafka consumer's Fetch, read_committed, gets
+// the last stable offset and the aborted transactions of what it read, a
+// list even when empty; read_uncommitted gets null there and reads to the
+// high watermark.
+func TestTxnFetchOverKafka(t *testing.T) {
+	n, p := txnTopic(t, Config{Listen: "127.0.0.1:0"})
+	ctx := t.Context()
+	for _, b := range [][]byte{txnBatch(t, 1, 0, 0, 2), txnBatch(t, 2, 0, 0, 1)} { // 1 at 0-1, 2 at 2
+		_, err := n.ProduceBatch(ctx, "t", 0, b)
+		require.NoError(t, err)
+	}
+	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 1})) // abort at 3; 2 still open
+	fetch := func(isolation int8, offset int64) kmsg.FetchResponseTopicPartition {
+		req := kmsg.NewPtrFetchRequest()
+		req.ReplicaID, req.MaxBytes, req.IsolationLevel = -1, 1<<20, isolation
+		rt := kmsg.NewFetchRequestTopic()
+		rt.Topic, rt.TopicID = "t", n.topicID("t")
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.FetchOffset, rp.PartitionMaxBytes = offset, 1<<20
+		rt.Partitions = []kmsg.FetchRequestTopicPartition{rp}
+		req.Topics = []kmsg.FetchRequestTopic{rt}
+		resp := groupRequest[*kmsg.FetchResponse](t, ctx, n, req)
+		require.Len(t, resp.Topics, 1)
+		require.Len(t, resp.Topics[0].Partitions, 1)
+		got := resp.Topics[0].Partitions[0]
+		require.Zero(t, got.ErrorCode)
+		return got
+	}
+
+	committed := fetch(1, 0)
+	assert.Equal(t, int64(2), committed.LastStableOffset)
+	assert.Equal(t, int64(4), committed.HighWatermark)
+	assert.Equal(t, int64(2), lastOffsetIn(committed.RecordBatches)+1, "read_committed stops at the last stable offset")
+	require.Len(t, committed.AbortedTransactions, 1)
+	assert.Equal(t, int64(1), committed.AbortedTransactions[0].ProducerID)
+	assert.Equal(t, int64(0), committed.AbortedTransactions[0].FirstOffset)
+
+	none := fetch(1, 2)
+	assert.NotNil(t, none.AbortedTransactions, "read_committed gets a list")
+	assert.Empty(t, none.AbortedTransactions)
+	assert.Empty(t, none.RecordBatches)
+
+	uncommitted := fetch(0, 0)
+	assert.Equal(t, int64(2), uncommitted.LastStableOffset)
+	assert.Nil(t, uncommitted.AbortedTransactions, "read_uncommitted gets null")
+	assert.Equal(t, int64(4), lastOffsetIn(uncommitted.RecordBatches)+1)
+
+	list := kmsg.NewPtrListOffsetsRequest()
+	list.IsolationLevel = 1
+	lt := kmsg.NewListOffsetsRequestTopic()
+	lt.Topic = "t"
+	lp := kmsg.NewListOffsetsRequestTopicPartition()
+	lp.Timestamp = -1
+	lt.Partitions = []kmsg.ListOffsetsRequestTopicPartition{lp}
+	list.Topics = []kmsg.ListOffsetsRequestTopic{lt}
+	listed := groupRequest[*kmsg.ListOffsetsResponse](t, ctx, n, list)
+	assert.Equal(t, int64(2), listed.Topics[0].Partitions[0].Offset, "read_committed lists the last stable offset")
+}
+
+// TestTxnConsumerReadCommitted: the embedded consumer with ReadCommitted
+// reads below the last stable offset and skips aborted transactions'
+// records; with ReadUncommitted it reads them all.
+func TestTxnConsumerReadCommitted(t *testing.T) {
+	n, p := txnTopic(t, Config{})
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	produce := func(b []byte) {
+		_, err := n.ProduceBatch(ctx, "t", 0, b)
+		require.NoError(t, err)
+	}
+	produce(testBatch(t, 0, 1, 4, 0))                                                  // 0: plain
+	produce(txnBatch(t, 1, 0, 0, 2))                                                   // 1-2: producer 1, aborted below
+	produce(txnBatch(t, 2, 0, 0, 1))                                                   // 3: producer 2, committed below
+	produce(txnBatch(t, 1, 0, 2, 1))                                                   // 4: producer 1
+	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 1}))               // 5
+	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 2, Commit: true})) // 6
+	produce(txnBatch(t, 3, 0, 0, 1))                                                   // 7: producer 3, open
+
+	read := func(isolation IsolationLevel, count int) []int64 {
+		c, err := n.NewConsumer(ConsumerConfig{Reset: ResetEarliest, Isolation: isolation})
+		require.NoError(t, err)
+		defer c.Close()
+		c.Assign(TopicPartition{"t", 0})
+		var offsets []int64
+		for len(offsets) < count {
+			polled, err := c.Poll(ctx)
+			require.NoError(t, err)
+			for _, pr := range polled {
+				for _, r := range pr.Records {
+					offsets = append(offsets, r.Offset)
+				}
+			}
+		}
+		pos, err := c.Position(ctx, TopicPartition{"t", 0})
+		require.NoError(t, err)
+		assert.Equal(t, int64(7), min(pos, 7), "%v: read up to the open transaction at least", isolation)
+		lag, err := c.Lag(ctx, TopicPartition{"t", 0})
+		require.NoError(t, err)
+		if isolation == ReadCommitted {
+			assert.Equal(t, int64(0), lag, "nothing to read below the last stable offset")
+		}
+		return offsets
+	}
+	assert.Equal(t, []int64{0, 3}, read(ReadCommitted, 2))
+	assert.Equal(t, []int64{0, 1, 2, 3, 4, 7}, read(ReadUncommitted, 6))
+
+	c, err := n.NewConsumer(ConsumerConfig{Isolation: ReadCommitted})
+	require.NoError(t, err)
+	defer c.Close()
+	c.Assign(TopicPartition{"t", 0})
+	pos, err := c.Position(ctx, TopicPartition{"t", 0})
+	require.NoError(t, err)
+	assert.Equal(t, int64(7), pos, "ResetLatest starts a read_committed consumer at the last stable offset")
+	_, err = n.NewConsumer(ConsumerConfig{Isolation: 5})
+	require.ErrorIs(t, err, ErrInvalidConfig)
+}
