@@ -415,3 +415,22 @@ func TestTxnConsumerReadCommitted(t *testing.T) {
 	_, err = n.NewConsumer(ConsumerConfig{Isolation: 5})
 	require.ErrorIs(t, err, ErrInvalidConfig)
 }
+
+// TestTxnFetchWaitsForLastStable: a read_committed fetch waiting for data
+// is woken when a marker moves the last stable offset, though the high
+// watermark had passed its records already.
+func TestTxnFetchWaitsForLastStable(t *testing.T) {
+	n, p := txnTopic(t, Config{})
+	ctx := t.Context()
+	_, err := n.ProduceBatch(ctx, "t", 0, txnBatch(t, 1, 0, 0, 2))
+	require.NoError(t, err)
+	got := make(chan []byte, 1)
+	go func() {
+		b, err := p.fetch(ctx, nil, 0, FetchOptions{MaxWait: time.Minute, isolation: ReadCommitted})
+		assert.NoError(t, err)
+		got <- b
+	}()
+	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 1, Commit: true}))
+	b := <-got
+	assert.Equal(t, int64(3), lastOffsetIn(b)+1, "the committed records and their marker")
+}
