@@ -46,9 +46,13 @@ type partition struct {
 	// txns is the partition's transactions (partitiontxn.go), fed every
 	// transactional batch; guarded and replaced as producers is. txnsStart
 	// is the log start offset it last forgot the aborted transactions
-	// below.
-	txns      *txnlog.Tracker
-	txnsStart int64
+	// below. firstUnstable is txns' first offset of the oldest open
+	// transaction (math.MaxInt64 for none), set under producersMu, so that
+	// a fetch reads the last stable offset without waiting for the
+	// producers' appends.
+	txns          *txnlog.Tracker
+	txnsStart     int64
+	firstUnstable atomic.Int64
 
 	epochs *epochCache // where each leader epoch begins (KIP-101)
 

@@ -40,10 +40,15 @@ func (p *partition) write(b []byte, h batch.Header) (int64, pendingSync, error) 
 		p.log.appendMu.Unlock()
 		return dup.BaseOffset, pending, nil
 	}
+	if h.Transactional() && marker == nil {
+		p.holdStableLocked()
+	}
 	base, pending, err := p.log.writeValidated(b, h)
 	if err == nil {
 		h.BaseOffset = base
 		p.recordLocked(h, marker, now)
+	} else {
+		p.txnsChangedLocked() // back from holdStableLocked's bound
 	}
 	return base, pending, err
 }
@@ -78,6 +83,7 @@ func (p *partition) recordLocked(h batch.Header, marker *txnlog.Marker, now int6
 		// Checked before the write; a follower's copy of a batch the
 		// tracker refuses changes nothing in it (see replayed).
 		_ = p.txns.Append(h, marker)
+		p.txnsChangedLocked()
 	}
 }
 
@@ -110,7 +116,8 @@ func (p *partition) loadProducersLocked() error {
 	if err != nil {
 		return err
 	}
-	p.producers, p.txns, p.txnsStart = producers, txns, p.log.StartOffset()
+	p.producers = producers
+	p.setTxnsLocked(txns, p.log.StartOffset())
 	return nil
 }
 

@@ -407,7 +407,7 @@ func (p *partition) restartAt(leaderStart int64, leader, epoch int32) error {
 	if err := removeTxnSnapshot(p.fs, p.dir); err != nil {
 		return fmt.Errorf("restart %s-%d at its leader's log start: %w", p.topic, p.index, err)
 	}
-	p.txns, p.txnsStart = txnlog.NewTracker(), leaderStart // none left in a log with nothing in it
+	p.setTxnsLocked(txnlog.NewTracker(), leaderStart) // none left in a log with nothing in it
 	p.wake()
 	return nil
 }

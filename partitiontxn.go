@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -173,10 +174,32 @@ func (p *partition) writeMarker(ctx context.Context, m txnlog.Marker) error {
 // lower or none is open; never below the log start offset. A
 // read_committed reader reads below it. Call it holding p.mu.
 func (p *partition) lastStableLocked() int64 {
-	hw := p.highWatermarkLocked() // before producersMu: trackMu is never taken under it
-	p.producersMu.Lock()
-	defer p.producersMu.Unlock()
-	return max(p.txns.LastStable(hw), min(p.log.StartOffset(), hw))
+	hw := p.highWatermarkLocked()
+	return max(min(p.firstUnstable.Load(), hw), min(p.log.StartOffset(), hw))
+}
+
+// holdStableLocked keeps the last stable offset at or below the log end
+// while a transactional batch is written, which may open a transaction:
+// between the write, which moves the log end (and so the high watermark
+// of a lone node), and the tracker's record of it after, a read_committed
+// reader would otherwise read the batch. Call it holding p.mu and
+// p.producersMu, then txnsChangedLocked (recordLocked calls it).
+func (p *partition) holdStableLocked() {
+	p.firstUnstable.Store(min(p.firstUnstable.Load(), p.log.EndOffset()))
+}
+
+// txnsChangedLocked publishes the tracker's first unstable offset after
+// it changed. Call it holding p.producersMu, or p.mu exclusively.
+func (p *partition) txnsChangedLocked() {
+	p.firstUnstable.Store(p.txns.LastStable(math.MaxInt64))
+}
+
+// setTxnsLocked replaces the partition's transactions with t, of a log
+// that starts at start. Call it holding p.mu exclusively, or before the
+// partition is shared.
+func (p *partition) setTxnsLocked(t *txnlog.Tracker, start int64) {
+	p.txns, p.txnsStart = t, start
+	p.txnsChangedLocked()
 }
 
 // readLimitLocked returns the offset a reader with isolation reads below:

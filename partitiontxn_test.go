@@ -415,3 +415,64 @@ func TestTxnConsumerReadCommitted(t *testing.T) {
 	_, err = n.NewConsumer(ConsumerConfig{Isolation: 5})
 	require.ErrorIs(t, err, ErrInvalidConfig)
 }
+
+// TestTxnFetchWaitsForLastStable: a read_committed fetch waiting for data
+// is woken when a marker moves the last stable offset, though the high
+// watermark had passed its records already.
+func TestTxnFetchWaitsForLastStable(t *testing.T) {
+	n, p := txnTopic(t, Config{})
+	ctx := t.Context()
+	_, err := n.ProduceBatch(ctx, "t", 0, txnBatch(t, 1, 0, 0, 2))
+	require.NoError(t, err)
+	got := make(chan []byte, 1)
+	go func() {
+		b, err := p.fetch(ctx, nil, 0, FetchOptions{MaxWait: time.Minute, isolation: ReadCommitted})
+		assert.NoError(t, err)
+		got <- b
+	}()
+	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 1, Commit: true}))
+	b := <-got
+	assert.Equal(t, int64(3), lastOffsetIn(b)+1, "the committed records and their marker")
+}
+
+// TestTxnReadCommittedConcurrent: a read_committed reader fetching while
+// a producer writes transactions never gets a batch of an open one: the
+// last batch it reads is always a marker, as each transaction of one
+// batch ends with its marker before the next begins.
+func TestTxnReadCommittedConcurrent(t *testing.T) {
+	n, p := txnTopic(t, Config{})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done }) // a failed check stops the writer too
+	go func() {
+		defer close(done)
+		for i := range int32(200) {
+			if _, err := n.ProduceBatch(ctx, "t", 0, txnBatch(t, 1, 0, i, 1)); !assert.NoError(t, err) {
+				return
+			}
+			if !assert.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 1, Commit: true})) {
+				return
+			}
+		}
+	}()
+	for reading := true; reading; {
+		select {
+		case <-done:
+			reading = false
+		default:
+		}
+		b, err := p.fetch(ctx, nil, 0, FetchOptions{MaxBytes: 1 << 30, isolation: ReadCommitted})
+		require.NoError(t, err)
+		var last batch.Header
+		for rest := b; len(rest) > 0; {
+			one, next, err := batch.Next(rest)
+			require.NoError(t, err)
+			last, err = batch.ParseHeader(one)
+			require.NoError(t, err)
+			rest = next
+		}
+		if len(b) > 0 {
+			require.True(t, last.Control(), "the last batch read at %d is of an open transaction", last.BaseOffset)
+		}
+	}
+}

@@ -184,7 +184,8 @@ func (p *partition) discardNonReplica() (bool, error) {
 	if err := p.epochs.truncateFrom(0); err != nil {
 		return false, err
 	}
-	p.producers, p.txns, p.txnsStart = idempotence.NewTable(), txnlog.NewTracker(), 0
+	p.producers = idempotence.NewTable()
+	p.setTxnsLocked(txnlog.NewTracker(), 0)
 	if err := p.fs.Remove(filepath.Join(p.dir, producerSnapshotName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return false, err
 	}
