@@ -157,4 +157,3 @@ func (n *Node) unstableOffset(group string, tp TopicPartition) bool {
 	defer n.offsets.mu.Unlock()
 	return n.offsets.unstableLocked(group, tp)
 }
-

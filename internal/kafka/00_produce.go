@@ -22,9 +22,11 @@ import (
 // partition named twice in one request gets INVALID_REQUEST the second
 // time. Transactional batches are appended and tracked by the partition
 // (a batch outside the producer's open transaction gets INVALID_TXN_STATE,
-// one of an older epoch INVALID_PRODUCER_EPOCH), though no transaction
-// coordinator serves them yet; control batches, which only the coordinator
-// writes, get INVALID_RECORD. acks other than 0, 1 and -1 get
+// one of an older epoch INVALID_PRODUCER_EPOCH); the first of a
+// transaction in a partition is appended once the transaction's
+// coordinator says the partition is in it (INVALID_TXN_STATE if not,
+// NOT_ENOUGH_REPLICAS while it cannot say); control batches, which only
+// the coordinator writes, get INVALID_RECORD. acks other than 0, 1 and -1 get
 // INVALID_REQUIRED_ACKS for every partition, and nothing is appended.
 
 func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Response {
@@ -62,7 +64,7 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 				continue
 			}
 			seen[tp] = true
-			res, durable, err := s.broker.Produce(ctx, rt.Topic, rp.Partition, rp.Records, req.Acks, timeout)
+			res, durable, err := s.broker.Produce(ctx, rt.Topic, rp.Partition, rp.Records, req.Acks, timeout, deref(req.TransactionID))
 			if err != nil {
 				op.ErrorCode, op.ErrorMessage = s.broker.ErrorCode(err), errorMessage(err)
 				continue

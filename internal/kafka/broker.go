@@ -36,9 +36,12 @@ type Broker interface {
 	// says and, for acks -1, until every in-sync replica has it or timeout
 	// passes. Batches are appended in call order; the caller must call
 	// durable once, and may append more batches first so that one fsync
-	// covers them.
+	// covers them. transactionalID is the request's, "" for none: the
+	// first transactional batch of a transaction in a partition is
+	// appended only once the transaction's coordinator says the partition
+	// is in it.
 	Produce(ctx context.Context, topic string, partition int32, batch []byte, acks int16,
-		timeout time.Duration) (res ProduceResult, durable func() error, err error)
+		timeout time.Duration, transactionalID string) (res ProduceResult, durable func() error, err error)
 	// Fetch appends to dst the batches of a partition from f.Offset on,
 	// up to f.MaxBytes but always one whole batch, without waiting; with
 	// MaxBytes ≤ 0 it reads no batches and reports the offsets only. A

@@ -139,6 +139,13 @@ func (t *Tracker) firstUnstable() (int64, bool) {
 	return first, found
 }
 
+// Open returns the epoch of the producer's open transaction, false for
+// none.
+func (t *Tracker) Open(producerID int64) (epoch int16, open bool) {
+	o, open := t.open[producerID]
+	return o.epoch, open
+}
+
 // OpenCount returns how many producers have a transaction open.
 func (t *Tracker) OpenCount() int { return len(t.open) }
 

@@ -1,0 +1,104 @@
+package franzgo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/creekmq/creek/internal/blackbox"
+)
+
+// servingLine is the line `creek serve` logs once it serves Kafka.
+var servingLine = regexp.MustCompile(`creek serving the Kafka protocol" addr=(\S+)`)
+
+// TestFranzGoOwnSuite runs franz-go's own kgo integration tests (every
+// test of its pkg/kgo, TestTxnEtl and TestGroupETL among them) against a
+// `creek serve` process, as franz-go's CI runs them against its kfake:
+// the module's sources, as this module requires them, with KGO_SEEDS
+// naming the node and KGO_TEST_RF=1. It takes a minute or two; -short
+// skips it.
+//
+//	go test -run FranzGoOwnSuite -v .
+func TestFranzGoOwnSuite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("franz-go's own suite takes minutes")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Minute)
+	defer cancel()
+	suite := copyModule(t, "github.com/twmb/franz-go")
+	bin, err := blackbox.BuildCreek(ctx, t.TempDir())
+	require.NoError(t, err)
+
+	var mu sync.Mutex
+	var addr string
+	serving := make(chan struct{})
+	proc, err := blackbox.StartProcess([]string{bin, "serve", "--listen", "127.0.0.1:0", "--data", t.TempDir(),
+		"--log-level", "info"}, func(line string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if m := servingLine.FindStringSubmatch(line); m != nil && addr == "" {
+			addr = m[1]
+			close(serving)
+		}
+	}, func(error) {})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, proc.Stop(30*time.Second)) }()
+	require.NoError(t, proc.WaitReady(ctx, serving, time.Minute))
+
+	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-timeout", "12m", "./pkg/kgo")
+	cmd.Dir = suite
+	mu.Lock()
+	cmd.Env = append(os.Environ(), "KGO_SEEDS="+addr, "KGO_TEST_RF=1", "GOFLAGS=-mod=mod")
+	mu.Unlock()
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "franz-go's kgo tests against creek:\n%s", tail(out, 200))
+	t.Logf("%s", tail(out, 5))
+}
+
+// copyModule copies the sources of a module this one requires, at the
+// version it requires, into a directory of the test's own that its tests
+// can build in (the module cache is read-only), and returns it.
+func copyModule(t *testing.T, path string) string {
+	t.Helper()
+	out, err := exec.Command("go", "mod", "download", "-json", path).Output()
+	require.NoError(t, err, "go mod download %s", path)
+	var mod struct{ Dir string }
+	require.NoError(t, json.Unmarshal(out, &mod))
+	dst := filepath.Join(t.TempDir(), filepath.Base(path))
+	err = filepath.WalkDir(mod.Dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(mod.Dir, p)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	require.NoError(t, err)
+	return dst
+}
+
+// tail returns the last n lines of out.
+func tail(out []byte, n int) string {
+	lines := strings.Split(string(bytes.TrimRight(out, "\n")), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
