@@ -19,8 +19,19 @@ func (c *Consumer) Commit(ctx context.Context) error { return c.commit(ctx, nil)
 // commit commits the positions in partitions, or in all assigned ones when
 // partitions is nil.
 func (c *Consumer) commit(ctx context.Context, partitions []TopicPartition) error {
+	id, offsets, err := c.positionsToCommit(partitions)
+	if err != nil {
+		return err
+	}
+	return c.node.commitOffsets(ctx, c.cfg.Group, id, offsets)
+}
+
+// positionsToCommit returns the consumer's positions in partitions, or in
+// all assigned ones when partitions is nil, and the group member they are
+// committed as.
+func (c *Consumer) positionsToCommit(partitions []TopicPartition) (groupIdentity, map[TopicPartition]CommittedOffset, error) {
 	if c.cfg.Group == "" {
-		return fmt.Errorf("%w: the consumer has no Group", ErrInvalidGroupID)
+		return groupIdentity{}, nil, fmt.Errorf("%w: the consumer has no Group", ErrInvalidGroupID)
 	}
 	c.mu.Lock()
 	offsets := map[TopicPartition]CommittedOffset{}
@@ -36,7 +47,7 @@ func (c *Consumer) commit(ctx context.Context, partitions []TopicPartition) erro
 	if member != nil {
 		id = member.identity()
 	}
-	return c.node.commitOffsets(ctx, c.cfg.Group, id, offsets)
+	return id, offsets, nil
 }
 
 // CommitAsync commits as Commit does without waiting; done, if not nil, is
@@ -61,7 +72,7 @@ func (c *Consumer) Committed(ctx context.Context, tp TopicPartition) (CommittedO
 	if c.cfg.Group == "" {
 		return CommittedOffset{}, false, nil
 	}
-	committed, err := c.node.FetchCommittedOffsets(ctx, c.cfg.Group, tp)
+	committed, err := c.node.fetchCommittedOffsets(ctx, c.cfg.Group, c.cfg.Isolation == ReadCommitted, []TopicPartition{tp})
 	if err != nil {
 		return CommittedOffset{}, false, fmt.Errorf("committed offset of group %s in %s-%d: %w", c.cfg.Group, tp.Topic, tp.Partition, err)
 	}

@@ -16,8 +16,9 @@ import (
 	"github.com/creekmq/creek/internal/replica"
 )
 
-// Errors a caller can test with errors.Is. Each but ErrProducerClosed maps to
-// a Kafka protocol error code in kafkaCodes.
+// Errors a caller can test with errors.Is. Each but ErrProducerClosed,
+// ErrNoTransaction and ErrAbortRequired (a producer's own) maps to a Kafka
+// protocol error code in kafkaCodes.
 var (
 	// ErrCorrupt matches stored or received bytes that fail validation: a bad
 	// CRC, a short batch, a malformed record. *CorruptError matches it.
@@ -129,6 +130,20 @@ var (
 	// ErrCoordinatorNotAvailable is returned when a group has no
 	// coordinator: its partition of __consumer_offsets has no leader.
 	ErrCoordinatorNotAvailable = errors.New("creek: no coordinator for the group")
+	// ErrUnstableOffsetCommit is returned for a read_committed consumer's
+	// committed offset that a transaction not yet ended is changing; it is
+	// asked again until the transaction ends.
+	ErrUnstableOffsetCommit = errors.New("creek: a transaction is committing the group's offset")
+	// ErrProducerFenced is returned to a transactional producer that a
+	// newer one with its transactional ID has fenced; it can only close.
+	ErrProducerFenced = errors.New("creek: fenced by a newer producer with the same transactional ID")
+	// ErrNoTransaction is returned for a transactional producer's record,
+	// offsets or end of a transaction when none is begun, and for
+	// BeginTransaction when one is.
+	ErrNoTransaction = errors.New("creek: no transaction begun, or one begun already")
+	// ErrAbortRequired is returned by CommitTransaction when a record of
+	// the transaction failed: it can only be aborted.
+	ErrAbortRequired = errors.New("creek: a record of the transaction failed; abort it")
 	// ErrInvalidReplicaAssignment is returned for a reassignment to
 	// replicas that are not distinct live nodes.
 	ErrInvalidReplicaAssignment = errors.New("creek: invalid replica assignment")
@@ -190,6 +205,8 @@ var kafkaCodes = []struct {
 	{ErrNotCoordinator, kerr.NotCoordinator.Code},
 	{ErrCoordinatorLoading, kerr.CoordinatorLoadInProgress.Code},
 	{ErrCoordinatorNotAvailable, kerr.CoordinatorNotAvailable.Code},
+	{ErrUnstableOffsetCommit, kerr.UnstableOffsetCommit.Code},
+	{ErrProducerFenced, kerr.ProducerFenced.Code},
 	{ErrInvalidReplicaAssignment, kerr.InvalidReplicaAssignment.Code},
 	{ErrNoReassignmentInProgress, kerr.NoReassignmentInProgress.Code},
 	{ErrElectionNotNeeded, kerr.ElectionNotNeeded.Code},

@@ -4,6 +4,7 @@ package creek
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -57,9 +58,17 @@ func (n *Node) commitOffsets(ctx context.Context, groupID string, member groupId
 // __consumer_offsets, asked with OffsetFetch. It looks again while the
 // coordinator moves or loads, until ctx ends.
 func (n *Node) FetchCommittedOffsets(ctx context.Context, groupID string, partitions ...TopicPartition) (map[TopicPartition]CommittedOffset, error) {
+	return n.fetchCommittedOffsets(ctx, groupID, false, partitions)
+}
+
+// fetchCommittedOffsets is FetchCommittedOffsets; with stable, as a
+// read_committed consumer asks (Kafka's require_stable), it also waits
+// while a transaction not yet ended has committed an offset of the group
+// in partitions (in any, when none are named).
+func (n *Node) fetchCommittedOffsets(ctx context.Context, groupID string, stable bool, partitions []TopicPartition) (map[TopicPartition]CommittedOffset, error) {
 	for {
-		committed, err := n.fetchCommittedOnce(ctx, groupID, partitions)
-		if err == nil || !movedCoordinator(err) {
+		committed, err := n.fetchCommittedOnce(ctx, groupID, stable, partitions)
+		if err == nil || !movedCoordinator(err) && !errors.Is(err, ErrUnstableOffsetCommit) {
 			return committed, err
 		}
 		select {
@@ -70,7 +79,7 @@ func (n *Node) FetchCommittedOffsets(ctx context.Context, groupID string, partit
 	}
 }
 
-func (n *Node) fetchCommittedOnce(ctx context.Context, groupID string, partitions []TopicPartition) (map[TopicPartition]CommittedOffset, error) {
+func (n *Node) fetchCommittedOnce(ctx context.Context, groupID string, stable bool, partitions []TopicPartition) (map[TopicPartition]CommittedOffset, error) {
 	coordinator, err := n.groupCoordinator(ctx, groupID)
 	if err != nil {
 		return nil, err
@@ -79,10 +88,13 @@ func (n *Node) fetchCommittedOnce(ctx context.Context, groupID string, partition
 		if err := n.ownsGroup(groupID); err != nil {
 			return nil, err
 		}
+		if stable && n.unstableOffsets(groupID, partitions) {
+			return nil, fmt.Errorf("%w: group %s", ErrUnstableOffsetCommit, groupID)
+		}
 		return n.CommittedOffsets(groupID, partitions...), nil
 	}
 	req := kmsg.NewPtrOffsetFetchRequest()
-	req.Group = groupID
+	req.Group, req.RequireStable = groupID, stable
 	if len(partitions) > 0 {
 		byTopic := map[string]int{}
 		for _, tp := range partitions {

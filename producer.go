@@ -43,6 +43,8 @@ const (
 	DefaultCloseTimeout    = 30 * time.Second // the timeout of close(Duration)
 	DefaultBatchBytes      = 1_000_000        // batch.size
 	DefaultBufferBytes     = 32 << 20         // buffer.memory
+	// DefaultTransactionTimeout is transaction.timeout.ms.
+	DefaultTransactionTimeout = time.Minute
 )
 
 // ProducerConfig configures a Producer. The zero value is valid.
@@ -80,6 +82,18 @@ type ProducerConfig struct {
 	// in flight; default 30s. Those not sent by then fail with
 	// ErrProducerClosed. Flush first to wait longer.
 	CloseTimeout time.Duration
+	// TransactionalID makes the producer transactional (Kafka's
+	// transactional.id): its records are sent in transactions
+	// (BeginTransaction, CommitTransaction, AbortTransaction), which commit
+	// or abort as a whole, with a consumer group's offsets if SendOffsets
+	// adds them; readers with ReadCommitted see only what commits. A new
+	// producer with the same ID fences this one, and aborts the
+	// transaction it left open. It needs idempotence.
+	TransactionalID string
+	// TransactionTimeout is how long a transaction may stay open before
+	// its coordinator aborts it (transaction.timeout.ms); default 1 min, at
+	// most the node's TransactionMaxTimeout.
+	TransactionTimeout time.Duration
 }
 
 func (c ProducerConfig) withDefaults() ProducerConfig {
@@ -98,6 +112,9 @@ func (c ProducerConfig) withDefaults() ProducerConfig {
 	if c.CloseTimeout <= 0 {
 		c.CloseTimeout = DefaultCloseTimeout
 	}
+	if c.TransactionTimeout <= 0 {
+		c.TransactionTimeout = DefaultTransactionTimeout
+	}
 	return c
 }
 
@@ -111,6 +128,9 @@ func (c ProducerConfig) validate() error {
 	}
 	if c.Linger < 0 {
 		errs = append(errs, fmt.Errorf("%w: negative Linger %v", ErrInvalidConfig, c.Linger))
+	}
+	if c.TransactionalID != "" && (c.DisableIdempotence || c.Acks != AcksAll) {
+		errs = append(errs, fmt.Errorf("%w: a TransactionalID needs idempotence and AcksAll", ErrInvalidConfig))
 	}
 	return errors.Join(errs...)
 }
@@ -135,6 +155,9 @@ type Producer struct {
 	freed      chan struct{} // closed and replaced when buffer space is released
 	idle       chan struct{} // closed and replaced when nothing is buffered
 	closed     bool
+
+	// txn is a transactional producer's transaction (producertxn.go).
+	txn producerTxn
 
 	wg sync.WaitGroup // sends and linger timers
 	// sending is the context of every send; Close cancels it, with
@@ -162,11 +185,15 @@ func (n *Node) NewProducer(cfg ProducerConfig) (*Producer, error) {
 	p := &Producer{node: n, cfg: cfg, id: producerIdentity{producerID: -1}, appendTo: n.appendTo,
 		partitions: map[topicPartition]*producerPartition{}, freed: make(chan struct{}), idle: make(chan struct{})}
 	p.sending, p.stopSending = context.WithCancelCause(context.Background())
-	if !cfg.DisableIdempotence {
-		var err error
-		if p.id.producerID, p.id.epoch, err = n.InitProducerID(context.Background()); err != nil {
-			return nil, err
-		}
+	var err error
+	switch {
+	case cfg.TransactionalID != "":
+		err = p.initTxn()
+	case !cfg.DisableIdempotence:
+		p.id.producerID, p.id.epoch, err = n.InitProducerID(context.Background())
+	}
+	if err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -218,6 +245,13 @@ func (p *Producer) ProduceAsync(ctx context.Context, r *Record, done func(*Recor
 		done = func(*Record, error) {}
 	}
 	size := recordSize(r)
+	if p.cfg.TransactionalID != "" {
+		release, err := p.joinTxn(ctx, topicPartition{r.Topic, part})
+		if err != nil {
+			return err
+		}
+		defer release() // queued inside the transaction: it cannot end before
+	}
 	p.mu.Lock()
 	if err := p.reserveLocked(ctx, size); err != nil {
 		p.mu.Unlock()
@@ -296,10 +330,10 @@ func (p *Producer) Flush(ctx context.Context) error {
 }
 
 // Close refuses new records with ErrProducerClosed, sends what is queued
-// and waits for it, for at most CloseTimeout: the records not sent by
-// then fail with ErrProducerClosed (a record in flight may be stored all
-// the same), and Close returns context.DeadlineExceeded. A second Close
-// returns nil.
+// and waits for it, and aborts a transaction left open, for at most
+// CloseTimeout: the records not sent by then fail with ErrProducerClosed
+// (a record in flight may be stored all the same), and Close returns
+// context.DeadlineExceeded. A second Close returns nil.
 func (p *Producer) Close() error {
 	p.mu.Lock()
 	if p.closed {
@@ -311,6 +345,9 @@ func (p *Producer) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.CloseTimeout)
 	defer cancel()
 	err := p.Flush(ctx)
+	if err == nil {
+		err = p.abortOpenTxn(ctx)
+	}
 	p.stopSending(ErrProducerClosed)
 	p.wg.Wait()
 	return err

@@ -190,7 +190,10 @@ func (p *Producer) run(s *pendingSend) {
 	close(s.done)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err != nil && s.id.producerID >= 0 && s.id.generation == p.id.generation {
+	switch {
+	case err != nil && p.cfg.TransactionalID != "":
+		p.txn.failLocked(err) // the transaction can only abort, which renews the epoch
+	case err != nil && s.id.producerID >= 0 && s.id.generation == p.id.generation:
 		p.renewIdentityLocked()
 	}
 	pp := s.partition
@@ -347,6 +350,7 @@ func (p *Producer) build(s *pendingSend) (*batch.Builder, []byte, error) {
 		BaseTimestamp: records[0].record.Timestamp.UnixMilli()}
 	if s.id.producerID >= 0 {
 		opts.Idempotent, opts.ProducerID, opts.ProducerEpoch, opts.BaseSequence = true, s.id.producerID, s.id.epoch, s.seq
+		opts.Transactional = p.cfg.TransactionalID != ""
 	}
 	builder := builders.Get().(*batch.Builder)
 	builder.Reset(opts)

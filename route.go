@@ -29,7 +29,7 @@ func (n *Node) produceTo(ctx context.Context, topic string, partition int32, b [
 		return -1, -1, err
 	}
 	err = n.whileLeaderMoves(ctx, p, func() error {
-		acked, err := n.appendOnce(ctx, p, b, acksAll, fromClient)
+		acked, err := n.appendOnce(ctx, p, b, acksAll, fromClient, "")
 		if err == nil {
 			base, appendTime, err = acked()
 		}
@@ -45,12 +45,19 @@ func (n *Node) produceTo(ctx context.Context, topic string, partition int32, b [
 // append time. An acked that fails with ErrNotLeader leaves the batch to
 // be sent again.
 func (n *Node) appendTo(ctx context.Context, topic string, partition int32, b []byte, acksAll bool) (acked func() (base, appendTime int64, err error), err error) {
+	return n.appendAs(ctx, "", topic, partition, b, acksAll)
+}
+
+// appendAs is appendTo for the producer of a transactional ID, "" for
+// none: a leader elsewhere is sent the ID with the batch, to verify a
+// transactional batch with the transaction's coordinator.
+func (n *Node) appendAs(ctx context.Context, transactionalID, topic string, partition int32, b []byte, acksAll bool) (acked func() (base, appendTime int64, err error), err error) {
 	p, err := n.partition(topic, partition)
 	if err != nil {
 		return nil, err
 	}
 	err = n.whileLeaderMoves(ctx, p, func() (err error) {
-		acked, err = n.appendOnce(ctx, p, b, acksAll, builtHere)
+		acked, err = n.appendOnce(ctx, p, b, acksAll, builtHere, transactionalID)
 		return err
 	})
 	return acked, err
@@ -89,7 +96,7 @@ const leaderRetryInterval = 100 * time.Millisecond
 // appendOnce appends a batch here if this node leads the partition, or at
 // the leader the metadata names, and returns what waits for its
 // acknowledgement.
-func (n *Node) appendOnce(ctx context.Context, p *partition, b []byte, acksAll bool, origin batchOrigin) (acked func() (base, appendTime int64, err error), err error) {
+func (n *Node) appendOnce(ctx context.Context, p *partition, b []byte, acksAll bool, origin batchOrigin, transactionalID string) (acked func() (base, appendTime int64, err error), err error) {
 	err = p.checkLeader(-1)
 	if err == nil {
 		base, appendTime, wait, err := p.appendBatch(b, acksAll, origin)
@@ -101,7 +108,7 @@ func (n *Node) appendOnce(ctx context.Context, p *partition, b []byte, acksAll b
 		}, nil
 	}
 	if leader := n.partitionLeader(p.topic, p.index); errors.Is(err, ErrNotLeader) && leader >= 0 && leader != n.nodeID() {
-		base, appendTime, err := n.produceRemote(ctx, leader, p.topic, p.index, b, acksAll)
+		base, appendTime, err := n.produceRemote(ctx, leader, p.topic, p.index, b, acksAll, transactionalID)
 		if err != nil {
 			return nil, err
 		}
@@ -112,8 +119,11 @@ func (n *Node) appendOnce(ctx context.Context, p *partition, b []byte, acksAll b
 
 // produceRemote sends a batch to the node leading the partition.
 func (n *Node) produceRemote(ctx context.Context, leader int32, topic string, partition int32, b []byte,
-	acksAll bool) (base, appendTime int64, err error) {
+	acksAll bool, transactionalID string) (base, appendTime int64, err error) {
 	req := kmsg.NewPtrProduceRequest()
+	if transactionalID != "" {
+		req.TransactionID = &transactionalID
+	}
 	req.Acks, req.TimeoutMillis = 1, int32(defaultReplicationTimeout/time.Millisecond)
 	if acksAll {
 		req.Acks = -1

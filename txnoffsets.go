@@ -7,6 +7,7 @@ package creek
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/creekmq/creek/internal/batch"
 )
@@ -99,12 +100,13 @@ func (s *offsetStore) endTxnLocked(partition int32, pid int64, commit bool) {
 }
 
 // unstableLocked reports whether a transaction not yet ended committed an
-// offset of a group in tp: an OffsetFetch that requires stable offsets
-// is answered UNSTABLE_OFFSET_COMMIT, and asks again.
-func (s *offsetStore) unstableLocked(group string, tp TopicPartition) bool {
+// offset of a group in one of partitions, or in any when none are named:
+// an OffsetFetch that requires stable offsets is answered
+// UNSTABLE_OFFSET_COMMIT, and asks again.
+func (s *offsetStore) unstableLocked(group string, partitions []TopicPartition) bool {
 	for _, list := range s.pending {
 		for _, p := range list {
-			if p.commit.group == group && p.commit.tp == tp {
+			if p.commit.group == group && (len(partitions) == 0 || slices.Contains(partitions, p.commit.tp)) {
 				return true
 			}
 		}

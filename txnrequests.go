@@ -153,7 +153,13 @@ func (n *Node) listTxns() []txn.Metadata {
 // unstableOffset reports whether a transaction not yet ended committed an
 // offset of the group in tp.
 func (n *Node) unstableOffset(group string, tp TopicPartition) bool {
+	return n.unstableOffsets(group, []TopicPartition{tp})
+}
+
+// unstableOffsets reports whether a transaction not yet ended committed an
+// offset of the group in one of partitions, or in any when none are named.
+func (n *Node) unstableOffsets(group string, partitions []TopicPartition) bool {
 	n.offsets.mu.Lock()
 	defer n.offsets.mu.Unlock()
-	return n.offsets.unstableLocked(group, tp)
+	return n.offsets.unstableLocked(group, partitions)
 }
