@@ -20,7 +20,21 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestKafkaJS(t *testing.T) {
+// TestKafkaJS: admin, an idempotent producer, a group of two consumers and
+// a resume after their commit (check.js).
+func TestKafkaJS(t *testing.T) { runScript(t, "check.js", "kafkajs: all checks passed") }
+
+// TestKafkaJSTransactions: a committed, an aborted and a
+// consume-transform-produce transaction, read back read_committed and
+// read_uncommitted, and the group offsets sent in the transaction (txn.js).
+func TestKafkaJSTransactions(t *testing.T) {
+	runScript(t, "txn.js", "kafkajs transactions: all checks passed")
+}
+
+// runScript runs script with Node against a fresh node and checks that it
+// exits zero having printed want.
+func runScript(t *testing.T, script, want string) {
+	t.Helper()
 	if _, err := os.Stat("node_modules/kafkajs"); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal("kafkajs is not installed; .ci/run runs npm ci in tests/kafkajs")
@@ -32,9 +46,9 @@ func TestKafkaJS(t *testing.T) {
 	defer func() { assert.NoError(t, n.Close()) }()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "check.js")
+	cmd := exec.CommandContext(ctx, "node", script)
 	cmd.Env = append(os.Environ(), "BROKER="+n.Addr().String())
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	assert.Contains(t, string(out), "all checks passed")
+	assert.Contains(t, string(out), want)
 }
