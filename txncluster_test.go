@@ -76,3 +76,59 @@ func TestClusterTransactionCoordinatorMoves(t *testing.T) {
 	values := readCommitted(t, ctx, alive, "t", 60)
 	assert.Len(t, values, 60)
 }
+
+// TestClusterEmbeddedTransactions: an in-process transactional producer on
+// one node of a cluster, whose transaction's coordinator, group's
+// coordinator and partitions' leaders are spread over the nodes, reaches
+// each where it is: its batches are verified at leaders elsewhere, its
+// markers written there, and its offsets committed at the group's
+// coordinator.
+func TestClusterEmbeddedTransactions(t *testing.T) {
+	nodes := newTestCluster(t, 3, clusterOptions{}).all()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	createOnAll(t, ctx, nodes, "in", TopicSpec{Partitions: 3, ReplicationFactor: 3})
+	createOnAll(t, ctx, nodes, "out", TopicSpec{Partitions: 3, ReplicationFactor: 3})
+	n := nodes[0]
+	input, err := n.NewProducer(ProducerConfig{Partitioner: RoundRobinPartitioner()})
+	require.NoError(t, err)
+	defer input.Close()
+	for i := range 30 {
+		require.NoError(t, input.Produce(ctx, &Record{Topic: "in", Value: []byte(strconv.Itoa(i))}))
+	}
+	c, err := n.NewConsumer(ConsumerConfig{Group: "etl", Reset: ResetEarliest, DisableAutoCommit: true, Isolation: ReadCommitted})
+	require.NoError(t, err)
+	defer c.Close()
+	c.Subscribe("in")
+	p, err := n.NewProducer(ProducerConfig{TransactionalID: "etl-0", Partitioner: RoundRobinPartitioner()})
+	require.NoError(t, err)
+	defer p.Close()
+	require.NoError(t, p.BeginTransaction())
+	for read := 0; read < 30; {
+		polled, err := c.Poll(ctx)
+		require.NoError(t, err)
+		for _, pr := range polled {
+			for _, r := range pr.Records {
+				read++
+				require.NoError(t, p.Produce(ctx, &Record{Topic: "out", Value: append([]byte("out-"), r.Value...)}))
+			}
+		}
+	}
+	require.NoError(t, p.SendOffsets(ctx, c))
+	require.NoError(t, p.CommitTransaction(ctx))
+
+	seeds := []string{nodes[1].Addr().String(), nodes[2].Addr().String()}
+	assert.Len(t, readCommitted(t, ctx, seeds, "out", 30), 30)
+	committed, err := nodes[2].FetchCommittedOffsets(ctx, "etl")
+	require.NoError(t, err)
+	var sum int64
+	for _, co := range committed {
+		sum += co.Offset
+	}
+	assert.Equal(t, int64(30), sum, "the group's offsets, committed with the transaction: %v", committed)
+	leaders := map[int32]bool{}
+	for i := range int32(3) {
+		leaders[n.partitionLeader("out", i)] = true
+	}
+	assert.Greater(t, len(leaders), 1, "the output's partitions are led by more than this node")
+}

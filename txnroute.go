@@ -77,18 +77,21 @@ func (n *Node) initTxnProducerAt(ctx context.Context, id string, timeout time.Du
 	return gotID, gotEpoch, err
 }
 
-// addToTxnAt is addPartitionsToTxn at the ID's coordinator.
+// addToTxnAt is addPartitionsToTxn at the ID's coordinator, asked in
+// the batched form (v4) that nodes send one another: the connection
+// between nodes speaks the highest version both serve.
 func (n *Node) addToTxnAt(ctx context.Context, id string, pid int64, epoch int16, partitions []TopicPartition) error {
 	req := kmsg.NewPtrAddPartitionsToTxnRequest()
-	req.Version = 3 // a client's: v4+ is between brokers
-	req.TransactionalID, req.ProducerID, req.ProducerEpoch = id, pid, epoch
+	rtx := kmsg.NewAddPartitionsToTxnRequestTransaction()
+	rtx.TransactionalID, rtx.ProducerID, rtx.ProducerEpoch = id, pid, epoch
 	byTopic := map[string]int{}
 	for _, tp := range partitions {
-		i := kafka.TopicIndex(&req.Topics, byTopic, tp.Topic, func(topic string) kmsg.AddPartitionsToTxnRequestTopic {
-			return kmsg.AddPartitionsToTxnRequestTopic{Topic: topic}
+		i := kafka.TopicIndex(&rtx.Topics, byTopic, tp.Topic, func(topic string) kmsg.AddPartitionsToTxnRequestTransactionTopic {
+			return kmsg.AddPartitionsToTxnRequestTransactionTopic{Topic: topic}
 		})
-		req.Topics[i].Partitions = append(req.Topics[i].Partitions, tp.Partition)
+		rtx.Topics[i].Partitions = append(rtx.Topics[i].Partitions, tp.Partition)
 	}
+	req.Transactions = append(req.Transactions, rtx)
 	return n.atCoordinator(ctx, n.txnFinder(id), func() error {
 		unknown, err := n.addPartitionsToTxn(ctx, id, pid, epoch, partitions)
 		for _, e := range unknown {
@@ -96,15 +99,32 @@ func (n *Node) addToTxnAt(ctx context.Context, id string, pid int64, epoch int16
 		}
 		return err
 	}, req, func(r kmsg.Response) (int16, string) {
-		for _, rt := range r.(*kmsg.AddPartitionsToTxnResponse).Topics {
-			for _, rp := range rt.Partitions {
-				if rp.ErrorCode != 0 && rp.ErrorCode != kerr.OperationNotAttempted.Code {
-					return rp.ErrorCode, fmt.Sprintf("AddPartitionsToTxn of %s, %s-%d", id, rt.Topic, rp.Partition)
+		return addPartitionsCode(r.(*kmsg.AddPartitionsToTxnResponse), "AddPartitionsToTxn of "+id)
+	})
+}
+
+// addPartitionsCode returns the first error code of a batched
+// AddPartitionsToTxn answer (the partition that caused it rather than
+// those OPERATION_NOT_ATTEMPTED), and what it was about.
+func addPartitionsCode(resp *kmsg.AddPartitionsToTxnResponse, what string) (int16, string) {
+	if resp.ErrorCode != 0 {
+		return resp.ErrorCode, what
+	}
+	var notAttempted int16
+	for _, otx := range resp.Transactions {
+		for _, ot := range otx.Topics {
+			for _, op := range ot.Partitions {
+				switch op.ErrorCode {
+				case 0:
+				case kerr.OperationNotAttempted.Code:
+					notAttempted = op.ErrorCode
+				default:
+					return op.ErrorCode, fmt.Sprintf("%s, %s-%d", what, ot.Topic, op.Partition)
 				}
 			}
 		}
-		return 0, ""
-	})
+	}
+	return notAttempted, what
 }
 
 // addOffsetsToTxnAt is addOffsetsToTxn at the ID's coordinator.

@@ -63,7 +63,6 @@ func (n *Node) verifyTxnPartition(ctx context.Context, id string, pid int64, epo
 		return n.verifyTxn(ctx, id, pid, epoch, []TopicPartition{tp})
 	}
 	req := kmsg.NewPtrAddPartitionsToTxnRequest()
-	req.Version = 4
 	rtx := kmsg.NewAddPartitionsToTxnRequestTransaction()
 	rtx.TransactionalID, rtx.ProducerID, rtx.ProducerEpoch, rtx.VerifyOnly = id, pid, epoch, true
 	rt := kmsg.NewAddPartitionsToTxnRequestTransactionTopic()
@@ -74,18 +73,6 @@ func (n *Node) verifyTxnPartition(ctx context.Context, id string, pid int64, epo
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrCoordinatorNotAvailable, err)
 	}
-	resp := r.(*kmsg.AddPartitionsToTxnResponse)
-	if err := errorForCode(resp.ErrorCode, "verify the transaction"); err != nil {
-		return err
-	}
-	for _, otx := range resp.Transactions {
-		for _, ot := range otx.Topics {
-			for _, op := range ot.Partitions {
-				if err := errorForCode(op.ErrorCode, fmt.Sprintf("verify %s-%d", ot.Topic, op.Partition)); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
+	code, what := addPartitionsCode(r.(*kmsg.AddPartitionsToTxnResponse), "verify the transaction")
+	return errorForCode(code, what)
 }
