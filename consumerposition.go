@@ -129,3 +129,16 @@ func (c *Consumer) resetOffset(ctx context.Context, tp TopicPartition) (int64, e
 	}
 	return c.node.listOffset(ctx, tp.Topic, tp.Partition, c.cfg.Isolation, listLatest)
 }
+
+// rewindToCommitted forgets the consumer's positions and what it read
+// ahead, so that it reads each assigned partition again from its group's
+// committed offset: the transaction that carried what it read since has
+// aborted.
+func (c *Consumer) rewindToCommitted() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for tp, pos := range c.assigned {
+		pos.offset = -1
+		c.dropPrefetchedLocked(tp)
+	}
+}

@@ -224,8 +224,22 @@ func (c *Coordinator) AddPartitions(id string, pid int64, epoch int16, partition
 // Verify reports whether the producer's ongoing transaction holds the
 // partitions (AddPartitionsToTxn v4+ with VerifyOnly, and a partition
 // checking a transactional batch): nil if so, kerr.InvalidTxnState if not.
+//
+// An AddPartitions being written meanwhile does not make it answer
+// CONCURRENT_TRANSACTIONS: adding partitions takes none away, so the
+// partitions written before still are in the transaction, and a producer
+// writes to each only once its add was answered (franz-go adds a
+// transaction's partitions in one request per leader, and writes to the
+// first leader's while the second's add is being written). An end being
+// written does, so that a late batch is not appended.
 func (c *Coordinator) Verify(id string, pid int64, epoch int16, partitions []Partition) error {
 	e, err := c.producer(id, pid, epoch)
+	if p := c.txns[id]; p != nil && p.pending != nil && p.pending.To.State == Ongoing {
+		e, err = p, nil
+		if p.m.ProducerID != pid || p.m.Epoch != epoch {
+			err = kerr.InvalidTxnState
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -119,11 +119,22 @@ func TestATransactionCommits(t *testing.T) {
 	require.NoError(t, h.c.Verify("x", 1000, 0, []Partition{a1, b0}))
 	assert.ErrorIs(t, h.c.Verify("x", 1000, 0, []Partition{{"c", 0}}), kerr.InvalidTxnState)
 
+	// While another add is written, what was added before stays verified;
+	// what is being added is not yet.
+	pending, err := h.c.AddPartitions("x", 1000, 0, []Partition{{"c", 0}}, h.now)
+	require.NoError(t, err)
+	require.NoError(t, h.c.Verify("x", 1000, 0, []Partition{a1, b0}))
+	assert.ErrorIs(t, h.c.Verify("x", 1000, 0, []Partition{{"c", 0}}), kerr.InvalidTxnState)
+	assert.ErrorIs(t, h.c.Verify("x", 1000, 1, []Partition{a1}), kerr.InvalidTxnState, "another epoch")
+	require.NoError(t, h.c.Complete(pending))
+	require.NoError(t, h.c.Verify("x", 1000, 0, []Partition{{"c", 0}}))
+
 	require.NoError(t, h.end("x", 1000, 0, true))
 	h.is("x", 1000, 0, PrepareCommit)
 	assert.ErrorIs(t, h.end("x", 1000, 0, true), kerr.ConcurrentTransactions, "a retry while markers are written")
 	assert.ErrorIs(t, h.end("x", 1000, 0, false), kerr.InvalidTxnState, "abort after commit")
 	assert.ErrorIs(t, h.add("x", 1000, 0, a0), kerr.ConcurrentTransactions)
+	assert.ErrorIs(t, h.c.Verify("x", 1000, 0, []Partition{a0}), kerr.InvalidTxnState, "a late batch of a transaction being committed")
 	assert.Equal(t, []string{"x"}, ids(h.c.InDoubt()))
 
 	require.NoError(t, h.markers("x"))
