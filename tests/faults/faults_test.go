@@ -76,14 +76,14 @@ func TestParseOptions(t *testing.T) {
 	now := time.Unix(0, 42)
 	o, err := ParseOptions(nil, now)
 	require.NoError(t, err)
-	require.Equal(t, Options{Seed: 42, Seeds: 1, Rounds: 10, Nodes: 3, Partitions: 6, Rate: 2000,
+	require.Equal(t, Options{Workload: WorkloadRecords, Seed: 42, Seeds: 1, Rounds: 10, Nodes: 3, Partitions: 6, Rate: 2000,
 		Faults: AllFaults, Settle: time.Minute}, o)
 	o, err = ParseOptions([]string{"-seed", "9", "-nodes", "5", "-faults", "kill9,pause", "-keep"}, now)
 	require.NoError(t, err)
 	require.Equal(t, uint64(9), o.Seed)
 	require.Equal(t, []string{FaultKill9, FaultPause}, o.Faults)
 	require.True(t, o.Keep)
-	for _, bad := range [][]string{{"-nodes", "4"}, {"-faults", "flood"}, {"-rate", "0"}, {"extra"}} {
+	for _, bad := range [][]string{{"-nodes", "4"}, {"-faults", "flood"}, {"-rate", "0"}, {"-workload", "etl"}, {"extra"}} {
 		_, err := ParseOptions(bad, now)
 		require.Error(t, err, "%v", bad)
 	}
