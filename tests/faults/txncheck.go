@@ -45,6 +45,7 @@ type TxnCounts struct {
 	Txns        int // committed transactions with a record in TxnOut
 	AbortedSeen int // records of TxnOut that only read_uncommitted returns
 	LiveSeen    int // positions the live reader saw
+	SlowTxns    int // transactions that took txnSlow or longer, Begin to End
 }
 
 // output is one committed output record, parsed.

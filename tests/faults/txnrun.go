@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -36,6 +37,9 @@ func (r *Run) runTxn(ctx context.Context, dir string) Result {
 	for _, n := range c.Nodes {
 		res.Logs = append(res.Logs, n.LogPath())
 	}
+	for k := 1; k <= txnWorkers; k++ {
+		res.Logs = append(res.Logs, filepath.Join(dir, fmt.Sprintf("worker-%d.log", k)))
+	}
 	if err != nil {
 		fail(err)
 		return res
@@ -48,7 +52,7 @@ func (r *Run) runTxn(ctx context.Context, dir string) Result {
 		ev.Printf("topic %s: %d partitions, every one led", topic, o.Partitions)
 	}
 
-	w, err := StartTxnWorkload(c.KafkaAddrs(), o.Partitions, o.Rate, ev)
+	w, err := StartTxnWorkload(c.KafkaAddrs(), dir, o.Partitions, o.Rate, ev)
 	if err != nil {
 		fail(err)
 		return res
@@ -144,6 +148,7 @@ func (r *Run) runTxn(ctx context.Context, dir string) Result {
 		Output: out.Records, OutputIncomplete: out.Incomplete, OutputAll: all.Records,
 		LiveSeen: w.LiveSeen(), Outcomes: w.Outcomes(),
 	})
+	res.Txn.SlowTxns = w.Slow()
 	res.Acked = len(w.Acks())
 	return res
 }
@@ -162,16 +167,24 @@ func pipelineCaughtUp(ctx context.Context, adm *kadm.Client, partitions int) (bo
 	if err != nil {
 		return false, fmt.Errorf("offsets of %s: %w", TxnGroup, err)
 	}
+	// TxnIn has no transactions: a last stable offset below the high
+	// watermark would keep the read_committed workers from its end.
+	stable, _ := adm.ListCommittedOffsets(ctx, TxnIn)
 	var behind []string
-	ends.Each(func(e kadm.ListedOffset) {
-		c, ok := committed.Lookup(TxnIn, e.Partition)
+	for _, p := range sortedKeys(ends[TxnIn]) {
+		e := ends[TxnIn][p]
+		c, ok := committed.Lookup(TxnIn, p)
 		switch {
 		case e.Err != nil:
-			behind = append(behind, fmt.Sprintf("partition %d: %v", e.Partition, e.Err))
+			behind = append(behind, fmt.Sprintf("partition %d: %v", p, e.Err))
 		case !ok || c.Err != nil || c.At < e.Offset:
-			behind = append(behind, fmt.Sprintf("partition %d: committed %d of %d", e.Partition, c.At, e.Offset))
+			lso := "?"
+			if s, ok := stable.Lookup(TxnIn, p); ok && s.Err == nil {
+				lso = fmt.Sprint(s.Offset)
+			}
+			behind = append(behind, fmt.Sprintf("partition %d: committed %d, last stable %s, high watermark %d", p, c.At, lso, e.Offset))
 		}
-	})
+	}
 	if len(behind) > 0 {
 		return false, fmt.Errorf("the pipeline is behind: %v", behind)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -20,7 +21,11 @@ const (
 	// txnPollTimeout bounds one poll, so a worker sees a stop soon.
 	txnPollTimeout = 500 * time.Millisecond
 	// txnMaxRecords bounds the input records of one transaction.
-	txnMaxRecords = 200
+	txnMaxRecords = 1000
+	// txnSlow is how long a transaction, Begin to End, takes to count as
+	// slow: a produce creek refused and franz-go retried after its 5 s
+	// metadata refresh, say.
+	txnSlow = 4 * time.Second
 	// txnEndTimeout bounds one End; past it the worker starts anew.
 	txnEndTimeout = 90 * time.Second
 	// txnRetryPause separates a worker's attempts to start a session.
@@ -49,6 +54,7 @@ type txnWorker struct {
 	w       *TxnWorkload
 	stats   *workerStats
 	txns    int // transactions begun, across sessions: names them
+	log     *os.File
 }
 
 // session starts a new GroupTransactSession.
@@ -58,7 +64,8 @@ func (k *txnWorker) session() (*kgo.GroupTransactSession, error) {
 		kgo.ConsumerGroup(TxnGroup), kgo.ConsumeTopics(TxnIn), kgo.SessionTimeout(txnSessionTimeout),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.RequireStableFetchOffsets(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.DefaultProduceTopic(TxnOut), kgo.ProducerBatchCompression(kgo.NoCompression()))
+		kgo.DefaultProduceTopic(TxnOut), kgo.ProducerBatchCompression(kgo.NoCompression()),
+		kgo.WithLogger(kgo.BasicLogger(k.log, kgo.LogLevelInfo, func() string { return time.Now().Format("15:04:05.000 ") })))
 }
 
 // stopped reports whether the workload asked the workers to stop.
@@ -82,6 +89,7 @@ func (k *txnWorker) run() {
 		if s != nil {
 			s.Close()
 		}
+		k.log.Close()
 	}()
 	restart := func(step string, err error) {
 		k.w.mu.Lock()
@@ -126,6 +134,7 @@ func (k *txnWorker) run() {
 		}
 		k.txns++
 		name := fmt.Sprintf("w%d.%d", k.id, k.txns)
+		began := time.Now()
 		for _, r := range in {
 			// Keyed by the input value, so a transaction's records
 			// spread over TxnOut's partitions.
@@ -134,8 +143,13 @@ func (k *txnWorker) run() {
 		ctx, cancel = context.WithTimeout(context.Background(), txnEndTimeout)
 		committed, err := s.End(ctx, kgo.TryCommit)
 		cancel()
+		took := time.Since(began)
 		k.w.mu.Lock()
 		k.stats.begun++
+		k.stats.longest = max(k.stats.longest, took)
+		if took >= txnSlow {
+			k.stats.slow++
+		}
 		switch {
 		case err != nil:
 			k.stats.endErrors++

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -72,11 +74,14 @@ type TxnWorkload struct {
 type workerStats struct {
 	begun, committed, aborted, sessions int
 	endErrors                           int // ends that returned an error
+	slow                                int // transactions that took txnSlow or longer
+	longest                             time.Duration
 }
 
 // StartTxnWorkload connects the filler, the workers and the reader to
-// brokers and starts them; the topics exist.
-func StartTxnWorkload(brokers []string, partitions, rate int, ev *Events) (*TxnWorkload, error) {
+// brokers and starts them; the topics exist. Worker k logs franz-go's
+// info lines to worker-k.log in dir.
+func StartTxnWorkload(brokers []string, dir string, partitions, rate int, ev *Events) (*TxnWorkload, error) {
 	w := &TxnWorkload{partitions: partitions, rate: rate, ev: ev,
 		stopFilling: make(chan struct{}), filled: make(chan struct{}), stopWorkers: make(chan struct{}),
 		read: make(chan struct{}), failures: map[string]int{}, liveSeen: map[Position]string{},
@@ -106,9 +111,16 @@ func StartTxnWorkload(brokers []string, partitions, rate int, ev *Events) (*TxnW
 	go w.fill()
 	go w.readLive(ctx)
 	for i := 1; i <= txnWorkers; i++ {
+		log, err := os.Create(filepath.Join(dir, fmt.Sprintf("worker-%d.log", i)))
+		if err != nil {
+			w.StopWorkers()
+			w.StopFilling()
+			w.StopReading()
+			return nil, err
+		}
 		s := &workerStats{}
 		w.stats = append(w.stats, s)
-		wk := &txnWorker{id: i, brokers: brokers, w: w, stats: s}
+		wk := &txnWorker{id: i, brokers: brokers, w: w, stats: s, log: log}
 		w.workers.Go(wk.run)
 	}
 	return w, nil
@@ -209,8 +221,8 @@ func (w *TxnWorkload) stopWorkersOnce() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for i, s := range w.stats {
-		w.ev.Printf("worker %d: %d transactions begun, %d committed, %d aborted, %d ends failed, %d sessions",
-			i+1, s.begun, s.committed, s.aborted, s.endErrors, s.sessions)
+		w.ev.Printf("worker %d: %d transactions begun, %d committed, %d aborted, %d ends failed, %d sessions; %d took %v or longer, the longest %v",
+			i+1, s.begun, s.committed, s.aborted, s.endErrors, s.sessions, s.slow, txnSlow, s.longest.Round(time.Millisecond))
 	}
 	printCounts(w.ev, "workers: %d times a new session after: %s", w.workerErrs)
 }
@@ -251,6 +263,17 @@ func (w *TxnWorkload) LiveSeen() map[Position]string {
 		seen[k] = v
 	}
 	return seen
+}
+
+// Slow returns how many transactions took txnSlow or longer.
+func (w *TxnWorkload) Slow() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, s := range w.stats {
+		n += s.slow
+	}
+	return n
 }
 
 // Outcomes returns what End reported of each transaction whose End
