@@ -34,10 +34,10 @@ var failingKinds = []string{KindLost, KindMoved, KindDuplicated, KindDiverged, K
 func (r Result) Line() string {
 	n := func(kind string) int { return len(r.Anomalies[kind]) }
 	if r.Workload == WorkloadTxn {
-		return fmt.Sprintf("faults: workload=txn seed=%d nodes=%d rounds=%d inputs=%d outputs=%d txns=%d missing=%d duplicated=%d torn=%d unexpected=%d live_unknown=%d live_seen=%d commit_lost=%d abort_visible=%d input_lost=%d input_duplicated=%d aborted_seen=%d slow_txns=%d log_flood_max=%d settled=%t",
+		return fmt.Sprintf("faults: workload=txn seed=%d nodes=%d rounds=%d inputs=%d outputs=%d txns=%d missing=%d duplicated=%d torn=%d unexpected=%d live_unknown=%d live_seen=%d commit_lost=%d abort_visible=%d input_lost=%d input_duplicated=%d aborted_seen=%d unprocessed=%d slow_txns=%d log_flood_max=%d settled=%t",
 			r.Seed, r.Nodes, r.Rounds, r.Txn.Inputs, r.Txn.Outputs, r.Txn.Txns, n(KindMissing), n(KindDuplicated), n(KindTorn),
 			n(KindUnexpected), n(KindLiveUnknown), r.Txn.LiveSeen, n(KindCommitLost), n(KindAbortVisible), n(KindInputLost),
-			n(KindInputDuplicated), r.Txn.AbortedSeen, r.Txn.SlowTxns, r.Flood.Count, r.Settled)
+			n(KindInputDuplicated), r.Txn.AbortedSeen, r.Txn.Unprocessed, r.Txn.SlowTxns, r.Flood.Count, r.Settled)
 	}
 	return fmt.Sprintf("faults: seed=%d nodes=%d rounds=%d acked=%d lost=%d moved=%d duplicated=%d diverged=%d consumer_changed=%d recreated=%d log_flood_max=%d stray_dirs=%d settled=%t",
 		r.Seed, r.Nodes, r.Rounds, r.Acked, n(KindLost), n(KindMoved), n(KindDuplicated), n(KindDiverged),

@@ -33,6 +33,11 @@ type TxnObservations struct {
 	// did not finish, with the offset it reached.
 	InputIncomplete, OutputIncomplete map[int32]int64
 	LiveSeen                          map[Position]string // what the live reader saw where
+	// Consumed holds the pipeline group's committed offset of each TxnIn
+	// partition once the workers stopped: an input below it was consumed
+	// in a committed transaction and must have its output; one at or
+	// past it is unprocessed, not missing. Nil: every input is judged.
+	Consumed map[int32]int64
 	// Outcomes holds what End reported of each transaction: committed
 	// (true) or aborted (false); one whose End failed is not in it.
 	Outcomes map[string]bool
@@ -46,6 +51,7 @@ type TxnCounts struct {
 	AbortedSeen int // records of TxnOut that only read_uncommitted returns
 	LiveSeen    int // positions the live reader saw
 	SlowTxns    int // transactions that took txnSlow or longer, Begin to End
+	Unprocessed int // inputs at or past the group's committed offsets: not judged missing
 }
 
 // output is one committed output record, parsed.
@@ -133,8 +139,13 @@ func CheckTxn(o TxnObservations) (map[string][]Anomaly, TxnCounts) {
 	}
 	if len(o.OutputIncomplete) == 0 {
 		for _, n := range sortedKeys(inputs) {
+			pos := inputs[n]
+			if consumed, ok := o.Consumed[pos.Partition]; o.Consumed != nil && (!ok || pos.Offset >= consumed) {
+				counts.Unprocessed++
+				continue
+			}
 			if len(outputs[n]) == 0 {
-				add(KindMissing, inputs[n], "%s's %q has no output in %s", TxnIn, "in-"+n, TxnOut)
+				add(KindMissing, pos, "%s's %q has no output in %s", TxnIn, "in-"+n, TxnOut)
 			}
 		}
 	}

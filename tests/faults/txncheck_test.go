@@ -92,6 +92,19 @@ func TestCheckTxnIncompleteOutput(t *testing.T) {
 	require.Empty(t, found[KindLiveUnknown], "not judged past where the read got")
 }
 
+func TestCheckTxnUnprocessed(t *testing.T) {
+	o := txnCase()
+	o.Output[0] = o.Output[0][:1] // no output for in-2, at p0@1
+	o.Outcomes = nil
+	o.Consumed = map[int32]int64{0: 1, 1: 1}
+	found, counts := CheckTxn(o)
+	assert.Empty(t, kinds(found), "past the committed offset: not missing")
+	assert.Equal(t, 1, counts.Unprocessed)
+	o.Consumed[0] = 2
+	found, _ = CheckTxn(o)
+	assert.Equal(t, map[string]int{KindMissing: 1}, kinds(found), "consumed in a committed transaction")
+}
+
 func TestOutputValue(t *testing.T) {
 	v := outputValue(inputValue(42), "w1.7", 3)
 	require.Equal(t, "out-42 w1.7 3", v)

@@ -88,6 +88,10 @@ func (r *Run) runTxn(ctx context.Context, dir string) Result {
 		return pipelineCaughtUp(ctx, c.Admin(), o.Partitions)
 	})
 	w.StopWorkers()
+	consumed, cerr := groupOffsets(ctx, c.Admin())
+	if cerr != nil {
+		ev.Printf("offsets of %s after the workers stopped: %v; every input is judged", TxnGroup, cerr)
+	}
 	if err == nil {
 		err = waitFor(ctx, max(time.Until(settleBy), time.Second), "every transaction on "+TxnOut+" ended", func(ctx context.Context) (bool, error) {
 			return transactionsEnded(ctx, c.Admin(), o.Partitions)
@@ -146,8 +150,11 @@ func (r *Run) runTxn(ctx context.Context, dir string) Result {
 	res.Anomalies, res.Txn = CheckTxn(TxnObservations{
 		InputAcks: w.Acks(), Input: in.Records, InputIncomplete: in.Incomplete,
 		Output: out.Records, OutputIncomplete: out.Incomplete, OutputAll: all.Records,
-		LiveSeen: w.LiveSeen(), Outcomes: w.Outcomes(),
+		LiveSeen: w.LiveSeen(), Outcomes: w.Outcomes(), Consumed: consumed,
 	})
+	if res.Txn.Unprocessed > 0 {
+		ev.Printf("%d input records past the pipeline's committed offsets: unprocessed, not judged missing", res.Txn.Unprocessed)
+	}
 	res.Txn.SlowTxns = w.Slow()
 	res.Acked = len(w.Acks())
 	return res
@@ -189,6 +196,25 @@ func pipelineCaughtUp(ctx context.Context, adm *kadm.Client, partitions int) (bo
 		return false, fmt.Errorf("the pipeline is behind: %v", behind)
 	}
 	return true, nil
+}
+
+// groupOffsets returns TxnGroup's committed offset of each TxnIn
+// partition it has one for.
+func groupOffsets(ctx context.Context, adm *kadm.Client) (map[int32]int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	committed, err := adm.FetchOffsets(ctx, TxnGroup)
+	if err != nil {
+		return nil, err
+	}
+	offsets := map[int32]int64{}
+	for p, o := range committed[TxnIn] {
+		if o.Err != nil {
+			return nil, fmt.Errorf("partition %d: %w", p, o.Err)
+		}
+		offsets[p] = o.At
+	}
+	return offsets, nil
 }
 
 // transactionsEnded reports whether every partition of TxnOut has its
