@@ -114,6 +114,22 @@ func (c *Cluster) Leaders(ctx context.Context, topic string) (map[int32]int32, e
 	return leaders, nil
 }
 
+// TxnCoordinator returns the node ID of the transaction coordinator of
+// txnID (FindCoordinator, key type 1): the leader of its partition of
+// __transaction_state.
+func (c *Cluster) TxnCoordinator(ctx context.Context, txnID string) (int32, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*probeTimeout)
+	defer cancel()
+	resp, ok := c.adm.FindTxnCoordinators(ctx, txnID)[txnID]
+	switch {
+	case !ok:
+		return -1, fmt.Errorf("no coordinator for %s", txnID)
+	case resp.Err != nil:
+		return -1, fmt.Errorf("coordinator of %s: %w", txnID, resp.Err)
+	}
+	return resp.NodeID, nil
+}
+
 // NodeMetadata asks node n itself, and no other, for topic's metadata.
 func (c *Cluster) NodeMetadata(ctx context.Context, n *Node, topic string) (*kmsg.MetadataResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)

@@ -15,6 +15,39 @@
 //
 // and exits non-zero when any anomaly was found; `-seed S` replays a run.
 //
+// # The transactional workload
+//
+// With -workload txn (the default is -workload records, the above), the
+// harness creates "txn-in" and "txn-out" (both RF 3, min.insync.replicas
+// 2), fills txn-in with "in-<n>" from an idempotent acks=all producer,
+// and runs two pipeline workers, each a franz-go GroupTransactSession
+// (group creek-faults-txn, read_committed, RequireStableFetchOffsets, its
+// own transactional ID) that per poll begins a transaction, writes
+// "out-<n> <txn> <count>" to txn-out for each input (<txn> names the
+// worker and its transaction, <count> its records) and tries to commit;
+// an End that fails starts a new session. A read_committed reader reads
+// txn-out throughout. The nemesis, as above, prefers the workers'
+// transaction coordinators (FindCoordinator, key type 1) and the leaders
+// of both topics. After healing, the pipeline catches up and stops, every
+// transaction ends (last stable offset at the high watermark), and the
+// harness reads txn-in, and txn-out with read_committed and with
+// read_uncommitted, and checks: each input's output is committed (missing:
+// an input below the group's committed offset without one; those past it
+// are counted unprocessed) and only once (duplicated); no output comes
+// from no input (unexpected); every committed transaction is whole
+// (torn), visible if End said it committed and not if End said it
+// aborted (commit_lost, abort_visible); the live reader saw nothing the
+// final read lacks where it saw it (live_unknown); and the filler's
+// acknowledged inputs are in txn-in once (input_lost,
+// input_duplicated). It prints
+//
+//	faults: workload=txn seed=S nodes=N rounds=R inputs=I outputs=O txns=T missing=M duplicated=D torn=T unexpected=X live_unknown=U live_seen=L commit_lost=C abort_visible=V input_lost=IL input_duplicated=ID aborted_seen=A unprocessed=P slow_txns=W log_flood_max=X settled=true|false
+//
+// where aborted_seen (records only read_uncommitted returns), unprocessed
+// and slow_txns (transactions of 4 s or more) are figures, not anomalies. Each
+// worker's franz-go log is worker-k.log in the run directory. The replica
+// file checks of the records workload are not made.
+//
 // # Network cuts
 //
 // The cut fault adds `ip rule ... blackhole` rules between two nodes'
@@ -32,6 +65,7 @@
 //	cd tests/faults && go run . -faults kill9,pause -keep                # some faults; keep the data
 //	cd tests/faults && go run . -seeds 3 -duration 10m                    # rounds for 10 minutes a seed
 //	cd tests/faults && go run . -creek /tmp/creek-old -seed 100 -rounds 8  # another build of creek
+//	cd tests/faults && go run . -workload txn -seeds 3 -rounds 6 -rate 500  # exactly-once, transactions
 //
 // (Build an older commit's creek without touching the work tree with
 // `git archive <commit> | tar -x -C /tmp/old && (cd /tmp/old && go build -o
@@ -46,7 +80,9 @@
 //	cd tests/faults && FAULTS_SEED=1234 go test -v -run TestFaults .
 //
 // TestFaults runs the same code as the command, bounded for CI: three seeds of
-// 3 nodes × 4 rounds and one seed of 5 nodes × 3 rounds. Run as root it
+// 3 nodes × 4 rounds and one seed of 5 nodes × 3 rounds, then two seeds of
+// the transactional workload (3 nodes × 3 rounds, 4 partitions, 300
+// records/s). Run as root it
 // re-runs its own test binary under `unshare --net` with `-test.run
 // ^TestFaults$` and FAULTS_NETNS=1, so cuts are part of it; otherwise it
 // runs without the cut fault and says so. The checker's unit tests

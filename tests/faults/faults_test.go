@@ -19,10 +19,18 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// ciRuns is the bounded version of the harness TestFaults runs.
-var ciRuns = []struct{ seeds, nodes, rounds int }{
-	{seeds: 3, nodes: 3, rounds: 4},
-	{seeds: 1, nodes: 5, rounds: 3},
+// ciRuns is the bounded version of the harness TestFaults runs. The
+// transactional runs write slowly enough that the pipeline drains its
+// backlog in the settle time even while every transaction waits out a
+// refused produce (about 5 s each; see README's fault-harness section).
+var ciRuns = []struct {
+	workload                   string
+	seeds, nodes, rounds, rate int
+	partitions                 int
+}{
+	{workload: WorkloadRecords, seeds: 3, nodes: 3, rounds: 4, rate: 1000, partitions: 6},
+	{workload: WorkloadRecords, seeds: 1, nodes: 5, rounds: 3, rate: 1000, partitions: 6},
+	{workload: WorkloadTxn, seeds: 2, nodes: 3, rounds: 3, rate: 300, partitions: 4},
 }
 
 // TestFaults runs the harness, bounded for CI, through the command's own
@@ -59,13 +67,14 @@ func TestFaults(t *testing.T) {
 		for range run.seeds {
 			s := next
 			next++
-			t.Run(fmt.Sprintf("nodes=%d/seed=%d", run.nodes, s), func(t *testing.T) {
-				opts := Options{Seed: s, Seeds: 1, Rounds: run.rounds, Nodes: run.nodes, Partitions: 6,
-					Rate: 1000, Faults: faults, Settle: 60 * time.Second}
+			t.Run(fmt.Sprintf("workload=%s/nodes=%d/seed=%d", run.workload, run.nodes, s), func(t *testing.T) {
+				opts := Options{Workload: run.workload, Seed: s, Seeds: 1, Rounds: run.rounds, Nodes: run.nodes,
+					Partitions: run.partitions, Rate: run.rate, Faults: faults, Settle: 60 * time.Second}
 				require.NoError(t, opts.Validate())
 				res := RunSeed(t.Context(), opts, s, bin, net, t.Output())
 				if res.Failed() {
-					t.Errorf("%s (replay: cd tests/faults && go run . -seed %d -nodes %d -rounds %d -rate 1000)", res.Line(), s, run.nodes, run.rounds)
+					t.Errorf("%s (replay: cd tests/faults && go run . -workload %s -seed %d -nodes %d -rounds %d -rate %d -partitions %d)",
+						res.Line(), run.workload, s, run.nodes, run.rounds, run.rate, run.partitions)
 				}
 			})
 		}
@@ -76,14 +85,14 @@ func TestParseOptions(t *testing.T) {
 	now := time.Unix(0, 42)
 	o, err := ParseOptions(nil, now)
 	require.NoError(t, err)
-	require.Equal(t, Options{Seed: 42, Seeds: 1, Rounds: 10, Nodes: 3, Partitions: 6, Rate: 2000,
+	require.Equal(t, Options{Workload: WorkloadRecords, Seed: 42, Seeds: 1, Rounds: 10, Nodes: 3, Partitions: 6, Rate: 2000,
 		Faults: AllFaults, Settle: time.Minute}, o)
 	o, err = ParseOptions([]string{"-seed", "9", "-nodes", "5", "-faults", "kill9,pause", "-keep"}, now)
 	require.NoError(t, err)
 	require.Equal(t, uint64(9), o.Seed)
 	require.Equal(t, []string{FaultKill9, FaultPause}, o.Faults)
 	require.True(t, o.Keep)
-	for _, bad := range [][]string{{"-nodes", "4"}, {"-faults", "flood"}, {"-rate", "0"}, {"extra"}} {
+	for _, bad := range [][]string{{"-nodes", "4"}, {"-faults", "flood"}, {"-rate", "0"}, {"-workload", "etl"}, {"extra"}} {
 		_, err := ParseOptions(bad, now)
 		require.Error(t, err, "%v", bad)
 	}

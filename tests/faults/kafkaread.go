@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// KafkaRead is every partition of the topic as a fresh consumer read it,
+// KafkaRead is every partition of a topic as a fresh consumer read it,
 // from the log start to the high watermark.
 type KafkaRead struct {
 	Records        map[int32][]Record
@@ -21,9 +21,18 @@ type KafkaRead struct {
 }
 
 // ReadThroughKafka lists each partition's log start and high watermark and
-// reads every partition between them with a fresh consumer, until ctx
-// ends. On error it returns what it had read.
+// reads every partition of Topic between them with a fresh consumer, until
+// ctx ends. On error it returns what it had read.
 func ReadThroughKafka(ctx context.Context, brokers []string, partitions int) (KafkaRead, error) {
+	return ReadTopic(ctx, brokers, Topic, partitions, kgo.ReadUncommitted())
+}
+
+// ReadTopic is ReadThroughKafka for any topic, at an isolation level. The
+// consumer keeps control records so that a read_committed one can tell it
+// reached the high watermark past a partition's last transaction marker;
+// they are not returned. A read_committed read whose last stable offset
+// stays below the high watermark does not finish.
+func ReadTopic(ctx context.Context, brokers []string, topic string, partitions int, isolation kgo.IsolationLevel) (KafkaRead, error) {
 	read := KafkaRead{Records: map[int32][]Record{}, HighWatermarks: map[int32]int64{}, LogStarts: map[int32]int64{},
 		Incomplete: map[int32]int64{}}
 	for p := range int32(partitions) {
@@ -36,11 +45,11 @@ func ReadThroughKafka(ctx context.Context, brokers []string, partitions int) (Ka
 	defer admin.Close()
 	adm := kadm.NewClient(admin)
 	var shard *kadm.ShardErrors // some partitions failed; the others are listed
-	ends, err := adm.ListEndOffsets(ctx, Topic)
+	ends, err := adm.ListEndOffsets(ctx, topic)
 	if err != nil && !errors.As(err, &shard) {
 		return read, fmt.Errorf("list the high watermarks: %w", err)
 	}
-	starts, err := adm.ListStartOffsets(ctx, Topic)
+	starts, err := adm.ListStartOffsets(ctx, topic)
 	if err != nil && !errors.As(err, &shard) {
 		return read, fmt.Errorf("list the log starts: %w", err)
 	}
@@ -49,8 +58,8 @@ func ReadThroughKafka(ctx context.Context, brokers []string, partitions int) (Ka
 	err = nil
 	var unlisted []string
 	for p := range int32(partitions) {
-		end, ok := ends.Lookup(Topic, p)
-		start, ok2 := starts.Lookup(Topic, p)
+		end, ok := ends.Lookup(topic, p)
+		start, ok2 := starts.Lookup(topic, p)
 		if !ok || !ok2 || end.Err != nil || start.Err != nil {
 			unlisted = append(unlisted, fmt.Sprintf("partition %d: %v %v", p, end.Err, start.Err))
 			continue
@@ -72,8 +81,9 @@ func ReadThroughKafka(ctx context.Context, brokers []string, partitions int) (Ka
 		return read, err
 	}
 	consumer, cerr := kgo.NewClient(kgo.SeedBrokers(brokers...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{Topic: offsets}),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(isolation), kgo.KeepControlRecords())
 	if cerr != nil {
 		return read, cerr
 	}
@@ -88,7 +98,7 @@ func ReadThroughKafka(ctx context.Context, brokers []string, partitions int) (Ka
 		}
 		fetches.EachRecord(func(r *kgo.Record) {
 			p := r.Partition
-			if r.Offset < read.HighWatermarks[p] {
+			if r.Offset < read.HighWatermarks[p] && !r.Attrs.IsControl() {
 				read.Records[p] = append(read.Records[p], Record{Offset: r.Offset, Value: string(r.Value)})
 			}
 			if n, ok := next[p]; ok && r.Offset >= n {

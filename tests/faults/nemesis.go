@@ -18,11 +18,23 @@ type Nemesis struct {
 	// beforeStop is called before a node is killed or stopped, to record
 	// its files' identity.
 	beforeStop func(n *Node, label string)
+	// topics whose partition leaders a fault prefers; nil: Topic.
+	topics []string
+	// txnIDs, if any, are transactional IDs whose coordinator a fault
+	// prefers as often as a partition leader.
+	txnIDs []string
 }
 
 // NewNemesis draws its choices from a generator seeded with seed.
 func NewNemesis(seed uint64, c *Cluster, faults []string, ev *Events, beforeStop func(*Node, string)) *Nemesis {
 	return &Nemesis{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), c: c, faults: faults, ev: ev, beforeStop: beforeStop}
+}
+
+// Target makes the nemesis prefer the leaders of topics' partitions and,
+// half the time it prefers a node, the transaction coordinator of one of
+// txnIDs. It changes the seed's draws, so it is set before the first round.
+func (m *Nemesis) Target(topics, txnIDs []string) {
+	m.topics, m.txnIDs = topics, txnIDs
 }
 
 // seconds draws a duration uniformly in [lo, hi] seconds, to 10 ms.
@@ -38,12 +50,19 @@ type target struct {
 }
 
 // pick chooses a node other than those in exclude: with probability 2/3
-// the leader of a random partition (if Metadata names one that qualifies),
-// otherwise a random one. Its draws do not depend on the cluster's state.
+// the leader of a random partition (if Metadata names one that qualifies)
+// or, with transactional IDs to target, half of those times the
+// coordinator of a random one of them; otherwise a random node. Its draws
+// do not depend on the cluster's state.
 func (m *Nemesis) pick(ctx context.Context, exclude ...*Node) target {
 	preferLeader := m.rng.IntN(3) < 2
 	partition := m.rng.Int32()
 	random := m.rng.IntN(len(m.c.Nodes))
+	coordinator, txnID := false, ""
+	if len(m.txnIDs) > 0 {
+		coordinator = m.rng.IntN(2) == 0
+		txnID = m.txnIDs[m.rng.IntN(len(m.txnIDs))]
+	}
 	ok := func(n *Node) bool {
 		for _, x := range exclude {
 			if x == n {
@@ -52,11 +71,18 @@ func (m *Nemesis) pick(ctx context.Context, exclude ...*Node) target {
 		}
 		return n != nil
 	}
+	if preferLeader && coordinator {
+		if id, err := m.c.TxnCoordinator(ctx, txnID); err == nil {
+			if n := m.c.Node(int(id)); ok(n) {
+				return target{n, fmt.Sprintf("transaction coordinator of %s", txnID)}
+			}
+		}
+	}
 	if preferLeader {
-		if leaders, err := m.c.Leaders(ctx, Topic); err == nil && len(leaders) > 0 {
-			p := partition % int32(len(leaders))
-			if n := m.c.Node(int(leaders[p])); ok(n) {
-				return target{n, fmt.Sprintf("leader of partition %d", p)}
+		if leaders := m.leaders(ctx); len(leaders) > 0 {
+			l := leaders[partition%int32(len(leaders))]
+			if n := m.c.Node(int(l.node)); ok(n) {
+				return target{n, l.why}
 			}
 		}
 	}
@@ -66,6 +92,37 @@ func (m *Nemesis) pick(ctx context.Context, exclude ...*Node) target {
 		}
 	}
 	return target{}
+}
+
+// partitionLeader is a partition of a targeted topic and its leader.
+type partitionLeader struct {
+	node int32
+	why  string
+}
+
+// leaders lists the partitions of the targeted topics, topic by topic in
+// partition order, with their leaders as Metadata reports them; a topic
+// whose metadata fails is left out.
+func (m *Nemesis) leaders(ctx context.Context) []partitionLeader {
+	topics := m.topics
+	if topics == nil {
+		topics = []string{Topic}
+	}
+	var all []partitionLeader
+	for _, topic := range topics {
+		leaders, err := m.c.Leaders(ctx, topic)
+		if err != nil {
+			continue
+		}
+		for _, p := range sortedKeys(leaders) {
+			why := fmt.Sprintf("leader of partition %d", p)
+			if len(topics) > 1 || topic != Topic {
+				why = fmt.Sprintf("leader of %s partition %d", topic, p)
+			}
+			all = append(all, partitionLeader{leaders[p], why})
+		}
+	}
+	return all
 }
 
 // Round runs round i: one fault, held, healed, then a quiet 1–3 s.

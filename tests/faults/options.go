@@ -17,11 +17,18 @@ const (
 	FaultCut      = "cut"
 )
 
+// Workload names, as -workload lists them.
+const (
+	WorkloadRecords = "records" // an idempotent producer and a consumer on one topic
+	WorkloadTxn     = "txn"     // a transactional read-process-write pipeline
+)
+
 // AllFaults is every fault the nemesis knows, the default of -faults.
 var AllFaults = []string{FaultKill9, FaultKill9Two, FaultRolling, FaultPause, FaultCut}
 
 // Options configure a harness run; the command's flags set them.
 type Options struct {
+	Workload   string        // WorkloadRecords or WorkloadTxn
 	Seed       uint64        // the first seed
 	Seeds      int           // how many consecutive seeds to run
 	Rounds     int           // nemesis rounds per seed
@@ -40,6 +47,7 @@ type Options struct {
 func ParseOptions(args []string, now time.Time) (Options, error) {
 	var o Options
 	fs := flag.NewFlagSet("faults", flag.ContinueOnError)
+	fs.StringVar(&o.Workload, "workload", WorkloadRecords, "what runs under the nemesis: records (produce and consume one topic) or txn (a transactional read-process-write pipeline)")
 	fs.Uint64Var(&o.Seed, "seed", uint64(now.UnixNano()), "seed of the first run (default: time-based)")
 	fs.IntVar(&o.Seeds, "seeds", 1, "run this many consecutive seeds")
 	fs.IntVar(&o.Rounds, "rounds", 10, "nemesis rounds per seed")
@@ -65,6 +73,8 @@ func ParseOptions(args []string, now time.Time) (Options, error) {
 // Validate reports an option out of range.
 func (o Options) Validate() error {
 	switch {
+	case o.Workload != WorkloadRecords && o.Workload != WorkloadTxn:
+		return fmt.Errorf("-workload %q: %s or %s", o.Workload, WorkloadRecords, WorkloadTxn)
 	case o.Nodes != 3 && o.Nodes != 5:
 		return fmt.Errorf("-nodes %d: 3 or 5", o.Nodes)
 	case o.Seeds < 1:

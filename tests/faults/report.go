@@ -10,10 +10,12 @@ const examplesShown = 5
 
 // Result is the outcome of one seed.
 type Result struct {
+	Workload  string // WorkloadRecords or WorkloadTxn
 	Seed      uint64
 	Nodes     int
 	Rounds    int
 	Acked     int
+	Txn       TxnCounts            // the transactional workload's figures
 	Anomalies map[string][]Anomaly // by kind
 	Flood     Flood                // the worst log flood of any node
 	StrayDirs int
@@ -25,11 +27,18 @@ type Result struct {
 }
 
 // failingKinds are the anomaly kinds that fail a run, in the line's order.
-var failingKinds = []string{KindLost, KindMoved, KindDuplicated, KindDiverged, KindConsumerChanged, KindRecreated}
+var failingKinds = []string{KindLost, KindMoved, KindDuplicated, KindDiverged, KindConsumerChanged, KindRecreated,
+	KindMissing, KindTorn, KindUnexpected, KindLiveUnknown, KindCommitLost, KindAbortVisible, KindInputLost, KindInputDuplicated}
 
 // Line is the run's one-line summary.
 func (r Result) Line() string {
 	n := func(kind string) int { return len(r.Anomalies[kind]) }
+	if r.Workload == WorkloadTxn {
+		return fmt.Sprintf("faults: workload=txn seed=%d nodes=%d rounds=%d inputs=%d outputs=%d txns=%d missing=%d duplicated=%d torn=%d unexpected=%d live_unknown=%d live_seen=%d commit_lost=%d abort_visible=%d input_lost=%d input_duplicated=%d aborted_seen=%d unprocessed=%d slow_txns=%d log_flood_max=%d settled=%t",
+			r.Seed, r.Nodes, r.Rounds, r.Txn.Inputs, r.Txn.Outputs, r.Txn.Txns, n(KindMissing), n(KindDuplicated), n(KindTorn),
+			n(KindUnexpected), n(KindLiveUnknown), r.Txn.LiveSeen, n(KindCommitLost), n(KindAbortVisible), n(KindInputLost),
+			n(KindInputDuplicated), r.Txn.AbortedSeen, r.Txn.Unprocessed, r.Txn.SlowTxns, r.Flood.Count, r.Settled)
+	}
 	return fmt.Sprintf("faults: seed=%d nodes=%d rounds=%d acked=%d lost=%d moved=%d duplicated=%d diverged=%d consumer_changed=%d recreated=%d log_flood_max=%d stray_dirs=%d settled=%t",
 		r.Seed, r.Nodes, r.Rounds, r.Acked, n(KindLost), n(KindMoved), n(KindDuplicated), n(KindDiverged),
 		n(KindConsumerChanged), n(KindRecreated), r.Flood.Count, r.StrayDirs, r.Settled)

@@ -47,10 +47,13 @@ func RunSeed(ctx context.Context, opts Options, seed uint64, bin string, net *Ne
 			err = os.MkdirAll(dir, 0o755)
 		}
 	}
-	res := Result{Seed: seed, Nodes: opts.Nodes, Rounds: opts.Rounds, Dir: dir, Anomalies: map[string][]Anomaly{}}
-	if err != nil {
+	res := Result{Workload: opts.Workload, Seed: seed, Nodes: opts.Nodes, Rounds: opts.Rounds, Dir: dir, Anomalies: map[string][]Anomaly{}}
+	switch {
+	case err != nil:
 		res.Errors = append(res.Errors, err.Error())
-	} else {
+	case opts.Workload == WorkloadTxn:
+		res = r.runTxn(ctx, dir)
+	default:
 		res = r.run(ctx, dir)
 	}
 	fmt.Fprintln(out, res.Line())

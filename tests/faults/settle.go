@@ -18,7 +18,7 @@ func Settle(ctx context.Context, c *Cluster, partitions int, timeout time.Durati
 	var assignment map[int32][]int32
 	err := waitFor(ctx, timeout, "settle", func(ctx context.Context) (bool, error) {
 		for _, n := range c.Nodes {
-			a, err := inSyncEverywhere(ctx, c, n, partitions)
+			a, err := inSyncEverywhere(ctx, c, n, Topic, partitions)
 			if err != nil {
 				return false, err
 			}
@@ -33,27 +33,27 @@ func Settle(ctx context.Context, c *Cluster, partitions int, timeout time.Durati
 	return read, assignment, err
 }
 
-// inSyncEverywhere asks node n for the topic's metadata and reports an
-// error unless every partition has a leader and all its replicas in sync.
-func inSyncEverywhere(ctx context.Context, c *Cluster, n *Node, partitions int) (map[int32][]int32, error) {
-	md, err := c.NodeMetadata(ctx, n, Topic)
+// inSyncEverywhere asks node n for topic's metadata and reports an error
+// unless every partition has a leader and all its replicas in sync.
+func inSyncEverywhere(ctx context.Context, c *Cluster, n *Node, topic string, partitions int) (map[int32][]int32, error) {
+	md, err := c.NodeMetadata(ctx, n, topic)
 	if err != nil {
 		return nil, err
 	}
 	if len(md.Topics) != 1 || md.Topics[0].ErrorCode != 0 {
-		return nil, fmt.Errorf("node %d: no metadata for %s", n.ID, Topic)
+		return nil, fmt.Errorf("node %d: no metadata for %s", n.ID, topic)
 	}
 	t := md.Topics[0]
 	if len(t.Partitions) != partitions {
-		return nil, fmt.Errorf("node %d: %d of %d partitions", n.ID, len(t.Partitions), partitions)
+		return nil, fmt.Errorf("node %d: %s: %d of %d partitions", n.ID, topic, len(t.Partitions), partitions)
 	}
 	assignment := map[int32][]int32{}
 	for _, p := range t.Partitions {
 		switch {
 		case p.Leader < 0:
-			return nil, fmt.Errorf("node %d: partition %d has no leader", n.ID, p.Partition)
+			return nil, fmt.Errorf("node %d: %s partition %d has no leader", n.ID, topic, p.Partition)
 		case len(p.Replicas) != replicationFactor || len(p.ISR) != replicationFactor:
-			return nil, fmt.Errorf("node %d: partition %d has replicas %v, ISR %v", n.ID, p.Partition, p.Replicas, p.ISR)
+			return nil, fmt.Errorf("node %d: %s partition %d has replicas %v, ISR %v", n.ID, topic, p.Partition, p.Replicas, p.ISR)
 		}
 		assignment[p.Partition] = p.Replicas
 	}

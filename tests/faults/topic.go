@@ -20,9 +20,14 @@ const replicationFactor = 3
 // factor 3 and min.insync.replicas=2, retrying until the controller has
 // admitted enough nodes, then waits until every partition has a leader.
 func CreateTopic(ctx context.Context, c *Cluster, partitions int) error {
+	return createTopic(ctx, c, Topic, partitions)
+}
+
+// createTopic is CreateTopic for any topic.
+func createTopic(ctx context.Context, c *Cluster, topic string, partitions int) error {
 	configs := map[string]*string{"min.insync.replicas": kadm.StringPtr("2")}
-	err := waitFor(ctx, time.Minute, "create topic "+Topic, func(ctx context.Context) (bool, error) {
-		resp, err := c.Admin().CreateTopic(ctx, int32(partitions), replicationFactor, configs, Topic)
+	err := waitFor(ctx, time.Minute, "create topic "+topic, func(ctx context.Context) (bool, error) {
+		resp, err := c.Admin().CreateTopic(ctx, int32(partitions), replicationFactor, configs, topic)
 		if err == nil {
 			err = resp.Err
 		}
@@ -31,8 +36,8 @@ func CreateTopic(ctx context.Context, c *Cluster, partitions int) error {
 	if err != nil {
 		return err
 	}
-	return waitFor(ctx, time.Minute, "a leader for every partition", func(ctx context.Context) (bool, error) {
-		leaders, err := c.Leaders(ctx, Topic)
+	return waitFor(ctx, time.Minute, "a leader for every partition of "+topic, func(ctx context.Context) (bool, error) {
+		leaders, err := c.Leaders(ctx, topic)
 		if err != nil {
 			return false, err
 		}
