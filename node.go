@@ -124,7 +124,7 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 		return nil, errors.Join(err, n.closeTopics())
 	}
 	n.startTxns()
-	if err := n.loadTxnState(); err != nil {
+	if err := n.loadTxnCoordinators(); err != nil {
 		n.stopTxns()
 		return nil, errors.Join(err, n.closeTopics())
 	}

@@ -134,6 +134,11 @@ func (n *Node) txnStep(ctx context.Context, id string, step func(*txn.Coordinato
 	if err != nil {
 		return nil, err
 	}
+	return n.txnStepAt(ctx, tp, step)
+}
+
+// txnStepAt is txnStep at the coordinator of the ID's partition.
+func (n *Node) txnStepAt(ctx context.Context, tp *txnPartition, step func(*txn.Coordinator, time.Time) (*txn.Transition, error)) (*txn.Transition, error) {
 	n.txns.mu.Lock()
 	t, err := step(tp.state, n.now())
 	n.txns.mu.Unlock()
@@ -192,18 +197,11 @@ func (n *Node) coordinateTxnPartition(p *partition, leads bool) {
 	n.txns.mu.Unlock()
 	switch {
 	case leads && (tp == nil || tp.epoch != epoch):
-		read := n.newTxnPartition(p.index, epoch)
-		if err := readTxnState(p, read.state); err != nil {
+		if err := n.takeUpTxnPartition(p, epoch); err != nil {
 			n.log.Error("could not read a partition of transaction state; its transactional IDs have no coordinator",
 				"partition", p.index, "err", err)
 			return
 		}
-		n.txns.mu.Lock()
-		n.txns.parts[p.index] = read
-		for _, m := range read.state.InDoubt() {
-			n.endTxnLocked(read, m)
-		}
-		n.txns.mu.Unlock()
 		n.log.Info("coordinating the transactions of a transaction state partition", "partition", p.index,
 			"node", n.nodeID(), "epoch", epoch)
 	case !leads && tp != nil:
@@ -215,27 +213,37 @@ func (n *Node) coordinateTxnPartition(p *partition, leads bool) {
 	}
 }
 
-// loadTxnState reads __transaction_state on a node outside a cluster,
+// loadTxnCoordinators reads __transaction_state on a node outside a cluster,
 // which coordinates every partition, and finishes the transactions left
 // being committed or aborted.
-func (n *Node) loadTxnState() error {
+func (n *Node) loadTxnCoordinators() error {
 	n.mu.RLock()
 	t := n.topics[TransactionStateTopic]
 	n.mu.RUnlock()
 	if t == nil || n.cfg.Cluster != nil {
 		return nil
 	}
-	for i, p := range t.partitions {
-		tp := n.newTxnPartition(int32(i), 0)
-		if err := readTxnState(p, tp.state); err != nil {
+	for _, p := range t.partitions {
+		if err := n.takeUpTxnPartition(p, 0); err != nil {
 			return fmt.Errorf("load transaction state: %w", err)
 		}
-		n.txns.mu.Lock()
-		n.txns.parts[int32(i)] = tp
-		for _, m := range tp.state.InDoubt() {
-			n.endTxnLocked(tp, m)
-		}
-		n.txns.mu.Unlock()
+	}
+	return nil
+}
+
+// takeUpTxnPartition reads a __transaction_state partition into a new
+// coordinator at epoch, makes it the partition's, and finishes the
+// transactions left being committed or aborted.
+func (n *Node) takeUpTxnPartition(p *partition, epoch int32) error {
+	tp := n.newTxnPartition(p.index, epoch)
+	if err := readTxnState(p, tp.state); err != nil {
+		return err
+	}
+	n.txns.mu.Lock()
+	defer n.txns.mu.Unlock()
+	n.txns.parts[p.index] = tp
+	for _, m := range tp.state.InDoubt() {
+		n.endTxnLocked(tp, m)
 	}
 	return nil
 }

@@ -107,15 +107,15 @@ const txnEndWait = time.Second
 // it, which the coordinator goes on writing (and a new coordinator
 // writes) until they are all written.
 func (n *Node) endTxn(ctx context.Context, id string, pid int64, epoch int16, commit bool) error {
-	t, err := n.txnStep(ctx, id, func(c *txn.Coordinator, now time.Time) (*txn.Transition, error) {
+	tp, err := n.ownTxn(ctx, id)
+	if err != nil {
+		return err
+	}
+	t, err := n.txnStepAt(ctx, tp, func(c *txn.Coordinator, now time.Time) (*txn.Transition, error) {
 		return c.EndTxn(id, pid, epoch, commit, now)
 	})
 	if err != nil || t == nil {
 		return err
-	}
-	tp, err := n.ownTxn(ctx, id)
-	if err != nil {
-		return nil // decided: the new coordinator writes the markers
 	}
 	wait, cancel := context.WithTimeout(ctx, txnEndWait)
 	defer cancel()

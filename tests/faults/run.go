@@ -17,6 +17,25 @@ import (
 // settle.
 const finalReadTimeout = 30 * time.Second
 
+// rounds runs the nemesis's rounds as the options say, then heals the
+// cluster, and returns how many rounds ran; fail gets each error.
+func (r *Run) rounds(ctx context.Context, c *Cluster, nemesis *Nemesis, ev *Events, fail func(error)) int {
+	ran := 0
+	start := time.Now()
+	for i := 1; r.Opts.moreRounds(i, time.Since(start)); i++ {
+		if err := nemesis.Round(ctx, i); err != nil {
+			fail(err)
+			break
+		}
+		ran = i
+	}
+	ev.Printf("healing everything")
+	if err := c.HealAll(ctx); err != nil {
+		fail(err)
+	}
+	return ran
+}
+
 // snapshotTimeout bounds asking the cluster for log starts before a stop.
 const snapshotTimeout = 2 * time.Second
 
@@ -100,19 +119,7 @@ func (r *Run) run(ctx context.Context, dir string) Result {
 		return res
 	}
 	nemesis := NewNemesis(r.Seed, c, o.Faults, ev, func(n *Node, label string) { r.snapshot(ctx, c, n, label, nil) })
-	start := time.Now()
-	for i := 1; o.moreRounds(i, time.Since(start)); i++ {
-		if err := nemesis.Round(ctx, i); err != nil {
-			fail(err)
-			break
-		}
-		res.Rounds = i
-	}
-
-	ev.Printf("healing everything")
-	if err := c.HealAll(ctx); err != nil {
-		fail(err)
-	}
+	res.Rounds = r.rounds(ctx, c, nemesis, ev, fail)
 	w.StopProducing()
 	ev.Printf("settling (up to %v)", o.Settle)
 	read, assignment, err := Settle(ctx, c, o.Partitions, o.Settle)

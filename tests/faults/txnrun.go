@@ -61,19 +61,7 @@ func (r *Run) runTxn(ctx context.Context, dir string) Result {
 	// directories: nothing to record before a stop.
 	nemesis := NewNemesis(r.Seed, c, o.Faults, ev, func(*Node, string) {})
 	nemesis.Target([]string{TxnIn, TxnOut}, TxnIDs())
-	start := time.Now()
-	for i := 1; o.moreRounds(i, time.Since(start)); i++ {
-		if err := nemesis.Round(ctx, i); err != nil {
-			fail(err)
-			break
-		}
-		res.Rounds = i
-	}
-
-	ev.Printf("healing everything")
-	if err := c.HealAll(ctx); err != nil {
-		fail(err)
-	}
+	res.Rounds = r.rounds(ctx, c, nemesis, ev, fail)
 	w.StopFilling()
 	ev.Printf("settling (up to %v)", o.Settle)
 	settleBy := time.Now().Add(o.Settle)

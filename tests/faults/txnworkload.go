@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -43,25 +41,17 @@ func TxnIDs() []string {
 // transactions, and a read_committed reader of TxnOut that remembers
 // what it saw where.
 type TxnWorkload struct {
-	partitions int
-	rate       int
-	ev         *Events
+	ev *Events
 
-	filler *kgo.Client
+	filler *pacedProducer
 	reader *kgo.Client
 
-	stopFilling chan struct{}
-	filled      chan struct{}
 	stopWorkers chan struct{}
 	workers     sync.WaitGroup
 	stopReading context.CancelFunc
 	read        chan struct{}
 
 	mu         sync.Mutex
-	sent       int
-	acks       []Ack
-	unknown    int
-	failures   map[string]int // why input records were not acknowledged
 	liveSeen   map[Position]string
 	liveNext   map[int32]int64 // the offset after the last record the reader saw, per partition
 	stats      []*workerStats
@@ -82,15 +72,13 @@ type workerStats struct {
 // brokers and starts them; the topics exist. Worker k logs franz-go's
 // info lines to worker-k.log in dir.
 func StartTxnWorkload(brokers []string, dir string, partitions, rate int, ev *Events) (*TxnWorkload, error) {
-	w := &TxnWorkload{partitions: partitions, rate: rate, ev: ev,
-		stopFilling: make(chan struct{}), filled: make(chan struct{}), stopWorkers: make(chan struct{}),
-		read: make(chan struct{}), failures: map[string]int{}, liveSeen: map[Position]string{},
+	w := &TxnWorkload{ev: ev,
+		stopWorkers: make(chan struct{}),
+		read:        make(chan struct{}), liveSeen: map[Position]string{},
 		liveNext: map[int32]int64{}, workerErrs: map[string]int{}, outcomes: map[string]bool{}}
 	var err error
-	w.filler, err = kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(TxnIn),
-		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchCompression(kgo.NoCompression()),
-		kgo.RecordRetries(math.MaxInt), kgo.RecordDeliveryTimeout(deliveryTimeout),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	// The filler writes "in-<n>" round-robin over TxnIn's partitions.
+	w.filler, err = startPacedProducer(brokers, "filler", TxnIn, partitions, rate, inputValue)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +96,6 @@ func StartTxnWorkload(brokers []string, dir string, partitions, rate int, ev *Ev
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stopReading = cancel
-	go w.fill()
 	go w.readLive(ctx)
 	for i := 1; i <= txnWorkers; i++ {
 		log, err := os.Create(filepath.Join(dir, fmt.Sprintf("worker-%d.log", i)))
@@ -124,44 +111,6 @@ func StartTxnWorkload(brokers []string, dir string, partitions, rate int, ev *Ev
 		w.workers.Go(wk.run)
 	}
 	return w, nil
-}
-
-// fill writes "in-<n>" round-robin over TxnIn's partitions at the
-// workload's rate until stopFilling closes; like the records workload's
-// producer, it drops a record the client cannot buffer.
-func (w *TxnWorkload) fill() {
-	defer close(w.filled)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	start := time.Now()
-	for n := 0; ; {
-		select {
-		case <-w.stopFilling:
-			return
-		case <-tick.C:
-		}
-		for due := int(time.Since(start).Seconds() * float64(w.rate)); n < due; n++ {
-			value := inputValue(n)
-			r := &kgo.Record{Partition: int32(n % w.partitions), Value: []byte(value)}
-			w.filler.TryProduce(context.Background(), r, func(r *kgo.Record, err error) { w.settle(r, value, err) })
-		}
-	}
-}
-
-// settle records the outcome of one input record.
-func (w *TxnWorkload) settle(r *kgo.Record, value string, err error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	switch {
-	case errors.Is(err, kgo.ErrMaxBuffered): // never sent
-	case err != nil:
-		w.sent++
-		w.unknown++
-		w.failures[err.Error()]++
-	default:
-		w.sent++
-		w.acks = append(w.acks, Ack{Position: Position{Partition: r.Partition, Offset: r.Offset}, Value: value})
-	}
 }
 
 // readLive reads TxnOut with read_committed until ctx ends, noting the
@@ -194,20 +143,7 @@ func (w *TxnWorkload) readLive(ctx context.Context) {
 
 // StopFilling ends the filler as the records workload's StopProducing
 // ends its producer, and prints what it wrote.
-func (w *TxnWorkload) StopFilling() {
-	close(w.stopFilling)
-	<-w.filled
-	ctx, cancel := context.WithTimeout(context.Background(), deliveryTimeout+15*time.Second)
-	defer cancel()
-	if err := w.filler.Flush(ctx); err != nil {
-		w.ev.Printf("filler: flush: %v", err)
-	}
-	w.filler.Close()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.ev.Printf("filler: %d input records sent, %d acknowledged, %d unknown", w.sent, len(w.acks), w.unknown)
-	printCounts(w.ev, "filler: %d records failed: %s", w.failures)
-}
+func (w *TxnWorkload) StopFilling() { w.filler.Stop(w.ev) }
 
 // StopWorkers asks every worker to end its transaction and leave, waits
 // for them, and prints what they did; a second call does nothing.
@@ -248,11 +184,7 @@ func (w *TxnWorkload) LiveReached(ends map[int32]int64) bool {
 }
 
 // Acks returns every acknowledged input record.
-func (w *TxnWorkload) Acks() []Ack {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]Ack(nil), w.acks...)
-}
+func (w *TxnWorkload) Acks() []Ack { return w.filler.Acks() }
 
 // LiveSeen returns the value the live reader saw at each position.
 func (w *TxnWorkload) LiveSeen() map[Position]string {

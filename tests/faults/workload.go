@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math"
-	"sort"
 	"sync"
 	"time"
 
@@ -19,40 +16,28 @@ const deliveryTimeout = 30 * time.Second
 // it remembers every acknowledged record, and the first value the consumer
 // saw at each offset.
 type Workload struct {
-	seed       uint64
-	partitions int
-	rate       int
-	ev         *Events
+	ev *Events
 
-	producer *kgo.Client
+	producer *pacedProducer
 	consumer *kgo.Client
 
-	stopProducing chan struct{}
-	produced      chan struct{}
 	stopConsuming context.CancelFunc
 	consumed      chan struct{}
 
-	mu       sync.Mutex
-	sent     int
-	acks     []Ack
-	unknown  int
-	failures map[string]int // why records were not acknowledged
-	seen     map[Position]string
-	changed  []Change
+	mu      sync.Mutex
+	seen    map[Position]string
+	changed []Change
 }
 
 // StartWorkload connects a producer and a consumer to brokers and starts
 // them: the producer writes "s<seed>-<n>" round-robin over the partitions
 // at rate records/s, and the consumer reads every partition from the start.
 func StartWorkload(brokers []string, seed uint64, partitions, rate int, ev *Events) (*Workload, error) {
-	w := &Workload{seed: seed, partitions: partitions, rate: rate, ev: ev,
-		stopProducing: make(chan struct{}), produced: make(chan struct{}), consumed: make(chan struct{}),
-		failures: map[string]int{}, seen: map[Position]string{}}
+	w := &Workload{ev: ev,
+		consumed: make(chan struct{}), seen: map[Position]string{}}
 	var err error
-	w.producer, err = kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(Topic),
-		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchCompression(kgo.NoCompression()),
-		kgo.RecordRetries(math.MaxInt), kgo.RecordDeliveryTimeout(deliveryTimeout),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	w.producer, err = startPacedProducer(brokers, "producer", Topic, partitions, rate,
+		func(n int) string { return fmt.Sprintf("s%d-%d", seed, n) })
 	if err != nil {
 		return nil, err
 	}
@@ -69,47 +54,8 @@ func StartWorkload(brokers []string, seed uint64, partitions, rate int, ev *Even
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stopConsuming = cancel
-	go w.produce()
 	go w.consume(ctx)
 	return w, nil
-}
-
-// produce writes records at the workload's rate until stopProducing closes.
-// A record the client cannot buffer is dropped unsent, so a stalled cluster
-// never blocks the loop.
-func (w *Workload) produce() {
-	defer close(w.produced)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	start := time.Now()
-	for n := 0; ; {
-		select {
-		case <-w.stopProducing:
-			return
-		case <-tick.C:
-		}
-		for due := int(time.Since(start).Seconds() * float64(w.rate)); n < due; n++ {
-			value := fmt.Sprintf("s%d-%d", w.seed, n)
-			r := &kgo.Record{Partition: int32(n % w.partitions), Value: []byte(value)}
-			w.producer.TryProduce(context.Background(), r, func(r *kgo.Record, err error) { w.settle(r, value, err) })
-		}
-	}
-}
-
-// settle records the outcome of one produced record.
-func (w *Workload) settle(r *kgo.Record, value string, err error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	switch {
-	case errors.Is(err, kgo.ErrMaxBuffered): // never sent
-	case err != nil:
-		w.sent++
-		w.unknown++
-		w.failures[err.Error()]++
-	default:
-		w.sent++
-		w.acks = append(w.acks, Ack{Position: Position{Partition: r.Partition, Offset: r.Offset}, Value: value})
-	}
 }
 
 // consume reads every partition until ctx ends, noting the first value seen
@@ -140,27 +86,7 @@ func (w *Workload) consume(ctx context.Context) {
 // StopProducing ends the producer: no new records, then up to
 // deliveryTimeout and a margin for those in flight; any still unsettled
 // when the client closes are failed, hence unknown.
-func (w *Workload) StopProducing() {
-	close(w.stopProducing)
-	<-w.produced
-	ctx, cancel := context.WithTimeout(context.Background(), deliveryTimeout+15*time.Second)
-	defer cancel()
-	if err := w.producer.Flush(ctx); err != nil {
-		w.ev.Printf("producer: flush: %v", err)
-	}
-	w.producer.Close()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.ev.Printf("producer: %d records sent, %d acknowledged, %d unknown", w.sent, len(w.acks), w.unknown)
-	reasons := make([]string, 0, len(w.failures))
-	for r := range w.failures {
-		reasons = append(reasons, r)
-	}
-	sort.Strings(reasons)
-	for _, r := range reasons {
-		w.ev.Printf("producer: %d records failed: %s", w.failures[r], r)
-	}
-}
+func (w *Workload) StopProducing() { w.producer.Stop(w.ev) }
 
 // StopConsuming ends the consumer and closes its client.
 func (w *Workload) StopConsuming() {
@@ -170,11 +96,7 @@ func (w *Workload) StopConsuming() {
 }
 
 // Acks returns every acknowledged record.
-func (w *Workload) Acks() []Ack {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]Ack(nil), w.acks...)
-}
+func (w *Workload) Acks() []Ack { return w.producer.Acks() }
 
 // Seen returns the first value the consumer saw at each position.
 func (w *Workload) Seen() map[Position]string {
