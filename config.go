@@ -45,6 +45,15 @@ type Config struct {
 	// TransactionMaxTimeout bounds the transaction timeout a producer may
 	// ask for (transaction.max.timeout.ms); default 15 min.
 	TransactionMaxTimeout time.Duration
+	// TransactionVersion is the transaction.version feature the node
+	// tells Kafka clients it has finalized: 2, the default, is KIP-890's
+	// second part, under which the clients that know it (franz-go, Kafka's
+	// Java client from 4.0) skip AddPartitionsToTxn and AddOffsetsToTxn,
+	// which the partitions ask for on their behalf, and every end of a
+	// transaction bumps their epoch; 1 keeps every client on the first.
+	// The embedded Producer ends its transactions at version 2 whichever
+	// it is. Every node of a cluster should have the same.
+	TransactionVersion int16
 	// GroupMinSessionTimeout and GroupMaxSessionTimeout bound the session
 	// timeout a group member may ask for (group.min.session.timeout.ms,
 	// group.max.session.timeout.ms); default 6s and 30 min.
@@ -118,6 +127,9 @@ func (c Config) withDefaults() Config {
 	if c.TransactionMaxTimeout == 0 {
 		c.TransactionMaxTimeout = txn.DefaultMaxTimeout
 	}
+	if c.TransactionVersion == 0 {
+		c.TransactionVersion = int16(txn.V2)
+	}
 	if c.MaxPartitions <= 0 {
 		c.MaxPartitions = DefaultMaxPartitions
 		if c.Dir != "" {
@@ -139,6 +151,9 @@ func (c Config) validate() error {
 	if c.AutoCreatePartitions < 0 || c.OffsetsTopicPartitions < 0 || c.TransactionStatePartitions < 0 || c.TransactionMaxTimeout < 0 {
 		errs = append(errs, fmt.Errorf("%w: AutoCreatePartitions %d, OffsetsTopicPartitions %d, TransactionStatePartitions %d and TransactionMaxTimeout %s must not be negative",
 			ErrInvalidConfig, c.AutoCreatePartitions, c.OffsetsTopicPartitions, c.TransactionStatePartitions, c.TransactionMaxTimeout))
+	}
+	if c.TransactionVersion < 0 || c.TransactionVersion > int16(txn.V2) {
+		errs = append(errs, fmt.Errorf("%w: TransactionVersion %d: it is 1 or 2", ErrInvalidConfig, c.TransactionVersion))
 	}
 	if _, err := parseTopicConfig(c.TopicDefaults, nil); err != nil {
 		errs = append(errs, fmt.Errorf("TopicDefaults: %w", err))

@@ -63,12 +63,12 @@ func (b kafkaBroker) AutoCreateTopic(ctx context.Context, name string) error {
 }
 
 func (b kafkaBroker) Produce(ctx context.Context, topic string, partition int32, batch []byte, acks int16,
-	timeout time.Duration, transactionalID string) (kafka.ProduceResult, func() error, error) {
+	timeout time.Duration, tx kafka.Txn) (kafka.ProduceResult, func() error, error) {
 	p, err := b.n.partitionForProduce(ctx, topic, partition)
 	if err != nil {
 		return kafka.ProduceResult{}, nil, err
 	}
-	if err := b.n.verifyTxnBatch(ctx, p, batch, transactionalID); err != nil {
+	if err := b.n.verifyTxnBatch(ctx, p, batch, tx); err != nil {
 		return kafka.ProduceResult{}, nil, err
 	}
 	base, appendTime, acked, err := p.appendBatch(batch, acks == -1, fromClient)

@@ -37,8 +37,8 @@ func (b kafkaBroker) AddOffsetsToTxn(ctx context.Context, id string, producerID 
 	return b.n.addOffsetsToTxn(ctx, id, producerID, epoch, group)
 }
 
-func (b kafkaBroker) EndTxn(ctx context.Context, id string, producerID int64, epoch int16, commit bool) error {
-	return b.n.endTxn(ctx, id, producerID, epoch, commit)
+func (b kafkaBroker) EndTxn(ctx context.Context, id string, producerID int64, epoch int16, commit bool, version int16) (int64, int16, error) {
+	return b.n.endTxn(ctx, id, producerID, epoch, commit, txn.Version(version))
 }
 
 func (b kafkaBroker) WriteTxnMarker(ctx context.Context, tp kafka.TopicPartition, m txnlog.Marker) error {
@@ -46,8 +46,8 @@ func (b kafkaBroker) WriteTxnMarker(ctx context.Context, tp kafka.TopicPartition
 }
 
 func (b kafkaBroker) TxnCommitOffsets(ctx context.Context, groupID string, producerID int64, epoch int16, member group.Identity,
-	offsets map[kafka.TopicPartition]kafka.Offset) error {
-	return b.n.commitTxnOffsets(ctx, groupID, producerID, epoch, member, committedOffsets(offsets))
+	offsets map[kafka.TopicPartition]kafka.Offset, tx kafka.Txn) error {
+	return b.n.commitTxnOffsets(ctx, groupID, producerID, epoch, member, committedOffsets(offsets), tx)
 }
 
 func (b kafkaBroker) UnstableOffset(groupID string, tp kafka.TopicPartition) bool {

@@ -27,7 +27,7 @@ func (n *Node) serve(ln net.Listener) error {
 	cfg := kafka.Config{ClusterID: "creek", MaxRequestBytes: n.cfg.MaxRequestBytes,
 		QueuedMaxRequestBytes: n.cfg.QueuedMaxRequestBytes, FetchMaxBytes: n.cfg.FetchMaxBytes,
 		MaxRequestEntries: n.cfg.MaxRequestEntries, IdleTimeout: n.cfg.IdleTimeout, WriteTimeout: n.cfg.WriteTimeout,
-		RequestReadTimeout: n.cfg.RequestReadTimeout, Logger: n.log}
+		RequestReadTimeout: n.cfg.RequestReadTimeout, TransactionVersion: n.cfg.TransactionVersion, Logger: n.log}
 	if n.cfg.Cluster != nil {
 		cfg.NodeID = n.cfg.Cluster.NodeID
 	}

@@ -187,8 +187,13 @@ func (p *Producer) endTxn(ctx context.Context, commit bool) error {
 	begun := len(t.added)+len(t.groups) > 0 // else the coordinator knows no transaction
 	t.addMu.Unlock()
 	if begun {
-		if err := p.node.endTxnAt(ctx, p.cfg.TransactionalID, id.producerID, id.epoch, commit); err != nil {
+		pid, epoch, err := p.node.endTxnAt(ctx, p.cfg.TransactionalID, id.producerID, id.epoch, commit)
+		if err != nil {
 			return p.txnError(err)
+		}
+		if pid != id.producerID || epoch != id.epoch { // transaction version 2: the end bumped the epoch
+			p.setTxnIdentity(pid, epoch)
+			id = p.identity()
 		}
 	}
 	t.open = false
@@ -223,13 +228,20 @@ func (p *Producer) renewTxnEpoch(ctx context.Context, id producerIdentity) error
 	if err != nil {
 		return p.txnError(err)
 	}
+	p.setTxnIdentity(pid, epoch)
+	return nil
+}
+
+// setTxnIdentity makes the producer go on as producer pid at epoch, a new
+// epoch or ID its coordinator gave it, starting every partition's
+// sequences again.
+func (p *Producer) setTxnIdentity(pid int64, epoch int16) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.id = producerIdentity{producerID: pid, epoch: epoch, generation: p.id.generation + 1}
 	for _, pp := range p.partitions {
 		pp.sequence = 0
 	}
-	return nil
 }
 
 // txnError returns err, noting a fenced producer for good: a newer

@@ -11,6 +11,7 @@ import (
 
 	"github.com/creekmq/creek/internal/batch"
 	"github.com/creekmq/creek/internal/fsx"
+	"github.com/creekmq/creek/internal/kafka"
 	"github.com/creekmq/creek/internal/txn"
 	"github.com/creekmq/creek/internal/txnlog"
 )
@@ -32,12 +33,9 @@ func txnNode(t *testing.T, fs fsx.FS, clock *fakeClock) *Node {
 // t-0, its sequence starting at seq.
 func produceTxnBatch(t *testing.T, n *Node, pid int64, epoch int16, seq int32) {
 	t.Helper()
-	b, err := batch.Build(batch.BuildOptions{Idempotent: true, ProducerID: pid, ProducerEpoch: epoch, BaseSequence: seq,
-		Transactional: true}, batch.Record{Value: []byte("v")})
-	require.NoError(t, err)
 	p, err := n.partition("t", 0)
 	require.NoError(t, err)
-	_, _, err = p.produce(t.Context(), b, true)
+	_, _, err = p.produce(t.Context(), txnBatch(t, pid, epoch, seq, 1), true)
 	require.NoError(t, err)
 }
 
@@ -83,7 +81,7 @@ func TestTxnCoordinatorCommits(t *testing.T) {
 	_, err = n.addPartitionsToTxn(ctx, "tx", pid, epoch, []TopicPartition{{"t", 0}})
 	require.NoError(t, err)
 	produceTxnBatch(t, n, pid, epoch, 0)
-	require.NoError(t, n.endTxn(ctx, "tx", pid, epoch, true))
+	require.NoError(t, endTxnV1(ctx, n, "tx", pid, epoch, true))
 	m := awaitTxnState(t, n, "tx", txn.CompleteCommit)
 	assert.Empty(t, m.Partitions)
 	assert.Equal(t, []txnlog.Marker{{ProducerID: pid, Epoch: epoch, Commit: true}}, markersIn(t, n, "t", 0))
@@ -118,7 +116,7 @@ func TestTxnCoordinatorAbortsATimedOutTransaction(t *testing.T) {
 	m = awaitTxnState(t, n, "tx", txn.CompleteAbort)
 	assert.Equal(t, epoch+1, m.Epoch)
 	assert.Equal(t, []txnlog.Marker{{ProducerID: pid, Epoch: epoch + 1}}, markersIn(t, n, "t", 0))
-	assert.ErrorIs(t, n.endTxn(ctx, "tx", pid, epoch, true), kerr.ProducerFenced)
+	assert.ErrorIs(t, endTxnV1(ctx, n, "tx", pid, epoch, true), kerr.ProducerFenced)
 }
 
 // TestTxnCoordinatorFinishesAfterRestart: a transaction whose commit was
@@ -159,10 +157,10 @@ func TestTxnOffsetsCountOnceCommitted(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, n.addOffsetsToTxn(ctx, id, pid, epoch, "g"))
 		require.NoError(t, n.commitTxnOffsets(ctx, "g", pid, epoch, groupIdentity{Generation: -1},
-			map[TopicPartition]CommittedOffset{{"t", 0}: {Offset: offset, LeaderEpoch: -1}}))
+			map[TopicPartition]CommittedOffset{{"t", 0}: {Offset: offset, LeaderEpoch: -1}}, kafka.Txn{ID: id}))
 		assert.True(t, n.unstableOffset("g", TopicPartition{"t", 0}), "pending until the transaction ends")
 		assert.NotEqual(t, offset, n.CommittedOffsets("g")[TopicPartition{"t", 0}].Offset)
-		require.NoError(t, n.endTxn(ctx, id, pid, epoch, commit))
+		require.NoError(t, endTxnV1(ctx, n, id, pid, epoch, commit))
 		awaitTxnState(t, n, id, map[bool]txn.State{true: txn.CompleteCommit, false: txn.CompleteAbort}[commit])
 		assert.False(t, n.unstableOffset("g", TopicPartition{"t", 0}))
 	}
@@ -188,12 +186,19 @@ func TestTxnOffsetsPendingAfterRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, n.addOffsetsToTxn(ctx, "a", pid, epoch, "g"))
 	require.NoError(t, n.commitTxnOffsets(ctx, "g", pid, epoch, groupIdentity{Generation: -1},
-		map[TopicPartition]CommittedOffset{{"t", 0}: {Offset: 3, LeaderEpoch: -1}}))
+		map[TopicPartition]CommittedOffset{{"t", 0}: {Offset: 3, LeaderEpoch: -1}}, kafka.Txn{ID: "a"}))
 	require.NoError(t, n.Close())
 
 	n = txnNode(t, fs, clock)
 	assert.True(t, n.unstableOffset("g", TopicPartition{"t", 0}))
-	require.NoError(t, n.endTxn(ctx, "a", pid, epoch, true))
+	require.NoError(t, endTxnV1(ctx, n, "a", pid, epoch, true))
 	awaitTxnState(t, n, "a", txn.CompleteCommit)
 	assert.Equal(t, int64(3), n.CommittedOffsets("g")[TopicPartition{"t", 0}].Offset)
+}
+
+// endTxnV1 ends a transaction at transaction version 1, as a client that
+// keeps its epoch does.
+func endTxnV1(ctx context.Context, n *Node, id string, pid int64, epoch int16, commit bool) error {
+	_, _, err := n.endTxn(ctx, id, pid, epoch, commit, txn.V1)
+	return err
 }

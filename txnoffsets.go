@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/kafka"
 )
 
 // pendingOffset is an offset a transaction committed that has not ended.
@@ -21,9 +22,11 @@ type pendingOffset struct {
 // commitTxnOffsets commits a group's offsets in the transaction of the
 // producer with ID pid at epoch: they count once its marker commits them.
 // A member that names its generation (TxnOffsetCommit v3+) is checked as
-// an OffsetCommit's is.
+// an OffsetCommit's is. The transaction must hold the group's partition
+// of __consumer_offsets (AddOffsetsToTxn), or add it (tx.Add), as a
+// produce's does (joinTxn): else its marker would never be written there.
 func (n *Node) commitTxnOffsets(ctx context.Context, groupID string, pid int64, epoch int16, member groupIdentity,
-	offsets map[TopicPartition]CommittedOffset) error {
+	offsets map[TopicPartition]CommittedOffset, tx kafka.Txn) error {
 	if groupID == "" {
 		return fmt.Errorf("%w: empty group", ErrInvalidGroupID)
 	}
@@ -41,6 +44,13 @@ func (n *Node) commitTxnOffsets(ctx context.Context, groupID string, pid int64, 
 	count, err := n.ensureCoordinatorTopic(ctx, n.offsetsTopic(), groupID)
 	if err != nil {
 		return err
+	}
+	p, err := n.partition(ConsumerOffsetsTopic, keyPartition(groupID, count))
+	if err != nil {
+		return err
+	}
+	if err := n.joinTxn(ctx, p, tx, pid, epoch); err != nil {
+		return fmt.Errorf("commit offsets of group %s in a transaction: %w", groupID, err)
 	}
 	records, stamped := offsetRecords(groupID, offsets, n.now())
 	b, err := batch.Build(batch.BuildOptions{BaseTimestamp: n.now().UnixMilli(), Idempotent: true, ProducerID: pid,

@@ -105,22 +105,32 @@ const txnEndWait = time.Second
 // endTxn commits or aborts the producer's transaction: the decision is
 // written to __transaction_state, then the markers to every partition in
 // it, which the coordinator goes on writing (and a new coordinator
-// writes) until they are all written.
-func (n *Node) endTxn(ctx context.Context, id string, pid int64, epoch int16, commit bool) error {
+// writes) until they are all written. It returns the producer ID and
+// epoch the producer goes on with, which at version V2 the end bumped.
+func (n *Node) endTxn(ctx context.Context, id string, pid int64, epoch int16, commit bool, v txn.Version) (int64, int16, error) {
 	tp, err := n.ownTxn(ctx, id)
 	if err != nil {
-		return err
+		return -1, -1, err
 	}
 	t, err := n.txnStepAt(ctx, tp, func(c *txn.Coordinator, now time.Time) (*txn.Transition, error) {
-		return c.EndTxn(id, pid, epoch, commit, now)
+		return c.EndTxn(id, pid, epoch, commit, v, now)
 	})
-	if err != nil || t == nil {
-		return err
+	if err != nil {
+		return -1, -1, err
+	}
+	if t == nil { // a retry of an end complete: the producer goes on as it left it
+		m, err := n.describeTxn(ctx, id)
+		if err != nil {
+			return -1, -1, err
+		}
+		next, nextEpoch := m.Next()
+		return next, nextEpoch, nil
 	}
 	wait, cancel := context.WithTimeout(ctx, txnEndWait)
 	defer cancel()
 	n.awaitTxnEnd(wait, tp, id)
-	return nil
+	next, nextEpoch := t.To.Next()
+	return next, nextEpoch, nil
 }
 
 // describeTxn returns a transactional ID's state, or an error for one

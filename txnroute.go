@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/creekmq/creek/internal/kafka"
+	"github.com/creekmq/creek/internal/txn"
 )
 
 // atCoordinator runs a request at the coordinator find names: local when
@@ -138,15 +139,25 @@ func (n *Node) addOffsetsToTxnAt(ctx context.Context, id string, pid int64, epoc
 	})
 }
 
-// endTxnAt is endTxn at the ID's coordinator.
-func (n *Node) endTxnAt(ctx context.Context, id string, pid int64, epoch int16, commit bool) error {
+// endTxnAt is endTxn at the ID's coordinator, at transaction version 2
+// where the coordinator serves it (EndTxn v5): it returns the producer ID
+// and epoch to go on with, which are pid and epoch at version 1.
+func (n *Node) endTxnAt(ctx context.Context, id string, pid int64, epoch int16, commit bool) (int64, int16, error) {
 	req := kmsg.NewPtrEndTxnRequest()
 	req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Commit = id, pid, epoch, commit
-	return n.atCoordinator(ctx, n.txnFinder(id), func() error {
-		return n.endTxn(ctx, id, pid, epoch, commit)
+	next, nextEpoch := pid, epoch
+	err := n.atCoordinator(ctx, n.txnFinder(id), func() error {
+		var err error
+		next, nextEpoch, err = n.endTxn(ctx, id, pid, epoch, commit, txn.V2)
+		return err
 	}, req, func(r kmsg.Response) (int16, string) {
-		return r.(*kmsg.EndTxnResponse).ErrorCode, "EndTxn of " + id
+		resp := r.(*kmsg.EndTxnResponse)
+		if resp.Version >= 5 && resp.ErrorCode == 0 {
+			next, nextEpoch = resp.ProducerID, resp.ProducerEpoch
+		}
+		return resp.ErrorCode, "EndTxn of " + id
 	})
+	return next, nextEpoch, err
 }
 
 // commitTxnOffsetsAt is commitTxnOffsets at the group's coordinator.
@@ -169,7 +180,7 @@ func (n *Node) commitTxnOffsetsAt(ctx context.Context, id, groupID string, pid i
 	}
 	find := func(ctx context.Context) (int32, error) { return n.groupCoordinator(ctx, groupID) }
 	return n.atCoordinator(ctx, find, func() error {
-		return n.commitTxnOffsets(ctx, groupID, pid, epoch, member, offsets)
+		return n.commitTxnOffsets(ctx, groupID, pid, epoch, member, offsets, kafka.Txn{ID: id})
 	}, req, func(r kmsg.Response) (int16, string) {
 		for _, rt := range r.(*kmsg.TxnOffsetCommitResponse).Topics {
 			for _, rp := range rt.Partitions {

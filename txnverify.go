@@ -1,8 +1,10 @@
-// Transaction verification (KIP-890's first part, which Kafka applies to
-// every client): a partition appends the first transactional batch of a
-// producer's transaction only once the transaction's coordinator says the
-// partition is in it, so a batch that arrives after its transaction ended
-// cannot begin one that no coordinator will ever end.
+// Transaction verification (KIP-890): a partition appends the first
+// transactional batch of a producer's transaction only once the
+// transaction's coordinator says the partition is in it (the first part,
+// which Kafka applies to every client), or has added it (the second part,
+// transaction version 2: Produce v12+ and TxnOffsetCommit v5+ skip
+// AddPartitionsToTxn and AddOffsetsToTxn). So a batch that arrives after
+// its transaction ended cannot begin one that no coordinator will ever end.
 
 package creek
 
@@ -15,28 +17,36 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/kafka"
 )
 
 // verifyTxnBatch checks a client's batch for p: a transactional data
-// batch of a producer without a transaction open in p at the batch's
-// epoch is verified with the coordinator of transactionalID. A
-// coordinator that cannot answer now makes the produce
-// NOT_ENOUGH_REPLICAS, which every client retries, as Kafka does.
-func (n *Node) verifyTxnBatch(ctx context.Context, p *partition, b []byte, transactionalID string) error {
+// batch is appended once p is in its producer's transaction (joinTxn).
+func (n *Node) verifyTxnBatch(ctx context.Context, p *partition, b []byte, tx kafka.Txn) error {
 	h, err := batch.ParseHeader(b)
 	if err != nil || !h.Transactional() || h.Control() || h.ProducerID < 0 {
 		return nil // the append refuses what does not parse, and checks the rest
 	}
-	if transactionalID == "" {
+	if tx.ID == "" {
 		return fmt.Errorf("%w: a transactional batch without a transactional ID", ErrInvalidTxnState)
 	}
+	return n.joinTxn(ctx, p, tx, h.ProducerID, h.ProducerEpoch)
+}
+
+// joinTxn returns once p is in the transaction of the producer pid at
+// epoch, whose transactional ID is tx.ID: at once when p has the
+// transaction open at that epoch already, else when its coordinator says
+// p is in it, or has added p to it (tx.Add). A coordinator that cannot
+// answer now makes the write NOT_ENOUGH_REPLICAS, which every client
+// retries, as Kafka does.
+func (n *Node) joinTxn(ctx context.Context, p *partition, tx kafka.Txn, pid int64, epoch int16) error {
 	p.producersMu.Lock()
-	epoch, open := p.txns.Open(h.ProducerID)
+	openEpoch, open := p.txns.Open(pid)
 	p.producersMu.Unlock()
-	if open && epoch == h.ProducerEpoch {
+	if open && openEpoch == epoch {
 		return nil
 	}
-	err = n.verifyTxnPartition(ctx, transactionalID, h.ProducerID, h.ProducerEpoch, TopicPartition{p.topic, p.index})
+	err := n.txnHolds(ctx, tx, pid, epoch, TopicPartition{p.topic, p.index})
 	switch {
 	case err == nil:
 		return nil
@@ -51,20 +61,24 @@ func (n *Node) verifyTxnBatch(ctx context.Context, p *partition, b []byte, trans
 	return fmt.Errorf("%w: the partition is not in the producer's transaction: %v", ErrInvalidTxnState, err)
 }
 
-// verifyTxnPartition asks the coordinator of a transactional ID, here or
-// elsewhere (AddPartitionsToTxn v4 with VerifyOnly), whether the
-// producer's ongoing transaction holds tp.
-func (n *Node) verifyTxnPartition(ctx context.Context, id string, pid int64, epoch int16, tp TopicPartition) error {
-	coordinator, err := n.txnCoordinator(ctx, id)
+// txnHolds asks the coordinator of transactional ID tx.ID, here or
+// elsewhere (AddPartitionsToTxn v4+, VerifyOnly unless tx.Add), whether
+// the producer's ongoing transaction holds tp, or to add tp to it.
+func (n *Node) txnHolds(ctx context.Context, tx kafka.Txn, pid int64, epoch int16, tp TopicPartition) error {
+	coordinator, err := n.txnCoordinator(ctx, tx.ID)
 	if err != nil {
 		return err
 	}
 	if coordinator == n.nodeID() {
-		return n.verifyTxn(ctx, id, pid, epoch, []TopicPartition{tp})
+		if tx.Add {
+			_, err := n.addPartitionsToTxn(ctx, tx.ID, pid, epoch, []TopicPartition{tp})
+			return err
+		}
+		return n.verifyTxn(ctx, tx.ID, pid, epoch, []TopicPartition{tp})
 	}
 	req := kmsg.NewPtrAddPartitionsToTxnRequest()
 	rtx := kmsg.NewAddPartitionsToTxnRequestTransaction()
-	rtx.TransactionalID, rtx.ProducerID, rtx.ProducerEpoch, rtx.VerifyOnly = id, pid, epoch, true
+	rtx.TransactionalID, rtx.ProducerID, rtx.ProducerEpoch, rtx.VerifyOnly = tx.ID, pid, epoch, !tx.Add
 	rt := kmsg.NewAddPartitionsToTxnRequestTransactionTopic()
 	rt.Topic, rt.Partitions = tp.Topic, []int32{tp.Partition}
 	rtx.Topics = append(rtx.Topics, rt)

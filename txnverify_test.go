@@ -9,7 +9,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/creekmq/creek/internal/batch"
 	"github.com/creekmq/creek/internal/kafka"
 	"github.com/creekmq/creek/internal/txn"
 )
@@ -21,7 +20,8 @@ import (
 // a transaction open that nobody will end (the last stable offset would
 // stay behind it for good).
 func TestTxnVerifiesAPartitionsFirstBatch(t *testing.T) {
-	n := newTestNode(t, Config{Logger: discardLogger(), Listen: "127.0.0.1:0", TransactionStatePartitions: 1})
+	n := newTestNode(t, Config{Logger: discardLogger(), Listen: "127.0.0.1:0", TransactionStatePartitions: 1,
+		TransactionVersion: 1})
 	ctx := t.Context()
 	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
 	conn, err := kafka.Dial(ctx, n.Addr().String(), "test")
@@ -32,21 +32,7 @@ func TestTxnVerifiesAPartitionsFirstBatch(t *testing.T) {
 	seq := int32(0)
 	produce := func() int16 {
 		t.Helper()
-		b, err := batch.Build(batch.BuildOptions{Idempotent: true, ProducerID: pid, ProducerEpoch: epoch, BaseSequence: seq,
-			Transactional: true}, batch.Record{Value: []byte("v")})
-		require.NoError(t, err)
-		req := kmsg.NewPtrProduceRequest()
-		id := "tx"
-		req.TransactionID, req.Acks, req.TimeoutMillis = &id, -1, 10000
-		rt := kmsg.NewProduceRequestTopic()
-		rt.Topic, rt.TopicID = "t", n.topicID("t") // by name up to v12, by ID from v13
-		rp := kmsg.NewProduceRequestTopicPartition()
-		rp.Records = b
-		rt.Partitions = append(rt.Partitions, rp)
-		req.Topics = append(req.Topics, rt)
-		resp, err := conn.Request(ctx, req)
-		require.NoError(t, err)
-		code := resp.(*kmsg.ProduceResponse).Topics[0].Partitions[0].ErrorCode
+		code := sendTxnBatch(t, conn, n, "tx", pid, epoch, seq, 13)
 		if code == 0 {
 			seq++
 		}
@@ -58,7 +44,7 @@ func TestTxnVerifiesAPartitionsFirstBatch(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, produce())
 	assert.Zero(t, produce(), "the transaction is open in the partition: no need to ask again")
-	require.NoError(t, n.endTxn(ctx, "tx", pid, epoch, false))
+	require.NoError(t, endTxnV1(ctx, n, "tx", pid, epoch, false))
 	awaitTxnState(t, n, "tx", txn.CompleteAbort)
 
 	assert.Equal(t, kerr.InvalidTxnState.Code, produce(), "a late batch of the aborted transaction")
@@ -67,4 +53,57 @@ func TestTxnVerifiesAPartitionsFirstBatch(t *testing.T) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	assert.Equal(t, p.log.EndOffset(), p.lastStableLocked(), "no transaction is left open")
+}
+
+// TestTxnVersion2AddsAPartitionAtItsFirstBatch: at transaction version
+// 2, the first batch of a transaction in a partition (Produce v12+) adds
+// the partition to the transaction, which an earlier Produce version only
+// verifies; the end bumps the epoch, so a late batch of the transaction
+// ended is refused, and the next transaction goes on at the new epoch.
+func TestTxnVersion2AddsAPartitionAtItsFirstBatch(t *testing.T) {
+	n := newTestNode(t, Config{Logger: discardLogger(), Listen: "127.0.0.1:0", TransactionStatePartitions: 1})
+	ctx := t.Context()
+	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
+	conn, err := kafka.Dial(ctx, n.Addr().String(), "test")
+	require.NoError(t, err)
+	defer conn.Close()
+	pid, epoch, err := n.initTxnProducer(ctx, "tx", time.Minute, -1, -1)
+	require.NoError(t, err)
+
+	assert.Equal(t, kerr.InvalidTxnState.Code, sendTxnBatch(t, conn, n, "tx", pid, epoch, 0, 11), "v11 only verifies")
+	require.Zero(t, sendTxnBatch(t, conn, n, "tx", pid, epoch, 0, 12), "v12 adds the partition")
+	m, err := n.describeTxn(ctx, "tx")
+	require.NoError(t, err)
+	assert.Equal(t, []txn.Partition{{Topic: "t", Partition: 0}}, m.SortedPartitions())
+
+	next, nextEpoch, err := n.endTxn(ctx, "tx", pid, epoch, true, txn.V2)
+	require.NoError(t, err)
+	assert.Equal(t, [2]any{pid, epoch + 1}, [2]any{next, nextEpoch})
+	awaitTxnState(t, n, "tx", txn.CompleteCommit)
+	assert.Equal(t, kerr.InvalidProducerEpoch.Code, sendTxnBatch(t, conn, n, "tx", pid, epoch, 1, 13),
+		"a late batch of the transaction ended")
+	require.Zero(t, sendTxnBatch(t, conn, n, "tx", pid, nextEpoch, 0, 13), "the next transaction, at the new epoch")
+	p, err := n.partition("t", 0)
+	require.NoError(t, err)
+	p.mu.RLock()
+	assert.Equal(t, int64(2), p.lastStableLocked(), "the first batch and its marker are stable, the next is not")
+	p.mu.RUnlock()
+}
+
+// sendTxnBatch sends txnBatch to t-0 over conn at Produce version, and
+// returns the partition's error code.
+func sendTxnBatch(t *testing.T, conn *kafka.Conn, n *Node, id string, pid int64, epoch int16, seq int32, version int16) int16 {
+	t.Helper()
+	req := kmsg.NewPtrProduceRequest()
+	req.Version = version
+	req.TransactionID, req.Acks, req.TimeoutMillis = &id, -1, 10000
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic, rt.TopicID = "t", n.topicID("t") // by name up to v12, by ID from v13
+	rp := kmsg.NewProduceRequestTopicPartition()
+	rp.Records = txnBatch(t, pid, epoch, seq, 1)
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := conn.RequestAt(t.Context(), req, version)
+	require.NoError(t, err)
+	return resp.(*kmsg.ProduceResponse).Topics[0].Partitions[0].ErrorCode
 }

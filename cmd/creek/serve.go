@@ -25,6 +25,8 @@ func serve(ctx context.Context, args []string, io streams) error {
 	raftAddr := fs.String("raft", "", "cluster: host:port of the controller's Raft; default the gossip host, a free port")
 	local := fs.Bool("local-network", false,
 		"cluster: every node on one host or a sub-millisecond LAN: notice a failed node within about a second")
+	txnVersion := fs.Int("transaction-version", 2,
+		"the transaction.version clients are told: 2 (KIP-890's second part, an epoch per transaction) or 1")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -33,8 +35,12 @@ func serve(ctx context.Context, args []string, io streams) error {
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
+	if *txnVersion < 1 || *txnVersion > 2 {
+		return fmt.Errorf("--transaction-version %d: it is 1 or 2", *txnVersion)
+	}
 	log := slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: level}))
-	cfg := creek.Config{Dir: *data, Listen: *listen, AdvertisedAddr: *advertised, AutoCreateTopics: *autoCreate, Logger: log}
+	cfg := creek.Config{Dir: *data, Listen: *listen, AdvertisedAddr: *advertised, AutoCreateTopics: *autoCreate,
+		TransactionVersion: int16(*txnVersion), Logger: log}
 	if *nodeID >= 0 {
 		cfg.Cluster = &creek.ClusterConfig{NodeID: int32(*nodeID), GossipAddr: *gossip, Rack: *rack, RaftAddr: *raftAddr,
 			LocalNetwork: *local}

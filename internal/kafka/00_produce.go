@@ -25,7 +25,8 @@ import (
 // one of an older epoch INVALID_PRODUCER_EPOCH); the first of a
 // transaction in a partition is appended once the transaction's
 // coordinator says the partition is in it (INVALID_TXN_STATE if not,
-// NOT_ENOUGH_REPLICAS while it cannot say); control batches, which only
+// NOT_ENOUGH_REPLICAS while it cannot say), or from version 12 at
+// transaction version 2 once it has added the partition; control batches, which only
 // the coordinator writes, get INVALID_RECORD. acks other than 0, 1 and -1 get
 // INVALID_REQUIRED_ACKS for every partition, and nothing is appended.
 
@@ -41,6 +42,7 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 		return func() kmsg.Response { return resp }
 	}
 	var waits []waiting
+	tx := Txn{ID: deref(req.TransactionID), Add: req.Version >= 12 && s.cfg.TransactionVersion >= 2}
 	timeout := time.Duration(req.TimeoutMillis) * time.Millisecond
 	seen := map[TopicPartition]bool{}
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
@@ -64,7 +66,7 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 				continue
 			}
 			seen[tp] = true
-			res, durable, err := s.broker.Produce(ctx, rt.Topic, rp.Partition, rp.Records, req.Acks, timeout, deref(req.TransactionID))
+			res, durable, err := s.broker.Produce(ctx, rt.Topic, rp.Partition, rp.Records, req.Acks, timeout, tx)
 			if err != nil {
 				op.ErrorCode, op.ErrorMessage = s.broker.ErrorCode(err), errorMessage(err)
 				continue

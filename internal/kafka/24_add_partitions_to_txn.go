@@ -7,7 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// AddPartitionsToTxn, versions 0–4: partitions a producer is about to
+// AddPartitionsToTxn, versions 0–5 (5 as 4): partitions a producer is about to
 // write in its transaction, which the coordinator records before the
 // producer writes there, so that it knows where to write the markers.
 // Version 4, which brokers send, batches several transactions and may

@@ -8,9 +8,11 @@ import (
 	"github.com/creekmq/creek/internal/group"
 )
 
-// TxnOffsetCommit, versions 0–3: offsets a producer commits for a group
+// TxnOffsetCommit, versions 0–5: offsets a producer commits for a group
 // in its transaction, sent to the group's coordinator after
-// AddOffsetsToTxn. They are written to the group's partition of
+// AddOffsetsToTxn, whose group partition the coordinator checks is in
+// the transaction (INVALID_TXN_STATE if not); from version 5 at
+// transaction version 2 without it, and the coordinator adds it. They are written to the group's partition of
 // __consumer_offsets as transactional records and count once the
 // transaction commits. A member that names its generation (v3+) is
 // checked as OffsetCommit checks it. One error answers every partition.
@@ -30,7 +32,8 @@ func serveTxnOffsetCommit(ctx context.Context, s *Server, r kmsg.Request) kmsg.R
 		member = group.Identity{Generation: -1}
 	}
 	var code int16
-	if err := s.broker.TxnCommitOffsets(ctx, req.Group, req.ProducerID, req.ProducerEpoch, member, offsets); err != nil {
+	tx := Txn{ID: req.TransactionalID, Add: req.Version >= 5 && s.cfg.TransactionVersion >= 2}
+	if err := s.broker.TxnCommitOffsets(ctx, req.Group, req.ProducerID, req.ProducerEpoch, member, offsets, tx); err != nil {
 		code = s.groupErrorCode(err)
 	}
 	for _, rt := range req.Topics {

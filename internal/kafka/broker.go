@@ -36,12 +36,12 @@ type Broker interface {
 	// says and, for acks -1, until every in-sync replica has it or timeout
 	// passes. Batches are appended in call order; the caller must call
 	// durable once, and may append more batches first so that one fsync
-	// covers them. transactionalID is the request's, "" for none: the
+	// covers them. tx is what the request says of its transaction: the
 	// first transactional batch of a transaction in a partition is
 	// appended only once the transaction's coordinator says the partition
-	// is in it.
+	// is in it, or has added it (tx.Add).
 	Produce(ctx context.Context, topic string, partition int32, batch []byte, acks int16,
-		timeout time.Duration, transactionalID string) (res ProduceResult, durable func() error, err error)
+		timeout time.Duration, tx Txn) (res ProduceResult, durable func() error, err error)
 	// Fetch appends to dst the batches of a partition from f.Offset on,
 	// up to f.MaxBytes but always one whole batch, without waiting; with
 	// MaxBytes ≤ 0 it reads no batches and reports the offsets only. A
@@ -107,14 +107,18 @@ type Transactions interface {
 	// AddOffsetsToTxn adds a group's offsets to the producer's
 	// transaction.
 	AddOffsetsToTxn(ctx context.Context, id string, producerID int64, epoch int16, group string) error
-	// EndTxn commits or aborts the producer's transaction.
-	EndTxn(ctx context.Context, id string, producerID int64, epoch int16, commit bool) error
+	// EndTxn commits or aborts the producer's transaction, and returns the
+	// producer ID and epoch the producer goes on with: at transaction
+	// version 2 (EndTxn v5+) the end bumps the epoch.
+	EndTxn(ctx context.Context, id string, producerID int64, epoch int16, commit bool, version int16) (int64, int16, error)
 	// WriteTxnMarker writes a transaction's marker to a partition this
 	// node leads.
 	WriteTxnMarker(ctx context.Context, tp TopicPartition, m txnlog.Marker) error
 	// TxnCommitOffsets commits a group's offsets in a transaction, for a
-	// group this node coordinates.
-	TxnCommitOffsets(ctx context.Context, group string, producerID int64, epoch int16, member group.Identity, offsets map[TopicPartition]Offset) error
+	// group this node coordinates, once the transaction holds the group's
+	// partition of __consumer_offsets (or has added it: tx.Add).
+	TxnCommitOffsets(ctx context.Context, group string, producerID int64, epoch int16, member group.Identity,
+		offsets map[TopicPartition]Offset, tx Txn) error
 	// UnstableOffset reports whether a transaction not yet ended
 	// committed an offset of the group in tp.
 	UnstableOffset(group string, tp TopicPartition) bool
@@ -230,6 +234,18 @@ type FetchPartition struct {
 	// 4+): 0 read_uncommitted reads below the high watermark, 1
 	// read_committed below the last stable offset.
 	Isolation int8
+}
+
+// Txn is what a request that writes in a transaction (Produce,
+// TxnOffsetCommit) says of it.
+type Txn struct {
+	// ID is the transactional ID, "" for none.
+	ID string
+	// Add: a partition not yet in the transaction is added to it, as
+	// Produce v12+ and TxnOffsetCommit v5+ ask at transaction version 2
+	// (KIP-890's second part); otherwise the coordinator only verifies
+	// that it is in it (the first part).
+	Add bool
 }
 
 // AbortedTxn is an aborted transaction a read_committed fetch meets: its

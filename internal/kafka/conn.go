@@ -68,6 +68,16 @@ func (c *Conn) Request(ctx context.Context, req kmsg.Request) (kmsg.Response, er
 	return c.request(ctx, req, min(peerMax, req.MaxVersion()))
 }
 
+// RequestAt sends req at version, which need not be the highest both
+// serve, and returns the response. A version the peer does not serve is
+// an error.
+func (c *Conn) RequestAt(ctx context.Context, req kmsg.Request, version int16) (kmsg.Response, error) {
+	if peerMax, ok := c.versions[req.Key()]; !ok || version < 0 || version > min(peerMax, req.MaxVersion()) {
+		return nil, fmt.Errorf("%s v%d is not served by %s", kmsg.NameForKey(req.Key()), version, c.nc.RemoteAddr())
+	}
+	return c.request(ctx, req, version)
+}
+
 func (c *Conn) request(ctx context.Context, req kmsg.Request, version int16) (resp kmsg.Response, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

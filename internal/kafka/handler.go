@@ -41,11 +41,11 @@ func init() {
 		int16(kmsg.OffsetCommit):    {2, 8, serveOffsetCommit, nil},
 		int16(kmsg.OffsetFetch):     {1, 7, serveOffsetFetch, nil},
 
-		int16(kmsg.AddPartitionsToTxn):   {0, 4, serveAddPartitionsToTxn, nil},
+		int16(kmsg.AddPartitionsToTxn):   {0, 5, serveAddPartitionsToTxn, nil},
 		int16(kmsg.AddOffsetsToTxn):      {0, 3, serveAddOffsetsToTxn, nil},
-		int16(kmsg.EndTxn):               {0, 4, serveEndTxn, nil},
+		int16(kmsg.EndTxn):               {0, 5, serveEndTxn, nil},
 		int16(kmsg.WriteTxnMarkers):      {0, 1, serveWriteTxnMarkers, nil},
-		int16(kmsg.TxnOffsetCommit):      {0, 3, serveTxnOffsetCommit, nil},
+		int16(kmsg.TxnOffsetCommit):      {0, 5, serveTxnOffsetCommit, nil},
 		int16(kmsg.DescribeTransactions): {0, 0, serveDescribeTransactions, nil},
 		int16(kmsg.ListTransactions):     {0, 1, serveListTransactions, nil},
 

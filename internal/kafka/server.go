@@ -50,6 +50,14 @@ type Config struct {
 	// configs: every repeated element) one request names; a request naming
 	// more closes its connection. Default DefaultMaxRequestEntries.
 	MaxRequestEntries int
+	// TransactionVersion is the transaction.version feature the server
+	// has finalized, which ApiVersions v3+ tell clients: at 2 (KIP-890's
+	// second part) a transactional batch of Produce v12+ adds its partition
+	// to its transaction, TxnOffsetCommit v5+ adds the group's offsets to
+	// it, and clients expect EndTxn v5 to bump their epoch; below 2 a
+	// partition only verifies that it is in the transaction. 0 is taken
+	// for 1.
+	TransactionVersion int16
 	// Logger receives connection errors; default slog.Default().
 	Logger *slog.Logger
 }
@@ -79,6 +87,7 @@ func Serve(ln net.Listener, b Broker, cfg Config) *Server {
 	if cfg.MaxRequestBytes <= 0 {
 		cfg.MaxRequestBytes = DefaultMaxRequestBytes
 	}
+	cfg.TransactionVersion = max(cfg.TransactionVersion, 1)
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 10 * time.Minute
 	}

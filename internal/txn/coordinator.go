@@ -3,6 +3,7 @@ package txn
 import (
 	"errors"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -89,7 +90,8 @@ func (c *Coordinator) InitProducerID(id string, timeout time.Duration, expectID 
 			return nil, err
 		}
 		e, created = &entry{m: Metadata{TransactionalID: id, ProducerID: pid, PrevProducerID: NoProducerID,
-			Epoch: NoEpoch, LastEpoch: NoEpoch, Timeout: timeout, State: Empty, LastUpdate: now}}, true
+			NextProducerID: NoProducerID, Epoch: NoEpoch, LastEpoch: NoEpoch, Timeout: timeout, State: Empty,
+			LastUpdate: now}}, true
 	}
 	if e.pending != nil {
 		return nil, kerr.ConcurrentTransactions
@@ -97,10 +99,11 @@ func (c *Coordinator) InitProducerID(id string, timeout time.Duration, expectID 
 	m := e.m
 	expected := expectID != NoProducerID
 	// Fenced unless the metadata is new, or the producer has this ID (its
-	// epoch is checked below), or it had the ID before a rotation its
-	// exhausted epoch asked for and never heard of.
+	// epoch is checked below), or it had the ID before a rotation it never
+	// heard of: one its exhausted epoch asked for, or one the end of its
+	// last transaction made (at LastEpoch).
 	if expected && m.Epoch != NoEpoch && expectID != m.ProducerID &&
-		!(expectID == m.PrevProducerID && epochExhausted(expectEpoch)) {
+		!(expectID == m.PrevProducerID && (epochExhausted(expectEpoch) || expectEpoch == m.LastEpoch)) {
 		return nil, kerr.ProducerFenced
 	}
 	var to Metadata
@@ -263,20 +266,52 @@ func (m Metadata) holds(partitions []Partition) bool {
 // caller writes the markers to every partition of To and calls
 // MarkersWritten. A retry of an end already complete returns nil, nil;
 // one under way, kerr.ConcurrentTransactions.
-func (c *Coordinator) EndTxn(id string, pid int64, epoch int16, commit bool, now time.Time) (*Transition, error) {
-	e, err := c.producer(id, pid, epoch)
-	if err != nil {
-		return nil, err
-	}
+//
+// At version V2 the end bumps the producer's epoch (To.Epoch, at which
+// the markers are written), and the producer goes on at To.Next(): its ID
+// at the new epoch, or a new ID at epoch 0 once the new epoch would be
+// exhausted. A retry comes at the epoch before the bump. Aborting with no
+// transaction ongoing bumps the epoch all the same (a producer whose
+// produces all failed may have begun one it does not know of), writing
+// CompleteAbort at once.
+func (c *Coordinator) EndTxn(id string, pid int64, epoch int16, commit bool, v Version, now time.Time) (*Transition, error) {
 	prepare, complete := PrepareAbort, CompleteAbort
 	if commit {
 		prepare, complete = PrepareCommit, CompleteCommit
+	}
+	if e := c.txns[id]; v >= V2 && e != nil && e.pending == nil && e.m.endedBy(pid, epoch) {
+		switch e.m.State {
+		case prepare:
+			return nil, kerr.ConcurrentTransactions
+		case complete:
+			return nil, nil
+		}
+	}
+	e, err := c.producer(id, pid, epoch)
+	if err != nil {
+		return nil, err
 	}
 	switch e.m.State {
 	case Ongoing:
 		to := e.m.Clone()
 		to.State, to.LastUpdate = prepare, now
+		if v >= V2 {
+			if err := c.bumpForEnd(&to); err != nil {
+				return nil, err
+			}
+		}
 		return c.begin(e, to, nil), nil
+	case Empty, CompleteCommit, CompleteAbort:
+		if v >= V2 && !commit {
+			to := e.m.Clone()
+			if err := c.bumpForEnd(&to); err != nil {
+				return nil, err
+			}
+			to.State = PrepareAbort
+			return c.begin(e, completed(to, now), nil), nil
+		}
+	}
+	switch e.m.State {
 	case complete:
 		return nil, nil
 	case prepare:
@@ -284,6 +319,32 @@ func (c *Coordinator) EndTxn(id string, pid int64, epoch int16, commit bool, now
 	default: // no transaction, or the other end of one
 		return nil, kerr.InvalidTxnState
 	}
+}
+
+// endedBy reports whether the producer pid at epoch ended the last
+// transaction of m at version V2: m is that end's, whose bump (and
+// rotation, if it rotated) the producer may not have heard of.
+func (m Metadata) endedBy(pid int64, epoch int16) bool {
+	return m.LastEpoch != NoEpoch && epoch == m.LastEpoch &&
+		(pid == m.ProducerID || pid == m.PrevProducerID && m.NextProducerID == NoProducerID)
+}
+
+// bumpForEnd gives to, a transaction being ended at version V2, the next
+// epoch for its markers, and a new producer ID for what follows when that
+// epoch leaves too little to bump (epochExhausted).
+func (c *Coordinator) bumpForEnd(to *Metadata) error {
+	if to.Epoch == math.MaxInt16 {
+		return kerr.InvalidProducerEpoch // never reached: producers rotate before it
+	}
+	to.LastEpoch, to.Epoch, to.NextProducerID = to.Epoch, to.Epoch+1, NoProducerID
+	if epochExhausted(to.Epoch) {
+		pid, err := c.cfg.NewProducerID()
+		if err != nil {
+			return err
+		}
+		to.NextProducerID = pid
+	}
+	return nil
 }
 
 // MarkersWritten completes a transaction being committed or aborted, once
@@ -297,17 +358,25 @@ func (c *Coordinator) MarkersWritten(id string, now time.Time) (*Transition, err
 	if e.pending != nil {
 		return nil, kerr.ConcurrentTransactions
 	}
-	to := e.m.Clone()
-	switch e.m.State {
-	case PrepareCommit:
-		to.State = CompleteCommit
-	case PrepareAbort:
-		to.State = CompleteAbort
-	default:
+	if e.m.State != PrepareCommit && e.m.State != PrepareAbort {
 		return nil, kerr.InvalidTxnState
 	}
-	to.Partitions, to.Started, to.LastUpdate = nil, time.Time{}, now
-	return c.begin(e, to, nil), nil
+	return c.begin(e, completed(e.m.Clone(), now), nil), nil
+}
+
+// completed is m, being committed or aborted, once complete: no
+// transaction, and the producer under the ID its end rotated to, if it did.
+func completed(m Metadata, now time.Time) Metadata {
+	state := CompleteAbort
+	if m.State == PrepareCommit {
+		state = CompleteCommit
+	}
+	m.State = state
+	if m.NextProducerID != NoProducerID {
+		m.PrevProducerID, m.ProducerID, m.Epoch, m.NextProducerID = m.ProducerID, m.NextProducerID, 0, NoProducerID
+	}
+	m.Partitions, m.Started, m.LastUpdate = nil, time.Time{}, now
+	return m
 }
 
 // Expire returns, by transactional ID, the transitions that time asks

@@ -56,7 +56,19 @@ func (h *harness) add(id string, pid int64, epoch int16, ps ...Partition) error 
 
 func (h *harness) end(id string, pid int64, epoch int16, commit bool) error {
 	h.t.Helper()
-	return h.write(h.c.EndTxn(id, pid, epoch, commit, h.now))
+	return h.write(h.c.EndTxn(id, pid, epoch, commit, V1, h.now))
+}
+
+// endV2 is end at transaction version 2; it returns the producer ID and
+// epoch the producer goes on with, as EndTxn v5 answers them.
+func (h *harness) endV2(id string, pid int64, epoch int16, commit bool) (int64, int16, error) {
+	h.t.Helper()
+	if err := h.write(h.c.EndTxn(id, pid, epoch, commit, V2, h.now)); err != nil {
+		return -1, -1, err
+	}
+	m, _ := h.c.Describe(id)
+	next, nextEpoch := m.Next()
+	return next, nextEpoch, nil
 }
 
 func (h *harness) markers(id string) error {
@@ -274,7 +286,7 @@ func TestKIP360(t *testing.T) {
 func TestAnExhaustedEpochRotatesTheProducerID(t *testing.T) {
 	h := newHarness(t)
 	last := int16(math.MaxInt16 - 1)
-	h.c.Load(Metadata{TransactionalID: "x", ProducerID: 7, PrevProducerID: NoProducerID, Epoch: last,
+	h.c.Load(Metadata{TransactionalID: "x", ProducerID: 7, PrevProducerID: NoProducerID, NextProducerID: NoProducerID, Epoch: last,
 		LastEpoch: NoEpoch, Timeout: time.Minute, State: CompleteCommit, LastUpdate: t0})
 	require.NoError(t, h.init("x", 7, last))
 	m := h.is("x", 1000, 0, Empty)
@@ -285,7 +297,7 @@ func TestAnExhaustedEpochRotatesTheProducerID(t *testing.T) {
 
 	// An ongoing transaction at the last epoch is aborted under it: there
 	// is none to bump to.
-	h.c.Load(Metadata{TransactionalID: "y", ProducerID: 8, PrevProducerID: NoProducerID, Epoch: last,
+	h.c.Load(Metadata{TransactionalID: "y", ProducerID: 8, PrevProducerID: NoProducerID, NextProducerID: NoProducerID, Epoch: last,
 		LastEpoch: NoEpoch, Timeout: time.Minute, State: Ongoing, Partitions: map[Partition]struct{}{a0: {}},
 		Started: t0, LastUpdate: t0})
 	assert.ErrorIs(t, h.init("y", NoProducerID, NoEpoch), kerr.ConcurrentTransactions)
@@ -302,7 +314,7 @@ func TestLoadRebuildsAndFinishesWhatWasInFlight(t *testing.T) {
 	h := newHarness(t)
 	require.NoError(t, h.init("x", NoProducerID, NoEpoch))
 	require.NoError(t, h.add("x", 1000, 0, a0))
-	tr, err := h.c.EndTxn("x", 1000, 0, true, h.now)
+	tr, err := h.c.EndTxn("x", 1000, 0, true, V1, h.now)
 	require.NoError(t, err)
 	require.NoError(t, h.c.Complete(tr))
 	require.NoError(t, h.init("gone", NoProducerID, NoEpoch))

@@ -8,7 +8,8 @@
 // fencing an older instance) → CompleteCommit or CompleteAbort (once the
 // caller has written the control markers to every partition) → Ongoing
 // again with the next transaction. InitProducerID bumps the epoch, which
-// fences every older instance of the producer.
+// fences every older instance of the producer; at transaction version 2
+// (KIP-890's second part) so does every EndTxn.
 //
 // Nothing here does I/O, takes a lock or reads a clock: each step takes
 // the time and returns the Transition it wants written to the

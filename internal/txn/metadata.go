@@ -49,16 +49,31 @@ type Metadata struct {
 	PrevProducerID int64
 	Epoch          int16
 	// LastEpoch is the epoch before the last bump that a producer asked
-	// for by its old epoch (KIP-360): a retry of that call is answered with
-	// the current epoch instead of being fenced. NoEpoch for none.
-	LastEpoch  int16
-	Timeout    time.Duration
-	State      State
-	Partitions map[Partition]struct{}
+	// for by its old epoch (KIP-360's InitProducerID, or an EndTxn of
+	// transaction version 2): a retry of that call is answered with the
+	// current epoch instead of being fenced. NoEpoch for none.
+	LastEpoch int16
+	// NextProducerID is the producer ID an end of transaction version 2
+	// gave the producer because the epoch it bumped to ran out: the
+	// producer has it, at epoch 0, once the transaction is complete.
+	// NoProducerID for none.
+	NextProducerID int64
+	Timeout        time.Duration
+	State          State
+	Partitions     map[Partition]struct{}
 	// Started is when the transaction began (its first AddPartitions);
 	// zero outside one.
 	Started    time.Time
 	LastUpdate time.Time
+}
+
+// Next returns the producer ID and epoch the producer of m is to use
+// next: after an end that rotated its ID, NextProducerID at epoch 0.
+func (m Metadata) Next() (int64, int16) {
+	if m.NextProducerID != NoProducerID {
+		return m.NextProducerID, 0
+	}
+	return m.ProducerID, m.Epoch
 }
 
 // Clone returns a copy that shares nothing with m.
@@ -76,6 +91,20 @@ func (m Metadata) SortedPartitions() []Partition {
 	})
 	return out
 }
+
+// Version is the transaction version a client's request asks for, as
+// Kafka's transaction.version feature numbers them.
+type Version int8
+
+const (
+	// V1 is KIP-98's transactions: a producer keeps its epoch from one
+	// transaction to the next.
+	V1 Version = 1
+	// V2 is KIP-890's second part: every end of a transaction bumps the
+	// producer's epoch, and its markers are written at the new epoch, so
+	// that no late batch of the transaction ended can join the next.
+	V2 Version = 2
+)
 
 // epochExhausted reports whether an epoch cannot be bumped twice more:
 // Kafka keeps the last value for fencing an ongoing transaction.

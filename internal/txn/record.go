@@ -10,7 +10,8 @@ import (
 // A transactional ID's record in __transaction_state is Kafka's: the key
 // is kmsg's TxnMetadataKey (version 0: the ID), the value its
 // TxnMetadataValue, written at version 1 (flexible), whose tagged
-// PreviousProducerID keeps the ID before a rotation. A tombstone (no
+// PreviousProducerID keeps the ID before a rotation and NextProducerID the
+// ID an end of transaction version 2 rotates to. A tombstone (no
 // value) removes the ID. LastEpoch is not in Kafka's record and is not
 // kept: after a restart or a move of the coordinator, a retry of an
 // InitProducerID that bumped the epoch is fenced, as in Kafka.
@@ -33,7 +34,7 @@ func MarshalValue(m Metadata) []byte {
 	v := kmsg.NewTxnMetadataValue()
 	v.Version = valueVersion
 	v.ProducerID, v.ProducerEpoch = m.ProducerID, m.Epoch
-	v.PreviousProducerID = m.PrevProducerID
+	v.PreviousProducerID, v.NextProducerID = m.PrevProducerID, m.NextProducerID
 	v.TimeoutMillis = int32(m.Timeout / time.Millisecond)
 	v.State = m.State
 	byTopic := map[string]int{}
@@ -67,7 +68,7 @@ func Unmarshal(key, value []byte) (Metadata, error) {
 		return Metadata{}, fmt.Errorf("txn: record key version %d", k.Version)
 	}
 	m := Metadata{TransactionalID: k.TransactionalID, ProducerID: NoProducerID, PrevProducerID: NoProducerID,
-		Epoch: NoEpoch, LastEpoch: NoEpoch, State: Dead}
+		NextProducerID: NoProducerID, Epoch: NoEpoch, LastEpoch: NoEpoch, State: Dead}
 	if value == nil {
 		return m, nil
 	}
@@ -86,9 +87,13 @@ func Unmarshal(key, value []byte) (Metadata, error) {
 		return Metadata{}, fmt.Errorf("txn: record of %q has producer ID %d, timeout %d ms", m.TransactionalID, v.ProducerID, v.TimeoutMillis)
 	}
 	if v.Version == 0 {
-		v.PreviousProducerID = NoProducerID
+		v.PreviousProducerID, v.NextProducerID = NoProducerID, NoProducerID
 	}
-	m.ProducerID, m.PrevProducerID, m.Epoch, m.State = v.ProducerID, v.PreviousProducerID, v.ProducerEpoch, v.State
+	if v.NextProducerID < NoProducerID {
+		return Metadata{}, fmt.Errorf("txn: record of %q has next producer ID %d", m.TransactionalID, v.NextProducerID)
+	}
+	m.ProducerID, m.PrevProducerID, m.NextProducerID = v.ProducerID, v.PreviousProducerID, v.NextProducerID
+	m.Epoch, m.State = v.ProducerEpoch, v.State
 	m.Timeout = time.Duration(v.TimeoutMillis) * time.Millisecond
 	m.LastUpdate = time.UnixMilli(v.LastUpdateTimestamp)
 	if v.StartTimestamp >= 0 {

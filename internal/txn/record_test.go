@@ -14,7 +14,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		{TransactionalID: "ongoing", ProducerID: 5, PrevProducerID: 4, Epoch: 3, LastEpoch: NoEpoch,
 			Timeout: 90 * time.Second, State: Ongoing, Partitions: map[Partition]struct{}{a0: {}, a1: {}, b0: {}},
 			Started: t0, LastUpdate: t0.Add(time.Second)},
-		{TransactionalID: "idle", ProducerID: 6, PrevProducerID: NoProducerID, Epoch: 0, LastEpoch: NoEpoch,
+		{TransactionalID: "idle", ProducerID: 6, PrevProducerID: NoProducerID, NextProducerID: NoProducerID, Epoch: 0, LastEpoch: NoEpoch,
 			Timeout: time.Minute, State: CompleteAbort, LastUpdate: t0},
 	} {
 		got, err := Unmarshal(MarshalKey(m.TransactionalID), MarshalValue(m))
@@ -26,7 +26,7 @@ func TestRecordRoundTrip(t *testing.T) {
 // TestRecordIsKafkas: the bytes are kmsg's TxnMetadataKey and
 // TxnMetadataValue, which Kafka's own tools read.
 func TestRecordIsKafkas(t *testing.T) {
-	m := Metadata{TransactionalID: "x", ProducerID: 5, PrevProducerID: NoProducerID, Epoch: 3,
+	m := Metadata{TransactionalID: "x", ProducerID: 5, PrevProducerID: NoProducerID, NextProducerID: NoProducerID, Epoch: 3,
 		Timeout: time.Minute, State: PrepareCommit, Partitions: map[Partition]struct{}{b0: {}, a1: {}, a0: {}},
 		Started: t0, LastUpdate: t0}
 	k := kmsg.NewTxnMetadataKey()
@@ -42,7 +42,7 @@ func TestRecordIsKafkas(t *testing.T) {
 }
 
 func TestUnmarshalRefusesWhatKafkaWouldNotWrite(t *testing.T) {
-	good := Metadata{TransactionalID: "x", ProducerID: 5, PrevProducerID: NoProducerID, Epoch: 3, LastEpoch: NoEpoch,
+	good := Metadata{TransactionalID: "x", ProducerID: 5, PrevProducerID: NoProducerID, NextProducerID: NoProducerID, Epoch: 3, LastEpoch: NoEpoch,
 		Timeout: time.Minute, State: Empty, LastUpdate: t0}
 	value := func(edit func(v *kmsg.TxnMetadataValue)) []byte {
 		v := kmsg.NewTxnMetadataValue()

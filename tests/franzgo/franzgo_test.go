@@ -20,8 +20,15 @@ import (
 
 func openNode(t *testing.T) *creek.Node {
 	t.Helper()
-	n, err := creek.Open(creek.Config{Dir: t.TempDir(), Listen: "127.0.0.1:0",
-		Logger: slog.New(slog.DiscardHandler)})
+	return openNodeWith(t, creek.Config{})
+}
+
+// openNodeWith is openNode with cfg, whose directory, listener and logger
+// it sets.
+func openNodeWith(t *testing.T, cfg creek.Config) *creek.Node {
+	t.Helper()
+	cfg.Dir, cfg.Listen, cfg.Logger = t.TempDir(), "127.0.0.1:0", slog.New(slog.DiscardHandler)
+	n, err := creek.Open(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, n.Close()) })
 	return n

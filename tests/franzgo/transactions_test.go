@@ -99,6 +99,42 @@ func TestTransactionsFenceAnOlderProducer(t *testing.T) {
 	assert.Equal(t, []string{"live"}, readAll(ctx, t, n, "t", 1, kgo.ReadCommitted()))
 }
 
+// TestTransactionsAtBothVersions: franz-go takes up transaction version 2
+// (KIP-890's second part) when the node has it finalized: it skips
+// AddPartitionsToTxn, and every end bumps its epoch; at version 1 the
+// epoch stays. Either way the committed records, and only they, reach a
+// read_committed reader.
+func TestTransactionsAtBothVersions(t *testing.T) {
+	for _, version := range []int16{1, 2} {
+		t.Run(fmt.Sprintf("transaction.version=%d", version), func(t *testing.T) {
+			n := openNodeWith(t, creek.Config{TransactionVersion: version})
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			require.NoError(t, n.CreateTopic(ctx, "t", creek.TopicSpec{}))
+			producer := newClient(t, n, kgo.TransactionalID("tx"), kgo.DefaultProduceTopic("t"))
+			adm := kadm.NewClient(newClient(t, n))
+			var epochs []int16
+			for i, commit := range []bool{true, false, true} {
+				produceInTxn(ctx, t, producer, commit, "v"+strconv.Itoa(i))
+				described, err := adm.DescribeTransactions(ctx, "tx")
+				require.NoError(t, err)
+				require.NoError(t, described["tx"].Err)
+				epochs = append(epochs, described["tx"].ProducerEpoch)
+			}
+			if version == 2 {
+				// franz-go learns the feature with its first transaction,
+				// whose end is at version 1, and takes the version up for
+				// the next with an InitProducerID: a bump of its own.
+				assert.Less(t, epochs[0], epochs[1], "%v", epochs)
+				assert.Equal(t, epochs[1]+1, epochs[2], "every end bumps the epoch: %v", epochs)
+			} else {
+				assert.Equal(t, []int16{epochs[0], epochs[0], epochs[0]}, epochs, "the epoch stays")
+			}
+			assert.Equal(t, []string{"v0", "v2"}, readAll(ctx, t, n, "t", 2, kgo.ReadCommitted()))
+		})
+	}
+}
+
 // TestTransactionsDescribeAndList: kadm describes and lists the
 // coordinator's transactional IDs.
 func TestTransactionsDescribeAndList(t *testing.T) {
