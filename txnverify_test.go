@@ -107,3 +107,45 @@ func sendTxnBatch(t *testing.T, conn *kafka.Conn, n *Node, id string, pid int64,
 	require.NoError(t, err)
 	return resp.(*kmsg.ProduceResponse).Topics[0].Partitions[0].ErrorCode
 }
+
+// TestTxnOffsetCommitJoinsTheTransaction: offsets committed in a
+// transaction whose coordinator does not have the group's partition in it
+// are refused below TxnOffsetCommit v5 (its marker would never be written
+// there, and they would stay pending for good), and add the partition
+// from v5 at transaction version 2.
+func TestTxnOffsetCommitJoinsTheTransaction(t *testing.T) {
+	n := newTestNode(t, Config{Logger: discardLogger(), Listen: "127.0.0.1:0", TransactionStatePartitions: 1,
+		OffsetsTopicPartitions: 1})
+	ctx := t.Context()
+	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
+	conn, err := kafka.Dial(ctx, n.Addr().String(), "test")
+	require.NoError(t, err)
+	defer conn.Close()
+	pid, epoch, err := n.initTxnProducer(ctx, "tx", time.Minute, -1, -1)
+	require.NoError(t, err)
+	commit := func(version int16) int16 {
+		t.Helper()
+		req := kmsg.NewPtrTxnOffsetCommitRequest()
+		req.TransactionalID, req.Group, req.ProducerID, req.ProducerEpoch, req.Generation = "tx", "g", pid, epoch, -1
+		rt := kmsg.NewTxnOffsetCommitRequestTopic()
+		rt.Topic = "t"
+		rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+		rp.Offset = 5
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		resp, err := conn.RequestAt(ctx, req, version)
+		require.NoError(t, err)
+		return resp.(*kmsg.TxnOffsetCommitResponse).Topics[0].Partitions[0].ErrorCode
+	}
+	assert.Equal(t, kerr.InvalidTxnState.Code, commit(3), "without AddOffsetsToTxn")
+	assert.False(t, n.unstableOffset("g", TopicPartition{"t", 0}), "nothing written")
+	require.Zero(t, commit(5), "v5 adds the group's partition")
+	assert.True(t, n.unstableOffset("g", TopicPartition{"t", 0}))
+	m, err := n.describeTxn(ctx, "tx")
+	require.NoError(t, err)
+	assert.Equal(t, []txn.Partition{{Topic: ConsumerOffsetsTopic, Partition: 0}}, m.SortedPartitions())
+	_, _, err = n.endTxn(ctx, "tx", pid, epoch, true, txn.V2)
+	require.NoError(t, err)
+	awaitTxnState(t, n, "tx", txn.CompleteCommit)
+	assert.Equal(t, int64(5), n.CommittedOffsets("g")[TopicPartition{"t", 0}].Offset)
+}
