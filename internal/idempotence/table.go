@@ -7,9 +7,11 @@
 package idempotence
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/creekmq/creek/internal/batch"
@@ -176,4 +178,30 @@ func (t *Table) Expire(now int64, after time.Duration) {
 			delete(t.producers, id)
 		}
 	}
+}
+
+// Producer is what a Table knows of one producer, as Kafka's
+// DescribeProducers reports it.
+type Producer struct {
+	ID    int64
+	Epoch int16
+	// LastSequence is the sequence of the last record of its newest batch;
+	// -1 when the table has none (its epoch came from a marker).
+	LastSequence int32
+	// LastAppend is when it last appended, as for Record; -1 when unknown.
+	LastAppend int64
+}
+
+// Producers returns the producers the table knows, by ID.
+func (t *Table) Producers() []Producer {
+	out := make([]Producer, 0, len(t.producers))
+	for id, e := range t.producers {
+		p := Producer{ID: id, Epoch: e.epoch, LastSequence: -1, LastAppend: e.lastAppend}
+		if n := len(e.batches); n > 0 {
+			p.LastSequence = e.batches[n-1].LastSeq
+		}
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b Producer) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }

@@ -146,6 +146,22 @@ func (t *Tracker) Open(producerID int64) (epoch int16, open bool) {
 	return o.epoch, open
 }
 
+// ProducerTxn is what a Tracker knows of one producer's transactions.
+type ProducerTxn struct {
+	Epoch       int16 // of its open transaction
+	FirstOffset int64 // of its open transaction
+}
+
+// Producers returns what the tracker knows of each producer with a
+// transaction open, by producer ID.
+func (t *Tracker) Producers() map[int64]ProducerTxn {
+	out := make(map[int64]ProducerTxn, len(t.open))
+	for id, o := range t.open {
+		out[id] = ProducerTxn{Epoch: o.epoch, FirstOffset: o.first}
+	}
+	return out
+}
+
 // OpenCount returns how many producers have a transaction open.
 func (t *Tracker) OpenCount() int { return len(t.open) }
 
