@@ -59,14 +59,16 @@ func (p *partition) producerStatesLocked() []ProducerState {
 		s := ProducerState{ProducerID: pr.ID, ProducerEpoch: pr.Epoch, LastSequence: pr.LastSequence,
 			LastTimestamp: pr.LastAppend, CoordinatorEpoch: -1, CurrentTxnStartOffset: -1}
 		if t, ok := txns[pr.ID]; ok {
-			s.CurrentTxnStartOffset = t.FirstOffset
+			s.CoordinatorEpoch, s.CurrentTxnStartOffset = t.CoordinatorEpoch, t.FirstOffset
 			delete(txns, pr.ID)
 		}
 		out = append(out, s)
 	}
 	for id, t := range txns {
-		out = append(out, ProducerState{ProducerID: id, ProducerEpoch: t.Epoch, LastSequence: -1,
-			LastTimestamp: -1, CoordinatorEpoch: -1, CurrentTxnStartOffset: t.FirstOffset})
+		if t.FirstOffset >= 0 { // not a producer forgotten but for its last coordinator
+			out = append(out, ProducerState{ProducerID: id, ProducerEpoch: t.Epoch, LastSequence: -1,
+				LastTimestamp: -1, CoordinatorEpoch: t.CoordinatorEpoch, CurrentTxnStartOffset: t.FirstOffset})
+		}
 	}
 	slices.SortFunc(out, func(a, b ProducerState) int { return cmp.Compare(a.ProducerID, b.ProducerID) })
 	return out

@@ -29,7 +29,8 @@ func describeProducersRequest(t *testing.T, n *Node, topic string, partitions ..
 // TestDescribeProducers: DescribeProducers, embedded and over Kafka, lists
 // an idempotent producer with its epoch and last sequence, and a
 // transactional one with the first offset of its open transaction until
-// a marker ends it; unknown partitions answer UNKNOWN_TOPIC_OR_PARTITION.
+// a marker ends it, then the marker's coordinator epoch; unknown
+// partitions answer UNKNOWN_TOPIC_OR_PARTITION.
 func TestDescribeProducers(t *testing.T) {
 	n, p := txnTopic(t, Config{Listen: "127.0.0.1:0"})
 	ctx := t.Context()
@@ -68,10 +69,12 @@ func TestDescribeProducers(t *testing.T) {
 	assert.Equal(t, kerr.UnknownTopicOrPartition.Code, wire[1].ErrorCode, "t has one partition")
 	assert.Equal(t, kerr.UnknownTopicOrPartition.Code, describeProducersRequest(t, n, "nope", 0)[0].ErrorCode)
 
-	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 8, Epoch: 1, Commit: true}))
+	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 8, Epoch: 1, Commit: true, CoordinatorEpoch: 3}))
 	got, err = n.DescribeProducers("t", 0)
 	require.NoError(t, err)
 	require.Len(t, got, 2)
 	assert.Equal(t, int64(-1), got[1].CurrentTxnStartOffset, "the marker ended 8's transaction")
+	assert.Equal(t, int32(3), got[1].CoordinatorEpoch, "its coordinator's epoch")
+	assert.Equal(t, int32(-1), got[0].CoordinatorEpoch, "7 never ended a transaction")
 	assert.Equal(t, int32(1), got[1].LastSequence, "its sequences go on into its next transaction")
 }

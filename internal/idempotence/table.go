@@ -164,20 +164,24 @@ func (t *Table) RecordMarker(id int64, epoch int16, now int64) {
 // SweepEvery of now (Unix milliseconds): a producer seen again later
 // starts afresh, at sequence 0 (Kafka's UNKNOWN_PRODUCER_ID case). Before,
 // the table never forgot a producer ID, and a client minting IDs grew it
-// without bound.
-func (t *Table) Expire(now int64, after time.Duration) {
+// without bound. It returns the IDs forgotten, for the caller to forget
+// what else it keeps of them.
+func (t *Table) Expire(now int64, after time.Duration) []int64 {
 	if now-t.lastSweep < SweepEvery.Milliseconds() {
-		return
+		return nil
 	}
 	t.lastSweep = now
+	var forgotten []int64
 	for id, e := range t.producers {
 		switch {
 		case e.lastAppend < 0:
 			e.lastAppend = now
 		case now-e.lastAppend > after.Milliseconds():
 			delete(t.producers, id)
+			forgotten = append(forgotten, id)
 		}
 	}
+	return forgotten
 }
 
 // Producer is what a Table knows of one producer, as Kafka's

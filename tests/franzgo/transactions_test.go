@@ -210,7 +210,8 @@ func TestTransactionsConsumeTransformProduce(t *testing.T) {
 
 // TestDescribeProducers: kadm describes a partition's producers: an
 // idempotent one with its last sequence, and a transactional one with
-// the first offset of its open transaction.
+// the first offset of its open transaction and the coordinator epoch of
+// its last commit.
 func TestDescribeProducers(t *testing.T) {
 	n := openNode(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
@@ -240,10 +241,12 @@ func TestDescribeProducers(t *testing.T) {
 	assert.Equal(t, int64(5), tx.CurrentTxnStartOffset)
 	assert.Equal(t, int32(1), tx.LastSequence, "two records, one batch each")
 	assert.Equal(t, described["tx"].ProducerEpoch, tx.ProducerEpoch)
+	assert.Equal(t, int32(0), tx.CoordinatorEpoch, "a lone node's coordinator wrote the commit at epoch 0")
 	for id, other := range p.ActiveProducers {
 		if id != txnProducer {
 			assert.Equal(t, int32(2), other.LastSequence, "the idempotent producer's three records")
 			assert.Equal(t, int64(-1), other.CurrentTxnStartOffset)
+			assert.Equal(t, int32(-1), other.CoordinatorEpoch)
 			assert.Positive(t, other.LastTimestamp)
 		}
 	}
