@@ -66,6 +66,12 @@ var (
 	// transaction while the producer has one open on the partition: Kafka's
 	// INVALID_TXN_STATE.
 	ErrInvalidTxnState = errors.New("creek: the producer has a transaction open")
+	// ErrTxnCoordinatorFenced is returned for a transaction marker whose
+	// coordinator epoch is older than that of the last marker the
+	// partition wrote for its producer: the marker comes from a
+	// transaction coordinator since deposed, which must leave the
+	// transaction to the new one (Kafka's TRANSACTION_COORDINATOR_FENCED).
+	ErrTxnCoordinatorFenced = errors.New("creek: the transaction coordinator is fenced by a newer one")
 	// ErrProducerClosed is returned for records given to a closed Producer.
 	ErrProducerClosed = errors.New("creek: producer closed")
 	// ErrInvalidGroupID is returned for group operations without a group.
@@ -185,6 +191,7 @@ var kafkaCodes = []struct {
 	{ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber.Code},
 	{ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch.Code},
 	{ErrInvalidTxnState, kerr.InvalidTxnState.Code},
+	{ErrTxnCoordinatorFenced, kerr.TransactionCoordinatorFenced.Code},
 	{ErrInvalidGroupID, kerr.InvalidGroupID.Code},
 	{ErrGroupNotFound, kerr.GroupIDNotFound.Code},
 	{ErrUnknownMemberID, kerr.UnknownMemberID.Code},

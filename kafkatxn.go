@@ -60,6 +60,15 @@ func (b kafkaBroker) DescribeTxn(ctx context.Context, id string) (txn.Metadata, 
 
 func (b kafkaBroker) ListTxns() []txn.Metadata { return b.n.listTxns() }
 
+func (b kafkaBroker) DescribeProducers(topic string, partition int32) ([]kafka.ProducerState, error) {
+	states, err := b.n.DescribeProducers(topic, partition)
+	out := make([]kafka.ProducerState, len(states))
+	for i, s := range states {
+		out[i] = kafka.ProducerState(s)
+	}
+	return out, err
+}
+
 func topicPartitions(in []kafka.TopicPartition) []TopicPartition {
 	out := make([]TopicPartition, len(in))
 	for i, tp := range in {

@@ -62,7 +62,9 @@ func (p *partition) write(b []byte, h batch.Header) (int64, pendingSync, error) 
 func (p *partition) checkProducerLocked(h batch.Header, marker *txnlog.Marker, now int64) (*idempotence.Batch, error) {
 	switch {
 	case idempotence.Idempotent(h):
-		p.producers.Expire(now, p.cfg.producerIDExpiration)
+		for _, id := range p.producers.Expire(now, p.cfg.producerIDExpiration) {
+			p.txns.Forget(id)
+		}
 		if dup, err := p.producers.Check(h); err != nil || dup != nil {
 			return dup, err
 		}

@@ -136,8 +136,9 @@ func markerOf(b []byte, h batch.Header) (*txnlog.Marker, error) {
 // its transaction on the partition forbids: ErrInvalidTxnState for one
 // outside a transaction while the producer has one open,
 // ErrInvalidProducerEpoch for one older than the open transaction's
-// epoch. marker is a control batch's marker, nil for a data batch. Call
-// it holding p.producersMu.
+// epoch, ErrTxnCoordinatorFenced for a marker from an older coordinator
+// than the producer's last marker's. marker is a control batch's marker,
+// nil for a data batch. Call it holding p.producersMu.
 func (p *partition) checkTxnLocked(h batch.Header, marker *txnlog.Marker) error {
 	err := p.txns.Check(h, marker)
 	switch {
@@ -145,6 +146,8 @@ func (p *partition) checkTxnLocked(h batch.Header, marker *txnlog.Marker) error 
 		return fmt.Errorf("%w: %w", ErrInvalidTxnState, err)
 	case errors.Is(err, txnlog.ErrFencedEpoch):
 		return fmt.Errorf("%w: %w", ErrInvalidProducerEpoch, err)
+	case errors.Is(err, txnlog.ErrCoordinatorFenced):
+		return fmt.Errorf("%w: %w", ErrTxnCoordinatorFenced, err)
 	}
 	return err
 }
@@ -155,8 +158,10 @@ func (p *partition) checkTxnLocked(h batch.Header, marker *txnlog.Marker) error 
 // The transaction coordinator calls it for each partition of a
 // transaction. Only the leader writes one; a marker for a producer with no
 // transaction open here is appended all the same, as Kafka does, and
-// changes nothing but the producer's epoch. It fails with
-// ErrInvalidProducerEpoch for a marker older than the producer's epoch.
+// changes nothing but the producer's epoch and coordinator epoch. It fails
+// with ErrInvalidProducerEpoch for a marker older than the producer's
+// epoch, ErrTxnCoordinatorFenced for one from an older coordinator than
+// the producer's last marker's.
 func (p *partition) writeMarker(ctx context.Context, m txnlog.Marker) error {
 	b, err := txnlog.BuildMarker(m, p.now().UnixMilli())
 	if err != nil {

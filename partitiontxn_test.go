@@ -476,3 +476,64 @@ func TestTxnReadCommittedConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestTxnMarkerCoordinatorFenced: once a partition wrote a producer's
+// marker at coordinator epoch 5, a marker at 4, from a coordinator since
+// deposed, is refused with TRANSACTION_COORDINATOR_FENCED and ends
+// nothing, before and after a restart: from the transaction snapshot, or
+// replayed from the log without one. One at 5 is still accepted.
+func TestTxnMarkerCoordinatorFenced(t *testing.T) {
+	const id = 7
+	tests := []struct {
+		name  string
+		after func(t *testing.T, fs fsx.FS, dir string) // with the node closed
+	}{
+		{"from the snapshot", func(*testing.T, fsx.FS, string) {}},
+		{"replayed without snapshots", func(t *testing.T, fs fsx.FS, dir string) {
+			require.NoError(t, fs.Remove(filepath.Join(dir, producerSnapshotName)))
+			require.NoError(t, fs.Remove(filepath.Join(dir, txnSnapshotName)))
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{Dir: t.TempDir(), Logger: discardLogger()}
+			n, err := Open(cfg)
+			require.NoError(t, err)
+			ctx := t.Context()
+			require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
+			p, err := n.partition("t", 0)
+			require.NoError(t, err)
+			// 0: a transaction; 1: its commit by the coordinator at 5; 2: the next transaction.
+			_, err = n.ProduceBatch(ctx, "t", 0, txnBatch(t, id, 0, 0, 1))
+			require.NoError(t, err)
+			require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: id, Commit: true, CoordinatorEpoch: 5}))
+			_, err = n.ProduceBatch(ctx, "t", 0, txnBatch(t, id, 0, 1, 1))
+			require.NoError(t, err)
+
+			refused := func(n *Node, p *partition, when string) {
+				err := p.writeMarker(ctx, txnlog.Marker{ProducerID: id, Commit: true, CoordinatorEpoch: 4})
+				require.ErrorIs(t, err, ErrTxnCoordinatorFenced, when)
+				assert.Equal(t, kerr.TransactionCoordinatorFenced.Code, KafkaCode(err), when)
+				assert.Equal(t, int64(3), p.log.EndOffset(), "%s: nothing appended", when)
+				states, err := n.DescribeProducers("t", 0)
+				require.NoError(t, err)
+				require.Len(t, states, 1)
+				assert.Equal(t, int32(5), states[0].CoordinatorEpoch, when)
+				assert.Equal(t, int64(2), states[0].CurrentTxnStartOffset, "%s: the transaction is still open", when)
+			}
+			refused(n, p, "before a restart")
+			require.NoError(t, n.Close())
+			tc.after(t, n.fs, partitionDir(cfg.Dir, "t", 0))
+
+			n, err = Open(cfg)
+			require.NoError(t, err)
+			t.Cleanup(func() { assert.NoError(t, n.Close()) })
+			p, err = n.partition("t", 0)
+			require.NoError(t, err)
+			refused(n, p, "after a restart")
+			require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: id, CoordinatorEpoch: 5}), "the same coordinator")
+			lso, _ := txnState(p)
+			assert.Equal(t, int64(4), lso, "its abort ended the transaction")
+		})
+	}
+}

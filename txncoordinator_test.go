@@ -202,3 +202,37 @@ func endTxnV1(ctx context.Context, n *Node, id string, pid int64, epoch int16, c
 	_, _, err := n.endTxn(ctx, id, pid, epoch, commit, txn.V1)
 	return err
 }
+
+// TestTxnCoordinatorStopsWhenFenced: a partition that refuses the
+// coordinator's marker as from a fenced coordinator (a newer one wrote
+// the producer's marker there, at coordinator epoch 5) makes it stop
+// writing that transaction's markers, as a coordinator that lost its
+// partition does, rather than retry forever; the transaction is left in
+// PrepareCommit for the newer coordinator.
+func TestTxnCoordinatorStopsWhenFenced(t *testing.T) {
+	n := txnNode(t, fsx.NewMem(), new(fakeClock).set(1e12))
+	ctx := t.Context()
+	pid, epoch, err := n.initTxnProducer(ctx, "tx", time.Minute, -1, -1)
+	require.NoError(t, err)
+	_, err = n.addPartitionsToTxn(ctx, "tx", pid, epoch, []TopicPartition{{"t", 0}})
+	require.NoError(t, err)
+	produceTxnBatch(t, n, pid, epoch, 0)
+	p, err := n.partition("t", 0)
+	require.NoError(t, err)
+	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: pid, Epoch: epoch, Commit: true, CoordinatorEpoch: 5}))
+
+	tp, err := n.ownTxn(ctx, "tx")
+	require.NoError(t, err)
+	require.Less(t, tp.epoch, int32(5))
+	require.NoError(t, endTxnV1(ctx, n, "tx", pid, epoch, true))
+	wait, cancel := context.WithTimeout(ctx, 30*time.Second) // bounds a failure: the writer would never end
+	defer cancel()
+	n.awaitTxnEnd(wait, tp, "tx")
+	require.NoError(t, wait.Err(), "the markers' writer ended")
+	m, err := n.describeTxn(ctx, "tx")
+	require.NoError(t, err)
+	assert.Equal(t, txn.PrepareCommit, m.State)
+	assert.Len(t, markersIn(t, n, "t", 0), 1, "only the newer coordinator's marker")
+	assert.ErrorIs(t, errorForCode(kerr.TransactionCoordinatorFenced.Code, "marker"), ErrTxnCoordinatorFenced,
+		"a partition on another node refuses it so too")
+}

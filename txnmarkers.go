@@ -20,7 +20,10 @@ import (
 // committed or aborted, unless they are being written already. It runs
 // until they are all written and the transaction is complete, or until
 // this node no longer coordinates the partition (the new coordinator
-// writes them) or closes (it writes them when it opens again).
+// writes them), a partition refuses a marker as from a fenced
+// coordinator (a newer one wrote the producer's markers: this node's
+// epoch is stale, and it would be refused forever), or it closes (it
+// writes them when it opens again).
 func (n *Node) endTxnLocked(tp *txnPartition, m txn.Metadata) {
 	id := m.TransactionalID
 	if tp.ending[id] != nil {
@@ -38,6 +41,11 @@ func (n *Node) endTxnLocked(tp *txnPartition, m txn.Metadata) {
 		for attempt := 0; ; attempt++ {
 			err := n.finishTxn(n.txns.ctx, tp, m)
 			if err == nil || n.txns.ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, ErrTxnCoordinatorFenced) {
+				n.log.Warn("a newer transaction coordinator fenced this one; leaving the transaction to it",
+					"transactional_id", id, "coordinator_epoch", tp.epoch, "err", err)
 				return
 			}
 			n.txns.mu.Lock()

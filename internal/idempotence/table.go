@@ -7,9 +7,11 @@
 package idempotence
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/creekmq/creek/internal/batch"
@@ -162,18 +164,48 @@ func (t *Table) RecordMarker(id int64, epoch int16, now int64) {
 // SweepEvery of now (Unix milliseconds): a producer seen again later
 // starts afresh, at sequence 0 (Kafka's UNKNOWN_PRODUCER_ID case). Before,
 // the table never forgot a producer ID, and a client minting IDs grew it
-// without bound.
-func (t *Table) Expire(now int64, after time.Duration) {
+// without bound. It returns the IDs forgotten, for the caller to forget
+// what else it keeps of them.
+func (t *Table) Expire(now int64, after time.Duration) []int64 {
 	if now-t.lastSweep < SweepEvery.Milliseconds() {
-		return
+		return nil
 	}
 	t.lastSweep = now
+	var forgotten []int64
 	for id, e := range t.producers {
 		switch {
 		case e.lastAppend < 0:
 			e.lastAppend = now
 		case now-e.lastAppend > after.Milliseconds():
 			delete(t.producers, id)
+			forgotten = append(forgotten, id)
 		}
 	}
+	return forgotten
+}
+
+// Producer is what a Table knows of one producer, as Kafka's
+// DescribeProducers reports it.
+type Producer struct {
+	ID    int64
+	Epoch int16
+	// LastSequence is the sequence of the last record of its newest batch;
+	// -1 when the table has none (its epoch came from a marker).
+	LastSequence int32
+	// LastAppend is when it last appended, as for Record; -1 when unknown.
+	LastAppend int64
+}
+
+// Producers returns the producers the table knows, by ID.
+func (t *Table) Producers() []Producer {
+	out := make([]Producer, 0, len(t.producers))
+	for id, e := range t.producers {
+		p := Producer{ID: id, Epoch: e.epoch, LastSequence: -1, LastAppend: e.lastAppend}
+		if n := len(e.batches); n > 0 {
+			p.LastSequence = e.batches[n-1].LastSeq
+		}
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b Producer) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }

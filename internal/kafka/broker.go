@@ -127,6 +127,20 @@ type Transactions interface {
 	DescribeTxn(ctx context.Context, id string) (txn.Metadata, error)
 	// ListTxns returns the transactional IDs this node coordinates.
 	ListTxns() []txn.Metadata
+	// DescribeProducers returns the active producers of a partition this
+	// node leads, by producer ID.
+	DescribeProducers(topic string, partition int32) ([]ProducerState, error)
+}
+
+// ProducerState is one active producer of a partition, for
+// DescribeProducers; -1 in a field means unknown or none.
+type ProducerState struct {
+	ProducerID            int64
+	ProducerEpoch         int16
+	LastSequence          int32
+	LastTimestamp         int64 // Unix milliseconds
+	CoordinatorEpoch      int32
+	CurrentTxnStartOffset int64
 }
 
 // Admin is what the admin APIs change or describe.

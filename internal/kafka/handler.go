@@ -48,6 +48,7 @@ func init() {
 		int16(kmsg.TxnOffsetCommit):      {0, 5, serveTxnOffsetCommit, nil},
 		int16(kmsg.DescribeTransactions): {0, 0, serveDescribeTransactions, nil},
 		int16(kmsg.ListTransactions):     {0, 1, serveListTransactions, nil},
+		int16(kmsg.DescribeProducers):    {0, 0, serveDescribeProducers, nil},
 
 		int16(kmsg.CreateTopics):               {0, 7, serveCreateTopics, nil},
 		int16(kmsg.DeleteTopics):               {0, 6, serveDeleteTopics, nil},

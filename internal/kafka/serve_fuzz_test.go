@@ -139,6 +139,8 @@ func nameTopics(req kmsg.Request) {
 	case *kmsg.OffsetCommitRequest:
 		r.Group, r.Generation = "g", -1
 		r.Topics = []kmsg.OffsetCommitRequestTopic{{Topic: topic, Partitions: []kmsg.OffsetCommitRequestTopicPartition{{Offset: 1}}}}
+	case *kmsg.DescribeProducersRequest:
+		r.Topics = []kmsg.DescribeProducersRequestTopic{{Topic: topic, Partitions: []int32{0, 1}}}
 	case *kmsg.JoinGroupRequest:
 		r.Group, r.ProtocolType, r.SessionTimeoutMillis = "g", "consumer", 10_000
 		r.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range"}}

@@ -15,31 +15,34 @@ import (
 //
 //	magic (4) | version (2) | end offset (8) |
 //	  open transactions (4) | per open: producer id (8) | epoch (2) | first offset (8) |
-//	  aborted transactions (4) | per aborted: an index entry (EntrySize)
+//	  aborted transactions (4) | per aborted: an index entry (EntrySize) |
+//	  coordinator epochs (4, from version 2) | per producer: producer id (8) | coordinator epoch (4)
 //	| CRC-32C (4)
 //
-// The frame is internal/framefile's; open transactions are sorted by
-// producer ID, aborted ones by marker as in the tracker. The end offset is
-// the log end offset the tracker covers. Part of the format: never change
-// these constants.
+// The frame is internal/framefile's; open transactions and coordinator
+// epochs are sorted by producer ID, aborted ones by marker as in the
+// tracker. The end offset is the log end offset the tracker covers. A
+// version 1 snapshot is read with no coordinator epochs known: the next
+// marker of each producer is accepted whatever its coordinator's. Part of
+// the format: never change these constants.
 const (
-	snapshotMagic   = 0x63726b78 // "crkx"
-	snapshotVersion = 1
-	openSize        = 8 + 2 + 8
+	snapshotMagic    = 0x63726b78 // "crkx"
+	snapshotVersion  = 2
+	openSize         = 8 + 2 + 8
+	coordinatorSize  = 8 + 4
+	snapshotHeader   = 8 + 4 // the body's: end offset, open transactions
+	snapshotCountLen = 4
 )
 
 var snapshotFormat = framefile.Format{Name: "transaction snapshot", Magic: snapshotMagic,
 	VersionWidth: framefile.Version16, Oldest: 1, Current: snapshotVersion}
 
 // MarshalSnapshot returns the tracker's snapshot, covering the log up to
-// end, the log end offset.
+// end, the log end offset, in the current version.
 func (t *Tracker) MarshalSnapshot(end int64) []byte {
-	ids := make([]int64, 0, len(t.open))
-	for id := range t.open {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	b := make([]byte, 0, 8+4+len(ids)*openSize+4+len(t.aborted)*EntrySize)
+	ids := sortedKeys(t.open)
+	coordinated := sortedKeys(t.coordinatorEpochs)
+	b := make([]byte, 0, snapshotHeader+len(ids)*openSize+4+len(t.aborted)*EntrySize+4+len(coordinated)*coordinatorSize)
 	b = binary.BigEndian.AppendUint64(b, uint64(end))
 	b = binary.BigEndian.AppendUint32(b, uint32(len(ids)))
 	for _, id := range ids {
@@ -52,50 +55,125 @@ func (t *Tracker) MarshalSnapshot(end int64) []byte {
 	for _, a := range t.aborted {
 		b = AppendEntry(b, a)
 	}
+	b = binary.BigEndian.AppendUint32(b, uint32(len(coordinated)))
+	for _, id := range coordinated {
+		b = binary.BigEndian.AppendUint64(b, uint64(id))
+		b = binary.BigEndian.AppendUint32(b, uint32(t.coordinatorEpochs[id]))
+	}
 	return snapshotFormat.Seal(b)
 }
 
-// UnmarshalSnapshot decodes a snapshot into a new Tracker and returns the
-// end offset it covers. It does not retain b. It returns framefile's
-// errors for a bad frame, and an error naming the fault for a body that
-// does not parse or is inconsistent (offsets past the end, a producer
-// twice).
+func sortedKeys[V any](m map[int64]V) []int64 {
+	ids := make([]int64, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// UnmarshalSnapshot decodes a snapshot of any version into a new Tracker
+// and returns the end offset it covers. It does not retain b. It returns
+// framefile's errors for a bad frame, and an error naming the fault for a
+// body that does not parse or is inconsistent (offsets past the end, a
+// producer twice or out of order).
 func UnmarshalSnapshot(b []byte) (*Tracker, int64, error) {
-	_, body, err := snapshotFormat.Open(b)
+	version, body, err := snapshotFormat.Open(b)
 	if err != nil {
 		return nil, 0, err
 	}
-	if len(body) < 8+4 {
+	if len(body) < snapshotHeader {
 		return nil, 0, errors.New("transaction snapshot is shorter than its header")
 	}
-	end, count := int64(binary.BigEndian.Uint64(body)), binary.BigEndian.Uint32(body[8:])
-	rest := body[12:]
-	if end < 0 || uint64(count)*openSize+4 > uint64(len(rest)) {
-		return nil, 0, errors.New("transaction snapshot is inconsistent with its size")
+	end := int64(binary.BigEndian.Uint64(body))
+	if end < 0 {
+		return nil, 0, errors.New("transaction snapshot has a negative end offset")
 	}
 	t := NewTracker()
-	for range count {
-		id, epoch, first := int64(binary.BigEndian.Uint64(rest)), int16(binary.BigEndian.Uint16(rest[8:])),
-			int64(binary.BigEndian.Uint64(rest[10:]))
-		rest = rest[openSize:]
-		if _, dup := t.open[id]; dup || id < 0 || first < 0 || first >= end {
-			return nil, 0, fmt.Errorf("transaction snapshot has a bad open transaction of producer %d", id)
+	rest, err := t.readOpen(body[8:], end)
+	if err != nil {
+		return nil, 0, err
+	}
+	if rest, err = t.readAborted(rest, end); err != nil {
+		return nil, 0, err
+	}
+	if version >= 2 {
+		if rest, err = t.readCoordinatorEpochs(rest); err != nil {
+			return nil, 0, err
 		}
-		t.open[id] = openTxn{epoch: epoch, first: first}
 	}
-	aborted := binary.BigEndian.Uint32(rest)
-	rest = rest[4:]
-	if uint64(aborted)*EntrySize != uint64(len(rest)) {
-		return nil, 0, errors.New("transaction snapshot's aborted transactions do not fill it")
+	if len(rest) != 0 {
+		return nil, 0, errors.New("transaction snapshot has bytes after its last section")
 	}
-	if t.aborted, err = ParseIndex(rest); err != nil {
-		return nil, 0, fmt.Errorf("transaction snapshot: %w", err)
+	return t, end, nil
+}
+
+// readSection reads a section's count of entries of size bytes each,
+// and returns the section's bytes and what follows it.
+func readSection(b []byte, size int, what string) (section, rest []byte, err error) {
+	if len(b) < snapshotCountLen {
+		return nil, nil, fmt.Errorf("transaction snapshot ends before its %s", what)
+	}
+	n := uint64(binary.BigEndian.Uint32(b))
+	b = b[snapshotCountLen:]
+	if n*uint64(size) > uint64(len(b)) {
+		return nil, nil, fmt.Errorf("transaction snapshot's %s are inconsistent with its size", what)
+	}
+	return b[:n*uint64(size)], b[n*uint64(size):], nil
+}
+
+// readOpen reads the open transactions of a snapshot covering the log to
+// end, and returns the bytes after them.
+func (t *Tracker) readOpen(b []byte, end int64) ([]byte, error) {
+	section, rest, err := readSection(b, openSize, "open transactions")
+	if err != nil {
+		return nil, err
+	}
+	last := int64(-1)
+	for ; len(section) > 0; section = section[openSize:] {
+		id, epoch, first := int64(binary.BigEndian.Uint64(section)), int16(binary.BigEndian.Uint16(section[8:])),
+			int64(binary.BigEndian.Uint64(section[10:]))
+		if id <= last || first < 0 || first >= end { // sorted, as written, so that it re-encodes the same
+			return nil, fmt.Errorf("transaction snapshot has a bad open transaction of producer %d", id)
+		}
+		t.open[id], last = openTxn{epoch: epoch, first: first}, id
+	}
+	return rest, nil
+}
+
+// readAborted reads the aborted transactions of a snapshot covering the
+// log to end, and returns the bytes after them.
+func (t *Tracker) readAborted(b []byte, end int64) ([]byte, error) {
+	section, rest, err := readSection(b, EntrySize, "aborted transactions")
+	if err != nil {
+		return nil, err
+	}
+	if t.aborted, err = ParseIndex(section); err != nil {
+		return nil, fmt.Errorf("transaction snapshot: %w", err)
 	}
 	if n := len(t.aborted); n > 0 && t.aborted[n-1].LastOffset >= end {
-		return nil, 0, errors.New("transaction snapshot has an abort past its end")
+		return nil, errors.New("transaction snapshot has an abort past its end")
 	}
 	if len(t.aborted) == 0 {
 		t.aborted = nil // as a new tracker has it
 	}
-	return t, end, nil
+	return rest, nil
+}
+
+// readCoordinatorEpochs reads the coordinator epochs of a snapshot, from
+// version 2, and returns the bytes after them.
+func (t *Tracker) readCoordinatorEpochs(b []byte) ([]byte, error) {
+	section, rest, err := readSection(b, coordinatorSize, "coordinator epochs")
+	if err != nil {
+		return nil, err
+	}
+	last := int64(-1)
+	for ; len(section) > 0; section = section[coordinatorSize:] {
+		id, epoch := int64(binary.BigEndian.Uint64(section)), int32(binary.BigEndian.Uint32(section[8:]))
+		if id <= last { // sorted, as written, so that it re-encodes the same
+			return nil, fmt.Errorf("transaction snapshot has producer %d's coordinator epoch out of order", id)
+		}
+		t.coordinatorEpochs[id], last = epoch, id
+	}
+	return rest, nil
 }

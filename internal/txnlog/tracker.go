@@ -28,12 +28,20 @@ var (
 	// ErrNotTransactional: a batch outside a transaction from a producer
 	// that has one open (INVALID_TXN_STATE).
 	ErrNotTransactional = errors.New("txnlog: a non-transactional batch from a producer with a transaction open")
+	// ErrCoordinatorFenced: a marker from a transaction coordinator older
+	// than the one that wrote the producer's last marker here, a deposed
+	// one (TRANSACTION_COORDINATOR_FENCED).
+	ErrCoordinatorFenced = errors.New("txnlog: the marker's coordinator epoch is older than the producer's last marker's")
 )
 
 // Tracker follows the transactions of one partition's log.
 type Tracker struct {
 	open    map[int64]openTxn // by producer ID
 	aborted []Aborted         // by LastOffset
+	// coordinatorEpochs is, by producer ID, the highest coordinator epoch
+	// of the producer's markers, as Kafka's producer state keeps it: Check
+	// refuses a marker of an older coordinator.
+	coordinatorEpochs map[int64]int32
 }
 
 type openTxn struct {
@@ -42,12 +50,34 @@ type openTxn struct {
 }
 
 // NewTracker returns a tracker of a log without transactions.
-func NewTracker() *Tracker { return &Tracker{open: map[int64]openTxn{}} }
+func NewTracker() *Tracker {
+	return &Tracker{open: map[int64]openTxn{}, coordinatorEpochs: map[int64]int32{}}
+}
 
 // Check reports whether the batch with header h could be appended now;
 // marker is its marker for a control batch, nil for a data batch. It
-// changes nothing.
+// changes nothing. Besides what Append refuses, it refuses a marker whose
+// coordinator epoch is older than the producer's last marker's
+// (ErrCoordinatorFenced): the leader's check, which a replay or a
+// follower, taking the log as the leader wrote it, does not make (Kafka
+// skips it for its replication origin).
 func (t *Tracker) Check(h batch.Header, marker *Marker) error {
+	if err := t.check(h, marker); err != nil {
+		return err
+	}
+	if marker == nil {
+		return nil
+	}
+	if last, ok := t.coordinatorEpochs[h.ProducerID]; ok && marker.CoordinatorEpoch < last {
+		return fmt.Errorf("%w: producer %d, coordinator epoch %d, last %d",
+			ErrCoordinatorFenced, h.ProducerID, marker.CoordinatorEpoch, last)
+	}
+	return nil
+}
+
+// check is what both Check and Append refuse: a batch the partition's
+// transactions forbid.
+func (t *Tracker) check(h batch.Header, marker *Marker) error {
 	if h.ProducerID < 0 {
 		return nil
 	}
@@ -67,9 +97,10 @@ func (t *Tracker) Check(h batch.Header, marker *Marker) error {
 
 // Append records a batch the log appended, in offset order, after Check
 // let it; marker is as for Check. A marker ends its producer's open
-// transaction, if any; an abort is kept for read_committed readers.
+// transaction, if any, and its coordinator epoch is kept when it is the
+// producer's highest; an abort is kept for read_committed readers.
 func (t *Tracker) Append(h batch.Header, marker *Marker) error {
-	if err := t.Check(h, marker); err != nil {
+	if err := t.check(h, marker); err != nil {
 		return err
 	}
 	if h.ProducerID < 0 || !h.Transactional() {
@@ -83,6 +114,9 @@ func (t *Tracker) Append(h batch.Header, marker *Marker) error {
 		o.epoch = max(o.epoch, h.ProducerEpoch)
 		t.open[h.ProducerID] = o
 		return nil
+	}
+	if last, ok := t.coordinatorEpochs[h.ProducerID]; !ok || marker.CoordinatorEpoch > last {
+		t.coordinatorEpochs[h.ProducerID] = marker.CoordinatorEpoch
 	}
 	if !isOpen {
 		return nil // a marker for a transaction with nothing here
@@ -145,6 +179,40 @@ func (t *Tracker) Open(producerID int64) (epoch int16, open bool) {
 	o, open := t.open[producerID]
 	return o.epoch, open
 }
+
+// ProducerTxn is what a Tracker knows of one producer's transactions.
+type ProducerTxn struct {
+	Epoch       int16 // of its open transaction
+	FirstOffset int64 // of its open transaction; -1 when none is open
+	// CoordinatorEpoch is the highest coordinator epoch of its markers; -1
+	// when none is known.
+	CoordinatorEpoch int32
+}
+
+// Producers returns what the tracker knows of each producer with a
+// transaction open or a marker's coordinator epoch, by producer ID.
+func (t *Tracker) Producers() map[int64]ProducerTxn {
+	out := make(map[int64]ProducerTxn, len(t.open)+len(t.coordinatorEpochs))
+	for id, epoch := range t.coordinatorEpochs {
+		out[id] = ProducerTxn{FirstOffset: -1, CoordinatorEpoch: epoch}
+	}
+	for id, o := range t.open {
+		p, ok := out[id]
+		if !ok {
+			p.CoordinatorEpoch = -1
+		}
+		p.Epoch, p.FirstOffset = o.epoch, o.first
+		out[id] = p
+	}
+	return out
+}
+
+// Forget forgets a producer's coordinator epoch, once the partition has
+// forgotten the producer (its producer ID expired), as Kafka drops its
+// whole state: the table would otherwise grow with every producer ID that
+// ever ended a transaction here. An open transaction is the log's, and
+// stays.
+func (t *Tracker) Forget(producerID int64) { delete(t.coordinatorEpochs, producerID) }
 
 // OpenCount returns how many producers have a transaction open.
 func (t *Tracker) OpenCount() int { return len(t.open) }

@@ -39,8 +39,22 @@ func (l *logOf) data(pid int64, epoch int16, transactional bool, n int) error {
 
 func (l *logOf) marker(pid int64, epoch int16, commit bool) error {
 	l.t.Helper()
-	b, err := BuildMarker(Marker{ProducerID: pid, Epoch: epoch, Commit: commit, CoordinatorEpoch: 1}, 1)
+	return l.coordinatedMarker(pid, epoch, commit, 1)
+}
+
+// coordinatedMarker appends a marker written by the coordinator at
+// coordinatorEpoch, checked as a leader checks it (Check) before it is
+// appended, and returns the error.
+func (l *logOf) coordinatedMarker(pid int64, epoch int16, commit bool, coordinatorEpoch int32) error {
+	l.t.Helper()
+	m := Marker{ProducerID: pid, Epoch: epoch, Commit: commit, CoordinatorEpoch: coordinatorEpoch}
+	b, err := BuildMarker(m, 1)
 	require.NoError(l.t, err)
+	h, err := batch.ParseHeader(b)
+	require.NoError(l.t, err)
+	if err := l.tr.Check(h, &m); err != nil {
+		return err
+	}
 	return l.append(b)
 }
 
@@ -129,4 +143,50 @@ func TestReplayRebuildsTheTracker(t *testing.T) {
 	assert.Equal(t, l.tr.AbortedIn(0, l.end), replayed.AbortedIn(0, l.end))
 	assert.Equal(t, int64(2), replayed.LastStable(l.end))
 	assert.Equal(t, 1, replayed.OpenCount())
+}
+
+// TestTrackerFencesOlderCoordinators: a marker whose coordinator epoch is
+// below the producer's last marker's is refused by Check, the leader's
+// check; equal or higher is accepted and kept, per producer. A replay
+// (Append) takes the log as it is and keeps the highest.
+func TestTrackerFencesOlderCoordinators(t *testing.T) {
+	tests := []struct {
+		name  string
+		first int32 // the coordinator epoch of producer 7's first marker
+		then  int32 // of its second
+		want  error
+	}{
+		{"older", 5, 4, ErrCoordinatorFenced},
+		{"the same", 5, 5, nil},
+		{"newer", 5, 6, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLog(t)
+			require.NoError(t, l.data(7, 0, true, 1))
+			require.NoError(t, l.coordinatedMarker(7, 0, true, tc.first))
+			require.NoError(t, l.data(7, 0, true, 1))
+			err := l.coordinatedMarker(7, 0, false, tc.then)
+			require.ErrorIs(t, err, tc.want)
+			want := max(tc.first, tc.then)
+			if err != nil {
+				want = tc.first
+				assert.Equal(t, 1, l.tr.OpenCount(), "the refused marker ends nothing")
+			}
+			assert.Equal(t, want, l.tr.Producers()[7].CoordinatorEpoch)
+			require.NoError(t, l.coordinatedMarker(8, 0, true, 0), "another producer's coordinator is its own")
+		})
+	}
+
+	t.Run("replay", func(t *testing.T) {
+		l := newLog(t)
+		for _, epoch := range []int32{5, 3} { // as a log written before the check may hold
+			b, err := BuildMarker(Marker{ProducerID: 7, CoordinatorEpoch: epoch}, 1)
+			require.NoError(t, err)
+			require.NoError(t, l.append(b))
+		}
+		assert.Equal(t, int32(5), l.tr.Producers()[7].CoordinatorEpoch, "the highest is kept")
+		l.tr.Forget(7)
+		assert.Empty(t, l.tr.Producers())
+	})
 }

@@ -243,3 +243,48 @@ func TestTransactionsConsumeTransformProduce(t *testing.T) {
 	committed.Each(func(o kadm.OffsetResponse) { sum += o.At })
 	assert.Equal(t, int64(records), sum, "the group's offsets end at the input's end")
 }
+
+// TestDescribeProducers: kadm describes a partition's producers: an
+// idempotent one with its last sequence, and a transactional one with
+// the first offset of its open transaction and the coordinator epoch of
+// its last commit.
+func TestDescribeProducers(t *testing.T) {
+	n := openNode(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	require.NoError(t, n.CreateTopic(ctx, "t", creek.TopicSpec{}))
+	idempotent := newClient(t, n, kgo.DefaultProduceTopic("t"))
+	for _, v := range []string{"i1", "i2", "i3"} { // 0-2, one batch each
+		require.NoError(t, idempotent.ProduceSync(ctx, &kgo.Record{Value: []byte(v)}).FirstErr())
+	}
+	producer := newClient(t, n, kgo.TransactionalID("tx"), kgo.DefaultProduceTopic("t"))
+	produceInTxn(ctx, t, producer, true, "c1") // 3, its commit at 4
+	require.NoError(t, producer.BeginTransaction())
+	require.NoError(t, producer.ProduceSync(ctx, &kgo.Record{Value: []byte("open")}).FirstErr()) // 5
+
+	adm := kadm.NewClient(newClient(t, n))
+	described, err := adm.DescribeTransactions(ctx, "tx")
+	require.NoError(t, err)
+	txnProducer := described["tx"].ProducerID
+	topics, err := adm.DescribeProducers(ctx, kadm.TopicsSet{"t": {0: {}}})
+	require.NoError(t, err)
+	p, ok := topics["t"].Partitions[0]
+	require.True(t, ok)
+	require.NoError(t, p.Err)
+	require.Len(t, p.ActiveProducers, 2)
+	tx, ok := p.ActiveProducers[txnProducer]
+	require.True(t, ok, "the transactional producer %d is listed", txnProducer)
+	assert.Equal(t, int64(5), tx.CurrentTxnStartOffset)
+	assert.Equal(t, int32(1), tx.LastSequence, "two records, one batch each")
+	assert.Equal(t, described["tx"].ProducerEpoch, tx.ProducerEpoch)
+	assert.Equal(t, int32(0), tx.CoordinatorEpoch, "a lone node's coordinator wrote the commit at epoch 0")
+	for id, other := range p.ActiveProducers {
+		if id != txnProducer {
+			assert.Equal(t, int32(2), other.LastSequence, "the idempotent producer's three records")
+			assert.Equal(t, int64(-1), other.CurrentTxnStartOffset)
+			assert.Equal(t, int32(-1), other.CoordinatorEpoch)
+			assert.Positive(t, other.LastTimestamp)
+		}
+	}
+	require.NoError(t, producer.EndTransaction(ctx, kgo.TryCommit))
+}
