@@ -3,6 +3,7 @@ package txnlog
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/creekmq/creek/internal/batch"
@@ -171,6 +172,22 @@ func (t *Tracker) AbortedIn(from, upTo int64) []Aborted {
 func (t *Tracker) RemoveBefore(logStart int64) {
 	i := t.endingFrom(logStart)
 	t.aborted = append(t.aborted[:0], t.aborted[i:]...)
+}
+
+// Forget forgets the aborted transactions of done, matched by producer
+// and marker offset: compaction removed their markers, after their data.
+// A reader told of an aborted transaction whose marker is gone would skip
+// its producer's later transactions, waiting for that marker. The order
+// of the rest, and so RemoveBefore and AbortedIn, is unchanged.
+func (t *Tracker) Forget(done []Aborted) {
+	if len(done) == 0 {
+		return
+	}
+	gone := make(map[[2]int64]bool, len(done))
+	for _, a := range done {
+		gone[[2]int64{a.ProducerID, a.LastOffset}] = true
+	}
+	t.aborted = slices.DeleteFunc(t.aborted, func(a Aborted) bool { return gone[[2]int64{a.ProducerID, a.LastOffset}] })
 }
 
 // AbortedAfter returns the aborted transactions whose markers are at or

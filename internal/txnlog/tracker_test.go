@@ -130,3 +130,22 @@ func TestReplayRebuildsTheTracker(t *testing.T) {
 	assert.Equal(t, int64(2), replayed.LastStable(l.end))
 	assert.Equal(t, 1, replayed.OpenCount())
 }
+
+// TestTrackerForget: forgetting aborted transactions whose markers
+// compaction removed leaves the rest, in order, for AbortedIn and
+// RemoveBefore.
+func TestTrackerForget(t *testing.T) {
+	l := newLog(t)
+	for pid := int64(1); pid <= 3; pid++ {
+		require.NoError(t, l.data(pid, 0, true, 1))
+		require.NoError(t, l.marker(pid, 0, false))
+	}
+	all := l.tr.AbortedIn(0, l.end)
+	require.Len(t, all, 3)
+	l.tr.Forget([]Aborted{all[1], {ProducerID: 1, LastOffset: 99}})
+	assert.Equal(t, []Aborted{all[0], all[2]}, l.tr.AbortedIn(0, l.end), "only the match goes")
+	l.tr.RemoveBefore(all[0].LastOffset + 1)
+	assert.Equal(t, all[2:], l.tr.AbortedIn(0, l.end))
+	l.tr.Forget(nil)
+	assert.Equal(t, all[2:], l.tr.AbortedIn(0, l.end))
+}
