@@ -35,6 +35,41 @@ import (
 //     any .swap (it did), so a crash at any point loses nothing and
 //     duplicates nothing.
 //
+// Transactions (compactiontxn.go), as Kafka's cleaner treats them. A
+// partition's log asks its partition, at the start of each pass, for the
+// last stable offset and the aborted transactions below it (logTxns):
+//
+//   - Only sealed segments that end at or below the last stable offset are
+//     read or rewritten: a record of a transaction still open neither
+//     counts as the newest of its key nor goes.
+//   - A batch of an aborted transaction (a transactional batch whose
+//     producer and offset fall within an aborted transaction's first
+//     offset and marker) is not mapped, so it never supersedes a committed
+//     record, and is dropped whole. A committed transaction's records are
+//     kept or dropped by key as any others; a rebuilt batch keeps its
+//     producer, epoch, sequence and transactional flag.
+//   - A marker (COMMIT or ABORT) stays while any data of its transaction
+//     may be left. It goes in a pass that read no data batch of its
+//     transaction (the pass after the one that removed the last, as in
+//     Kafka's two passes), once older than DeleteRetention. Before that
+//     pass swaps in a group without markers, the partition forgets those
+//     aborted transactions (a read_committed reader told of one would wait
+//     for a marker that is gone, skipping its producer's later
+//     transactions) and removes its transaction snapshot (which may hold
+//     the transaction open, or aborted), so that a restart replays the log,
+//     which holds neither the transaction's data nor its marker, and finds
+//     nothing open.
+//
+// Not done, as Kafka does: keeping each active producer's last batch
+// (emptied) so that a replay of the log rebuilds its sequence and epoch.
+// A pass drops a batch whose records all went, an aborted one and a
+// marker alike, so after a crash (no fresh producer snapshot) the next
+// batch of a producer whose newest batch went is refused as out of
+// order.
+//
+// A Log opened on its own knows no transactions: it maps and cleans every
+// data batch, and keeps every control batch as it is.
+//
 // Two keys whose hashes collide (a chance of about n²/2⁶⁵ for n keys) would
 // let the older record of one go; Kafka's cleaner, keyed by MD5, accepts the
 // same risk.
@@ -47,7 +82,8 @@ const (
 type CompactStats struct {
 	Segments       int   // sealed segments read
 	RecordsRead    int64 // records read
-	RecordsRemoved int64 // records dropped: superseded or expired tombstones
+	RecordsRemoved int64 // records dropped: superseded, expired tombstones, or of aborted transactions
+	MarkersRemoved int64 // transaction markers dropped, once their transactions left nothing
 	BytesBefore    int64 // sealed bytes before the pass
 	BytesAfter     int64 // sealed bytes after it
 }
@@ -61,35 +97,21 @@ type CompactStats struct {
 func (l *Log) Compact() (CompactStats, error) { return l.compact(false) }
 
 func (l *Log) compact(force bool) (CompactStats, error) {
-	var st CompactStats
 	if !l.cfg.Cleanup.compacts() {
-		return st, nil
+		return CompactStats{}, nil
 	}
 	l.cleanMu.Lock()
 	defer l.cleanMu.Unlock()
-
-	l.appendMu.Lock()
-	if err := l.appendableLocked(); err != nil {
-		l.appendMu.Unlock()
-		return st, err
+	txns, ok := l.askTxns() // under cleanMu: no truncation lowers the bound during the pass
+	if !ok {
+		return CompactStats{}, nil
 	}
-	// Only segments the recovery point has passed: recovery reads a gap in
-	// an unflushed segment as lost data, and compaction makes gaps.
-	n := 0
-	for n+1 < len(l.segments) && l.segments[n+1].base <= l.recoveryPoint {
-		n++
-	}
-	sealed := append([]*segment(nil), l.segments[:n]...)
-	cleanedOffset := l.cleanedOffset
-	end := l.active.base
-	if n > 0 {
-		end = l.segments[n].base
-	}
-	l.appendMu.Unlock()
-	if n == 0 {
-		return st, nil
+	sealed, cleanedOffset, end, err := l.cleanableSegments(txns.stable)
+	if err != nil || len(sealed) == 0 {
+		return CompactStats{}, err
 	}
 
+	var st CompactStats
 	var dirtyBytes int64
 	for _, s := range sealed {
 		st.BytesBefore += s.size.Load()
@@ -102,25 +124,20 @@ func (l *Log) compact(force bool) (CompactStats, error) {
 	}
 	st.Segments = len(sealed)
 
-	newest, err := l.mapNewestOffsets(sealed, cleanedOffset)
-	if err != nil {
+	pass := &cleanPass{txns: newTxnPass(txns), st: &st,
+		deleteBefore: l.now().UnixMilli() - l.cfg.DeleteRetention.Milliseconds()}
+	if pass.newest, err = l.mapNewestOffsets(sealed, cleanedOffset, pass.txns); err != nil {
 		return st, err
 	}
-	now := l.now().UnixMilli()
 	for _, group := range l.cleaningGroups(sealed) {
 		select {
 		case <-l.closing:
 			return st, ErrClosed // the groups swapped so far stay; the next pass redoes the rest
 		default:
 		}
-		cleaned, err := l.cleanGroup(group, newest, now, &st)
-		if err != nil {
+		if err := l.compactGroup(group, pass); err != nil {
 			return st, err
 		}
-		if err := l.swapIn(group, cleaned); err != nil {
-			return st, err
-		}
-		st.BytesAfter += cleaned.size.Load()
 	}
 
 	l.appendMu.Lock()
@@ -132,9 +149,59 @@ func (l *Log) compact(force bool) (CompactStats, error) {
 	return st, nil
 }
 
+// cleanableSegments returns the sealed segments a pass may clean: from
+// the first, those that end at or below both the recovery point and
+// limit (the last stable offset); with the cleaned offset, and the
+// offset after them, which the pass moves it to.
+func (l *Log) cleanableSegments(limit int64) (sealed []*segment, cleanedOffset, end int64, err error) {
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	if err := l.appendableLocked(); err != nil {
+		return nil, 0, 0, err
+	}
+	// Only segments the recovery point has passed: recovery reads a gap in
+	// an unflushed segment as lost data, and compaction makes gaps.
+	limit = min(limit, l.recoveryPoint)
+	n := 0
+	for n+1 < len(l.segments) && l.segments[n+1].base <= limit {
+		n++
+	}
+	if n == 0 {
+		return nil, 0, 0, nil
+	}
+	return append([]*segment(nil), l.segments[:n]...), l.cleanedOffset, l.segments[n].base, nil
+}
+
+// cleanPass is what one compaction pass carries from segment to segment.
+type cleanPass struct {
+	newest       map[uint64]int64 // hash of a key → offset of its newest record
+	deleteBefore int64            // tombstones and markers older than this (Unix ms) may go
+	txns         *txnPass
+	st           *CompactStats
+}
+
+// compactGroup cleans one group of sealed segments and swaps the cleaned
+// copy in.
+func (l *Log) compactGroup(group []*segment, pass *cleanPass) error {
+	pass.txns.startGroup()
+	cleaned, err := l.cleanGroup(group, pass)
+	if err != nil {
+		return err
+	}
+	if err := l.forgetDropped(pass.txns); err != nil {
+		return errors.Join(err, cleaned.close())
+	}
+	if err := l.swapIn(group, cleaned); err != nil {
+		return err
+	}
+	pass.st.BytesAfter += cleaned.size.Load()
+	return nil
+}
+
 // mapNewestOffsets maps the hash of every key in the dirty segments (base at
-// or above from) to the offset of its newest record.
-func (l *Log) mapNewestOffsets(sealed []*segment, from int64) (map[uint64]int64, error) {
+// or above from) to the offset of its newest record. Records of aborted
+// transactions do not count: they never supersede a committed one.
+func (l *Log) mapNewestOffsets(sealed []*segment, from int64, txns *txnPass) (map[uint64]int64, error) {
 	newest := map[uint64]int64{}
 	for _, s := range sealed {
 		if s.base < from {
@@ -142,6 +209,9 @@ func (l *Log) mapNewestOffsets(sealed []*segment, from int64) (map[uint64]int64,
 		}
 		err := forEachBatch(s, func(b []byte, h batch.Header) error {
 			if h.Control() {
+				return nil // a marker's key is Kafka's control record key, no record's
+			}
+			if _, aborted := txns.abortedAt(h); aborted {
 				return nil
 			}
 			records, err := decodeRecords(b)
@@ -214,7 +284,7 @@ func cleanFiles(dir string, first, end int64, state string) segmentFiles {
 
 // cleanGroup writes the cleaned copy of group to .cleaned files and syncs
 // it.
-func (l *Log) cleanGroup(group []*segment, newest map[uint64]int64, now int64, st *CompactStats) (*segment, error) {
+func (l *Log) cleanGroup(group []*segment, pass *cleanPass) (*segment, error) {
 	first, end := group[0].base, l.groupEnd(group)
 	paths := cleanFiles(l.dir, first, end, cleanedSuffix)
 	for _, p := range []string{paths.log, paths.index, paths.timeIndex} {
@@ -226,10 +296,9 @@ func (l *Log) cleanGroup(group []*segment, newest map[uint64]int64, now int64, s
 	if err != nil {
 		return nil, err
 	}
-	deleteBefore := now - l.cfg.DeleteRetention.Milliseconds()
 	for _, s := range group {
 		err := forEachBatch(s, func(b []byte, h batch.Header) error {
-			kept, err := l.cleanBatch(b, h, newest, deleteBefore, st)
+			kept, err := pass.cleanBatch(b, h)
 			if err != nil || kept == nil {
 				return err
 			}
@@ -248,10 +317,13 @@ func (l *Log) cleanGroup(group []*segment, newest map[uint64]int64, now int64, s
 }
 
 // cleanBatch returns b with only the records compaction keeps, b itself when
-// it keeps them all, or nil when it keeps none.
-func (l *Log) cleanBatch(b []byte, h batch.Header, newest map[uint64]int64, deleteBefore int64, st *CompactStats) ([]byte, error) {
-	if h.Control() {
-		return b, nil // transaction markers stay (their cleanup comes with transactions)
+// it keeps them all, or nil when it keeps none. The transaction rules come
+// first (cleanTxnBatch); a committed transaction's records are then kept
+// or not by key as any others, in a batch rebuilt with its producer,
+// sequence and transactional flag.
+func (p *cleanPass) cleanBatch(b []byte, h batch.Header) ([]byte, error) {
+	if kept, done, err := p.cleanTxnBatch(b, h); done || err != nil {
+		return kept, err
 	}
 	records, err := decodeRecords(b)
 	if err != nil {
@@ -259,19 +331,19 @@ func (l *Log) cleanBatch(b []byte, h batch.Header, newest map[uint64]int64, dele
 	}
 	kept := records[:0:0]
 	for _, r := range records {
-		st.RecordsRead++
+		p.st.RecordsRead++
 		keep := true
 		if r.Key != nil {
-			latest, ok := newest[xxhash.Sum64(r.Key)]
+			latest, ok := p.newest[xxhash.Sum64(r.Key)]
 			keep = !ok || latest == r.Offset(h)
-			if keep && r.Value == nil && r.Timestamp(h) < deleteBefore {
+			if keep && r.Value == nil && r.Timestamp(h) < p.deleteBefore {
 				keep = false // an expired tombstone
 			}
 		}
 		if keep {
 			kept = append(kept, r)
 		} else {
-			st.RecordsRemoved++
+			p.st.RecordsRemoved++
 		}
 	}
 	switch len(kept) {

@@ -28,6 +28,10 @@ type Log struct {
 	cfg LogConfig
 	now func() time.Time
 	log *slog.Logger
+	// txns is the log's owner as compaction asks it of the transactions in
+	// the log (compactiontxn.go); nil for a Log opened on its own. Set at
+	// open, before the background loop starts, and never changed.
+	txns logTxns
 
 	// cleanMu is held by a compaction pass from start to end, and by
 	// truncation and deletion, which must not change the sealed segments it
@@ -94,6 +98,12 @@ func openLog(fs fsx.FS, dir string, cfg LogConfig) (*Log, error) {
 }
 
 func openLogAt(fs fsx.FS, dir string, cfg LogConfig, now func() time.Time) (*Log, error) {
+	return openOwnedLog(fs, dir, cfg, now, nil)
+}
+
+// openOwnedLog opens a log whose compaction asks txns, its owner, of the
+// transactions in it; nil for none.
+func openOwnedLog(fs fsx.FS, dir string, cfg LogConfig, now func() time.Time, txns logTxns) (*Log, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -104,6 +114,7 @@ func openLogAt(fs fsx.FS, dir string, cfg LogConfig, now func() time.Time) (*Log
 		cfg:     cfg,
 		now:     now,
 		log:     cfg.Logger.With("log", dir),
+		txns:    txns,
 		closing: make(chan struct{}),
 	}
 	if err := l.recover(); err != nil {

@@ -81,6 +81,10 @@ func partitionDir(nodeDir, topic string, index int32) string {
 func openPartition(fs fsx.FS, nodeDir, topic string, index int32, cfg topicConfig, logger LogConfig, now func() time.Time) (*partition, error) {
 	p := &partition{topic: topic, index: index, dir: partitionDir(nodeDir, topic, index), fs: fs, now: now, cfg: cfg,
 		arrived: make(chan struct{}), logger: logger.Logger, closing: make(chan struct{})}
+	// The log's compaction asks p of its transactions from the moment it
+	// opens (cleanableTxns), and finds p.mu held until p is whole.
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	l, err := p.openLog(cfg)
 	if err != nil {
 		return nil, err
@@ -102,7 +106,7 @@ func openPartition(fs fsx.FS, nodeDir, topic string, index int32, cfg topicConfi
 func (p *partition) openLog(cfg topicConfig) (*Log, error) {
 	lc := cfg.log
 	lc.Logger = p.logger
-	l, err := openLogAt(p.fs, p.dir, lc, p.now)
+	l, err := openOwnedLog(p.fs, p.dir, lc, p.now, p)
 	if err != nil {
 		return nil, fmt.Errorf("partition %s-%d: %w", p.topic, p.index, err)
 	}
@@ -381,13 +385,21 @@ func (p *partition) close() error {
 	p.healWG.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.producersMu.Lock()
-	end := p.log.EndOffset()
-	producers, txns := p.producers.MarshalSnapshot(end), p.txns.MarshalSnapshot(end)
-	p.producersMu.Unlock()
-	err := framefile.WriteAtomic(p.fs, p.dir, producerSnapshotName, producers)
-	if err == nil {
-		err = framefile.WriteAtomic(p.fs, p.dir, txnSnapshotName, txns)
-	}
+	err := p.saveSnapshots()
 	return errors.Join(err, p.log.Close())
+}
+
+// saveSnapshots writes the producer table and the transactions to their
+// snapshot files. It holds p.producersMu over the writes too: compaction
+// may be removing the transaction snapshot (forgetTxns), and must not
+// find one taken before it forgot. Call it holding p.mu exclusively.
+func (p *partition) saveSnapshots() error {
+	p.producersMu.Lock()
+	defer p.producersMu.Unlock()
+	end := p.log.EndOffset()
+	err := framefile.WriteAtomic(p.fs, p.dir, producerSnapshotName, p.producers.MarshalSnapshot(end))
+	if err == nil {
+		err = framefile.WriteAtomic(p.fs, p.dir, txnSnapshotName, p.txns.MarshalSnapshot(end))
+	}
+	return err
 }

@@ -63,7 +63,7 @@ func (p *partition) checkProducerLocked(h batch.Header, marker *txnlog.Marker, n
 	switch {
 	case idempotence.Idempotent(h):
 		for _, id := range p.producers.Expire(now, p.cfg.producerIDExpiration) {
-			p.txns.Forget(id)
+			p.txns.ForgetProducer(id)
 		}
 		if dup, err := p.producers.Check(h); err != nil || dup != nil {
 			return dup, err

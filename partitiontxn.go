@@ -201,10 +201,59 @@ func (p *partition) txnsChangedLocked() {
 
 // setTxnsLocked replaces the partition's transactions with t, of a log
 // that starts at start. Call it holding p.mu exclusively, or before the
-// partition is shared.
+// partition is shared. It takes p.producersMu for the swap, for the
+// compaction of the log, which forgets transactions holding that alone
+// (forgetTxns).
 func (p *partition) setTxnsLocked(t *txnlog.Tracker, start int64) {
+	p.producersMu.Lock()
+	defer p.producersMu.Unlock()
 	p.txns, p.txnsStart = t, start
 	p.txnsChangedLocked()
+}
+
+// cleanableTxns tells the compaction of the partition's log what it may
+// clean (logTxns): below the last stable offset, with the aborted
+// transactions whose data is there, read under p.mu and then
+// p.producersMu, as abortedIn reads them. The last stable offset is read
+// first: one read after could pass a transaction aborted after the list
+// was taken, whose records would then count as committed.
+//
+// The pass asks holding the log's cleanMu, and a holder of p.mu
+// exclusively may be waiting for it (a truncation) or for the log's
+// background loop (Close, by a reconfigure or a heal), so p.mu is only
+// tried: while one holds it, or waits for it, the pass cleans nothing and
+// the next one tries again.
+func (p *partition) cleanableTxns() (cleanableTxns, bool) {
+	if !p.mu.TryRLock() {
+		return cleanableTxns{}, false
+	}
+	defer p.mu.RUnlock()
+	stable := p.lastStableLocked()
+	p.producersMu.Lock()
+	defer p.producersMu.Unlock()
+	if p.txns == nil {
+		return cleanableTxns{}, false // not loaded yet
+	}
+	return cleanableTxns{stable: stable, aborted: p.txns.AbortedIn(p.log.StartOffset(), stable), markers: true}, true
+}
+
+// forgetTxns is told, before compaction removes them, of the markers
+// whose transactions left nothing in the log (logTxns): it forgets those
+// aborted, for read_committed readers, who would otherwise be told of an
+// aborted transaction and wait for a marker that is gone, skipping the
+// producer's later transactions; and it removes the transaction snapshot,
+// which may hold one of them open (taken before its marker) or aborted
+// (taken after), for a restart to replay the log, which holds neither its
+// data nor its marker, instead. Until the next close saves a new one, a
+// restart replays from the log start. It holds p.producersMu alone, not
+// p.mu (see cleanableTxns): close writes the snapshot holding it too, so
+// a snapshot taken before the forgetting is removed, and one after holds
+// none of them.
+func (p *partition) forgetTxns(aborted []txnlog.Aborted) error {
+	p.producersMu.Lock()
+	defer p.producersMu.Unlock()
+	p.txns.ForgetAborted(aborted)
+	return removeTxnSnapshot(p.fs, p.dir)
 }
 
 // readLimitLocked returns the offset a reader with isolation reads below:

@@ -3,6 +3,7 @@ package txnlog
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/creekmq/creek/internal/batch"
@@ -207,12 +208,12 @@ func (t *Tracker) Producers() map[int64]ProducerTxn {
 	return out
 }
 
-// Forget forgets a producer's coordinator epoch, once the partition has
+// ForgetProducer forgets a producer's coordinator epoch, once the partition has
 // forgotten the producer (its producer ID expired), as Kafka drops its
 // whole state: the table would otherwise grow with every producer ID that
 // ever ended a transaction here. An open transaction is the log's, and
 // stays.
-func (t *Tracker) Forget(producerID int64) { delete(t.coordinatorEpochs, producerID) }
+func (t *Tracker) ForgetProducer(producerID int64) { delete(t.coordinatorEpochs, producerID) }
 
 // OpenCount returns how many producers have a transaction open.
 func (t *Tracker) OpenCount() int { return len(t.open) }
@@ -239,6 +240,22 @@ func (t *Tracker) AbortedIn(from, upTo int64) []Aborted {
 func (t *Tracker) RemoveBefore(logStart int64) {
 	i := t.endingFrom(logStart)
 	t.aborted = append(t.aborted[:0], t.aborted[i:]...)
+}
+
+// ForgetAborted forgets the aborted transactions of done, matched by producer
+// and marker offset: compaction removed their markers, after their data.
+// A reader told of an aborted transaction whose marker is gone would skip
+// its producer's later transactions, waiting for that marker. The order
+// of the rest, and so RemoveBefore and AbortedIn, is unchanged.
+func (t *Tracker) ForgetAborted(done []Aborted) {
+	if len(done) == 0 {
+		return
+	}
+	gone := make(map[[2]int64]bool, len(done))
+	for _, a := range done {
+		gone[[2]int64{a.ProducerID, a.LastOffset}] = true
+	}
+	t.aborted = slices.DeleteFunc(t.aborted, func(a Aborted) bool { return gone[[2]int64{a.ProducerID, a.LastOffset}] })
 }
 
 // AbortedAfter returns the aborted transactions whose markers are at or

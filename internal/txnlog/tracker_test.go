@@ -186,7 +186,26 @@ func TestTrackerFencesOlderCoordinators(t *testing.T) {
 			require.NoError(t, l.append(b))
 		}
 		assert.Equal(t, int32(5), l.tr.Producers()[7].CoordinatorEpoch, "the highest is kept")
-		l.tr.Forget(7)
+		l.tr.ForgetProducer(7)
 		assert.Empty(t, l.tr.Producers())
 	})
+}
+
+// TestTrackerForget: forgetting aborted transactions whose markers
+// compaction removed leaves the rest, in order, for AbortedIn and
+// RemoveBefore.
+func TestTrackerForget(t *testing.T) {
+	l := newLog(t)
+	for pid := int64(1); pid <= 3; pid++ {
+		require.NoError(t, l.data(pid, 0, true, 1))
+		require.NoError(t, l.marker(pid, 0, false))
+	}
+	all := l.tr.AbortedIn(0, l.end)
+	require.Len(t, all, 3)
+	l.tr.ForgetAborted([]Aborted{all[1], {ProducerID: 1, LastOffset: 99}})
+	assert.Equal(t, []Aborted{all[0], all[2]}, l.tr.AbortedIn(0, l.end), "only the match goes")
+	l.tr.RemoveBefore(all[0].LastOffset + 1)
+	assert.Equal(t, all[2:], l.tr.AbortedIn(0, l.end))
+	l.tr.ForgetAborted(nil)
+	assert.Equal(t, all[2:], l.tr.AbortedIn(0, l.end))
 }

@@ -1,0 +1,178 @@
+// Compaction of a log with transactions: what its owner tells the
+// cleaner of them, and the rules a pass follows for their batches and
+// markers.
+
+package creek
+
+import (
+	"math"
+	"sort"
+
+	"github.com/creekmq/creek/internal/batch"
+	"github.com/creekmq/creek/internal/txnlog"
+)
+
+// logTxns is what compaction asks a Log's owner of the transactions in the
+// log: its partition, which tracks them (partitiontxn.go). A Log opened on
+// its own has none, and compacts as if no batch were transactional.
+//
+// The pass holds cleanMu while it asks, and no other lock of the log: an
+// owner may take its own locks, as long as no holder of them waits for
+// cleanMu or for the log's background goroutine (Close) — so an owner's
+// lock held over a truncation or a Close must be tried, never waited for.
+type logTxns interface {
+	// cleanableTxns returns the transactions a pass may clean below, or
+	// false when the owner cannot say now (the pass then cleans nothing).
+	cleanableTxns() (cleanableTxns, bool)
+	// forgetTxns is called before a pass commits the removal of markers:
+	// the owner forgets the aborted transactions whose markers go, and
+	// anything saved of its transactions that a restart would read instead
+	// of the log (a snapshot taken before the markers went would hold such
+	// a transaction open, or aborted with no marker to end it). An error
+	// fails the pass; the markers stay.
+	forgetTxns(aborted []txnlog.Aborted) error
+}
+
+// cleanableTxns is an owner's answer to a compaction pass.
+type cleanableTxns struct {
+	// stable is the last stable offset: every transaction with data below
+	// it is decided. A pass reads and rewrites only segments that end at or
+	// below it.
+	stable int64
+	// aborted are the aborted transactions with data below stable, in the
+	// order of their markers.
+	aborted []txnlog.Aborted
+	// markers says whether the pass may remove markers: only an owner that
+	// forgets what it knows of them (forgetTxns) lets it.
+	markers bool
+}
+
+// noTxns is the answer for a Log without an owner: nothing to wait for,
+// nothing aborted, and markers (which a Log opened on its own does not
+// read) kept as they are.
+var noTxns = cleanableTxns{stable: math.MaxInt64}
+
+// askTxns returns what the Log's owner says of its transactions.
+func (l *Log) askTxns() (cleanableTxns, bool) {
+	if l.txns == nil {
+		return noTxns, true
+	}
+	return l.txns.cleanableTxns()
+}
+
+// txnPass is what one compaction pass knows and learns of the
+// transactions in the segments it cleans, which it reads from the first in
+// offset order.
+type txnPass struct {
+	aborted map[int64][]txnlog.Aborted // by producer, in marker order
+	markers bool                       // markers may go
+	// hasData holds the producers whose current transaction had a data
+	// batch read in this pass; its marker clears it.
+	hasData map[int64]bool
+	// forget are the aborted transactions whose markers the group being
+	// cleaned drops, for the owner to forget before the swap.
+	forget  []txnlog.Aborted
+	dropped int // markers the group being cleaned drops
+}
+
+func newTxnPass(txns cleanableTxns) *txnPass {
+	tp := &txnPass{aborted: map[int64][]txnlog.Aborted{}, markers: txns.markers, hasData: map[int64]bool{}}
+	for _, a := range txns.aborted {
+		tp.aborted[a.ProducerID] = append(tp.aborted[a.ProducerID], a)
+	}
+	return tp
+}
+
+// abortedAt returns the aborted transaction a transactional data batch
+// with header h belongs to: its producer's whose offsets, first batch to
+// marker, hold the batch's. One producer's transactions do not overlap.
+func (tp *txnPass) abortedAt(h batch.Header) (txnlog.Aborted, bool) {
+	if !h.Transactional() || h.Control() || h.ProducerID < 0 {
+		return txnlog.Aborted{}, false
+	}
+	list := tp.aborted[h.ProducerID]
+	i := sort.Search(len(list), func(i int) bool { return list[i].LastOffset >= h.BaseOffset })
+	if i < len(list) && list[i].FirstOffset <= h.BaseOffset {
+		return list[i], true
+	}
+	return txnlog.Aborted{}, false
+}
+
+// sawData records a transactional data batch read by the pass, kept or
+// not: its transaction's marker stays through this pass.
+func (tp *txnPass) sawData(h batch.Header) {
+	if h.Transactional() && !h.Control() && h.ProducerID >= 0 {
+		tp.hasData[h.ProducerID] = true
+	}
+}
+
+// dropsMarker reports whether the pass drops the marker m, the control
+// batch with header h: a marker goes in a pass that read no data batch of
+// its transaction, once it is older than DeleteRetention (deleteBefore).
+// The data of a transaction lies between the producer's previous marker
+// and this one, and the pass reads every segment from the log start up
+// to here, so no data read means none is left: a replay of the log
+// without the marker then finds neither the transaction's data nor its
+// end, and nothing opens. The pass that removes the data keeps the marker,
+// as Kafka's cleaner does, so that a reader that met the data has until a
+// later pass, and DeleteRetention, to meet the marker that ends it.
+func (tp *txnPass) dropsMarker(m txnlog.Marker, h batch.Header, deleteBefore int64) bool {
+	hadData := tp.hasData[m.ProducerID]
+	delete(tp.hasData, m.ProducerID)
+	if !tp.markers || hadData || h.MaxTimestamp >= deleteBefore {
+		return false
+	}
+	if !m.Commit {
+		if a, ok := tp.abortedEndingAt(m.ProducerID, h.BaseOffset); ok {
+			tp.forget = append(tp.forget, a)
+		}
+	}
+	tp.dropped++
+	return true
+}
+
+// abortedEndingAt returns the aborted transaction of the producer whose
+// marker is at offset. None is there for a marker that ended nothing, or
+// whose transaction a restart found no data of.
+func (tp *txnPass) abortedEndingAt(producerID, offset int64) (txnlog.Aborted, bool) {
+	list := tp.aborted[producerID]
+	i := sort.Search(len(list), func(i int) bool { return list[i].LastOffset >= offset })
+	if i < len(list) && list[i].LastOffset == offset {
+		return list[i], true
+	}
+	return txnlog.Aborted{}, false
+}
+
+// startGroup resets what the pass gathers for one group's swap.
+func (tp *txnPass) startGroup() { tp.forget, tp.dropped = nil, 0 }
+
+// forgetDropped has the Log's owner forget the transactions whose markers
+// the group just cleaned drops, before its swap commits.
+func (l *Log) forgetDropped(tp *txnPass) error {
+	if tp.dropped == 0 {
+		return nil
+	}
+	return l.txns.forgetTxns(tp.forget)
+}
+
+// cleanTxnBatch applies the transaction rules to one batch of a group
+// being cleaned: it returns the batch itself and done when they decide
+// it (a control batch, kept or dropped; an aborted transaction's data
+// batch, dropped), and done false for a data batch to clean by key.
+func (p *cleanPass) cleanTxnBatch(b []byte, h batch.Header) (kept []byte, done bool, err error) {
+	if h.Control() {
+		m, err := markerOf(b, h)
+		if err != nil || m == nil || !p.txns.dropsMarker(*m, h, p.deleteBefore) {
+			return b, true, err // other control batches stay as they are
+		}
+		p.st.MarkersRemoved++
+		return nil, true, nil
+	}
+	p.txns.sawData(h)
+	if _, aborted := p.txns.abortedAt(h); aborted {
+		p.st.RecordsRead += int64(h.NumRecords)
+		p.st.RecordsRemoved += int64(h.NumRecords)
+		return nil, true, nil
+	}
+	return nil, false, nil
+}
