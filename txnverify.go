@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -46,7 +47,7 @@ func (n *Node) joinTxn(ctx context.Context, p *partition, tx kafka.Txn, pid int6
 	if open && openEpoch == epoch {
 		return nil
 	}
-	err := n.txnHolds(ctx, tx, pid, epoch, TopicPartition{p.topic, p.index})
+	err := n.txnHoldsRetrying(ctx, tx, pid, epoch, TopicPartition{p.topic, p.index})
 	switch {
 	case err == nil:
 		return nil
@@ -59,6 +60,45 @@ func (n *Node) joinTxn(ctx context.Context, p *partition, tx kafka.Txn, pid int6
 		return fmt.Errorf("%w: %v", ErrInvalidProducerEpoch, err)
 	}
 	return fmt.Errorf("%w: the partition is not in the producer's transaction: %v", ErrInvalidTxnState, err)
+}
+
+// Verification waits out a coordinator that answers
+// CONCURRENT_TRANSACTIONS (the producer's last transaction still writing
+// its markers, which the next one's first batch may well follow at once at
+// transaction version 2), asking again after a backoff that grows from
+// joinTxnBackoff to joinTxnMaxBackoff, for at most joinTxnWait, as Kafka's
+// brokers do (add.partitions.to.txn.retry.backoff.ms and .max.ms): a
+// client told NOT_ENOUGH_REPLICAS would wait for its metadata to refresh,
+// franz-go five seconds.
+const (
+	joinTxnBackoff    = 20 * time.Millisecond
+	joinTxnMaxBackoff = 100 * time.Millisecond
+	joinTxnWait       = 5 * time.Second
+)
+
+// txnHoldsRetrying is txnHolds, asked again while the coordinator answers
+// CONCURRENT_TRANSACTIONS, for at most joinTxnWait.
+func (n *Node) txnHoldsRetrying(ctx context.Context, tx kafka.Txn, pid int64, epoch int16, tp TopicPartition) error {
+	return whileConcurrent(ctx, joinTxnWait, func() error { return n.txnHolds(ctx, tx, pid, epoch, tp) })
+}
+
+// whileConcurrent calls try until it returns anything but
+// kerr.ConcurrentTransactions, or wait or ctx ends, and returns its last
+// error; between calls it waits a backoff from joinTxnBackoff to
+// joinTxnMaxBackoff.
+func whileConcurrent(ctx context.Context, wait time.Duration, try func() error) error {
+	deadline := time.Now().Add(wait)
+	for backoff := joinTxnBackoff; ; backoff = min(2*backoff, joinTxnMaxBackoff) {
+		err := try()
+		if !errors.Is(err, kerr.ConcurrentTransactions) || time.Now().Add(backoff).After(deadline) {
+			return err
+		}
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return err
+		}
+	}
 }
 
 // txnHolds asks the coordinator of transactional ID tx.ID, here or

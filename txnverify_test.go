@@ -1,6 +1,7 @@
 package creek
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -148,4 +149,34 @@ func TestTxnOffsetCommitJoinsTheTransaction(t *testing.T) {
 	require.NoError(t, err)
 	awaitTxnState(t, n, "tx", txn.CompleteCommit)
 	assert.Equal(t, int64(5), n.CommittedOffsets("g")[TopicPartition{"t", 0}].Offset)
+}
+
+// TestJoinTxnWaitsOutAConcurrentTransaction: a partition asks the
+// coordinator again while it answers CONCURRENT_TRANSACTIONS (the
+// producer's last transaction still writing its markers), rather than
+// answer the produce NOT_ENOUGH_REPLICAS, which a client meets with a
+// metadata refresh (five seconds for franz-go); it gives up after the
+// wait it is given, or with its context.
+func TestJoinTxnWaitsOutAConcurrentTransaction(t *testing.T) {
+	calls := 0
+	err := whileConcurrent(t.Context(), time.Minute, func() error {
+		if calls++; calls < 3 {
+			return kerr.ConcurrentTransactions
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 3, calls)
+
+	calls = 0
+	err = whileConcurrent(t.Context(), time.Minute, func() error { calls++; return kerr.ProducerFenced })
+	assert.ErrorIs(t, err, kerr.ProducerFenced)
+	assert.Equal(t, 1, calls, "any other answer is final")
+
+	err = whileConcurrent(t.Context(), 0, func() error { return kerr.ConcurrentTransactions })
+	assert.ErrorIs(t, err, kerr.ConcurrentTransactions, "no time left")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err = whileConcurrent(ctx, time.Minute, func() error { return kerr.ConcurrentTransactions })
+	assert.ErrorIs(t, err, kerr.ConcurrentTransactions, "the context ended")
 }
