@@ -286,6 +286,8 @@ func TestCompactTxnRemovesMarkers(t *testing.T) {
 	n, p = compactTxnNode(t, fs.CrashClone(), clock)
 	lso, hw := stableAndEnd(p)
 	assert.Equal(t, hw, lso, "the replay finds no transaction open")
-	assert.Empty(t, p.abortedIn(0, math.MaxInt64), "nor one aborted with data left")
+	for _, a := range p.abortedIn(0, math.MaxInt64) { // from the snapshot the last roll wrote
+		assert.Equal(t, int64(young), a.ProducerID, "only a transaction whose marker is still there is known aborted")
+	}
 	assert.Equal(t, want, committedValues(t, n, p))
 }

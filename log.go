@@ -56,6 +56,7 @@ type Log struct {
 
 	startOffset atomic.Int64 // the log start offset
 	endOffset   atomic.Int64 // the log end offset: the next offset to assign
+	rolls       atomic.Int64 // segments rolled since the log opened
 
 	group groupCommit
 	stats logCounters
@@ -333,6 +334,7 @@ func (l *Log) rollLocked() error {
 	l.segments = append(l.segments, s)
 	l.segsMu.Unlock()
 	l.active = s
+	l.rolls.Add(1)
 	l.log.Debug("rolled segment", "base", base)
 	if !flushNow {
 		l.flushInBackgroundLocked(old, base)

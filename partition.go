@@ -53,6 +53,10 @@ type partition struct {
 	txns          *txnlog.Tracker
 	txnsStart     int64
 	firstUnstable atomic.Int64
+	// snapshotRolls is the log's roll count when the producer and
+	// transaction snapshots were last written at a roll
+	// (snapshotAfterRoll); changed under producersMu.
+	snapshotRolls atomic.Int64
 
 	epochs *epochCache // where each leader epoch begins (KIP-101)
 
@@ -199,6 +203,7 @@ func (p *partition) appendBatch(b []byte, acksAll bool, origin batchOrigin) (bas
 		p.healLater(err)
 		return fail(err)
 	}
+	p.snapshotAfterRoll()
 	replicated := p.replicatedLocked(base+int64(h.LastOffsetDelta)+1, acksAll)
 	durable := func() error {
 		defer p.mu.RUnlock()
@@ -385,17 +390,44 @@ func (p *partition) close() error {
 	p.healWG.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	err := p.saveSnapshots()
+	p.producersMu.Lock()
+	err := p.saveSnapshotsLocked()
+	p.producersMu.Unlock()
 	return errors.Join(err, p.log.Close())
 }
 
-// saveSnapshots writes the producer table and the transactions to their
-// snapshot files. It holds p.producersMu over the writes too: compaction
-// may be removing the transaction snapshot (forgetTxns), and must not
-// find one taken before it forgot. Call it holding p.mu exclusively.
-func (p *partition) saveSnapshots() error {
+// snapshotAfterRoll writes the producer and transaction snapshots once
+// the log has rolled a segment since they were last written at one, as
+// Kafka takes its producer snapshot at every roll: a restart after a
+// crash replays the log from the newest snapshot, at most about a
+// segment, rather than from the log start. A snapshot that cannot be
+// written is only logged: the log is the truth, and a restart replays
+// more of it. Call it holding p.mu shared and not p.producersMu, after an
+// append.
+func (p *partition) snapshotAfterRoll() {
+	rolls := p.log.rolls.Load()
+	if rolls == p.snapshotRolls.Load() {
+		return
+	}
 	p.producersMu.Lock()
 	defer p.producersMu.Unlock()
+	if rolls == p.snapshotRolls.Load() {
+		return // another append wrote it
+	}
+	p.snapshotRolls.Store(rolls)
+	if err := p.saveSnapshotsLocked(); err != nil {
+		p.log.log.Warn("could not write the producer snapshots at a roll; a restart replays more of the log",
+			"topic", p.topic, "partition", p.index, "err", err)
+	}
+}
+
+// saveSnapshotsLocked writes the producer table and the transactions to
+// their snapshot files, as of the log end: p.producersMu, which every
+// append of a producer's batch holds until it has recorded it, is held
+// over the writes too, and compaction may be removing the transaction
+// snapshot (forgetTxns), and must not find one taken before it forgot.
+// Call it holding p.mu and p.producersMu.
+func (p *partition) saveSnapshotsLocked() error {
 	end := p.log.EndOffset()
 	err := framefile.WriteAtomic(p.fs, p.dir, producerSnapshotName, p.producers.MarshalSnapshot(end))
 	if err == nil {

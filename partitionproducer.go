@@ -124,11 +124,10 @@ func (p *partition) loadProducersLocked() error {
 }
 
 // reloadProducersLocked is loadProducersLocked after the log was cut or
-// replaced: the transaction snapshot goes first, as it may describe
-// offsets the log no longer holds as they were. Call it holding p.mu
-// exclusively.
+// replaced: the snapshots go first, as they may describe offsets the log
+// no longer holds as they were. Call it holding p.mu exclusively.
 func (p *partition) reloadProducersLocked() error {
-	if err := removeTxnSnapshot(p.fs, p.dir); err != nil {
+	if err := removeProducerSnapshots(p.fs, p.dir); err != nil {
 		return err
 	}
 	return p.loadProducersLocked()
@@ -140,10 +139,19 @@ func (p *partition) reloadProducersLocked() error {
 func loadProducerStates(fs fsx.FS, dir string, l *Log) (*idempotence.Table, error) {
 	states, from := idempotence.NewTable(), l.StartOffset()
 	if b, err := framefile.ReadFile(fs, filepath.Join(dir, producerSnapshotName), 64<<20); err == nil {
-		if s, end, err := idempotence.UnmarshalSnapshot(b); err == nil && end <= l.EndOffset() {
-			states, from = s, end
-		} else if err != nil {
+		s, end, err := idempotence.UnmarshalSnapshot(b)
+		switch {
+		case err != nil:
 			l.log.Warn("ignoring damaged producer snapshot; replaying the log", "err", err)
+		case end > l.EndOffset():
+			// The log lost what the snapshot covers (a machine crash
+			// before it was synced): once it grows past it again, the
+			// snapshot would pass for sound.
+			if err := removeSnapshots(fs, dir, producerSnapshotName); err != nil {
+				return nil, err
+			}
+		default:
+			states, from = s, end
 		}
 	}
 	err := l.forEachHeader(from, func(h batch.Header) {

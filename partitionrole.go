@@ -333,6 +333,7 @@ func (p *partition) appendReplica(batches []byte, leaderHW int64, leader, epoch 
 	if !appended {
 		return nil
 	}
+	p.snapshotAfterRoll()
 	if err := last.wait(); err != nil {
 		p.healLater(err)
 		return fmt.Errorf("replicate %s-%d: %w", p.topic, p.index, err)
@@ -404,7 +405,7 @@ func (p *partition) restartAt(leaderStart int64, leader, epoch int32) error {
 	if err := p.epochs.truncateFrom(0); err != nil {
 		return fmt.Errorf("restart %s-%d at its leader's log start: %w", p.topic, p.index, err)
 	}
-	if err := removeTxnSnapshot(p.fs, p.dir); err != nil {
+	if err := removeProducerSnapshots(p.fs, p.dir); err != nil {
 		return fmt.Errorf("restart %s-%d at its leader's log start: %w", p.topic, p.index, err)
 	}
 	p.setTxnsLocked(txnlog.NewTracker(), leaderStart) // none left in a log with nothing in it

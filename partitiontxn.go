@@ -91,19 +91,37 @@ func loadTxnState(fs fsx.FS, dir string, l *Log) (*txnlog.Tracker, error) {
 	return t, nil
 }
 
-// removeTxnSnapshot removes a partition's transaction snapshot, durably,
-// when its log is cut: a snapshot of offsets the log no longer holds as
-// they were must not survive a crash.
-func removeTxnSnapshot(fs fsx.FS, dir string) error {
-	err := fs.Remove(filepath.Join(dir, txnSnapshotName))
-	if errors.Is(err, os.ErrNotExist) {
+// removeTxnSnapshot removes a partition's transaction snapshot, durably.
+func removeTxnSnapshot(fs fsx.FS, dir string) error { return removeSnapshots(fs, dir, txnSnapshotName) }
+
+// removeProducerSnapshots removes both of a partition's snapshots, the
+// producer table's and the transactions', durably, when its log is cut or
+// replaced: a snapshot of offsets the log no longer holds as they were
+// must not survive a crash, where the log may have grown past it again
+// with other batches and it would pass for sound.
+func removeProducerSnapshots(fs fsx.FS, dir string) error {
+	return removeSnapshots(fs, dir, producerSnapshotName, txnSnapshotName)
+}
+
+// removeSnapshots removes snapshot files of a partition's directory,
+// durably; a file that is not there is removed already.
+func removeSnapshots(fs fsx.FS, dir string, names ...string) error {
+	removed := false
+	for _, name := range names {
+		err := fs.Remove(filepath.Join(dir, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("remove %s: %w", name, err)
+		}
+		removed = true
+	}
+	if !removed {
 		return nil
 	}
-	if err == nil {
-		err = fs.SyncDir(dir)
-	}
-	if err != nil {
-		return fmt.Errorf("remove the transaction snapshot: %w", err)
+	if err := fs.SyncDir(dir); err != nil {
+		return fmt.Errorf("remove the snapshots: %w", err)
 	}
 	return nil
 }

@@ -537,3 +537,55 @@ func TestTxnMarkerCoordinatorFenced(t *testing.T) {
 		})
 	}
 }
+
+// TestSnapshotsAtRoll: a roll of the log's segment writes the producer
+// and transaction snapshots, as Kafka takes its producer snapshot at every
+// roll, so that a restart after a crash replays the log from there, not
+// from its start; and the state read back from them and the log after is
+// the state before the crash.
+func TestSnapshotsAtRoll(t *testing.T) {
+	fs, clock := fsx.NewMem(), new(fakeClock).set(1e12)
+	n, err := openNode(fs, "/n", Config{Logger: discardLogger()}, clock.now)
+	require.NoError(t, err)
+	crashed := n
+	t.Cleanup(func() { crashed.Close() }) // after the crash, on the files it had
+	ctx := t.Context()
+	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{Configs: map[string]string{ConfigSegmentBytes: "1024"}}))
+	p, err := n.partition("t", 0)
+	require.NoError(t, err)
+	_, err = n.ProduceBatch(ctx, "t", 0, txnBatch(t, 1, 0, 0, 1)) // producer 1's transaction stays open
+	require.NoError(t, err)
+	dir := partitionDir("/n", "t", 0)
+	seq := int32(0)
+	for p.log.rolls.Load() == 0 {
+		_, err := n.ProduceBatch(ctx, "t", 0, idempotentBatch(t, 2, 0, seq, 10))
+		require.NoError(t, err)
+		seq += 10
+	}
+	snapshotEnd := p.log.EndOffset()
+	b, err := framefile.ReadFile(fs, filepath.Join(dir, txnSnapshotName), 1<<20)
+	require.NoError(t, err, "written at the roll, without a close")
+	_, end, err := txnlog.UnmarshalSnapshot(b)
+	require.NoError(t, err)
+	assert.Equal(t, snapshotEnd, end)
+	_, err = framefile.ReadFile(fs, filepath.Join(dir, producerSnapshotName), 1<<20)
+	require.NoError(t, err)
+
+	last := idempotentBatch(t, 2, 0, seq, 10) // after the snapshot
+	lastOffset, err := n.ProduceBatch(ctx, "t", 0, last)
+	require.NoError(t, err)
+	wantLSO, wantAborted := txnState(p)
+
+	n, err = openNode(fs.CrashClone(), "/n", Config{Logger: discardLogger()}, clock.now)
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, n.Close()) })
+	p, err = n.partition("t", 0)
+	require.NoError(t, err)
+	lso, aborted := txnState(p)
+	assert.Equal(t, [2]any{wantLSO, wantAborted}, [2]any{lso, aborted}, "producer 1's transaction is still open")
+	retried, err := n.ProduceBatch(ctx, "t", 0, last)
+	require.NoError(t, err)
+	assert.Equal(t, lastOffset, retried, "a retry of the batch after the snapshot is known from the log")
+	_, err = n.ProduceBatch(ctx, "t", 0, idempotentBatch(t, 2, 0, seq+10, 1))
+	require.NoError(t, err, "and the next one follows it")
+}

@@ -4,9 +4,6 @@ package creek
 
 import (
 	"context"
-	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -186,10 +183,7 @@ func (p *partition) discardNonReplica() (bool, error) {
 	}
 	p.producers = idempotence.NewTable()
 	p.setTxnsLocked(txnlog.NewTracker(), 0)
-	if err := p.fs.Remove(filepath.Join(p.dir, producerSnapshotName)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return false, err
-	}
-	if err := removeTxnSnapshot(p.fs, p.dir); err != nil {
+	if err := removeProducerSnapshots(p.fs, p.dir); err != nil {
 		return false, err
 	}
 	p.followerHW.Store(0)
