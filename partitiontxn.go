@@ -262,11 +262,11 @@ func (p *partition) cleanableTxns() (cleanableTxns, bool) {
 // producer's later transactions; and it removes the transaction snapshot,
 // which may hold one of them open (taken before its marker) or aborted
 // (taken after), for a restart to replay the log, which holds neither its
-// data nor its marker, instead. Until the next close saves a new one, a
-// restart replays from the log start. It holds p.producersMu alone, not
-// p.mu (see cleanableTxns): close writes the snapshot holding it too, so
-// a snapshot taken before the forgetting is removed, and one after holds
-// none of them.
+// data nor its marker, instead. Until the next roll or close saves a new
+// one, a restart replays from the log start. It holds p.producersMu
+// alone, not p.mu (see cleanableTxns): a roll and close write the
+// snapshot holding it too, so a snapshot taken before the forgetting is
+// removed, and one after holds none of them.
 func (p *partition) forgetTxns(aborted []txnlog.Aborted) error {
 	p.producersMu.Lock()
 	defer p.producersMu.Unlock()
