@@ -45,6 +45,33 @@ func txnTopic(t *testing.T, cfg Config) (*Node, *partition) {
 	return n, p
 }
 
+// diskTxnTopic opens a node on a directory of the test's with topic "t"
+// of one partition, and returns its config, for reopenTxnTopic, and the
+// partition.
+func diskTxnTopic(t *testing.T) (Config, *Node, *partition) {
+	t.Helper()
+	cfg := Config{Dir: t.TempDir(), Logger: discardLogger()}
+	n, err := Open(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { n.Close() }) // a no-op once the test closed it
+	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
+	p, err := n.partition("t", 0)
+	require.NoError(t, err)
+	return cfg, n, p
+}
+
+// reopenTxnTopic opens the node of diskTxnTopic again, after the test
+// closed it, and returns it and partition t-0; the test's end closes it.
+func reopenTxnTopic(t *testing.T, cfg Config) (*Node, *partition) {
+	t.Helper()
+	n, err := Open(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, n.Close()) })
+	p, err := n.partition("t", 0)
+	require.NoError(t, err)
+	return n, p
+}
+
 // txnState returns a partition's last stable offset and every aborted
 // transaction it knows.
 func txnState(p *partition) (int64, []txnlog.Aborted) {
@@ -168,14 +195,9 @@ func TestTxnRefused(t *testing.T) {
 // restart, in the producer snapshot.
 func TestTxnMarkerEpoch(t *testing.T) {
 	const id = 9
-	cfg := Config{Dir: t.TempDir(), Logger: discardLogger()}
-	n, err := Open(cfg)
-	require.NoError(t, err)
+	cfg, n, p := diskTxnTopic(t)
 	ctx := t.Context()
-	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
-	p, err := n.partition("t", 0)
-	require.NoError(t, err)
-	_, err = n.ProduceBatch(ctx, "t", 0, txnBatch(t, id, 0, 0, 2))
+	_, err := n.ProduceBatch(ctx, "t", 0, txnBatch(t, id, 0, 0, 2))
 	require.NoError(t, err)
 	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: id, Epoch: 1}), "an abort at a bumped epoch")
 	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 55, Epoch: 3, Commit: true}), "a marker with nothing here")
@@ -192,9 +214,7 @@ func TestTxnMarkerEpoch(t *testing.T) {
 	}
 	check(n, "before a restart")
 	require.NoError(t, n.Close())
-	n, err = Open(cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { assert.NoError(t, n.Close()) })
+	n, _ = reopenTxnTopic(t, cfg)
 	check(n, "after a restart")
 	_, err = n.ProduceBatch(ctx, "t", 0, txnBatch(t, id, 1, 0, 1))
 	require.NoError(t, err, "the new epoch at 0")
@@ -496,15 +516,10 @@ func TestTxnMarkerCoordinatorFenced(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := Config{Dir: t.TempDir(), Logger: discardLogger()}
-			n, err := Open(cfg)
-			require.NoError(t, err)
+			cfg, n, p := diskTxnTopic(t)
 			ctx := t.Context()
-			require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
-			p, err := n.partition("t", 0)
-			require.NoError(t, err)
 			// 0: a transaction; 1: its commit by the coordinator at 5; 2: the next transaction.
-			_, err = n.ProduceBatch(ctx, "t", 0, txnBatch(t, id, 0, 0, 1))
+			_, err := n.ProduceBatch(ctx, "t", 0, txnBatch(t, id, 0, 0, 1))
 			require.NoError(t, err)
 			require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: id, Commit: true, CoordinatorEpoch: 5}))
 			_, err = n.ProduceBatch(ctx, "t", 0, txnBatch(t, id, 0, 1, 1))
@@ -524,12 +539,7 @@ func TestTxnMarkerCoordinatorFenced(t *testing.T) {
 			refused(n, p, "before a restart")
 			require.NoError(t, n.Close())
 			tc.after(t, n.fs, partitionDir(cfg.Dir, "t", 0))
-
-			n, err = Open(cfg)
-			require.NoError(t, err)
-			t.Cleanup(func() { assert.NoError(t, n.Close()) })
-			p, err = n.partition("t", 0)
-			require.NoError(t, err)
+			n, p = reopenTxnTopic(t, cfg)
 			refused(n, p, "after a restart")
 			require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: id, CoordinatorEpoch: 5}), "the same coordinator")
 			lso, _ := txnState(p)

@@ -76,17 +76,13 @@ func awaitTxnState(t *testing.T, n *Node, id string, want txn.State) txn.Metadat
 func TestTxnCoordinatorCommits(t *testing.T) {
 	n := txnNode(t, fsx.NewMem(), new(fakeClock).set(1e12))
 	ctx := t.Context()
-	pid, epoch, err := n.initTxnProducer(ctx, "tx", time.Minute, -1, -1)
-	require.NoError(t, err)
-	_, err = n.addPartitionsToTxn(ctx, "tx", pid, epoch, []TopicPartition{{"t", 0}})
-	require.NoError(t, err)
-	produceTxnBatch(t, n, pid, epoch, 0)
+	pid, epoch := openTxnOnT0(t, n)
 	require.NoError(t, endTxnV1(ctx, n, "tx", pid, epoch, true))
 	m := awaitTxnState(t, n, "tx", txn.CompleteCommit)
 	assert.Empty(t, m.Partitions)
 	assert.Equal(t, []txnlog.Marker{{ProducerID: pid, Epoch: epoch, Commit: true}}, markersIn(t, n, "t", 0))
 
-	_, err = n.addPartitionsToTxn(ctx, "tx", pid, epoch-1, []TopicPartition{{"t", 0}})
+	_, err := n.addPartitionsToTxn(ctx, "tx", pid, epoch-1, []TopicPartition{{"t", 0}})
 	assert.ErrorIs(t, err, kerr.ProducerFenced, "an older epoch is fenced")
 	unknown, err := n.addPartitionsToTxn(ctx, "tx", pid, epoch, []TopicPartition{{"nope", 0}, {"t", 0}})
 	assert.ErrorIs(t, err, kerr.OperationNotAttempted)
@@ -196,6 +192,18 @@ func TestTxnOffsetsPendingAfterRestart(t *testing.T) {
 	assert.Equal(t, int64(3), n.CommittedOffsets("g")[TopicPartition{"t", 0}].Offset)
 }
 
+// openTxnOnT0 begins a transaction of transactional ID "tx" with one
+// batch in t-0, and returns its producer ID and epoch.
+func openTxnOnT0(t *testing.T, n *Node) (int64, int16) {
+	t.Helper()
+	pid, epoch, err := n.initTxnProducer(t.Context(), "tx", time.Minute, -1, -1)
+	require.NoError(t, err)
+	_, err = n.addPartitionsToTxn(t.Context(), "tx", pid, epoch, []TopicPartition{{"t", 0}})
+	require.NoError(t, err)
+	produceTxnBatch(t, n, pid, epoch, 0)
+	return pid, epoch
+}
+
 // endTxnV1 ends a transaction at transaction version 1, as a client that
 // keeps its epoch does.
 func endTxnV1(ctx context.Context, n *Node, id string, pid int64, epoch int16, commit bool) error {
@@ -212,11 +220,7 @@ func endTxnV1(ctx context.Context, n *Node, id string, pid int64, epoch int16, c
 func TestTxnCoordinatorStopsWhenFenced(t *testing.T) {
 	n := txnNode(t, fsx.NewMem(), new(fakeClock).set(1e12))
 	ctx := t.Context()
-	pid, epoch, err := n.initTxnProducer(ctx, "tx", time.Minute, -1, -1)
-	require.NoError(t, err)
-	_, err = n.addPartitionsToTxn(ctx, "tx", pid, epoch, []TopicPartition{{"t", 0}})
-	require.NoError(t, err)
-	produceTxnBatch(t, n, pid, epoch, 0)
+	pid, epoch := openTxnOnT0(t, n)
 	p, err := n.partition("t", 0)
 	require.NoError(t, err)
 	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: pid, Epoch: epoch, Commit: true, CoordinatorEpoch: 5}))

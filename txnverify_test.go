@@ -21,15 +21,8 @@ import (
 // a transaction open that nobody will end (the last stable offset would
 // stay behind it for good).
 func TestTxnVerifiesAPartitionsFirstBatch(t *testing.T) {
-	n := newTestNode(t, Config{Logger: discardLogger(), Listen: "127.0.0.1:0", TransactionStatePartitions: 1,
-		TransactionVersion: 1})
+	n, conn, pid, epoch := txnOverKafka(t, Config{TransactionVersion: 1})
 	ctx := t.Context()
-	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
-	conn, err := kafka.Dial(ctx, n.Addr().String(), "test")
-	require.NoError(t, err)
-	defer conn.Close()
-	pid, epoch, err := n.initTxnProducer(ctx, "tx", time.Minute, -1, -1)
-	require.NoError(t, err)
 	seq := int32(0)
 	produce := func() int16 {
 		t.Helper()
@@ -41,7 +34,7 @@ func TestTxnVerifiesAPartitionsFirstBatch(t *testing.T) {
 	}
 
 	assert.Equal(t, kerr.InvalidTxnState.Code, produce(), "the partition is not in a transaction yet")
-	_, err = n.addPartitionsToTxn(ctx, "tx", pid, epoch, []TopicPartition{{"t", 0}})
+	_, err := n.addPartitionsToTxn(ctx, "tx", pid, epoch, []TopicPartition{{"t", 0}})
 	require.NoError(t, err)
 	assert.Zero(t, produce())
 	assert.Zero(t, produce(), "the transaction is open in the partition: no need to ask again")
@@ -62,14 +55,8 @@ func TestTxnVerifiesAPartitionsFirstBatch(t *testing.T) {
 // verifies; the end bumps the epoch, so a late batch of the transaction
 // ended is refused, and the next transaction goes on at the new epoch.
 func TestTxnVersion2AddsAPartitionAtItsFirstBatch(t *testing.T) {
-	n := newTestNode(t, Config{Logger: discardLogger(), Listen: "127.0.0.1:0", TransactionStatePartitions: 1})
+	n, conn, pid, epoch := txnOverKafka(t, Config{})
 	ctx := t.Context()
-	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
-	conn, err := kafka.Dial(ctx, n.Addr().String(), "test")
-	require.NoError(t, err)
-	defer conn.Close()
-	pid, epoch, err := n.initTxnProducer(ctx, "tx", time.Minute, -1, -1)
-	require.NoError(t, err)
 
 	assert.Equal(t, kerr.InvalidTxnState.Code, sendTxnBatch(t, conn, n, "tx", pid, epoch, 0, 11), "v11 only verifies")
 	require.Zero(t, sendTxnBatch(t, conn, n, "tx", pid, epoch, 0, 12), "v12 adds the partition")
@@ -115,15 +102,8 @@ func sendTxnBatch(t *testing.T, conn *kafka.Conn, n *Node, id string, pid int64,
 // there, and they would stay pending for good), and add the partition
 // from v5 at transaction version 2.
 func TestTxnOffsetCommitJoinsTheTransaction(t *testing.T) {
-	n := newTestNode(t, Config{Logger: discardLogger(), Listen: "127.0.0.1:0", TransactionStatePartitions: 1,
-		OffsetsTopicPartitions: 1})
+	n, conn, pid, epoch := txnOverKafka(t, Config{OffsetsTopicPartitions: 1})
 	ctx := t.Context()
-	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{}))
-	conn, err := kafka.Dial(ctx, n.Addr().String(), "test")
-	require.NoError(t, err)
-	defer conn.Close()
-	pid, epoch, err := n.initTxnProducer(ctx, "tx", time.Minute, -1, -1)
-	require.NoError(t, err)
 	commit := func(version int16) int16 {
 		t.Helper()
 		req := kmsg.NewPtrTxnOffsetCommitRequest()
@@ -179,4 +159,19 @@ func TestJoinTxnWaitsOutAConcurrentTransaction(t *testing.T) {
 	cancel()
 	err = whileConcurrent(ctx, time.Minute, func() error { return kerr.ConcurrentTransactions })
 	assert.ErrorIs(t, err, kerr.ConcurrentTransactions, "the context ended")
+}
+
+// txnOverKafka opens a node with cfg and a listener, topic "t", a
+// connection to it, and transactional ID "tx"'s producer ID and epoch.
+func txnOverKafka(t *testing.T, cfg Config) (*Node, *kafka.Conn, int64, int16) {
+	t.Helper()
+	cfg.Logger, cfg.Listen, cfg.TransactionStatePartitions = discardLogger(), "127.0.0.1:0", 1
+	n := newTestNode(t, cfg)
+	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
+	conn, err := kafka.Dial(t.Context(), n.Addr().String(), "test")
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	pid, epoch, err := n.initTxnProducer(t.Context(), "tx", time.Minute, -1, -1)
+	require.NoError(t, err)
+	return n, conn, pid, epoch
 }
