@@ -77,7 +77,9 @@ func TestClusterReassignment(t *testing.T) {
 	resps, err := admin.AlterPartitionAssignments(ctx, req)
 	require.NoError(t, err)
 	require.NoError(t, resps.Error())
-	moved := waitForPartition(t, nodes[0], "moves", func(p controller.Partition) bool { return !p.Reassigning() })
+	moved := waitForPartition(t, nodes[0], "moves", func(p controller.Partition) bool { // not before it began
+		return !p.Reassigning() && slices.Equal(p.Replicas, []int32{joining, staying})
+	})
 	assert.Equal(t, []int32{joining, staying}, moved.Replicas)
 	assert.Equal(t, joining, moved.Leader, "the old leader left; the first new replica in sync leads")
 	assert.ElementsMatch(t, []int32{joining, staying}, moved.ISR)
@@ -103,7 +105,9 @@ func TestClusterReassignment(t *testing.T) {
 	resps, err = admin.AlterPartitionAssignments(ctx, req)
 	require.NoError(t, err)
 	require.NoError(t, resps.Error())
-	waitForPartition(t, nodes[0], "moves", func(p controller.Partition) bool { return p.Replicas[0] == staying })
+	waitForPartition(t, nodes[0], "moves", func(p controller.Partition) bool {
+		return !p.Reassigning() && slices.Equal(p.Replicas, []int32{staying, joining})
+	})
 	elected, err := admin.ElectLeaders(ctx, kadm.ElectPreferredReplica, kadm.TopicsSet{"moves": {0: {}}})
 	require.NoError(t, err)
 	require.NoError(t, elected["moves"][0].Err)

@@ -61,10 +61,14 @@ func (m *replicaManager) runDiscard() {
 		if len(pending) == 0 {
 			continue
 		}
-		if err := m.discardConfirmed(pending); err != nil {
+		again, err := m.discardConfirmed(pending)
+		if err != nil {
 			m.n.log.Debug("could not ask the controller which replicas to discard", "node", m.self, "err", err)
+			again = pending
+		}
+		if len(again) > 0 {
 			m.mu.Lock()
-			for p := range pending {
+			for p := range again {
 				m.discard[p] = struct{}{}
 			}
 			m.mu.Unlock()
@@ -74,8 +78,12 @@ func (m *replicaManager) runDiscard() {
 }
 
 // discardConfirmed empties each pending partition that the controller's
-// leader says this node is not a replica of.
-func (m *replicaManager) discardConfirmed(pending map[*partition]struct{}) error {
+// leader says this node is not a replica of, and returns those to ask of
+// again: the leader named this node a replica while this node's own
+// metadata, which the leader committed first, says it is not — an answer
+// older than what this node applied (a leader's state machine applies a
+// committed entry on its own time, and a follower may be first).
+func (m *replicaManager) discardConfirmed(pending map[*partition]struct{}) (map[*partition]struct{}, error) {
 	ctx, cancel := m.context(10 * time.Second)
 	defer cancel()
 	var topics []string
@@ -86,12 +94,19 @@ func (m *replicaManager) discardConfirmed(pending map[*partition]struct{}) error
 	}
 	replicas, err := m.n.controllerReplicas(ctx, topics)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	again := map[*partition]struct{}{}
 	for p := range pending {
 		r, known := replicas[TopicPartition{p.topic, p.index}]
-		if !known || slices.Contains(r, m.self) {
-			continue // the topic is gone, which deletes it here too, or this node is a replica again
+		if !known {
+			continue // the topic is gone, which deletes it here too
+		}
+		if slices.Contains(r, m.self) {
+			if !p.hasRole() {
+				again[p] = struct{}{}
+			}
+			continue // else this node is a replica again
 		}
 		discarded, err := p.discardNonReplica()
 		switch {
@@ -103,7 +118,7 @@ func (m *replicaManager) discardConfirmed(pending map[*partition]struct{}) error
 				"topic", p.topic, "partition", p.index, "node", m.self, "replicas", r)
 		}
 	}
-	return nil
+	return again, nil
 }
 
 // context returns a context that ends after timeout or when the manager
@@ -163,6 +178,13 @@ func (n *Node) controllerReplicas(ctx context.Context, topics []string) (map[Top
 		}
 	}
 	return out, nil
+}
+
+// hasRole reports whether this node leads or follows the partition.
+func (p *partition) hasRole() bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.repl.role != roleNone
 }
 
 // discardNonReplica empties the log of a partition this node is not a

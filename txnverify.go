@@ -38,8 +38,9 @@ func (n *Node) verifyTxnBatch(ctx context.Context, p *partition, b []byte, tx ka
 // epoch, whose transactional ID is tx.ID: at once when p has the
 // transaction open at that epoch already, else when its coordinator says
 // p is in it, or has added p to it (tx.Add). A coordinator that cannot
-// answer now makes the write NOT_ENOUGH_REPLICAS, which every client
-// retries, as Kafka does.
+// answer now, or does not know p's topic yet (its node's metadata behind
+// this one's, as just after the topic was made), makes the write
+// NOT_ENOUGH_REPLICAS, which every client retries, as Kafka does.
 func (n *Node) joinTxn(ctx context.Context, p *partition, tx kafka.Txn, pid int64, epoch int16) error {
 	p.producersMu.Lock()
 	openEpoch, open := p.txns.Open(pid)
@@ -51,8 +52,8 @@ func (n *Node) joinTxn(ctx context.Context, p *partition, tx kafka.Txn, pid int6
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ErrCoordinatorNotAvailable), errors.Is(err, ErrNotCoordinator),
-		errors.Is(err, ErrCoordinatorLoading), errors.Is(err, kerr.ConcurrentTransactions),
+	case transientAtCoordinator(err), errors.Is(err, ErrCoordinatorNotAvailable), errors.Is(err, ErrNotCoordinator),
+		errors.Is(err, ErrCoordinatorLoading),
 		errors.Is(err, kerr.CoordinatorNotAvailable), errors.Is(err, kerr.NotCoordinator),
 		errors.Is(err, kerr.CoordinatorLoadInProgress):
 		return fmt.Errorf("%w: verify the transaction: %v", ErrNotEnoughReplicas, err)
@@ -65,7 +66,7 @@ func (n *Node) joinTxn(ctx context.Context, p *partition, tx kafka.Txn, pid int6
 // Verification waits out a coordinator that answers
 // CONCURRENT_TRANSACTIONS (the producer's last transaction still writing
 // its markers, which the next one's first batch may well follow at once at
-// transaction version 2), asking again after a backoff that grows from
+// transaction version 2), or does not know the partition yet, asking again after a backoff that grows from
 // joinTxnBackoff to joinTxnMaxBackoff, for at most joinTxnWait, as Kafka's
 // brokers do (add.partitions.to.txn.retry.backoff.ms and .max.ms): a
 // client told NOT_ENOUGH_REPLICAS would wait for its metadata to refresh,
@@ -82,15 +83,24 @@ func (n *Node) txnHoldsRetrying(ctx context.Context, tx kafka.Txn, pid int64, ep
 	return whileConcurrent(ctx, joinTxnWait, func() error { return n.txnHolds(ctx, tx, pid, epoch, tp) })
 }
 
-// whileConcurrent calls try until it returns anything but
-// kerr.ConcurrentTransactions, or wait or ctx ends, and returns its last
+// transientAtCoordinator reports whether the coordinator's answer may be
+// different if asked again at once: CONCURRENT_TRANSACTIONS while it
+// writes the producer's last transition, or a partition it does not know
+// yet.
+func transientAtCoordinator(err error) bool {
+	return errors.Is(err, kerr.ConcurrentTransactions) || errors.Is(err, ErrUnknownTopic) ||
+		errors.Is(err, kerr.UnknownTopicOrPartition)
+}
+
+// whileConcurrent calls try until it returns an answer that is not
+// transientAtCoordinator, or wait or ctx ends, and returns its last
 // error; between calls it waits a backoff from joinTxnBackoff to
 // joinTxnMaxBackoff.
 func whileConcurrent(ctx context.Context, wait time.Duration, try func() error) error {
 	deadline := time.Now().Add(wait)
 	for backoff := joinTxnBackoff; ; backoff = min(2*backoff, joinTxnMaxBackoff) {
 		err := try()
-		if !errors.Is(err, kerr.ConcurrentTransactions) || time.Now().Add(backoff).After(deadline) {
+		if !transientAtCoordinator(err) || time.Now().Add(backoff).After(deadline) {
 			return err
 		}
 		select {
@@ -111,7 +121,10 @@ func (n *Node) txnHolds(ctx context.Context, tx kafka.Txn, pid int64, epoch int1
 	}
 	if coordinator == n.nodeID() {
 		if tx.Add {
-			_, err := n.addPartitionsToTxn(ctx, tx.ID, pid, epoch, []TopicPartition{tp})
+			unknown, err := n.addPartitionsToTxn(ctx, tx.ID, pid, epoch, []TopicPartition{tp})
+			if e := unknown[tp]; e != nil {
+				return e // not OPERATION_NOT_ATTEMPTED: it is the only one
+			}
 			return err
 		}
 		return n.verifyTxn(ctx, tx.ID, pid, epoch, []TopicPartition{tp})
