@@ -2,6 +2,7 @@ package creek
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -133,8 +134,8 @@ func TestTxnOffsetCommitJoinsTheTransaction(t *testing.T) {
 
 // TestJoinTxnWaitsOutAConcurrentTransaction: a partition asks the
 // coordinator again while it answers CONCURRENT_TRANSACTIONS (the
-// producer's last transaction still writing its markers), rather than
-// answer the produce NOT_ENOUGH_REPLICAS, which a client meets with a
+// producer's last transaction still writing its markers) or does not know
+// the partition yet, rather than answer the produce at once, which a client meets with a
 // metadata refresh (five seconds for franz-go); it gives up after the
 // wait it is given, or with its context.
 func TestJoinTxnWaitsOutAConcurrentTransaction(t *testing.T) {
@@ -147,6 +148,16 @@ func TestJoinTxnWaitsOutAConcurrentTransaction(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, 3, calls)
+
+	calls = 0
+	err = whileConcurrent(t.Context(), time.Minute, func() error {
+		if calls++; calls < 2 {
+			return fmt.Errorf("%w: a topic made a moment ago", ErrUnknownTopic)
+		}
+		return nil
+	})
+	require.NoError(t, err, "a coordinator whose metadata is behind is asked again")
+	assert.Equal(t, 2, calls)
 
 	calls = 0
 	err = whileConcurrent(t.Context(), time.Minute, func() error { calls++; return kerr.ProducerFenced })
