@@ -57,7 +57,8 @@ func (n *Node) joinTxn(ctx context.Context, p *partition, tx kafka.Txn, pid int6
 		errors.Is(err, kerr.CoordinatorNotAvailable), errors.Is(err, kerr.NotCoordinator),
 		errors.Is(err, kerr.CoordinatorLoadInProgress):
 		return fmt.Errorf("%w: verify the transaction: %v", ErrNotEnoughReplicas, err)
-	case errors.Is(err, kerr.ProducerFenced), errors.Is(err, kerr.InvalidProducerEpoch):
+	case errors.Is(err, kerr.ProducerFenced), errors.Is(err, kerr.InvalidProducerEpoch),
+		errors.Is(err, ErrProducerFenced), errors.Is(err, ErrInvalidProducerEpoch): // a remote coordinator's, by code
 		return fmt.Errorf("%w: %v", ErrInvalidProducerEpoch, err)
 	}
 	return fmt.Errorf("%w: the partition is not in the producer's transaction: %v", ErrInvalidTxnState, err)

@@ -3,6 +3,7 @@ package creek
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -185,4 +186,35 @@ func txnOverKafka(t *testing.T, cfg Config) (*Node, *kafka.Conn, int64, int16) {
 	pid, epoch, err := n.initTxnProducer(t.Context(), "tx", time.Minute, -1, -1)
 	require.NoError(t, err)
 	return n, conn, pid, epoch
+}
+
+// TestJoinTxnAnswersARemoteFenceAsAnEpoch: a partition whose producer's
+// epoch the coordinator on another node has fenced answers the produce
+// INVALID_PRODUCER_EPOCH, as it answers its own fence, not
+// INVALID_TXN_STATE: the coordinator's PRODUCER_FENCED comes back by
+// code, as ErrProducerFenced. franz-go's kgo TestTxnEtl on three nodes
+// met it when a transaction was aborted while its first produce was in
+// flight, and its producer failed for good.
+func TestJoinTxnAnswersARemoteFenceAsAnEpoch(t *testing.T) {
+	nodes := newTestCluster(t, 3, clusterOptions{}).all()
+	ctx := t.Context()
+	createOnAll(t, ctx, nodes, "t", TopicSpec{Partitions: 1, ReplicationFactor: 1})
+	leader := nodes[nodes[0].partitionLeader("t", 0)-1]
+	id := ""
+	for i := 0; id == ""; i++ {
+		candidate := "tx-" + strconv.Itoa(i)
+		coordinator, err := leader.txnCoordinator(ctx, candidate)
+		require.NoError(t, err)
+		if coordinator != leader.nodeID() {
+			id = candidate
+		}
+	}
+	pid, old, err := leader.initTxnProducerAt(ctx, id, time.Minute, -1, -1)
+	require.NoError(t, err)
+	_, _, err = leader.initTxnProducerAt(ctx, id, time.Minute, pid, old) // a newer instance
+	require.NoError(t, err)
+	conn, err := kafka.Dial(ctx, leader.Addr().String(), "test")
+	require.NoError(t, err)
+	defer conn.Close()
+	assert.Equal(t, kerr.InvalidProducerEpoch.Code, sendTxnBatch(t, conn, leader, id, pid, old, 0, 12))
 }
