@@ -50,7 +50,10 @@ func (n *Node) commitTxnOffsets(ctx context.Context, groupID string, pid int64, 
 		return err
 	}
 	if err := n.joinTxn(ctx, p, tx, pid, epoch); err != nil {
-		return fmt.Errorf("commit offsets of group %s in a transaction: %w", groupID, err)
+		// A coordinator that cannot answer now is COORDINATOR_NOT_AVAILABLE
+		// here, which clients retry for a group's requests, as Kafka's
+		// group coordinator answers a write that lacks its replicas.
+		return fmt.Errorf("commit offsets of group %s in a transaction: %w", groupID, coordinatorError(err))
 	}
 	records, stamped := offsetRecords(groupID, offsets, n.now())
 	b, err := batch.Build(batch.BuildOptions{BaseTimestamp: n.now().UnixMilli(), Idempotent: true, ProducerID: pid,

@@ -273,7 +273,9 @@ func (m Metadata) holds(partitions []Partition) bool {
 // exhausted. A retry comes at the epoch before the bump. Aborting with no
 // transaction ongoing bumps the epoch all the same (a producer whose
 // produces all failed may have begun one it does not know of), writing
-// CompleteAbort at once.
+// CompleteAbort at once; ending while the last transaction's markers are
+// written, which the producer's epoch is already past, is
+// kerr.ConcurrentTransactions, whichever end it asks for.
 func (c *Coordinator) EndTxn(id string, pid int64, epoch int16, commit bool, v Version, now time.Time) (*Transition, error) {
 	prepare, complete := PrepareAbort, CompleteAbort
 	if commit {
@@ -309,6 +311,13 @@ func (c *Coordinator) EndTxn(id string, pid int64, epoch int16, commit bool, v V
 			}
 			to.State = PrepareAbort
 			return c.begin(e, completed(to, now), nil), nil
+		}
+	case PrepareCommit, PrepareAbort:
+		if v >= V2 {
+			// The last transaction's end, whose bump gave the producer the
+			// epoch it asks at: it ends the next one once those markers are
+			// written.
+			return nil, kerr.ConcurrentTransactions
 		}
 	}
 	switch e.m.State {

@@ -27,6 +27,10 @@ func TestVersion2BumpsTheEpochAtEveryEnd(t *testing.T) {
 	assert.ErrorIs(t, h.end2("x", 1000, 0, true), kerr.ConcurrentTransactions, "a retry while the markers are written")
 	assert.ErrorIs(t, h.end2("x", 1000, 0, false), kerr.ProducerFenced, "the other end, at the old epoch")
 	assert.ErrorIs(t, h.add("x", 1000, 1, b0), kerr.ConcurrentTransactions, "the next transaction waits for the markers")
+	for _, commit := range []bool{true, false} {
+		assert.ErrorIs(t, h.end2("x", 1000, 1, commit), kerr.ConcurrentTransactions,
+			"the next transaction's end (commit %v) waits for the markers too", commit)
+	}
 	assert.ErrorIs(t, h.add("x", 1000, 0, b0), kerr.ProducerFenced, "a late add of the transaction ended")
 
 	require.NoError(t, h.markers("x"))
