@@ -53,6 +53,13 @@ func (p *partition) write(b []byte, h batch.Header) (int64, pendingSync, error) 
 	return base, pending, err
 }
 
+// txnOpenLocked reports whether producer id has a transaction open in the
+// partition. Call it holding p.producersMu.
+func (p *partition) txnOpenLocked(id int64) bool {
+	_, open := p.txns.Open(id)
+	return open
+}
+
 // checkProducerLocked decides what to do with a batch of a producer
 // (h.ProducerID ≥ 0): append it (nil, nil), answer it as the retry of the
 // idempotent batch returned, or refuse it. A retry is found first, as
@@ -62,7 +69,7 @@ func (p *partition) write(b []byte, h batch.Header) (int64, pendingSync, error) 
 func (p *partition) checkProducerLocked(h batch.Header, marker *txnlog.Marker, now int64) (*idempotence.Batch, error) {
 	switch {
 	case idempotence.Idempotent(h):
-		for _, id := range p.producers.Expire(now, p.cfg.producerIDExpiration) {
+		for _, id := range p.producers.Expire(now, p.cfg.producerIDExpiration, p.txnOpenLocked) {
 			p.txns.ForgetProducer(id)
 		}
 		if dup, err := p.producers.Check(h); err != nil || dup != nil {

@@ -599,3 +599,33 @@ func TestSnapshotsAtRoll(t *testing.T) {
 	_, err = n.ProduceBatch(ctx, "t", 0, idempotentBatch(t, 2, 0, seq+10, 1))
 	require.NoError(t, err, "and the next one follows it")
 }
+
+// TestAProducerWithATransactionOpenDoesNotExpire: producer.id.expiration.ms
+// forgets an idle producer, but not one with a transaction open in the
+// partition, as Kafka: its next batch is still checked against its last.
+func TestAProducerWithATransactionOpenDoesNotExpire(t *testing.T) {
+	clock := new(fakeClock).set(1e12)
+	n, err := openNode(fsx.NewMem(), "/n", Config{Logger: discardLogger()}, clock.now)
+	require.NoError(t, err)
+	t.Cleanup(func() { n.Close() })
+	ctx := t.Context()
+	require.NoError(t, n.CreateTopic(ctx, "t", TopicSpec{Configs: map[string]string{ConfigProducerIDExpirationMs: "1000"}}))
+	_, err = n.ProduceBatch(ctx, "t", 0, txnBatch(t, 1, 0, 0, 1)) // open
+	require.NoError(t, err)
+	_, err = n.ProduceBatch(ctx, "t", 0, idempotentBatch(t, 2, 0, 0, 1))
+	require.NoError(t, err)
+	clock.advance(2 * time.Hour)
+	_, err = n.ProduceBatch(ctx, "t", 0, idempotentBatch(t, 3, 0, 0, 1)) // sweeps
+	require.NoError(t, err)
+	states, err := n.DescribeProducers("t", 0)
+	require.NoError(t, err)
+	var ids []int64
+	for _, s := range states {
+		ids = append(ids, s.ProducerID)
+	}
+	assert.Equal(t, []int64{1, 3}, ids, "2 expired; 1 has its transaction open")
+	_, err = n.ProduceBatch(ctx, "t", 0, txnBatch(t, 1, 0, 2, 1))
+	require.ErrorIs(t, err, ErrOutOfOrderSequence, "1's sequence is still known: 1 comes next, not 2")
+	_, err = n.ProduceBatch(ctx, "t", 0, txnBatch(t, 1, 0, 1, 1))
+	require.NoError(t, err)
+}

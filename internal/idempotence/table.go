@@ -164,9 +164,11 @@ func (t *Table) RecordMarker(id int64, epoch int16, now int64) {
 // SweepEvery of now (Unix milliseconds): a producer seen again later
 // starts afresh, at sequence 0 (Kafka's UNKNOWN_PRODUCER_ID case). Before,
 // the table never forgot a producer ID, and a client minting IDs grew it
-// without bound. It returns the IDs forgotten, for the caller to forget
-// what else it keeps of them.
-func (t *Table) Expire(now int64, after time.Duration) []int64 {
+// without bound. A producer for which keep says true (one with a
+// transaction open, which Kafka never expires) stays whatever its age. It
+// returns the IDs forgotten, for the caller to forget what else it keeps
+// of them.
+func (t *Table) Expire(now int64, after time.Duration, keep func(id int64) bool) []int64 {
 	if now-t.lastSweep < SweepEvery.Milliseconds() {
 		return nil
 	}
@@ -176,7 +178,7 @@ func (t *Table) Expire(now int64, after time.Duration) []int64 {
 		switch {
 		case e.lastAppend < 0:
 			e.lastAppend = now
-		case now-e.lastAppend > after.Milliseconds():
+		case now-e.lastAppend > after.Milliseconds() && !keep(id):
 			delete(t.producers, id)
 			forgotten = append(forgotten, id)
 		}

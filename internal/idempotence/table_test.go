@@ -140,6 +140,22 @@ func TestIdempotent(t *testing.T) {
 	}
 }
 
+// never keeps no producer from expiring.
+func never(int64) bool { return false }
+
+// TestAProducerWithATransactionOpenIsKept: Expire spares a producer its
+// caller keeps (one with a transaction open), however idle, as Kafka
+// never expires a producer with an ongoing transaction.
+func TestAProducerWithATransactionOpenIsKept(t *testing.T) {
+	const expiry = time.Hour
+	s := NewTable()
+	s.Record(batch.Header{ProducerID: 1, BaseOffset: 0}, 0)
+	s.Record(batch.Header{ProducerID: 2, BaseOffset: 1}, 0)
+	later := 10 * expiry.Milliseconds()
+	assert.Equal(t, []int64{2}, s.Expire(later, expiry, func(id int64) bool { return id == 1 }))
+	assert.Contains(t, s.producers, int64(1))
+}
+
 // TestIdleProducersAreForgotten: a producer that has not appended for
 // producer.id.expiration.ms is forgotten at the next sweep, one that has
 // is kept, and a snapshot keeps when each last appended (an older
@@ -150,11 +166,11 @@ func TestIdleProducersAreForgotten(t *testing.T) {
 	s.Record(batch.Header{ProducerID: 1, BaseOffset: 0}, 0)
 	s.Record(batch.Header{ProducerID: 2, BaseOffset: 1}, expiry.Milliseconds())
 
-	assert.Empty(t, s.Expire(expiry.Milliseconds(), expiry))
+	assert.Empty(t, s.Expire(expiry.Milliseconds(), expiry, never))
 	assert.Contains(t, s.producers, int64(1), "idle for the expiry, not longer")
-	assert.Empty(t, s.Expire(expiry.Milliseconds()+SweepEvery.Milliseconds()-1, expiry))
+	assert.Empty(t, s.Expire(expiry.Milliseconds()+SweepEvery.Milliseconds()-1, expiry, never))
 	assert.Contains(t, s.producers, int64(1), "no sweep within a minute of the last")
-	assert.Equal(t, []int64{1}, s.Expire(expiry.Milliseconds()+SweepEvery.Milliseconds(), expiry), "the IDs forgotten")
+	assert.Equal(t, []int64{1}, s.Expire(expiry.Milliseconds()+SweepEvery.Milliseconds(), expiry, never), "the IDs forgotten")
 	assert.NotContains(t, s.producers, int64(1), "idle for more than the expiry")
 	assert.Contains(t, s.producers, int64(2))
 	_, err := s.Check(batch.Header{ProducerID: 1, BaseSequence: 1})
@@ -172,6 +188,6 @@ func TestIdleProducersAreForgotten(t *testing.T) {
 	old, _, err := UnmarshalSnapshot(v1)
 	require.NoError(t, err)
 	assert.Equal(t, int64(-1), old.producers[2].lastAppend)
-	old.Expire(10*expiry.Milliseconds(), expiry)
+	old.Expire(10*expiry.Milliseconds(), expiry, never)
 	assert.Contains(t, old.producers, int64(2), "an unknown last append starts counting at the sweep")
 }
