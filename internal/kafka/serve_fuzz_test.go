@@ -144,6 +144,36 @@ func nameTopics(req kmsg.Request) {
 	case *kmsg.JoinGroupRequest:
 		r.Group, r.ProtocolType, r.SessionTimeoutMillis = "g", "consumer", 10_000
 		r.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range"}}
+	default:
+		nameTxn(req, topic)
+	}
+}
+
+// nameTxn fills the transaction requests' usual fields, transactional
+// ID "tx" of producer 0 at epoch 0, so that seeds reach the coordinator.
+func nameTxn(req kmsg.Request, topic string) {
+	id := "tx"
+	switch r := req.(type) {
+	case *kmsg.InitProducerIDRequest:
+		r.TransactionalID, r.TransactionTimeoutMillis = &id, 60_000
+	case *kmsg.AddPartitionsToTxnRequest:
+		r.TransactionalID = id
+		r.Topics = []kmsg.AddPartitionsToTxnRequestTopic{{Topic: topic, Partitions: []int32{0}}}
+		r.Transactions = []kmsg.AddPartitionsToTxnRequestTransaction{{TransactionalID: id,
+			Topics: []kmsg.AddPartitionsToTxnRequestTransactionTopic{{Topic: topic, Partitions: []int32{0}}}}}
+	case *kmsg.AddOffsetsToTxnRequest:
+		r.TransactionalID, r.Group = id, "g"
+	case *kmsg.EndTxnRequest:
+		r.TransactionalID, r.Commit = id, true
+	case *kmsg.TxnOffsetCommitRequest:
+		r.TransactionalID, r.Group, r.Generation = id, "g", -1
+		r.Topics = []kmsg.TxnOffsetCommitRequestTopic{{Topic: topic,
+			Partitions: []kmsg.TxnOffsetCommitRequestTopicPartition{{Offset: 1}}}}
+	case *kmsg.WriteTxnMarkersRequest:
+		r.Markers = []kmsg.WriteTxnMarkersRequestMarker{{Committed: true,
+			Topics: []kmsg.WriteTxnMarkersRequestMarkerTopic{{Topic: topic, Partitions: []int32{0}}}}}
+	case *kmsg.DescribeTransactionsRequest:
+		r.TransactionalIDs = []string{id}
 	}
 }
 
