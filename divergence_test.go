@@ -53,7 +53,9 @@ func testFollower(t *testing.T, sizes []int, epoch1At int64) *partition {
 // records at the same offsets into the ISR.
 func TestLeaderRefusesDivergedReplicaFetch(t *testing.T) {
 	p := testFollower(t, []int{5, 5, 5, 5}, 10) // epoch 0 at 0, epoch 1 at 10; ends at 20
-	require.NoError(t, p.becomeLeader(2, leaderState{leader: 2, epoch: 4, replicas: []int32{2, 3}, isr: []int32{2}}, time.Minute))
+	led, err := p.becomeLeader(2, leaderState{leader: 2, epoch: 4, replicas: []int32{2, 3}, isr: []int32{2}}, time.Minute)
+	require.NoError(t, err)
+	require.True(t, led)
 	for _, tc := range []struct {
 		name      string
 		lastEpoch int32
@@ -78,7 +80,7 @@ func TestLeaderRefusesDivergedReplicaFetch(t *testing.T) {
 			}
 		})
 	}
-	_, _, _, err := p.divergence(-1, 25)
+	_, _, _, err = p.divergence(-1, 25)
 	require.ErrorIs(t, err, ErrOffsetOutOfRange, "without an epoch, past the end is out of range")
 }
 

@@ -92,21 +92,21 @@ type leaderState struct {
 	isr      []int32
 }
 
-// becomeLeader makes this node the partition's leader at st.epoch: the
-// epoch starts at the log's end, and the high watermark starts where this
-// node last knew it, to advance as followers fetch. Already leading at
-// that epoch, it only applies a new ISR.
-func (p *partition) becomeLeader(self int32, st leaderState, lagMax time.Duration) error {
+// becomeLeader makes this node the partition's leader at st.epoch, and
+// reports whether it did: the epoch starts at the log's end, and the high
+// watermark starts where this node last knew it, to advance as followers
+// fetch. Already leading at that epoch, it only applies a new ISR.
+func (p *partition) becomeLeader(self int32, st leaderState, lagMax time.Duration) (bool, error) {
 	if p.applyISR(st) {
-		return nil
+		return false, nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.epochs.assign(st.epoch, p.log.EndOffset()); err != nil {
-		return fmt.Errorf("lead %s-%d: %w", p.topic, p.index, err)
+		return false, fmt.Errorf("lead %s-%d: %w", p.topic, p.index, err)
 	}
 	start := p.highWatermarkLocked()
-	p.log.log.Info("leading a partition", "topic", p.topic, "partition", p.index, "epoch", st.epoch,
+	p.log.log.Debug("leading a partition", "topic", p.topic, "partition", p.index, "epoch", st.epoch,
 		"log_end", p.log.EndOffset(), "high_watermark", start, "isr", st.isr)
 	p.trackMu.Lock()
 	p.repl = replicaState{role: roleLeader, leaderID: self, epoch: st.epoch,
@@ -114,7 +114,7 @@ func (p *partition) becomeLeader(self int32, st leaderState, lagMax time.Duratio
 			p.cfg.minInsyncReplicas, lagMax, p.now())}
 	p.trackMu.Unlock()
 	p.wake()
-	return nil
+	return true, nil
 }
 
 // applyISR applies a committed ISR when this node already leads at

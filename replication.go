@@ -58,6 +58,8 @@ func newReplicaManager(n *Node, self int32, lagMax time.Duration) *replicaManage
 
 // reconcile gives this node's partitions the roles meta commits.
 func (m *replicaManager) reconcile(meta *controller.Metadata) {
+	var changes roleChanges
+	defer changes.log(m.n.log, m.self)
 	for _, name := range meta.TopicNames() {
 		t := meta.Topics[name]
 		for i, pm := range t.Partitions {
@@ -66,23 +68,28 @@ func (m *replicaManager) reconcile(meta *controller.Metadata) {
 				continue // the topic reconciler has not made it yet; the next change comes back
 			}
 			st := leaderState{leader: pm.Leader, epoch: pm.LeaderEpoch, replicas: pm.Replicas, isr: pm.ISR}
-			m.apply(p, st)
+			changes.add(p, m.apply(p, st), st.leader, st.epoch)
 		}
 	}
 }
 
-// apply gives one partition its role. A partition of __consumer_offsets
-// also brings or takes away the coordination of its groups.
-func (m *replicaManager) apply(p *partition, st leaderState) {
+// apply gives one partition its role, and says what changed. A partition
+// of __consumer_offsets also brings or takes away the coordination of its
+// groups.
+func (m *replicaManager) apply(p *partition, st leaderState) roleChange {
 	if st.leader == m.self {
 		m.unfollow(p)
-		if err := p.becomeLeader(m.self, st, m.lagMax); err != nil {
+		led, err := p.becomeLeader(m.self, st, m.lagMax)
+		if err != nil {
 			m.n.log.Error("could not lead a partition", "topic", p.topic, "partition", p.index, "err", err)
-			return
+			return roleKept
 		}
 		m.n.coordinateOffsetsPartition(p, true)
 		m.n.coordinateTxnPartition(p, true)
-		return
+		if led {
+			return roleLed
+		}
+		return roleKept
 	}
 	m.n.coordinateOffsetsPartition(p, false) // before following: the groups' members must look elsewhere
 	m.n.coordinateTxnPartition(p, false)
@@ -90,13 +97,16 @@ func (m *replicaManager) apply(p *partition, st leaderState) {
 		m.unfollow(p)
 		p.follow(roleNone, st.leader, st.epoch)
 		m.markDiscard(p)
-		return
+		return roleKept
 	}
+	change := roleKept
 	if p.follow(roleFollower, st.leader, st.epoch) {
-		m.n.log.Info("following a partition's leader", "topic", p.topic, "partition", p.index,
+		m.n.log.Debug("following a partition's leader", "topic", p.topic, "partition", p.index,
 			"leader", st.leader, "epoch", st.epoch, "node", m.self)
+		change = roleFollowed
 	}
 	m.followFrom(p, st.leader)
+	return change
 }
 
 // followFrom makes the fetcher for leader copy p, and no other fetcher;
