@@ -211,7 +211,7 @@ func (l *Log) mapNewestOffsets(sealed []*segment, from int64, txns *txnPass) (ma
 			if h.Control() {
 				return nil // a marker's key is Kafka's control record key, no record's
 			}
-			if _, aborted := txns.abortedAt(h); aborted {
+			if txns.isAborted(h) {
 				return nil
 			}
 			records, err := decodeRecords(b)

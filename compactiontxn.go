@@ -83,19 +83,27 @@ func newTxnPass(txns cleanableTxns) *txnPass {
 	return tp
 }
 
-// abortedAt returns the aborted transaction a transactional data batch
-// with header h belongs to: its producer's whose offsets, first batch to
-// marker, hold the batch's. One producer's transactions do not overlap.
-func (tp *txnPass) abortedAt(h batch.Header) (txnlog.Aborted, bool) {
+// isAborted reports whether a transactional data batch with header h
+// belongs to an aborted transaction: its producer's whose offsets, first
+// batch to marker, hold the batch's. One producer's transactions do not
+// overlap.
+func (tp *txnPass) isAborted(h batch.Header) bool {
 	if !h.Transactional() || h.Control() || h.ProducerID < 0 {
+		return false
+	}
+	a, ok := tp.endingFrom(h.ProducerID, h.BaseOffset)
+	return ok && a.FirstOffset <= h.BaseOffset
+}
+
+// endingFrom returns the producer's first aborted transaction whose marker
+// is at or after offset.
+func (tp *txnPass) endingFrom(producerID, offset int64) (txnlog.Aborted, bool) {
+	list := tp.aborted[producerID]
+	i := sort.Search(len(list), func(i int) bool { return list[i].LastOffset >= offset })
+	if i == len(list) {
 		return txnlog.Aborted{}, false
 	}
-	list := tp.aborted[h.ProducerID]
-	i := sort.Search(len(list), func(i int) bool { return list[i].LastOffset >= h.BaseOffset })
-	if i < len(list) && list[i].FirstOffset <= h.BaseOffset {
-		return list[i], true
-	}
-	return txnlog.Aborted{}, false
+	return list[i], true
 }
 
 // sawData records a transactional data batch read by the pass, kept or
@@ -135,12 +143,8 @@ func (tp *txnPass) dropsMarker(m txnlog.Marker, h batch.Header, deleteBefore int
 // marker is at offset. None is there for a marker that ended nothing, or
 // whose transaction a restart found no data of.
 func (tp *txnPass) abortedEndingAt(producerID, offset int64) (txnlog.Aborted, bool) {
-	list := tp.aborted[producerID]
-	i := sort.Search(len(list), func(i int) bool { return list[i].LastOffset >= offset })
-	if i < len(list) && list[i].LastOffset == offset {
-		return list[i], true
-	}
-	return txnlog.Aborted{}, false
+	a, ok := tp.endingFrom(producerID, offset)
+	return a, ok && a.LastOffset == offset
 }
 
 // startGroup resets what the pass gathers for one group's swap.
@@ -169,7 +173,7 @@ func (p *cleanPass) cleanTxnBatch(b []byte, h batch.Header) (kept []byte, done b
 		return nil, true, nil
 	}
 	p.txns.sawData(h)
-	if _, aborted := p.txns.abortedAt(h); aborted {
+	if p.txns.isAborted(h) {
 		p.st.RecordsRead += int64(h.NumRecords)
 		p.st.RecordsRemoved += int64(h.NumRecords)
 		return nil, true, nil

@@ -119,10 +119,9 @@ func (n *Node) endTxn(ctx context.Context, id string, pid int64, epoch int16, co
 		return -1, -1, err
 	}
 	if t == nil { // a retry of an end complete: the producer goes on as it left it
-		m, err := n.describeTxn(ctx, id)
-		if err != nil {
-			return -1, -1, err
-		}
+		n.txns.mu.Lock()
+		m, _ := tp.state.Describe(id)
+		n.txns.mu.Unlock()
 		next, nextEpoch := m.Next()
 		return next, nextEpoch, nil
 	}

@@ -67,8 +67,9 @@ func (n *Node) joinTxn(ctx context.Context, p *partition, tx kafka.Txn, pid int6
 // Verification waits out a coordinator that answers
 // CONCURRENT_TRANSACTIONS (the producer's last transaction still writing
 // its markers, which the next one's first batch may well follow at once at
-// transaction version 2), or does not know the partition yet, asking again after a backoff that grows from
-// joinTxnBackoff to joinTxnMaxBackoff, for at most joinTxnWait, as Kafka's
+// transaction version 2), or does not know the partition yet, asking
+// again after a backoff that grows from joinTxnBackoff to
+// joinTxnMaxBackoff, for at most joinTxnWait, as Kafka's
 // brokers do (add.partitions.to.txn.retry.backoff.ms and .max.ms): a
 // client told NOT_ENOUGH_REPLICAS would wait for its metadata to refresh,
 // franz-go five seconds.
@@ -78,10 +79,10 @@ const (
 	joinTxnWait       = 5 * time.Second
 )
 
-// txnHoldsRetrying is txnHolds, asked again while the coordinator answers
-// CONCURRENT_TRANSACTIONS, for at most joinTxnWait.
+// txnHoldsRetrying is txnHolds, asked again while the coordinator's
+// answer is transientAtCoordinator, for at most joinTxnWait.
 func (n *Node) txnHoldsRetrying(ctx context.Context, tx kafka.Txn, pid int64, epoch int16, tp TopicPartition) error {
-	return whileConcurrent(ctx, joinTxnWait, func() error { return n.txnHolds(ctx, tx, pid, epoch, tp) })
+	return whileTransient(ctx, joinTxnWait, func() error { return n.txnHolds(ctx, tx, pid, epoch, tp) })
 }
 
 // transientAtCoordinator reports whether the coordinator's answer may be
@@ -93,11 +94,11 @@ func transientAtCoordinator(err error) bool {
 		errors.Is(err, kerr.UnknownTopicOrPartition)
 }
 
-// whileConcurrent calls try until it returns an answer that is not
+// whileTransient calls try until it returns an answer that is not
 // transientAtCoordinator, or wait or ctx ends, and returns its last
 // error; between calls it waits a backoff from joinTxnBackoff to
 // joinTxnMaxBackoff.
-func whileConcurrent(ctx context.Context, wait time.Duration, try func() error) error {
+func whileTransient(ctx context.Context, wait time.Duration, try func() error) error {
 	deadline := time.Now().Add(wait)
 	for backoff := joinTxnBackoff; ; backoff = min(2*backoff, joinTxnMaxBackoff) {
 		err := try()

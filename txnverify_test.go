@@ -141,7 +141,7 @@ func TestTxnOffsetCommitJoinsTheTransaction(t *testing.T) {
 // wait it is given, or with its context.
 func TestJoinTxnWaitsOutAConcurrentTransaction(t *testing.T) {
 	calls := 0
-	err := whileConcurrent(t.Context(), time.Minute, func() error {
+	err := whileTransient(t.Context(), time.Minute, func() error {
 		if calls++; calls < 3 {
 			return kerr.ConcurrentTransactions
 		}
@@ -151,7 +151,7 @@ func TestJoinTxnWaitsOutAConcurrentTransaction(t *testing.T) {
 	assert.Equal(t, 3, calls)
 
 	calls = 0
-	err = whileConcurrent(t.Context(), time.Minute, func() error {
+	err = whileTransient(t.Context(), time.Minute, func() error {
 		if calls++; calls < 2 {
 			return fmt.Errorf("%w: a topic made a moment ago", ErrUnknownTopic)
 		}
@@ -161,15 +161,15 @@ func TestJoinTxnWaitsOutAConcurrentTransaction(t *testing.T) {
 	assert.Equal(t, 2, calls)
 
 	calls = 0
-	err = whileConcurrent(t.Context(), time.Minute, func() error { calls++; return kerr.ProducerFenced })
+	err = whileTransient(t.Context(), time.Minute, func() error { calls++; return kerr.ProducerFenced })
 	assert.ErrorIs(t, err, kerr.ProducerFenced)
 	assert.Equal(t, 1, calls, "any other answer is final")
 
-	err = whileConcurrent(t.Context(), 0, func() error { return kerr.ConcurrentTransactions })
+	err = whileTransient(t.Context(), 0, func() error { return kerr.ConcurrentTransactions })
 	assert.ErrorIs(t, err, kerr.ConcurrentTransactions, "no time left")
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	err = whileConcurrent(ctx, time.Minute, func() error { return kerr.ConcurrentTransactions })
+	err = whileTransient(ctx, time.Minute, func() error { return kerr.ConcurrentTransactions })
 	assert.ErrorIs(t, err, kerr.ConcurrentTransactions, "the context ended")
 }
 
