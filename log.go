@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -362,69 +361,6 @@ func (l *Log) writeCheckpointLocked() error {
 		logStartOffset: l.startOffset.Load(),
 		cleanedOffset:  l.cleanedOffset,
 	})
-}
-
-// Read appends to dst whole batches starting with the one that holds offset,
-// up to maxBytes in all but always at least one batch, and returns the
-// extended slice. Batches come from one segment; read again from the offset
-// after the last batch for more. Reading at the log end offset returns dst
-// unchanged; reading below the start or past the end gives
-// ErrOffsetOutOfRange. Every batch returned has passed its CRC check in
-// this process: on append, in recovery, or here, on its first read when
-// recovery trusted it to a checkpoint; one that fails gives a
-// *CorruptError, and its offsets are checked on every read. The returned batches may begin below
-// offset, as Kafka's do: the caller skips records it did not ask for.
-func (l *Log) Read(dst []byte, offset int64, maxBytes int) ([]byte, error) {
-	l.segsMu.RLock()
-	defer l.segsMu.RUnlock()
-	if l.segments == nil {
-		return dst, ErrClosed
-	}
-	start, end := l.startOffset.Load(), l.endOffset.Load()
-	if offset < start || offset > end {
-		return dst, fmt.Errorf("%w: %d is outside [%d, %d]", ErrOffsetOutOfRange, offset, start, end)
-	}
-	for i := l.segmentIndexRLocked(offset); i < len(l.segments); i++ {
-		s := l.segments[i]
-		pos, _, found, err := s.find(offset)
-		if err != nil {
-			return dst, l.reportCorrupt(err)
-		}
-		if found {
-			dst, err = s.read(dst, pos, maxBytes)
-			return dst, l.reportCorrupt(err)
-		}
-	}
-	return dst, nil
-}
-
-// reportCorrupt logs damage a read found, once for each place (every
-// later read of it fails the same way, and says so to its caller), and
-// returns err.
-func (l *Log) reportCorrupt(err error) error {
-	var c *CorruptError
-	if !errors.As(err, &c) {
-		return err
-	}
-	l.corruptMu.Lock()
-	defer l.corruptMu.Unlock()
-	if l.corrupt[*c] {
-		return err
-	}
-	if l.corrupt == nil || len(l.corrupt) >= 1024 {
-		l.corrupt = map[CorruptError]bool{}
-	}
-	l.corrupt[*c] = true
-	l.log.Error("corrupt batch in the log: reads stop at it; see docs/OPERATIONS.md on repairing a segment",
-		"file", c.Path, "position", c.Position, "reason", c.Reason)
-	return err
-}
-
-// segmentIndexRLocked returns the index of the segment that would hold
-// offset: the last one whose base is at or below it.
-func (l *Log) segmentIndexRLocked(offset int64) int {
-	i := sort.Search(len(l.segments), func(i int) bool { return l.segments[i].base > offset })
-	return max(i-1, 0)
 }
 
 // Sync makes every appended batch durable, whatever the sync policy.

@@ -275,20 +275,12 @@ func (p *partition) fetch(ctx context.Context, dst []byte, offset int64, opts Fe
 		if !opts.replica {
 			limit = p.readLimitLocked(opts.isolation)
 		}
-		for next < limit && len(dst)-start < opts.MaxBytes {
-			before := len(dst)
-			dst, err = p.log.Read(dst, next, opts.MaxBytes-(len(dst)-start))
-			dst = cutBatchesAt(dst, before, limit)
-			if err != nil || len(dst) == before {
-				break
-			}
-			if len(dst)-start > opts.MaxBytes && before > start {
-				dst = dst[:before] // only the first batch may pass MaxBytes (KIP-74)
-				break
-			}
+		before := len(dst)
+		dst, err = p.log.readWindow(dst, next, limit, opts.MaxBytes-(before-start), before == start)
+		p.mu.RUnlock()
+		if len(dst) > before {
 			next = lastOffsetIn(dst[before:]) + 1
 		}
-		p.mu.RUnlock()
 		if err != nil && len(dst) > start {
 			return dst, nil // what was read before the error is sound; the next fetch, from there, reports it
 		}
@@ -303,24 +295,6 @@ func (p *partition) fetch(ctx context.Context, dst []byte, offset int64, opts Fe
 			return dst, ctx.Err()
 		}
 	}
-}
-
-// cutBatchesAt drops the batches of b[from:] that begin at or after
-// limit: a reader below the high watermark, or the last stable offset,
-// sees none past it.
-func cutBatchesAt(b []byte, from int, limit int64) []byte {
-	pos := from
-	for pos < len(b) {
-		one, _, err := batch.Next(b[pos:])
-		if err != nil {
-			break
-		}
-		if h, err := batch.ParseHeader(one); err != nil || h.BaseOffset >= limit {
-			return b[:pos]
-		}
-		pos += len(one)
-	}
-	return b
 }
 
 // checkLeader fails unless this node leads the partition at requestEpoch

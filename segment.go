@@ -281,10 +281,10 @@ const findChunk = 16 << 10
 var findBuffers = sync.Pool{New: func() any { b := make([]byte, 0, findChunk); return &b }}
 
 // read appends to dst the whole batches that start at position pos and fit
-// in maxBytes, or the first batch alone when it is larger (KIP-74: a reader
-// always makes progress). Every batch is validated: a corrupt one is never
-// returned.
-func (s *segment) read(dst []byte, pos int64, maxBytes int) ([]byte, error) {
+// in maxBytes, or, when passFirst is set, the first batch alone when it is
+// larger (KIP-74: a reader always makes progress). Every batch is
+// validated: a corrupt one is never returned.
+func (s *segment) read(dst []byte, pos int64, maxBytes int, passFirst bool) ([]byte, error) {
 	end := s.size.Load()
 	start := len(dst)
 	dst, err := readAt(s.log, dst, pos, int(max(min(int64(maxBytes), end-pos), 0)))
@@ -312,23 +312,31 @@ func (s *segment) read(dst []byte, pos int64, maxBytes int) ([]byte, error) {
 		kept += len(one)
 		b = rest
 	}
-	if kept > 0 {
+	if kept > 0 || !passFirst {
 		return dst[:start+kept], nil
 	}
-	// The first batch is larger than maxBytes: read it whole.
-	var head [batch.HeaderSize]byte
-	if _, err := readAt(s.log, head[:0], pos, batch.HeaderSize); err != nil {
-		return dst[:start], err
+	// The first batch is larger than maxBytes. What was read is its
+	// beginning: read the rest.
+	have := len(dst) - start
+	if have < batch.HeaderSize {
+		if dst, err = readAt(s.log, dst, pos+int64(have), batch.HeaderSize-have); err != nil {
+			return dst[:start], err
+		}
+		have = batch.HeaderSize
 	}
-	h, err := batch.ParseHeader(head[:])
+	h, err := batch.ParseHeader(dst[start:])
 	if err != nil {
 		return dst[:start], s.corrupt(pos, err)
 	}
 	if int64(h.Size()) > end-pos {
 		return dst[:start], s.corrupt(pos, errShortBatch)
 	}
-	if dst, err = readAt(s.log, dst[:start], pos, h.Size()); err != nil {
-		return dst[:start], err
+	if rest := h.Size() - have; rest > 0 {
+		if dst, err = readAt(s.log, dst, pos+int64(have), rest); err != nil {
+			return dst[:start], err
+		}
+	} else {
+		dst = dst[:start+h.Size()]
 	}
 	if _, err := s.check(dst[start:], pos, -1); err != nil {
 		return dst[:start], err
