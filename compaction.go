@@ -124,7 +124,7 @@ func (l *Log) compact(force bool) (CompactStats, error) {
 	}
 	st.Segments = len(sealed)
 
-	pass := &cleanPass{txns: newTxnPass(txns), st: &st,
+	pass := &cleanPass{txns: newTxnPass(txns, l.abortedIn(l.StartOffset(), txns.stable)), st: &st,
 		deleteBefore: l.now().UnixMilli() - l.cfg.DeleteRetention.Milliseconds()}
 	if pass.newest, err = l.mapNewestOffsets(sealed, cleanedOffset, pass.txns); err != nil {
 		return st, err
@@ -279,6 +279,7 @@ func cleanFiles(dir string, first, end int64, state string) segmentFiles {
 		log:       prefix + logSuffix + state,
 		index:     prefix + indexSuffix + state,
 		timeIndex: prefix + timeIndexSuffix + state,
+		txnIndex:  prefix + txnIndexSuffix + state,
 	}
 }
 
@@ -287,7 +288,7 @@ func cleanFiles(dir string, first, end int64, state string) segmentFiles {
 func (l *Log) cleanGroup(group []*segment, pass *cleanPass) (*segment, error) {
 	first, end := group[0].base, l.groupEnd(group)
 	paths := cleanFiles(l.dir, first, end, cleanedSuffix)
-	for _, p := range []string{paths.log, paths.index, paths.timeIndex} {
+	for _, p := range paths.all() {
 		if err := l.fs.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
@@ -308,6 +309,9 @@ func (l *Log) cleanGroup(group []*segment, pass *cleanPass) (*segment, error) {
 		if err != nil {
 			return nil, errors.Join(err, out.close())
 		}
+	}
+	if err := indexAbortedKept(out, group, pass.txns.forget); err != nil {
+		return nil, errors.Join(err, out.close())
 	}
 	out.next.Store(end)
 	if err := out.seal(); err != nil {
@@ -362,8 +366,9 @@ func (l *Log) swapIn(group []*segment, cleaned *segment) error {
 	from := cleanFiles(l.dir, first, end, cleanedSuffix)
 	swap := cleanFiles(l.dir, first, end, swapSuffix)
 	// The log file is renamed last: its .swap name is the commit point.
-	for _, r := range [][2]string{{from.index, swap.index}, {from.timeIndex, swap.timeIndex}, {from.log, swap.log}} {
-		if err := l.fs.Rename(r[0], r[1]); err != nil {
+	to := swap.all()
+	for i, p := range from.all() {
+		if err := l.fs.Rename(p, to[i]); err != nil {
 			return errors.Join(err, cleaned.close())
 		}
 	}
@@ -400,7 +405,7 @@ func (l *Log) finishSwap(first, end int64, open []*segment) error {
 	}
 	for _, base := range bases {
 		if base >= first && base < end {
-			for _, p := range []string{segmentPath(l.dir, base, logSuffix), segmentPath(l.dir, base, indexSuffix), segmentPath(l.dir, base, timeIndexSuffix)} {
+			for _, p := range segmentFilesAt(l.dir, base).all() {
 				if rerr := l.fs.Remove(p); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
 					err = errors.Join(err, rerr)
 				}
@@ -410,9 +415,9 @@ func (l *Log) finishSwap(first, end int64, open []*segment) error {
 	if err != nil {
 		return err
 	}
-	swap, final := cleanFiles(l.dir, first, end, swapSuffix), segmentFilesAt(l.dir, first)
-	for _, r := range [][2]string{{swap.index, final.index}, {swap.timeIndex, final.timeIndex}, {swap.log, final.log}} {
-		if err := l.fs.Rename(r[0], r[1]); err != nil && !errors.Is(err, os.ErrNotExist) {
+	swap, final := cleanFiles(l.dir, first, end, swapSuffix).all(), segmentFilesAt(l.dir, first).all()
+	for i, p := range swap {
+		if err := l.fs.Rename(p, final[i]); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 	}

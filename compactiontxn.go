@@ -25,31 +25,30 @@ type logTxns interface {
 	// false when the owner cannot say now (the pass then cleans nothing).
 	cleanableTxns() (cleanableTxns, bool)
 	// forgetTxns is called before a pass commits the removal of markers:
-	// the owner forgets the aborted transactions whose markers go, and
-	// anything saved of its transactions that a restart would read instead
-	// of the log (a snapshot taken before the markers went would hold such
-	// a transaction open, or aborted with no marker to end it). An error
-	// fails the pass; the markers stay.
-	forgetTxns(aborted []txnlog.Aborted) error
+	// the owner forgets anything saved of its transactions that a restart
+	// would read instead of the log (a snapshot taken before the markers
+	// went would hold such a transaction open). An error fails the pass;
+	// the markers stay. The aborted transactions whose markers go leave
+	// the index with them: the cleaned segment's holds the rest.
+	forgetTxns() error
 }
 
 // cleanableTxns is an owner's answer to a compaction pass.
 type cleanableTxns struct {
 	// stable is the last stable offset: every transaction with data below
 	// it is decided. A pass reads and rewrites only segments that end at or
-	// below it.
+	// below it, and takes the aborted transactions with data below it from
+	// the segments' indexes, having read it first: one aborted after would
+	// pass the list, and its records count as committed.
 	stable int64
-	// aborted are the aborted transactions with data below stable, in the
-	// order of their markers.
-	aborted []txnlog.Aborted
 	// markers says whether the pass may remove markers: only an owner that
-	// forgets what it knows of them (forgetTxns) lets it.
+	// forgets what it saved of them (forgetTxns) lets it.
 	markers bool
 }
 
 // noTxns is the answer for a Log without an owner: nothing to wait for,
-// nothing aborted, and markers (which a Log opened on its own does not
-// read) kept as they are.
+// and markers (which a Log opened on its own does not read) kept as they
+// are. Its segments' indexes are empty unless an owner wrote them.
 var noTxns = cleanableTxns{stable: math.MaxInt64}
 
 // askTxns returns what the Log's owner says of its transactions.
@@ -70,14 +69,16 @@ type txnPass struct {
 	// batch read in this pass; its marker clears it.
 	hasData map[int64]bool
 	// forget are the aborted transactions whose markers the group being
-	// cleaned drops, for the owner to forget before the swap.
+	// cleaned drops, which leave the index of its cleaned copy.
 	forget  []txnlog.Aborted
 	dropped int // markers the group being cleaned drops
 }
 
-func newTxnPass(txns cleanableTxns) *txnPass {
+// newTxnPass starts a pass below txns.stable, where aborted are the
+// aborted transactions with data.
+func newTxnPass(txns cleanableTxns, aborted []txnlog.Aborted) *txnPass {
 	tp := &txnPass{aborted: map[int64][]txnlog.Aborted{}, markers: txns.markers, hasData: map[int64]bool{}}
-	for _, a := range txns.aborted {
+	for _, a := range aborted {
 		tp.aborted[a.ProducerID] = append(tp.aborted[a.ProducerID], a)
 	}
 	return tp
@@ -150,13 +151,14 @@ func (tp *txnPass) abortedEndingAt(producerID, offset int64) (txnlog.Aborted, bo
 // startGroup resets what the pass gathers for one group's swap.
 func (tp *txnPass) startGroup() { tp.forget, tp.dropped = nil, 0 }
 
-// forgetDropped has the Log's owner forget the transactions whose markers
-// the group just cleaned drops, before its swap commits.
+// forgetDropped has the Log's owner forget what it saved of the
+// transactions whose markers the group just cleaned drops, before its
+// swap commits.
 func (l *Log) forgetDropped(tp *txnPass) error {
 	if tp.dropped == 0 {
 		return nil
 	}
-	return l.txns.forgetTxns(tp.forget)
+	return l.txns.forgetTxns()
 }
 
 // cleanTxnBatch applies the transaction rules to one batch of a group
@@ -179,4 +181,26 @@ func (p *cleanPass) cleanTxnBatch(b []byte, h batch.Header) (kept []byte, done b
 		return nil, true, nil
 	}
 	return nil, false, nil
+}
+
+// indexAbortedKept gives the cleaned copy of group the aborted
+// transactions of group's indexes but those whose markers the pass
+// dropped (forget): read_committed readers of the copy skip the same
+// records, and wait for no marker that is gone.
+func indexAbortedKept(cleaned *segment, group []*segment, forget []txnlog.Aborted) error {
+	gone := make(map[[2]int64]bool, len(forget))
+	for _, a := range forget {
+		gone[[2]int64{a.ProducerID, a.LastOffset}] = true
+	}
+	for _, s := range group {
+		for _, a := range s.txnIndex.all() {
+			if gone[[2]int64{a.ProducerID, a.LastOffset}] {
+				continue
+			}
+			if err := cleaned.txnIndex.append(a); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

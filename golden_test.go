@@ -29,8 +29,10 @@ const (
 	goldenProducersV2       = "63726b700002000000000000002a00000001000000000000000700020000018bcfe56800030000000000000001000000000000001e00000001000000020000000300000000000000200000000100000004000000050000000000000022000000012b1c62d0"
 	goldenProducersV1       = "63726b700001000000000000002a0000000100000000000000070002030000000000000001000000000000001e00000001000000020000000300000000000000200000000100000004000000050000000000000022000000018bca8345"
 	// goldenTxns is the transaction snapshot of goldenTxnTracker at 5;
+	// goldenTxnsV2 as version 2 wrote it, with the aborted transaction;
 	// goldenTxnsV1 as version 1 wrote it, without coordinator epochs.
-	goldenTxns       = "63726b780002000000000000000500000001000000000000000800020000000000000003000000010000000000000000000700000000000000000000000000000004000000000000000300000001000000000000000700000003b15efbe8"
+	goldenTxns       = "63726b78000300000000000000050000000100000000000000080002000000000000000300000001000000000000000700000003c2838391"
+	goldenTxnsV2     = "63726b780002000000000000000500000001000000000000000800020000000000000003000000010000000000000000000700000000000000000000000000000004000000000000000300000001000000000000000700000003b15efbe8"
 	goldenTxnsV1     = "63726b7800010000000000000005000000010000000000000008000200000000000000030000000100000000000000000007000000000000000000000000000000040000000000000003534d724b"
 	goldenRaftStable = "63726b73017b2243757272656e745465726d223a2241414141414141414141673d222c224c617374566f746543616e64223a22626d396b5a533079222c22637265656b2e62617365223a2241414141414141414147513d227d626a082f"
 )
@@ -105,9 +107,10 @@ func TestProducerSnapshotGolden(t *testing.T) {
 
 // goldenTxnTracker is a partition's transactions: producer 7's aborted
 // at 4 (begun at 0) by the coordinator at epoch 3, producer 8's open at
-// 3 at epoch 2.
-func goldenTxnTracker(t *testing.T) *txnlog.Tracker {
+// 3 at epoch 2. It returns the aborted transaction too.
+func goldenTxnTracker(t *testing.T) (*txnlog.Tracker, []txnlog.Aborted) {
 	tr := txnlog.NewTracker()
+	var aborted []txnlog.Aborted
 	for _, a := range []struct {
 		h batch.Header
 		m *txnlog.Marker
@@ -116,24 +119,32 @@ func goldenTxnTracker(t *testing.T) *txnlog.Tracker {
 		{batch.Header{ProducerID: 8, ProducerEpoch: 2, Attributes: 0x10, BaseOffset: 3}, nil},
 		{batch.Header{ProducerID: 7, Attributes: 0x30, BaseOffset: 4}, &txnlog.Marker{ProducerID: 7, CoordinatorEpoch: 3}}, // and control
 	} {
-		require.NoError(t, tr.Append(a.h, a.m))
+		ab, ok, err := tr.Append(a.h, a.m)
+		require.NoError(t, err)
+		if ok {
+			aborted = append(aborted, ab)
+		}
 	}
-	return tr
+	return tr, aborted
 }
 
 func TestTxnSnapshotGolden(t *testing.T) {
-	tr := goldenTxnTracker(t)
+	tr, aborted := goldenTxnTracker(t)
+	require.Len(t, aborted, 1)
 	assert.Equal(t, goldenBytes(t, goldenTxns), tr.MarshalSnapshot(5))
-	got, end, err := txnlog.UnmarshalSnapshot(goldenBytes(t, goldenTxns))
+	got, err := txnlog.UnmarshalSnapshot(goldenBytes(t, goldenTxns))
 	require.NoError(t, err)
-	assert.Equal(t, int64(5), end)
-	assert.Equal(t, tr, got)
+	assert.Equal(t, txnlog.Snapshot{Tracker: tr, End: 5, Version: 3}, got)
 
-	old, end, err := txnlog.UnmarshalSnapshot(goldenBytes(t, goldenTxnsV1))
+	v2, err := txnlog.UnmarshalSnapshot(goldenBytes(t, goldenTxnsV2))
 	require.NoError(t, err)
-	assert.Equal(t, int64(5), end)
-	assert.Equal(t, tr.AbortedIn(0, end), old.AbortedIn(0, end))
-	assert.Equal(t, map[int64]txnlog.ProducerTxn{8: {Epoch: 2, FirstOffset: 3, CoordinatorEpoch: -1}}, old.Producers(),
+	assert.Equal(t, txnlog.Snapshot{Tracker: tr, End: 5, Version: 2, Aborted: aborted}, v2)
+
+	v1, err := txnlog.UnmarshalSnapshot(goldenBytes(t, goldenTxnsV1))
+	require.NoError(t, err)
+	assert.Equal(t, int64(5), v1.End)
+	assert.Equal(t, aborted, v1.Aborted)
+	assert.Equal(t, map[int64]txnlog.ProducerTxn{8: {Epoch: 2, FirstOffset: 3, CoordinatorEpoch: -1}}, v1.Tracker.Producers(),
 		"version 1 did not keep coordinator epochs")
 }
 

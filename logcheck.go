@@ -37,8 +37,8 @@ type SegmentDamage struct {
 func CheckLog(dir string) (LogCheck, error) { return checkLog(fsx.OS(), dir) }
 
 // RepairLog cuts each damaged segment of the log in dir at its first
-// damaged batch, and removes that segment's indexes, which the next open
-// rebuilds; what followed the damage in the segment is lost (LostBytes),
+// damaged batch, and removes that segment's indexes and the partition's
+// producer and transaction snapshots, which the next open rebuilds; what followed the damage in the segment is lost (LostBytes),
 // the segments after it are kept, and consumers skip the offsets cut as
 // they skip those compaction removes. It returns what it found. Run it
 // while no node has the log open; a replica in a cluster does better to
@@ -123,7 +123,8 @@ func checkSegment(fs fsx.FS, dir string, base, next int64, check *LogCheck) (*Se
 }
 
 // cutSegment truncates a damaged segment at its damage and removes its
-// indexes.
+// indexes and the partition's snapshots, which the next open rebuilds
+// from the log.
 func cutSegment(fs fsx.FS, dir string, d SegmentDamage) error {
 	f, err := fs.OpenFile(segmentPath(dir, d.Base, logSuffix), os.O_RDWR, 0)
 	if err != nil {
@@ -136,10 +137,16 @@ func cutSegment(fs fsx.FS, dir string, d SegmentDamage) error {
 	if err = errors.Join(err, f.Close()); err != nil {
 		return fmt.Errorf("cut %s at %d: %w", d.Path, d.Position, err)
 	}
-	for _, suffix := range []string{indexSuffix, timeIndexSuffix} {
+	for _, suffix := range indexSuffixes {
 		if err := fs.Remove(segmentPath(dir, d.Base, suffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
+	}
+	// The partition's snapshots say the log up to their ends needs no
+	// replay; the cut may have taken batches below that, an abort marker
+	// among them, whose index entry went with the segment's index.
+	if err := removeProducerSnapshots(fs, dir); err != nil {
+		return err
 	}
 	return fs.SyncDir(filepath.Clean(dir))
 }

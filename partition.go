@@ -44,14 +44,13 @@ type partition struct {
 	producers   *idempotence.Table
 	producersMu sync.Mutex
 	// txns is the partition's transactions (partitiontxn.go), fed every
-	// transactional batch; guarded and replaced as producers is. txnsStart
-	// is the log start offset it last forgot the aborted transactions
-	// below. firstUnstable is txns' first offset of the oldest open
+	// transactional batch; guarded and replaced as producers is; the
+	// aborted transactions it finds are in the log's indexes (txnindex.go).
+	// firstUnstable is txns' first offset of the oldest open
 	// transaction (math.MaxInt64 for none), set under producersMu, so that
 	// a fetch reads the last stable offset without waiting for the
 	// producers' appends.
 	txns          *txnlog.Tracker
-	txnsStart     int64
 	firstUnstable atomic.Int64
 	// snapshotRolls is the log's roll count when the producer and
 	// transaction snapshots were last written at a roll
@@ -404,6 +403,9 @@ func (p *partition) snapshotAfterRoll() {
 func (p *partition) saveSnapshotsLocked() error {
 	end := p.log.EndOffset()
 	err := framefile.WriteAtomic(p.fs, p.dir, producerSnapshotName, p.producers.MarshalSnapshot(end))
+	if err == nil {
+		err = p.log.syncAborted() // the indexes below end are the snapshot's to trust
+	}
 	if err == nil {
 		err = framefile.WriteAtomic(p.fs, p.dir, txnSnapshotName, p.txns.MarshalSnapshot(end))
 	}

@@ -44,13 +44,16 @@ func (p *partition) write(b []byte, h batch.Header) (int64, pendingSync, error) 
 		p.holdStableLocked()
 	}
 	base, pending, err := p.log.writeValidated(b, h)
-	if err == nil {
-		h.BaseOffset = base
-		p.recordLocked(h, marker, now)
-	} else {
+	if err != nil {
 		p.txnsChangedLocked() // back from holdStableLocked's bound
+		return base, pending, err
 	}
-	return base, pending, err
+	h.BaseOffset = base
+	if err := p.recordLocked(h, marker, now); err != nil {
+		p.healLater(err)
+		return -1, pendingSync{}, err
+	}
+	return base, pending, nil
 }
 
 // txnOpenLocked reports whether producer id has a transaction open in the
@@ -84,16 +87,27 @@ func (p *partition) checkProducerLocked(h batch.Header, marker *txnlog.Marker, n
 }
 
 // recordLocked records an appended batch of a producer, whose base offset
-// h has, in the producer table and the partition's transactions. Call it
-// holding p.producersMu.
-func (p *partition) recordLocked(h batch.Header, marker *txnlog.Marker, now int64) {
+// h has, in the producer table and the partition's transactions, and an
+// abort it ends in the log's index. When the index cannot take it the log
+// fails, and the last stable offset stays below the aborted records until
+// a reopen has replayed the log: a read_committed reader must not read
+// them without the entry that says to skip them. Call it holding
+// p.producersMu.
+func (p *partition) recordLocked(h batch.Header, marker *txnlog.Marker, now int64) error {
 	recordProducer(p.producers, h, now)
-	if h.Transactional() {
-		// Checked before the write; a follower's copy of a batch the
-		// tracker refuses changes nothing in it (see replayed).
-		_ = p.txns.Append(h, marker)
-		p.txnsChangedLocked()
+	if !h.Transactional() {
+		return nil
 	}
+	// Checked before the write; a follower's copy of a batch the tracker
+	// refuses changes nothing in it (see replayed).
+	a, aborted, _ := p.txns.Append(h, marker)
+	if aborted {
+		if err := p.log.indexAborted(a); err != nil {
+			return err
+		}
+	}
+	p.txnsChangedLocked()
+	return nil
 }
 
 // recordProducer records a batch in a producer table: an idempotent
@@ -126,7 +140,7 @@ func (p *partition) loadProducersLocked() error {
 		return err
 	}
 	p.producers = producers
-	p.setTxnsLocked(txns, p.log.StartOffset())
+	p.setTxnsLocked(txns)
 	return nil
 }
 

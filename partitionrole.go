@@ -324,8 +324,12 @@ func (p *partition) appendReplica(batches []byte, leaderHW int64, leader, epoch 
 			// nothing, as in a replay.
 			marker, _ := markerOf(b, h)
 			p.producersMu.Lock()
-			p.recordLocked(h, marker, p.now().UnixMilli())
+			err := p.recordLocked(h, marker, p.now().UnixMilli())
 			p.producersMu.Unlock()
+			if err != nil {
+				p.healLater(err)
+				return fmt.Errorf("replicate %s-%d: %w", p.topic, p.index, err)
+			}
 		}
 		appended = true
 	}
@@ -408,7 +412,7 @@ func (p *partition) restartAt(leaderStart int64, leader, epoch int32) error {
 	if err := removeProducerSnapshots(p.fs, p.dir); err != nil {
 		return fmt.Errorf("restart %s-%d at its leader's log start: %w", p.topic, p.index, err)
 	}
-	p.setTxnsLocked(txnlog.NewTracker(), leaderStart) // none left in a log with nothing in it
+	p.setTxnsLocked(txnlog.NewTracker()) // none left in a log with nothing in it
 	p.wake()
 	return nil
 }

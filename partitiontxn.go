@@ -52,23 +52,46 @@ const txnSnapshotName = "creek.txns"
 // loadTxnState rebuilds a partition's transactions: from its snapshot when
 // it is sound and within the log, then by replaying the log after it
 // (from the log start without one): every transactional batch's
-// header, and the marker of every control batch. A snapshot past the end
-// is removed: the log was cut below it, and once it grows past it again
-// the snapshot would pass for sound.
+// header, and the marker of every control batch. The aborted ones the
+// replay finds go to the segments' indexes, whose entries from there on
+// are dropped first: they may be missing, or be of a log since cut. A
+// snapshot past the end is removed: the log was cut below it, and once it
+// grows past it again the snapshot would pass for sound. A damaged index
+// makes the replay start at the log start, to rebuild it whole.
 func loadTxnState(fs fsx.FS, dir string, l *Log) (*txnlog.Tracker, error) {
 	t, from := txnlog.NewTracker(), l.StartOffset()
+	var older []txnlog.Aborted // a snapshot's from before the indexes held them
 	if b, err := framefile.ReadFile(fs, filepath.Join(dir, txnSnapshotName), 64<<20); err == nil {
-		s, end, err := txnlog.UnmarshalSnapshot(b)
+		s, err := txnlog.UnmarshalSnapshot(b)
 		switch {
 		case err != nil:
 			l.log.Warn("ignoring damaged transaction snapshot; replaying the log", "err", err)
-		case end > l.EndOffset():
+		case s.End > l.EndOffset():
 			if err := removeTxnSnapshot(fs, dir); err != nil {
 				return nil, err
 			}
-		case end >= from: // else retention deleted records after it, which may have ended its transactions
-			t, from = s, end
+		case !l.abortedIndexesSound():
+			l.log.Warn("damaged aborted-transaction index; replaying the log")
+		case s.End >= from: // else retention deleted records after it, which may have ended its transactions
+			t, from = s.Tracker, s.End
+			if s.Version < txnlog.IndexesAborted {
+				older = s.Aborted
+			}
 		}
+	}
+	cut := from
+	if older != nil {
+		cut = l.StartOffset()
+	}
+	if err := l.cutAbortedFrom(cut); err != nil {
+		return nil, err
+	}
+	aborted := older
+	record := func(a txnlog.Aborted, isAbort bool, err error) error {
+		if isAbort {
+			aborted = append(aborted, a)
+		}
+		return replayed(err)
 	}
 	err := l.scanFrom(from, func(sc *scanner) error {
 		h := sc.header
@@ -76,18 +99,22 @@ func loadTxnState(fs fsx.FS, dir string, l *Log) (*txnlog.Tracker, error) {
 			return nil // changes nothing: the log holds no batch the tracker refused
 		}
 		if !h.Control() {
-			return replayed(t.Append(h, nil))
+			return record(t.Append(h, nil))
 		}
 		b, err := sc.bytes()
 		if err != nil {
 			return err
 		}
-		return replayed(t.AppendBytes(b))
+		return record(t.AppendBytes(b))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("replay the transactions: %w", err)
 	}
-	t.RemoveBefore(l.StartOffset())
+	for _, a := range aborted { // after the scan, which holds the log's segments
+		if err := l.indexAborted(a); err != nil {
+			return nil, fmt.Errorf("index the aborted transactions: %w", err)
+		}
+	}
 	return t, nil
 }
 
@@ -217,15 +244,14 @@ func (p *partition) txnsChangedLocked() {
 	p.firstUnstable.Store(p.txns.LastStable(math.MaxInt64))
 }
 
-// setTxnsLocked replaces the partition's transactions with t, of a log
-// that starts at start. Call it holding p.mu exclusively, or before the
-// partition is shared. It takes p.producersMu for the swap, for the
-// compaction of the log, which forgets transactions holding that alone
-// (forgetTxns).
-func (p *partition) setTxnsLocked(t *txnlog.Tracker, start int64) {
+// setTxnsLocked replaces the partition's transactions with t. Call it
+// holding p.mu exclusively, or before the partition is shared. It takes
+// p.producersMu for the swap, for the compaction of the log, which
+// forgets transactions holding that alone (forgetTxns).
+func (p *partition) setTxnsLocked(t *txnlog.Tracker) {
 	p.producersMu.Lock()
 	defer p.producersMu.Unlock()
-	p.txns, p.txnsStart = t, start
+	p.txns = t
 	p.txnsChangedLocked()
 }
 
@@ -252,25 +278,20 @@ func (p *partition) cleanableTxns() (cleanableTxns, bool) {
 	if p.txns == nil {
 		return cleanableTxns{}, false // not loaded yet
 	}
-	return cleanableTxns{stable: stable, aborted: p.txns.AbortedIn(p.log.StartOffset(), stable), markers: true}, true
+	return cleanableTxns{stable: stable, markers: true}, true
 }
 
-// forgetTxns is told, before compaction removes them, of the markers
-// whose transactions left nothing in the log (logTxns): it forgets those
-// aborted, for read_committed readers, who would otherwise be told of an
-// aborted transaction and wait for a marker that is gone, skipping the
-// producer's later transactions; and it removes the transaction snapshot,
-// which may hold one of them open (taken before its marker) or aborted
-// (taken after), for a restart to replay the log, which holds neither its
-// data nor its marker, instead. Until the next roll or close saves a new
-// one, a restart replays from the log start. It holds p.producersMu
-// alone, not p.mu (see cleanableTxns): a roll and close write the
-// snapshot holding it too, so a snapshot taken before the forgetting is
-// removed, and one after holds none of them.
-func (p *partition) forgetTxns(aborted []txnlog.Aborted) error {
+// forgetTxns is told, before compaction removes them, of markers whose
+// transactions left nothing in the log (logTxns): it removes the
+// transaction snapshot, which may hold one of them open (taken before its
+// marker), for a restart to replay the log, which holds neither its data
+// nor its marker, instead. Until the next roll or close saves a new one, a
+// restart replays from the log start. It holds p.producersMu alone, not
+// p.mu (see cleanableTxns): a roll and close write the snapshot holding
+// it too, so a snapshot taken before is removed.
+func (p *partition) forgetTxns() error {
 	p.producersMu.Lock()
 	defer p.producersMu.Unlock()
-	p.txns.ForgetAborted(aborted)
 	return removeTxnSnapshot(p.fs, p.dir)
 }
 
@@ -304,16 +325,6 @@ func (p *partition) fetchIsolated(ctx context.Context, dst []byte, offset int64,
 }
 
 // abortedIn returns the aborted transactions a read_committed read of
-// [from, upTo) meets, for its reader to skip their records. It forgets
-// those whose markers retention or DeleteRecords deleted.
-func (p *partition) abortedIn(from, upTo int64) []txnlog.Aborted {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	p.producersMu.Lock()
-	defer p.producersMu.Unlock()
-	if start := p.log.StartOffset(); start > p.txnsStart {
-		p.txns.RemoveBefore(start)
-		p.txnsStart = start
-	}
-	return p.txns.AbortedIn(from, upTo)
-}
+// [from, upTo) meets, for its reader to skip their records: the log's
+// indexes hold them, from before the last stable offset passed them.
+func (p *partition) abortedIn(from, upTo int64) []txnlog.Aborted { return p.log.abortedIn(from, upTo) }

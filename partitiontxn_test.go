@@ -575,9 +575,9 @@ func TestSnapshotsAtRoll(t *testing.T) {
 	snapshotEnd := p.log.EndOffset()
 	b, err := framefile.ReadFile(fs, filepath.Join(dir, txnSnapshotName), 1<<20)
 	require.NoError(t, err, "written at the roll, without a close")
-	_, end, err := txnlog.UnmarshalSnapshot(b)
+	snap, err := txnlog.UnmarshalSnapshot(b)
 	require.NoError(t, err)
-	assert.Equal(t, snapshotEnd, end)
+	assert.Equal(t, snapshotEnd, snap.End)
 	_, err = framefile.ReadFile(fs, filepath.Join(dir, producerSnapshotName), 1<<20)
 	require.NoError(t, err)
 

@@ -128,7 +128,7 @@ func (l *Log) listSegments() ([]int64, error) {
 	}
 	for _, name := range names {
 		orphan := strings.HasSuffix(name, framefile.TempSuffix)
-		for _, suffix := range []string{indexSuffix, timeIndexSuffix} {
+		for _, suffix := range indexSuffixes {
 			if base, ok := parseSegmentName(name, suffix); ok && !logs[base] {
 				orphan = true
 			}

@@ -176,7 +176,8 @@ func TestOrphanFilesRemoved(t *testing.T) {
 	l := mustOpen(t, fs, "/log", LogConfig{})
 	appendN(t, l, 1, 1, 10)
 	require.NoError(t, l.Close())
-	for _, name := range []string{"00000000000000000999.index", "00000000000000000999.timeindex", checkpointName + ".tmp"} {
+	for _, name := range []string{"00000000000000000999.index", "00000000000000000999.timeindex",
+		"00000000000000000999.txnindex", checkpointName + ".tmp"} {
 		f, err := fsx.Create(fs, filepath.Join("/log", name))
 		require.NoError(t, err)
 		require.NoError(t, f.Close())
@@ -185,7 +186,7 @@ func TestOrphanFilesRemoved(t *testing.T) {
 	names, err := fs.ReadDir("/log")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"00000000000000000000.index", "00000000000000000000.log",
-		"00000000000000000000.timeindex", checkpointName}, names)
+		"00000000000000000000.timeindex", "00000000000000000000.txnindex", checkpointName}, names)
 }
 
 // TestCrashKeepsSyncedAppends crashes a memory file system after every

@@ -204,7 +204,7 @@ func (p *partition) discardNonReplica() (bool, error) {
 		return false, err
 	}
 	p.producers = idempotence.NewTable()
-	p.setTxnsLocked(txnlog.NewTracker(), 0)
+	p.setTxnsLocked(txnlog.NewTracker())
 	if err := removeProducerSnapshots(p.fs, p.dir); err != nil {
 		return false, err
 	}

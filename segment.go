@@ -22,14 +22,19 @@ const (
 	logSuffix       = ".log"
 	indexSuffix     = ".index"
 	timeIndexSuffix = ".timeindex"
+	txnIndexSuffix  = ".txnindex"
 )
+
+// indexSuffixes are the suffixes of a segment's index files, which go with
+// its .log file.
+var indexSuffixes = []string{indexSuffix, timeIndexSuffix, txnIndexSuffix}
 
 func segmentPath(dir string, base int64, suffix string) string {
 	return filepath.Join(dir, fmt.Sprintf("%020d%s", base, suffix))
 }
 
 // segment is one run of the log: a .log file of batches from base onwards
-// and its two indexes. The appender (holding Log.appendMu) writes the active
+// and its three indexes. The appender (holding Log.appendMu) writes the active
 // segment; readers use size and next, which the appender publishes after the
 // bytes are written, so they never see a partial batch.
 type segment struct {
@@ -38,6 +43,7 @@ type segment struct {
 	log       fsx.File
 	index     *offsetIndex
 	timeIndex *timeIndex
+	txnIndex  *txnIndex
 
 	size atomic.Int64 // bytes of whole batches
 	next atomic.Int64 // the offset after the last batch; base when empty
@@ -59,18 +65,23 @@ type segment struct {
 	lastBatchBase   int64 // base offset of the newest batch
 }
 
-// segmentFiles names the three files of a segment.
-type segmentFiles struct{ log, index, timeIndex string }
+// segmentFiles names the four files of a segment.
+type segmentFiles struct{ log, index, timeIndex, txnIndex string }
 
 func segmentFilesAt(dir string, base int64) segmentFiles {
 	return segmentFiles{
 		log:       segmentPath(dir, base, logSuffix),
 		index:     segmentPath(dir, base, indexSuffix),
 		timeIndex: segmentPath(dir, base, timeIndexSuffix),
+		txnIndex:  segmentPath(dir, base, txnIndexSuffix),
 	}
 }
 
-// openSegment opens (creating when create is set) the three files of the
+// all lists the paths, the .log file's last: renaming the files in this
+// order commits a segment with its name.
+func (f segmentFiles) all() []string { return []string{f.index, f.timeIndex, f.txnIndex, f.log} }
+
+// openSegment opens (creating when create is set) the four files of the
 // segment at base.
 func openSegment(fs fsx.FS, dir string, base int64, create bool) (*segment, error) {
 	return openSegmentFiles(fs, dir, base, segmentFilesAt(dir, base), create)
@@ -98,15 +109,26 @@ func openSegmentFiles(fs fsx.FS, dir string, base int64, paths segmentFiles, cre
 	if err != nil {
 		return nil, errors.Join(err, s.log.Close(), idx.Close())
 	}
+	txidx, err := fs.OpenFile(paths.txnIndex, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, errors.Join(err, s.log.Close(), idx.Close(), tidx.Close())
+	}
+	closeAll := func(err error) error {
+		return errors.Join(err, s.log.Close(), idx.Close(), tidx.Close(), txidx.Close())
+	}
 	if create {
 		// A new segment's index files may be left over from a segment that
 		// was truncated away; they describe nothing now.
-		if err := errors.Join(idx.Truncate(0), tidx.Truncate(0)); err != nil {
-			return nil, errors.Join(err, s.log.Close(), idx.Close(), tidx.Close())
+		if err := errors.Join(idx.Truncate(0), tidx.Truncate(0), txidx.Truncate(0)); err != nil {
+			return nil, closeAll(err)
 		}
 	}
 	s.index = &offsetIndex{file: idx, base: base}
 	s.timeIndex = &timeIndex{file: tidx, base: base}
+	s.txnIndex = &txnIndex{file: txidx}
+	if err := s.txnIndex.load(); err != nil {
+		return nil, closeAll(err)
+	}
 	s.next.Store(base)
 	return s, nil
 }
@@ -183,7 +205,7 @@ func (s *segment) sync(indexes bool) error {
 	if err := s.timeIndex.file.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", s.timeIndex.file.Name(), err)
 	}
-	return nil
+	return s.txnIndex.sync()
 }
 
 // truncateAt cuts the segment at position, a batch boundary, whose first
@@ -200,6 +222,9 @@ func (s *segment) truncateAt(position, offset int64) error {
 	if err := s.timeIndex.truncateFrom(offset); err != nil {
 		return err
 	}
+	if err := s.txnIndex.cutFrom(offset); err != nil {
+		return err
+	}
 	s.size.Store(position)
 	s.next.Store(offset)
 	s.verifiedBelow = min(s.verifiedBelow, position)
@@ -208,15 +233,14 @@ func (s *segment) truncateAt(position, offset int64) error {
 
 // close closes the segment's files.
 func (s *segment) close() error {
-	return errors.Join(s.log.Close(), s.index.file.Close(), s.timeIndex.file.Close())
+	return errors.Join(s.log.Close(), s.index.file.Close(), s.timeIndex.file.Close(), s.txnIndex.file.Close())
 }
 
 // remove closes and deletes the segment's files. The caller syncs the
 // directory.
 func (s *segment) remove(fs fsx.FS) error {
 	err := s.close()
-	paths := segmentFilesAt(s.dir, s.base)
-	for _, f := range []string{paths.log, paths.index, paths.timeIndex} {
+	for _, f := range segmentFilesAt(s.dir, s.base).all() {
 		if rerr := fs.Remove(f); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
 			err = errors.Join(err, rerr)
 		}

@@ -3,6 +3,7 @@ package txnlog
 import (
 	"encoding/binary"
 	"fmt"
+	"sort"
 )
 
 // EntrySize is the size of an entry of Kafka's .txnindex: version (2,
@@ -46,4 +47,29 @@ func ParseIndex(b []byte) ([]Aborted, error) {
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// Collect appends to dst the entries of one index, in the order of their
+// markers, that a read of [from, upTo) meets: the aborted transactions
+// with data before upTo whose markers are at or after from. It reports
+// done once an entry's last stable offset reached upTo: every transaction
+// aborted after that one began at or after it, so neither this index nor
+// a later segment's holds one more for the read (Kafka's lookup stops
+// there too).
+func Collect(dst, entries []Aborted, from, upTo int64) (_ []Aborted, done bool) {
+	for _, a := range entries[EndingFrom(entries, from):] {
+		if a.FirstOffset < upTo {
+			dst = append(dst, a)
+		}
+		if a.LastStable >= upTo {
+			return dst, true
+		}
+	}
+	return dst, false
+}
+
+// EndingFrom returns the index of the first of entries, in marker order,
+// whose marker is at or after offset.
+func EndingFrom(entries []Aborted, offset int64) int {
+	return sort.Search(len(entries), func(i int) bool { return entries[i].LastOffset >= offset })
 }

@@ -1,6 +1,7 @@
 package txnlog
 
 import (
+	"encoding/binary"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,20 +22,19 @@ func snapshotLog(t *testing.T) *logOf {
 // of, which then goes on as the original does.
 func TestSnapshotRoundTrip(t *testing.T) {
 	l := snapshotLog(t)
-	got, end, err := UnmarshalSnapshot(l.tr.MarshalSnapshot(l.end))
+	got, err := UnmarshalSnapshot(l.tr.MarshalSnapshot(l.end))
 	require.NoError(t, err)
-	assert.Equal(t, l.end, end)
-	assert.Equal(t, l.tr, got)
-	empty, _, err := UnmarshalSnapshot(NewTracker().MarshalSnapshot(0))
+	assert.Equal(t, Snapshot{Tracker: l.tr, End: l.end, Version: snapshotVersion}, got)
+	empty, err := UnmarshalSnapshot(NewTracker().MarshalSnapshot(0))
 	require.NoError(t, err)
-	assert.Equal(t, NewTracker(), empty)
+	assert.Equal(t, NewTracker(), empty.Tracker)
 
 	for _, tests := range []struct {
 		name string
 		b    []byte
 	}{
 		{"an open transaction past the end", l.tr.MarshalSnapshot(5)},
-		{"an abort past the end", func() []byte { tr := NewTracker(); tr.aborted = l.tr.aborted; return tr.MarshalSnapshot(4) }()},
+		{"an abort past the end", marshalSnapshotAt(t, NewTracker(), 4, l.aborted, 2)},
 		{"cut short", l.tr.MarshalSnapshot(l.end)[:30]},
 		{"coordinator epochs out of order", func() []byte {
 			tr := NewTracker()
@@ -48,34 +48,48 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			return snapshotFormat.Seal(swapped)
 		}()},
 	} {
-		_, _, err := UnmarshalSnapshot(tests.b)
+		_, err := UnmarshalSnapshot(tests.b)
 		assert.Error(t, err, tests.name)
 	}
 }
 
-// marshalSnapshotV1 returns tr's snapshot as version 1 wrote it, without
-// coordinator epochs.
-func marshalSnapshotV1(t testing.TB, tr *Tracker, end int64) []byte {
+// marshalSnapshotAt returns tr's snapshot as version 1 or 2 wrote it: with
+// aborted, the log's aborted transactions, after the open ones, and from
+// version 2 the coordinator epochs.
+func marshalSnapshotAt(t testing.TB, tr *Tracker, end int64, aborted []Aborted, version uint16) []byte {
 	_, body, err := snapshotFormat.Open(tr.MarshalSnapshot(end))
 	require.NoError(t, err)
-	v1 := snapshotFormat
-	v1.Current = 1
-	return v1.Seal(body[:len(body)-snapshotCountLen-len(tr.coordinatorEpochs)*coordinatorSize])
+	openEnd := 8 + snapshotCountLen + len(tr.open)*openSize
+	old := append([]byte(nil), body[:openEnd]...)
+	old = binary.BigEndian.AppendUint32(old, uint32(len(aborted)))
+	for _, a := range aborted {
+		old = AppendEntry(old, a)
+	}
+	if version >= 2 {
+		old = append(old, body[openEnd:]...)
+	}
+	f := snapshotFormat
+	f.Current = version
+	return f.Seal(old)
 }
 
-// TestSnapshotVersion1: a version 1 snapshot reads as the tracker it was
-// taken of, but with no coordinator epochs known, so that the next
-// marker of any coordinator is accepted.
-func TestSnapshotVersion1(t *testing.T) {
+// TestSnapshotOlderVersions: a snapshot of version 1 or 2 reads as the
+// tracker it was taken of, with the aborted transactions it held for the
+// segments' indexes; version 1 knows no coordinator epochs, so that the
+// next marker of any coordinator is accepted.
+func TestSnapshotOlderVersions(t *testing.T) {
 	l := snapshotLog(t)
 	require.NotEmpty(t, l.tr.coordinatorEpochs)
-	got, end, err := UnmarshalSnapshot(marshalSnapshotV1(t, l.tr, l.end))
-	require.NoError(t, err)
-	assert.Equal(t, l.end, end)
-	assert.Empty(t, got.coordinatorEpochs)
-	want := *l.tr
-	want.coordinatorEpochs = map[int64]int32{}
-	assert.Equal(t, &want, got)
+	require.Len(t, l.aborted, 1)
+	for _, version := range []uint16{1, 2} {
+		got, err := UnmarshalSnapshot(marshalSnapshotAt(t, l.tr, l.end, l.aborted, version))
+		require.NoError(t, err)
+		want := *l.tr
+		if version == 1 {
+			want.coordinatorEpochs = map[int64]int32{}
+		}
+		assert.Equal(t, Snapshot{Tracker: &want, End: l.end, Version: version, Aborted: l.aborted}, got)
+	}
 }
 
 // FuzzSnapshot: any bytes give a tracker or an error, never a panic, and
@@ -84,24 +98,25 @@ func TestSnapshotVersion1(t *testing.T) {
 func FuzzSnapshot(f *testing.F) {
 	seed := NewTracker()
 	seed.open[8], seed.open[9] = openTxn{epoch: 2, first: 3}, openTxn{epoch: 1, first: 5}
-	seed.aborted = []Aborted{{ProducerID: 7, FirstOffset: 0, LastOffset: 4, LastStable: 3}}
 	seed.coordinatorEpochs[7], seed.coordinatorEpochs[10] = 4, 0
+	aborted := []Aborted{{ProducerID: 7, FirstOffset: 0, LastOffset: 4, LastStable: 3}}
 	f.Add(seed.MarshalSnapshot(6))
-	f.Add(marshalSnapshotV1(f, seed, 6))
+	f.Add(marshalSnapshotAt(f, seed, 6, aborted, 2))
+	f.Add(marshalSnapshotAt(f, seed, 6, aborted, 1))
 	f.Add(NewTracker().MarshalSnapshot(0))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		tr, end, err := UnmarshalSnapshot(b)
+		s, err := UnmarshalSnapshot(b)
 		if err != nil {
 			return
 		}
-		again := tr.MarshalSnapshot(end)
-		if version, _, _ := snapshotFormat.Open(b); version == snapshotVersion {
+		again := s.Tracker.MarshalSnapshot(s.End)
+		if s.Version == snapshotVersion {
 			assert.Equal(t, b, again, "what decodes re-encodes to the same bytes")
 			return
 		}
-		tr2, end2, err := UnmarshalSnapshot(again)
+		s2, err := UnmarshalSnapshot(again)
 		require.NoError(t, err)
-		assert.Equal(t, [2]any{end, tr}, [2]any{end2, tr2}, "an older version re-encodes to the same tracker")
+		assert.Equal(t, [2]any{s.End, s.Tracker}, [2]any{s2.End, s2.Tracker}, "an older version re-encodes to the same tracker")
 	})
 }

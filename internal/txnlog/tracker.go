@@ -3,8 +3,6 @@ package txnlog
 import (
 	"errors"
 	"fmt"
-	"slices"
-	"sort"
 
 	"github.com/creekmq/creek/internal/batch"
 )
@@ -35,10 +33,11 @@ var (
 	ErrCoordinatorFenced = errors.New("txnlog: the marker's coordinator epoch is older than the producer's last marker's")
 )
 
-// Tracker follows the transactions of one partition's log.
+// Tracker follows the transactions of one partition's log. The aborted
+// ones it finds are the log's to keep, in its segments' indexes: Append
+// returns each.
 type Tracker struct {
-	open    map[int64]openTxn // by producer ID
-	aborted []Aborted         // by LastOffset
+	open map[int64]openTxn // by producer ID
 	// coordinatorEpochs is, by producer ID, the highest coordinator epoch
 	// of the producer's markers, as Kafka's producer state keeps it: Check
 	// refuses a marker of an older coordinator.
@@ -99,13 +98,15 @@ func (t *Tracker) check(h batch.Header, marker *Marker) error {
 // Append records a batch the log appended, in offset order, after Check
 // let it; marker is as for Check. A marker ends its producer's open
 // transaction, if any, and its coordinator epoch is kept when it is the
-// producer's highest; an abort is kept for read_committed readers.
-func (t *Tracker) Append(h batch.Header, marker *Marker) error {
+// producer's highest. An abort that ends a transaction is returned, with
+// aborted set, for the index of the segment that holds its marker, where
+// read_committed readers find it.
+func (t *Tracker) Append(h batch.Header, marker *Marker) (a Aborted, aborted bool, err error) {
 	if err := t.check(h, marker); err != nil {
-		return err
+		return Aborted{}, false, err
 	}
 	if h.ProducerID < 0 || !h.Transactional() {
-		return nil
+		return Aborted{}, false, nil
 	}
 	o, isOpen := t.open[h.ProducerID]
 	if !h.Control() {
@@ -114,42 +115,41 @@ func (t *Tracker) Append(h batch.Header, marker *Marker) error {
 		}
 		o.epoch = max(o.epoch, h.ProducerEpoch)
 		t.open[h.ProducerID] = o
-		return nil
+		return Aborted{}, false, nil
 	}
 	if last, ok := t.coordinatorEpochs[h.ProducerID]; !ok || marker.CoordinatorEpoch > last {
 		t.coordinatorEpochs[h.ProducerID] = marker.CoordinatorEpoch
 	}
 	if !isOpen {
-		return nil // a marker for a transaction with nothing here
+		return Aborted{}, false, nil // a marker for a transaction with nothing here
 	}
 	delete(t.open, h.ProducerID)
-	if !marker.Commit {
-		stable := h.LastOffset() + 1
-		if first, ok := t.firstUnstable(); ok {
-			stable = first
-		}
-		t.aborted = append(t.aborted, Aborted{ProducerID: h.ProducerID, FirstOffset: o.first,
-			LastOffset: h.BaseOffset, LastStable: stable})
+	if marker.Commit {
+		return Aborted{}, false, nil
 	}
-	return nil
+	stable := h.LastOffset() + 1
+	if first, ok := t.firstUnstable(); ok {
+		stable = first
+	}
+	return Aborted{ProducerID: h.ProducerID, FirstOffset: o.first, LastOffset: h.BaseOffset, LastStable: stable}, true, nil
 }
 
 // AppendBytes is Append for the bytes of one batch, as a replay of the
 // log reads them: it parses the header, and a control batch's marker.
-func (t *Tracker) AppendBytes(b []byte) error {
+func (t *Tracker) AppendBytes(b []byte) (Aborted, bool, error) {
 	h, err := batch.ParseHeader(b)
 	if err != nil {
-		return err
+		return Aborted{}, false, err
 	}
 	if !h.Control() || !h.Transactional() || h.ProducerID < 0 {
 		return t.Append(h, nil)
 	}
 	m, err := ParseMarker(b)
 	if errors.Is(err, ErrNotMarker) {
-		return nil
+		return Aborted{}, false, nil
 	}
 	if err != nil {
-		return err
+		return Aborted{}, false, err
 	}
 	return t.Append(h, &m)
 }
@@ -217,56 +217,3 @@ func (t *Tracker) ForgetProducer(producerID int64) { delete(t.coordinatorEpochs,
 
 // OpenCount returns how many producers have a transaction open.
 func (t *Tracker) OpenCount() int { return len(t.open) }
-
-// AbortedIn returns the aborted transactions a read of [from, upTo)
-// meets: those with data before upTo and the marker at or after from, in
-// the order of their markers.
-func (t *Tracker) AbortedIn(from, upTo int64) []Aborted {
-	i := t.endingFrom(from)
-	var out []Aborted
-	for _, a := range t.aborted[i:] {
-		if a.FirstOffset < upTo {
-			out = append(out, a)
-		}
-		if a.LastStable >= upTo {
-			break // every later one began at or after it
-		}
-	}
-	return out
-}
-
-// RemoveBefore forgets the aborted transactions whose markers are below
-// the log start offset: retention deleted them.
-func (t *Tracker) RemoveBefore(logStart int64) {
-	i := t.endingFrom(logStart)
-	t.aborted = append(t.aborted[:0], t.aborted[i:]...)
-}
-
-// ForgetAborted forgets the aborted transactions of done, matched by producer
-// and marker offset: compaction removed their markers, after their data.
-// A reader told of an aborted transaction whose marker is gone would skip
-// its producer's later transactions, waiting for that marker. The order
-// of the rest, and so RemoveBefore and AbortedIn, is unchanged.
-func (t *Tracker) ForgetAborted(done []Aborted) {
-	if len(done) == 0 {
-		return
-	}
-	gone := make(map[[2]int64]bool, len(done))
-	for _, a := range done {
-		gone[[2]int64{a.ProducerID, a.LastOffset}] = true
-	}
-	t.aborted = slices.DeleteFunc(t.aborted, func(a Aborted) bool { return gone[[2]int64{a.ProducerID, a.LastOffset}] })
-}
-
-// AbortedAfter returns the aborted transactions whose markers are at or
-// after offset: what a segment's index holds from its base on.
-func (t *Tracker) AbortedAfter(offset int64) []Aborted {
-	i := t.endingFrom(offset)
-	return append([]Aborted(nil), t.aborted[i:]...)
-}
-
-// endingFrom returns the index of the first aborted transaction whose
-// marker is at or after offset.
-func (t *Tracker) endingFrom(offset int64) int {
-	return sort.Search(len(t.aborted), func(i int) bool { return t.aborted[i].LastOffset >= offset })
-}

@@ -15,7 +15,8 @@ type logOf struct {
 	t       *testing.T
 	tr      *Tracker
 	end     int64
-	batches [][]byte // as appended
+	batches [][]byte  // as appended
+	aborted []Aborted // as Append returned them: the log's index
 }
 
 func newLog(t *testing.T) *logOf { return &logOf{t: t, tr: NewTracker()} }
@@ -65,12 +66,22 @@ func (l *logOf) append(b []byte) error {
 	h.BaseOffset = l.end
 	b = append([]byte(nil), b...)
 	batch.SetBaseOffset(b, l.end)
-	if err := l.tr.AppendBytes(b); err != nil {
+	a, aborted, err := l.tr.AppendBytes(b)
+	if err != nil {
 		return err
+	}
+	if aborted {
+		l.aborted = append(l.aborted, a)
 	}
 	l.batches = append(l.batches, b)
 	l.end = h.LastOffset() + 1
 	return nil
+}
+
+// abortedIn returns the aborted transactions a read of [from, upTo) meets.
+func (l *logOf) abortedIn(from, upTo int64) []Aborted {
+	got, _ := Collect(nil, l.aborted, from, upTo)
+	return got
 }
 
 func TestTrackerFollowsTransactions(t *testing.T) {
@@ -92,27 +103,33 @@ func TestTrackerFollowsTransactions(t *testing.T) {
 
 	want := []Aborted{{ProducerID: 7, FirstOffset: 2, LastOffset: 8, LastStable: 5},
 		{ProducerID: 8, FirstOffset: 11, LastOffset: 12, LastStable: 13}}
-	assert.Equal(t, want, l.tr.AbortedIn(0, l.end))
-	assert.Equal(t, want[:1], l.tr.AbortedIn(0, 5), "the second began after the read")
-	assert.Equal(t, want[:1], l.tr.AbortedIn(8, 9), "a read of the marker alone")
-	assert.Equal(t, want[1:], l.tr.AbortedIn(9, l.end), "the first ended before the read")
-	assert.Empty(t, l.tr.AbortedIn(9, 11))
-	assert.Equal(t, want[1:], l.tr.AbortedAfter(9))
-	l.tr.RemoveBefore(9)
-	assert.Equal(t, want[1:], l.tr.AbortedIn(0, l.end), "retention took the first")
+	assert.Equal(t, want, l.aborted)
+	assert.Equal(t, want, l.abortedIn(0, l.end))
+	assert.Equal(t, want[:1], l.abortedIn(0, 5), "the second began after the read")
+	assert.Equal(t, want[:1], l.abortedIn(8, 9), "a read of the marker alone")
+	assert.Equal(t, want[1:], l.abortedIn(9, l.end), "the first ended before the read")
+	assert.Empty(t, l.abortedIn(9, 11))
 }
 
-// TestAbortedInStopsAtTheLastStableOffset: the lookup stops at the first
-// entry whose last stable offset reaches the read's end, and still finds
-// an older transaction aborted after a younger one.
-func TestAbortedInStopsAtTheLastStableOffset(t *testing.T) {
+// TestCollectStopsAtTheLastStableOffset: the lookup stops at the first
+// entry whose last stable offset reaches the read's end, and says so, and
+// still finds an older transaction aborted after a younger one.
+func TestCollectStopsAtTheLastStableOffset(t *testing.T) {
 	l := newLog(t)
 	require.NoError(t, l.data(1, 0, true, 1)) // 0: 1 begins
 	require.NoError(t, l.data(2, 0, true, 1)) // 1: 2 begins
 	require.NoError(t, l.marker(2, 0, false)) // 2: 2 aborts; stable at 0 (1 is open)
 	require.NoError(t, l.marker(1, 0, false)) // 3: 1 aborts
-	assert.Equal(t, []Aborted{{2, 1, 2, 0}, {1, 0, 3, 4}}, l.tr.AbortedIn(0, 1+1))
-	assert.Equal(t, []Aborted{{1, 0, 3, 4}}, l.tr.AbortedIn(3, 4))
+	got, done := Collect(nil, l.aborted, 0, 1+1)
+	assert.Equal(t, []Aborted{{2, 1, 2, 0}, {1, 0, 3, 4}}, got)
+	assert.True(t, done, "the second's last stable offset passes the read")
+	got, done = Collect(nil, l.aborted, 3, 4)
+	assert.Equal(t, []Aborted{{1, 0, 3, 4}}, got)
+	assert.True(t, done)
+	got, done = Collect(got[:0], l.aborted, 0, 5)
+	assert.Len(t, got, 2)
+	assert.False(t, done, "a later index may hold more")
+	assert.Equal(t, 1, EndingFrom(l.aborted, 3))
 }
 
 func TestTrackerRefusesFencedAndStrayBatches(t *testing.T) {
@@ -137,10 +154,15 @@ func TestReplayRebuildsTheTracker(t *testing.T) {
 	require.NoError(t, l.marker(7, 0, false))
 	require.NoError(t, l.data(-1, 0, false, 1))
 	replayed := NewTracker()
+	var aborted []Aborted
 	for _, b := range l.batches {
-		require.NoError(t, replayed.AppendBytes(b))
+		a, ok, err := replayed.AppendBytes(b)
+		require.NoError(t, err)
+		if ok {
+			aborted = append(aborted, a)
+		}
 	}
-	assert.Equal(t, l.tr.AbortedIn(0, l.end), replayed.AbortedIn(0, l.end))
+	assert.Equal(t, l.aborted, aborted)
 	assert.Equal(t, int64(2), replayed.LastStable(l.end))
 	assert.Equal(t, 1, replayed.OpenCount())
 }
@@ -189,23 +211,4 @@ func TestTrackerFencesOlderCoordinators(t *testing.T) {
 		l.tr.ForgetProducer(7)
 		assert.Empty(t, l.tr.Producers())
 	})
-}
-
-// TestTrackerForget: forgetting aborted transactions whose markers
-// compaction removed leaves the rest, in order, for AbortedIn and
-// RemoveBefore.
-func TestTrackerForget(t *testing.T) {
-	l := newLog(t)
-	for pid := int64(1); pid <= 3; pid++ {
-		require.NoError(t, l.data(pid, 0, true, 1))
-		require.NoError(t, l.marker(pid, 0, false))
-	}
-	all := l.tr.AbortedIn(0, l.end)
-	require.Len(t, all, 3)
-	l.tr.ForgetAborted([]Aborted{all[1], {ProducerID: 1, LastOffset: 99}})
-	assert.Equal(t, []Aborted{all[0], all[2]}, l.tr.AbortedIn(0, l.end), "only the match goes")
-	l.tr.RemoveBefore(all[0].LastOffset + 1)
-	assert.Equal(t, all[2:], l.tr.AbortedIn(0, l.end))
-	l.tr.ForgetAborted(nil)
-	assert.Equal(t, all[2:], l.tr.AbortedIn(0, l.end))
 }
