@@ -99,7 +99,7 @@ type Config struct {
 	// 100,000.
 	MaxRequestEntries int
 	// MaxPartitions bounds the partitions the node holds, over every topic
-	// (each keeps three files open): CreateTopic, CreatePartitions and
+	// (each keeps four files open): CreateTopic, CreatePartitions and
 	// auto-creation past it fail with ErrTooManyPartitions. In a cluster
 	// every node keeps every partition's directory, so it bounds the
 	// cluster's. Default 10,000, or fewer on disk when the process's file

@@ -66,6 +66,12 @@ var (
 	// transaction while the producer has one open on the partition: Kafka's
 	// INVALID_TXN_STATE.
 	ErrInvalidTxnState = errors.New("creek: the producer has a transaction open")
+	// ErrTransactionAbortable is returned for a transactional batch, or
+	// offsets, for a partition that is not in the producer's transaction,
+	// which ended or never held it (a batch sent late, after its
+	// transaction timed out): the producer must abort, and may then go on
+	// (Kafka's TRANSACTION_ABORTABLE, KIP-890).
+	ErrTransactionAbortable = errors.New("creek: the partition is not in the producer's transaction; abort it")
 	// ErrTxnCoordinatorFenced is returned for a transaction marker whose
 	// coordinator epoch is older than that of the last marker the
 	// partition wrote for its producer: the marker comes from a
@@ -191,6 +197,7 @@ var kafkaCodes = []struct {
 	{ErrOutOfOrderSequence, kerr.OutOfOrderSequenceNumber.Code},
 	{ErrInvalidProducerEpoch, kerr.InvalidProducerEpoch.Code},
 	{ErrInvalidTxnState, kerr.InvalidTxnState.Code},
+	{ErrTransactionAbortable, kerr.TransactionAbortable.Code},
 	{ErrTxnCoordinatorFenced, kerr.TransactionCoordinatorFenced.Code},
 	{ErrInvalidGroupID, kerr.InvalidGroupID.Code},
 	{ErrGroupNotFound, kerr.GroupIDNotFound.Code},

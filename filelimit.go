@@ -6,11 +6,11 @@ package creek
 
 import "syscall"
 
-// Partitions' share of the process's file limit: each keeps three files
-// open (its active segment's log and two indexes), and fileReserve are
+// Partitions' share of the process's file limit: each keeps four files
+// open (its active segment's log and three indexes), and fileReserve are
 // left for connections, Raft and the rest.
 const (
-	filesPerPartition = 3
+	filesPerPartition = 4
 	fileReserve       = 256
 	minPartitions     = 100 // whatever the limit: __consumer_offsets alone has 50
 )

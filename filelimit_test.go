@@ -11,14 +11,14 @@ import (
 )
 
 // TestMaxPartitionsFollowsTheFileLimit: on disk, the default holds the
-// partitions to what the file limit allows, three files each and 256
+// partitions to what the file limit allows, four files each and 256
 // spare, and never below 100; in memory, which opens no files, and when
 // set, it is what it is.
 func TestMaxPartitionsFollowsTheFileLimit(t *testing.T) {
 	var was syscall.Rlimit
 	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &was))
 	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &was)
-	for limit, want := range map[uint64]int{856: 200, 556: 100, 300: 100} {
+	for limit, want := range map[uint64]int{1056: 200, 656: 100, 300: 100} {
 		lowered := was
 		lowered.Cur = min(limit, was.Max)
 		require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lowered))

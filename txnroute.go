@@ -180,7 +180,7 @@ func (n *Node) commitTxnOffsetsAt(ctx context.Context, id, groupID string, pid i
 	}
 	find := func(ctx context.Context) (int32, error) { return n.groupCoordinator(ctx, groupID) }
 	return n.atCoordinator(ctx, find, func() error {
-		return n.commitTxnOffsets(ctx, groupID, pid, epoch, member, offsets, kafka.Txn{ID: id})
+		return n.commitTxnOffsets(ctx, groupID, pid, epoch, member, offsets, kafka.Txn{ID: id, Abortable: true})
 	}, req, func(r kmsg.Response) (int16, string) {
 		for _, rt := range r.(*kmsg.TxnOffsetCommitResponse).Topics {
 			for _, rp := range rt.Partitions {

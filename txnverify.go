@@ -61,7 +61,13 @@ func (n *Node) joinTxn(ctx context.Context, p *partition, tx kafka.Txn, pid int6
 		errors.Is(err, ErrProducerFenced), errors.Is(err, ErrInvalidProducerEpoch): // a remote coordinator's, by code
 		return fmt.Errorf("%w: %v", ErrInvalidProducerEpoch, err)
 	}
-	return fmt.Errorf("%w: the partition is not in the producer's transaction: %v", ErrInvalidTxnState, err)
+	if !tx.Abortable && (errors.Is(err, kerr.TransactionAbortable) || errors.Is(err, ErrTransactionAbortable)) {
+		return fmt.Errorf("%w: the partition is not in the producer's transaction: %v", ErrInvalidTxnState, err)
+	}
+	if errors.Is(err, kerr.TransactionAbortable) {
+		return fmt.Errorf("%w: %v", ErrTransactionAbortable, err)
+	}
+	return err
 }
 
 // Verification waits out a coordinator that answers

@@ -21,7 +21,8 @@ import (
 // coordinator has the partition in the producer's ongoing transaction,
 // so one arriving late, after its transaction was aborted, cannot leave
 // a transaction open that nobody will end (the last stable offset would
-// stay behind it for good).
+// stay behind it for good). It gets TRANSACTION_ABORTABLE, or
+// INVALID_TXN_STATE before Produce v11, as Kafka answers.
 func TestTxnVerifiesAPartitionsFirstBatch(t *testing.T) {
 	n, conn, pid, epoch := txnOverKafka(t, Config{TransactionVersion: 1})
 	ctx := t.Context()
@@ -35,7 +36,9 @@ func TestTxnVerifiesAPartitionsFirstBatch(t *testing.T) {
 		return code
 	}
 
-	assert.Equal(t, kerr.InvalidTxnState.Code, produce(), "the partition is not in a transaction yet")
+	assert.Equal(t, kerr.TransactionAbortable.Code, produce(), "the partition is not in a transaction yet")
+	assert.Equal(t, kerr.InvalidTxnState.Code, sendTxnBatch(t, conn, n, "tx", pid, epoch, seq, 10),
+		"what a client before Produce v11, which does not know TRANSACTION_ABORTABLE, gets")
 	_, err := n.addPartitionsToTxn(ctx, "tx", pid, epoch, []TopicPartition{{"t", 0}})
 	require.NoError(t, err)
 	assert.Zero(t, produce())
@@ -43,7 +46,8 @@ func TestTxnVerifiesAPartitionsFirstBatch(t *testing.T) {
 	require.NoError(t, endTxnV1(ctx, n, "tx", pid, epoch, false))
 	awaitTxnState(t, n, "tx", txn.CompleteAbort)
 
-	assert.Equal(t, kerr.InvalidTxnState.Code, produce(), "a late batch of the aborted transaction")
+	assert.Equal(t, kerr.TransactionAbortable.Code, produce(), "a late batch of the aborted transaction")
+	assert.Equal(t, kerr.InvalidTxnState.Code, sendTxnBatch(t, conn, n, "tx", pid, epoch, seq, 10))
 	p, err := n.partition("t", 0)
 	require.NoError(t, err)
 	p.mu.RLock()
@@ -60,7 +64,7 @@ func TestTxnVersion2AddsAPartitionAtItsFirstBatch(t *testing.T) {
 	n, conn, pid, epoch := txnOverKafka(t, Config{})
 	ctx := t.Context()
 
-	assert.Equal(t, kerr.InvalidTxnState.Code, sendTxnBatch(t, conn, n, "tx", pid, epoch, 0, 11), "v11 only verifies")
+	assert.Equal(t, kerr.TransactionAbortable.Code, sendTxnBatch(t, conn, n, "tx", pid, epoch, 0, 11), "v11 only verifies")
 	require.Zero(t, sendTxnBatch(t, conn, n, "tx", pid, epoch, 0, 12), "v12 adds the partition")
 	m, err := n.describeTxn(ctx, "tx")
 	require.NoError(t, err)
@@ -121,6 +125,7 @@ func TestTxnOffsetCommitJoinsTheTransaction(t *testing.T) {
 		return resp.(*kmsg.TxnOffsetCommitResponse).Topics[0].Partitions[0].ErrorCode
 	}
 	assert.Equal(t, kerr.InvalidTxnState.Code, commit(3), "without AddOffsetsToTxn")
+	assert.Equal(t, kerr.TransactionAbortable.Code, commit(4), "v4 only verifies, and knows TRANSACTION_ABORTABLE")
 	assert.False(t, n.unstableOffset("g", TopicPartition{"t", 0}), "nothing written")
 	require.Zero(t, commit(5), "v5 adds the group's partition")
 	assert.True(t, n.unstableOffset("g", TopicPartition{"t", 0}))

@@ -24,7 +24,8 @@ import (
 // (a batch outside the producer's open transaction gets INVALID_TXN_STATE,
 // one of an older epoch INVALID_PRODUCER_EPOCH); the first of a
 // transaction in a partition is appended once the transaction's
-// coordinator says the partition is in it (INVALID_TXN_STATE if not,
+// coordinator says the partition is in it (TRANSACTION_ABORTABLE if not,
+// INVALID_TXN_STATE below version 11, which does not know that error;
 // NOT_ENOUGH_REPLICAS while it cannot say), or from version 12 at
 // transaction version 2 once it has added the partition; control batches, which only
 // the coordinator writes, get INVALID_RECORD. acks other than 0, 1 and -1 get
@@ -42,7 +43,7 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 		return func() kmsg.Response { return resp }
 	}
 	var waits []waiting
-	tx := Txn{ID: deref(req.TransactionID), Add: req.Version >= 12 && s.cfg.TransactionVersion >= 2}
+	tx := Txn{ID: deref(req.TransactionID), Add: req.Version >= 12 && s.cfg.TransactionVersion >= 2, Abortable: req.Version >= 11}
 	timeout := time.Duration(req.TimeoutMillis) * time.Millisecond
 	seen := map[TopicPartition]bool{}
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))

@@ -11,7 +11,8 @@ import (
 // TxnOffsetCommit, versions 0–5: offsets a producer commits for a group
 // in its transaction, sent to the group's coordinator after
 // AddOffsetsToTxn, whose group partition the coordinator checks is in
-// the transaction (INVALID_TXN_STATE if not); from version 5 at
+// the transaction (TRANSACTION_ABORTABLE if not, INVALID_TXN_STATE below
+// version 4); from version 5 at
 // transaction version 2 without it, and the coordinator adds it. They are written to the group's partition of
 // __consumer_offsets as transactional records and count once the
 // transaction commits. A member that names its generation (v3+) is
@@ -32,7 +33,7 @@ func serveTxnOffsetCommit(ctx context.Context, s *Server, r kmsg.Request) kmsg.R
 		member = group.Identity{Generation: -1}
 	}
 	var code int16
-	tx := Txn{ID: req.TransactionalID, Add: req.Version >= 5 && s.cfg.TransactionVersion >= 2}
+	tx := Txn{ID: req.TransactionalID, Add: req.Version >= 5 && s.cfg.TransactionVersion >= 2, Abortable: req.Version >= 4}
 	if err := s.broker.TxnCommitOffsets(ctx, req.Group, req.ProducerID, req.ProducerEpoch, member, offsets, tx); err != nil {
 		code = s.groupErrorCode(err)
 	}

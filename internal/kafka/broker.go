@@ -260,6 +260,11 @@ type Txn struct {
 	// (KIP-890's second part); otherwise the coordinator only verifies
 	// that it is in it (the first part).
 	Add bool
+	// Abortable: the client knows TRANSACTION_ABORTABLE (Produce v11+,
+	// TxnOffsetCommit v4+), which a partition that is not in the
+	// transaction gets; an older client gets INVALID_TXN_STATE, as Kafka
+	// answers it.
+	Abortable bool
 }
 
 // AbortedTxn is an aborted transaction a read_committed fetch meets: its

@@ -226,7 +226,10 @@ func (c *Coordinator) AddPartitions(id string, pid int64, epoch int16, partition
 
 // Verify reports whether the producer's ongoing transaction holds the
 // partitions (AddPartitionsToTxn v4+ with VerifyOnly, and a partition
-// checking a transactional batch): nil if so, kerr.InvalidTxnState if not.
+// checking a transactional batch): nil if so; kerr.TransactionAbortable if
+// not, or when no transaction is ongoing (the producer's batch came after
+// its transaction ended), as Kafka's coordinator answers from 3.8;
+// kerr.ConcurrentTransactions while one is being committed or aborted.
 //
 // An AddPartitions being written meanwhile does not make it answer
 // CONCURRENT_TRANSACTIONS: adding partitions takes none away, so the
@@ -239,15 +242,20 @@ func (c *Coordinator) Verify(id string, pid int64, epoch int16, partitions []Par
 	e, err := c.producer(id, pid, epoch)
 	if p := c.txns[id]; p != nil && p.pending != nil && p.pending.To.State == Ongoing {
 		e, err = p, nil
-		if p.m.ProducerID != pid || p.m.Epoch != epoch {
-			err = kerr.InvalidTxnState
+		switch {
+		case p.m.ProducerID != pid:
+			err = kerr.InvalidProducerIDMapping
+		case p.m.Epoch != epoch:
+			err = kerr.ProducerFenced
 		}
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
-	}
-	if e.m.State != Ongoing || !e.m.holds(partitions) {
-		return kerr.InvalidTxnState
+	case e.m.State == PrepareCommit || e.m.State == PrepareAbort:
+		return kerr.ConcurrentTransactions
+	case e.m.State != Ongoing || !e.m.holds(partitions):
+		return kerr.TransactionAbortable
 	}
 	return nil
 }

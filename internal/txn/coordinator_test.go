@@ -129,15 +129,16 @@ func TestATransactionCommits(t *testing.T) {
 	assert.Equal(t, []Partition{a0, a1, b0}, m.SortedPartitions())
 	assert.Equal(t, t0, m.Started, "the transaction began with its first partition")
 	require.NoError(t, h.c.Verify("x", 1000, 0, []Partition{a1, b0}))
-	assert.ErrorIs(t, h.c.Verify("x", 1000, 0, []Partition{{"c", 0}}), kerr.InvalidTxnState)
+	assert.ErrorIs(t, h.c.Verify("x", 1000, 0, []Partition{{"c", 0}}), kerr.TransactionAbortable)
 
 	// While another add is written, what was added before stays verified;
 	// what is being added is not yet.
 	pending, err := h.c.AddPartitions("x", 1000, 0, []Partition{{"c", 0}}, h.now)
 	require.NoError(t, err)
 	require.NoError(t, h.c.Verify("x", 1000, 0, []Partition{a1, b0}))
-	assert.ErrorIs(t, h.c.Verify("x", 1000, 0, []Partition{{"c", 0}}), kerr.InvalidTxnState)
-	assert.ErrorIs(t, h.c.Verify("x", 1000, 1, []Partition{a1}), kerr.InvalidTxnState, "another epoch")
+	assert.ErrorIs(t, h.c.Verify("x", 1000, 0, []Partition{{"c", 0}}), kerr.TransactionAbortable)
+	assert.ErrorIs(t, h.c.Verify("x", 1000, 1, []Partition{a1}), kerr.ProducerFenced, "another epoch")
+	assert.ErrorIs(t, h.c.Verify("x", 1001, 0, []Partition{a1}), kerr.InvalidProducerIDMapping, "another producer")
 	require.NoError(t, h.c.Complete(pending))
 	require.NoError(t, h.c.Verify("x", 1000, 0, []Partition{{"c", 0}}))
 
@@ -146,7 +147,7 @@ func TestATransactionCommits(t *testing.T) {
 	assert.ErrorIs(t, h.end("x", 1000, 0, true), kerr.ConcurrentTransactions, "a retry while markers are written")
 	assert.ErrorIs(t, h.end("x", 1000, 0, false), kerr.InvalidTxnState, "abort after commit")
 	assert.ErrorIs(t, h.add("x", 1000, 0, a0), kerr.ConcurrentTransactions)
-	assert.ErrorIs(t, h.c.Verify("x", 1000, 0, []Partition{a0}), kerr.InvalidTxnState, "a late batch of a transaction being committed")
+	assert.ErrorIs(t, h.c.Verify("x", 1000, 0, []Partition{a0}), kerr.ConcurrentTransactions, "a late batch of a transaction being committed")
 	assert.Equal(t, []string{"x"}, ids(h.c.InDoubt()))
 
 	require.NoError(t, h.markers("x"))
@@ -155,6 +156,7 @@ func TestATransactionCommits(t *testing.T) {
 	assert.Empty(t, h.c.InDoubt())
 	assert.NoError(t, h.end("x", 1000, 0, true), "a retry of a completed commit")
 	assert.ErrorIs(t, h.end("x", 1000, 0, false), kerr.InvalidTxnState)
+	assert.ErrorIs(t, h.c.Verify("x", 1000, 0, []Partition{a0}), kerr.TransactionAbortable, "a batch after its transaction ended")
 
 	h.after(time.Second)
 	require.NoError(t, h.add("x", 1000, 0, b0), "the next transaction")
