@@ -57,7 +57,8 @@ const txnSnapshotName = "creek.txns"
 // are dropped first: they may be missing, or be of a log since cut. A
 // snapshot past the end is removed: the log was cut below it, and once it
 // grows past it again the snapshot would pass for sound. A damaged index
-// makes the replay start at the log start, to rebuild it whole.
+// makes the replay start at the log start, to rebuild it whole, and the
+// snapshot go.
 func loadTxnState(fs fsx.FS, dir string, l *Log) (*txnlog.Tracker, error) {
 	t, from := txnlog.NewTracker(), l.StartOffset()
 	var older []txnlog.Aborted // a snapshot's from before the indexes held them
@@ -71,7 +72,12 @@ func loadTxnState(fs fsx.FS, dir string, l *Log) (*txnlog.Tracker, error) {
 				return nil, err
 			}
 		case !l.abortedIndexesSound():
+			// Durably gone before the damaged index is reset, so that a
+			// crash before the replay has rebuilt it replays it again.
 			l.log.Warn("damaged aborted-transaction index; replaying the log")
+			if err := removeTxnSnapshot(fs, dir); err != nil {
+				return nil, err
+			}
 		case s.End >= from: // else retention deleted records after it, which may have ended its transactions
 			t, from = s.Tracker, s.End
 			if s.Version < txnlog.IndexesAborted {

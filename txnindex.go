@@ -35,8 +35,10 @@ type txnIndex struct {
 }
 
 // load reads the index file. A torn last entry, which a crash mid-write
-// leaves, is cut off; an entry that does not parse, or one out of order,
-// marks the index damaged and empties it.
+// leaves, is cut off. An entry that does not parse, or one out of order,
+// marks the index damaged and leaves it empty, and the file as it is
+// until cutFrom resets it, so that a crash before then finds it damaged
+// again.
 func (x *txnIndex) load() error {
 	size, err := x.file.Size()
 	if err != nil {
@@ -49,7 +51,8 @@ func (x *txnIndex) load() error {
 	}
 	entries, err := txnlog.ParseIndex(buf)
 	if err != nil {
-		entries, whole, x.damaged = nil, 0, true
+		x.damaged = true
+		return nil
 	}
 	if whole != size {
 		if err := x.file.Truncate(whole); err != nil {
@@ -94,19 +97,15 @@ func (x *txnIndex) all() []txnlog.Aborted {
 
 // cutFrom drops the entries whose markers are at or after offset, and
 // every entry of a damaged index, which is sound again once the owner
-// has rebuilt what is after offset.
+// has rebuilt it.
 func (x *txnIndex) cutFrom(offset int64) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	keep := txnlog.EndingFrom(x.entries, offset)
-	if x.damaged {
-		keep, x.damaged = 0, false
-	}
-	if keep == len(x.entries) {
+	if !x.damaged && keep == len(x.entries) {
 		return nil
 	}
-	x.entries = x.entries[:keep]
-	x.dirty = true
+	x.entries, x.damaged, x.dirty = x.entries[:keep], false, true // a damaged index has none
 	return x.file.Truncate(int64(keep) * txnlog.EntrySize)
 }
 

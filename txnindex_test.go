@@ -174,9 +174,12 @@ func TestAbortedIndexRebuiltAfterACrash(t *testing.T) {
 			}
 		}
 		require.Equal(t, 1, damaged)
+		require.True(t, fsx.Exists(clone, filepath.Join(dir, txnSnapshotName)))
 		p := reopen(clone)
 		lso, got := txnState(p)
 		assert.Equal(t, [2]any{wantLSO, want}, [2]any{lso, got})
+		assert.False(t, fsx.Exists(clone, filepath.Join(dir, txnSnapshotName)),
+			"gone, so that a crash before the index is rebuilt replays the whole log again")
 	})
 }
 
@@ -232,4 +235,59 @@ func olderTxnSnapshot(t *testing.T, b []byte, aborted []txnlog.Aborted) []byte {
 	v2 := v3
 	v2.Oldest, v2.Current = 2, 2
 	return v2.Seal(old)
+}
+
+// TestTxnIndexFile: an index file's torn last entry is cut off on load;
+// a damaged one loads empty and stays on disk as it is, damaged, until
+// cutFrom resets it; cutFrom keeps the entries whose markers are below
+// its offset.
+func TestTxnIndexFile(t *testing.T) {
+	entries := []txnlog.Aborted{{ProducerID: 1, FirstOffset: 0, LastOffset: 3, LastStable: 4},
+		{ProducerID: 2, FirstOffset: 5, LastOffset: 9, LastStable: 10}}
+	var good []byte
+	for _, a := range entries {
+		good = txnlog.AppendEntry(good, a)
+	}
+	damaged := append([]byte(nil), good...)
+	damaged[1] = 7 // a version
+	for _, tc := range []struct {
+		name        string
+		file        []byte
+		want        []txnlog.Aborted
+		wantDamaged bool
+		wantSize    int64
+	}{
+		{"whole", good, entries, false, int64(len(good))},
+		{"a torn entry", append(append([]byte(nil), good...), 0, 0, 0), entries, false, int64(len(good))},
+		{"damaged", damaged, nil, true, int64(len(damaged))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := fsx.NewMem()
+			f, err := fsx.Create(fs, "/x"+txnIndexSuffix)
+			require.NoError(t, err)
+			_, err = f.WriteAt(tc.file, 0)
+			require.NoError(t, err)
+			x := &txnIndex{file: f}
+			require.NoError(t, x.load())
+			assert.Equal(t, tc.want, x.all())
+			assert.Equal(t, tc.wantDamaged, x.damaged)
+			size, err := f.Size()
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantSize, size)
+
+			require.NoError(t, x.cutFrom(9))
+			assert.False(t, x.damaged)
+			kept := tc.want
+			if len(kept) > 0 {
+				kept = kept[:1]
+			}
+			assert.Equal(t, kept, x.all(), "the second's marker is at 9")
+			size, err = f.Size()
+			require.NoError(t, err)
+			assert.Equal(t, int64(len(kept)*txnlog.EntrySize), size)
+			require.NoError(t, x.append(txnlog.Aborted{ProducerID: 3, FirstOffset: 10, LastOffset: 12, LastStable: 13}))
+			assert.ErrorContains(t, x.append(txnlog.Aborted{ProducerID: 4, FirstOffset: 10, LastOffset: 11, LastStable: 13}),
+				"indexed after", "markers come in order")
+		})
+	}
 }
