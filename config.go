@@ -3,6 +3,7 @@
 package creek
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -109,6 +110,14 @@ type Config struct {
 	// Cluster, if set, makes the node a member of a cluster; it needs
 	// Listen.
 	Cluster *ClusterConfig
+	// TLS, when set, serves the Kafka listener over TLS with this
+	// configuration (Kafka's SSL listener; SASL_SSL with SASL): its
+	// certificates, and ClientAuth and ClientCAs for clients'. Not yet
+	// with Cluster.
+	TLS *tls.Config
+	// SASL, when set, makes the Kafka listener's clients authenticate
+	// (security.go). Not yet with Cluster.
+	SASL *SASLConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -162,6 +171,9 @@ func (c Config) validate() error {
 		if _, _, err := splitAdvertised(c.AdvertisedAddr); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := c.validateSecurity(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -37,7 +37,11 @@ func (n *Node) serve(ln net.Listener) error {
 			return err
 		}
 	}
-	n.kafka = kafka.Serve(ln, kafkaBroker{n}, cfg)
+	var err error
+	if cfg.SASL, err = n.cfg.SASL.kafkaSASL(); err != nil {
+		return err
+	}
+	n.kafka = kafka.Serve(n.secureListener(ln), kafkaBroker{n}, cfg)
 	return nil
 }
 

@@ -28,7 +28,15 @@ func serve(ctx context.Context, args []string, io streams) error {
 	txnVersion := fs.Int("transaction-version", 2,
 		"the transaction.version clients are told: 2 (KIP-890's second part, an epoch per transaction) or 1")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	tlsCert := fs.String("tls-cert", "", "serve Kafka clients over TLS with this PEM certificate (with --tls-key)")
+	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
+	saslUsers := fs.String("sasl-users", "",
+		"make clients authenticate (SCRAM-SHA-256, SCRAM-SHA-512, PLAIN) as a user of this file: user:password a line")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	tlsConfig, saslConfig, err := securityFromFlags(*tlsCert, *tlsKey, *saslUsers)
+	if err != nil {
 		return err
 	}
 	var level slog.Level
@@ -40,7 +48,7 @@ func serve(ctx context.Context, args []string, io streams) error {
 	}
 	log := slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: level}))
 	cfg := creek.Config{Dir: *data, Listen: *listen, AdvertisedAddr: *advertised, AutoCreateTopics: *autoCreate,
-		TransactionVersion: int16(*txnVersion), Logger: log}
+		TransactionVersion: int16(*txnVersion), TLS: tlsConfig, SASL: saslConfig, Logger: log}
 	if *nodeID >= 0 {
 		cfg.Cluster = &creek.ClusterConfig{NodeID: int32(*nodeID), GossipAddr: *gossip, Rack: *rack, RaftAddr: *raftAddr,
 			LocalNetwork: *local}

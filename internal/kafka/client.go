@@ -5,7 +5,8 @@ import "context"
 // client is who sent a request: the header's client ID and the remote
 // host, which group descriptions show.
 type client struct {
-	id, host string
+	id, host  string
+	principal Principal
 }
 
 type clientKey struct{}
@@ -22,4 +23,13 @@ func clientIDFrom(ctx context.Context) string {
 func clientHostFrom(ctx context.Context) string {
 	c, _ := ctx.Value(clientKey{}).(client)
 	return c.host
+}
+
+// PrincipalFrom returns the principal a request came from: Anonymous
+// unless its connection authenticated.
+func PrincipalFrom(ctx context.Context) Principal {
+	if c, ok := ctx.Value(clientKey{}).(client); ok && c.principal != "" {
+		return c.principal
+	}
+	return Anonymous
 }

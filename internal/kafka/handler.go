@@ -32,6 +32,9 @@ func init() {
 		int16(kmsg.Metadata):    {0, 13, serveMetadata, nil},
 		int16(kmsg.ApiVersions): {0, 4, serveAPIVersions, nil},
 
+		int16(kmsg.SASLHandshake):    {1, 1, serveSASLOutOfPlace, nil}, // v0's raw tokens are not served
+		int16(kmsg.SASLAuthenticate): {0, 2, serveSASLOutOfPlace, nil},
+
 		int16(kmsg.InitProducerID):  {0, 4, serveInitProducerID, nil},
 		int16(kmsg.FindCoordinator): {0, 4, serveFindCoordinator, nil},
 		int16(kmsg.JoinGroup):       {0, 9, serveJoinGroup, nil},

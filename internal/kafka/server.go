@@ -58,6 +58,9 @@ type Config struct {
 	// partition only verifies that it is in the transaction. 0 is taken
 	// for 1.
 	TransactionVersion int16
+	// SASL, when set, makes clients authenticate before anything but
+	// ApiVersions (saslauth.go).
+	SASL *SASL
 	// Logger receives connection errors; default slog.Default().
 	Logger *slog.Logger
 }
@@ -185,6 +188,7 @@ type pending struct {
 	h      requestHeader
 	finish func() kmsg.Response
 	held   int64 // of the budget, given back once the response is written
+	last   bool  // the connection closes once it is answered
 }
 
 // serveConn serves a connection until it closes, sends something
@@ -217,6 +221,7 @@ func (s *Server) readRequests(nc net.Conn, queue chan<- pending) {
 	host = "/" + host // as Kafka shows a member's client host
 	frames := frameReader{maxBytes: s.cfg.MaxRequestBytes, perAPI: s.frameLimits, budget: s.requestBytes,
 		beforeBody: func() { s.armDeadline(nc, s.cfg.RequestReadTimeout) }}
+	var auth saslState
 	for {
 		if !s.armDeadline(nc, s.cfg.IdleTimeout) {
 			return
@@ -233,7 +238,19 @@ func (s *Server) readRequests(nc net.Conn, queue chan<- pending) {
 			s.logConnError(nc, "parse request", err)
 			return
 		}
-		finish, ok := s.startSafely(withClient(s.ctx, client{id: h.clientID, host: host}), h, req)
+		if v := s.screen(&auth, h, req); v.intercept {
+			s.requestBytes.release(taken)
+			if v.resp != nil {
+				resp := v.resp
+				queue <- pending{h: h, finish: func() kmsg.Response { return resp }, last: v.close}
+			}
+			if v.close {
+				return
+			}
+			continue
+		}
+		ctx := withClient(s.ctx, client{id: h.clientID, host: host, principal: auth.principalOf()})
+		finish, ok := s.startSafely(ctx, h, req)
 		held := s.holdAfterStart(h.key, taken, entries)
 		if !ok {
 			s.requestBytes.release(held)
@@ -241,7 +258,7 @@ func (s *Server) readRequests(nc net.Conn, queue chan<- pending) {
 				"api_key", h.key, "version", h.version, "client", h.clientID)
 			return
 		}
-		queue <- pending{h, finish, held}
+		queue <- pending{h: h, finish: finish, held: held}
 	}
 }
 
@@ -257,6 +274,7 @@ func (s *Server) writeResponses(nc net.Conn, queue <-chan pending) {
 			release(resp)
 		} else {
 			out, failed = s.answer(nc, p, out)
+			failed = failed || p.last
 		}
 		s.requestBytes.release(p.held)
 	}

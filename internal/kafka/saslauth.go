@@ -1,0 +1,178 @@
+// SASL on a connection (issue 17): SaslHandshake (17) v1 and
+// SaslAuthenticate (36) v0–2, the connection's state from its first
+// request to its authentication, and re-authentication (KIP-368).
+
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/sasl"
+)
+
+// SASL makes a listener's clients authenticate before anything else, as
+// Kafka's SASL_PLAINTEXT and SASL_SSL listeners do.
+type SASL struct {
+	// Mechanisms are the enabled mechanisms' names, in the order
+	// SaslHandshake lists them.
+	Mechanisms []string
+	// NewServer starts one authentication by mechanism, one of
+	// Mechanisms.
+	NewServer func(mechanism string) sasl.Server
+	// SessionLifetime, when set, is how long an authentication lasts
+	// (connections.max.reauth.ms, KIP-368): SaslAuthenticate v1+ tells the
+	// client, which authenticates again on the same connection before it
+	// ends, as the same principal; a connection past it is closed at its
+	// next request. Zero: an authentication lasts as long as its
+	// connection.
+	SessionLifetime time.Duration
+	// Now is the clock of session lifetimes; default time.Now.
+	Now func() time.Time
+}
+
+// saslState is where one connection is in its authentication. The
+// connection's reader alone uses it, in request order.
+type saslState struct {
+	mechanism string
+	server    sasl.Server // between a handshake and the authentication's end
+	principal string      // once authenticated: "User:" and the user name
+	expires   time.Time   // the session's end, zero for none
+}
+
+// Principal is who a connection's requests come from: "User:" and the
+// user a SASL authentication named, or Anonymous on a listener without
+// SASL, as Kafka names them.
+type Principal string
+
+// Anonymous is the principal of a client that did not authenticate.
+const Anonymous Principal = "User:ANONYMOUS"
+
+// saslVerdict is what the SASL state makes of a request before it is
+// served: answer it with resp (nil: serve it as any other), and close the
+// connection after the answer.
+type saslVerdict struct {
+	resp      kmsg.Response
+	intercept bool
+	close     bool
+}
+
+// screen decides what a request on a connection of a SASL listener does:
+// ApiVersions is served before authentication; SaslHandshake and
+// SaslAuthenticate step it; anything else before it, or after its session
+// ended, closes the connection, as Kafka's authenticator does.
+func (s *Server) screen(st *saslState, h requestHeader, req kmsg.Request) saslVerdict {
+	cfg := s.cfg.SASL
+	if cfg == nil {
+		return saslVerdict{}
+	}
+	authenticated := st.principal != "" && st.server == nil
+	expired := authenticated && !st.expires.IsZero() && !s.saslNow().Before(st.expires)
+	if h.key == int16(kmsg.ApiVersions) && !expired {
+		return saslVerdict{} // at any version: one it does not serve is answered as such
+	}
+	switch r := req.(type) {
+	case *kmsg.SASLHandshakeRequest:
+		switch {
+		case st.server == nil && (!authenticated || cfg.SessionLifetime > 0):
+			return s.handshake(st, r)
+		case authenticated && !expired:
+			return saslVerdict{} // ILLEGAL_SASL_STATE: its sessions do not end
+		}
+	case *kmsg.SASLAuthenticateRequest:
+		switch {
+		case st.server != nil:
+			return s.authenticate(st, r)
+		case authenticated && !expired:
+			return saslVerdict{} // ILLEGAL_SASL_STATE: no handshake began one
+		}
+	default:
+		if authenticated && !expired {
+			return saslVerdict{}
+		}
+	}
+	s.cfg.Logger.Info("kafka request out of its place in SASL authentication; closing connection",
+		"api_key", h.key, "version", h.version, "client", h.clientID, "session_ended", expired)
+	return saslVerdict{intercept: true, close: true}
+}
+
+// handshake answers SaslHandshake: the mechanism, if enabled, starts an
+// authentication; otherwise UNSUPPORTED_SASL_MECHANISM, and the
+// connection closes. Either way the response lists the enabled ones.
+func (s *Server) handshake(st *saslState, req *kmsg.SASLHandshakeRequest) saslVerdict {
+	resp := req.ResponseKind().(*kmsg.SASLHandshakeResponse)
+	resp.SupportedMechanisms = s.cfg.SASL.Mechanisms
+	if !slices.Contains(s.cfg.SASL.Mechanisms, req.Mechanism) {
+		resp.ErrorCode = kerr.UnsupportedSaslMechanism.Code
+		return saslVerdict{resp: resp, intercept: true, close: true}
+	}
+	st.mechanism, st.server = req.Mechanism, s.cfg.SASL.NewServer(req.Mechanism)
+	return saslVerdict{resp: resp, intercept: true}
+}
+
+// authenticate answers SaslAuthenticate with the mechanism's next step.
+// A failure is SASL_AUTHENTICATION_FAILED, after which the connection
+// closes; a re-authentication must name the principal the connection had.
+func (s *Server) authenticate(st *saslState, req *kmsg.SASLAuthenticateRequest) saslVerdict {
+	resp := req.ResponseKind().(*kmsg.SASLAuthenticateResponse)
+	out, user, done, err := st.server.Step(req.SASLAuthBytes)
+	if err == nil && done && st.principal != "" && st.principal != "User:"+user {
+		err = fmt.Errorf("%w: re-authenticated as %q, not as the connection's %s", sasl.ErrAuthentication, user, st.principal)
+	}
+	if err != nil {
+		if !errors.Is(err, sasl.ErrAuthentication) {
+			err = fmt.Errorf("%w: %v", sasl.ErrAuthentication, err)
+		}
+		s.cfg.Logger.Info("kafka client failed SASL authentication", "mechanism", st.mechanism, "err", err)
+		resp.ErrorCode = kerr.SaslAuthenticationFailed.Code
+		msg := fmt.Sprintf("Authentication failed during authentication due to invalid credentials with SASL mechanism %s", st.mechanism)
+		resp.ErrorMessage = &msg
+		return saslVerdict{resp: resp, intercept: true, close: true}
+	}
+	resp.SASLAuthBytes = out
+	if done {
+		st.server, st.principal, st.expires = nil, "User:"+user, time.Time{}
+		if life := s.cfg.SASL.SessionLifetime; life > 0 {
+			st.expires = s.saslNow().Add(life)
+			resp.SessionLifetimeMillis = life.Milliseconds()
+		}
+	}
+	return saslVerdict{resp: resp, intercept: true}
+}
+
+func (s *Server) saslNow() time.Time {
+	if s.cfg.SASL.Now != nil {
+		return s.cfg.SASL.Now()
+	}
+	return time.Now()
+}
+
+// principalOf returns a connection's principal for its requests' context.
+func (st *saslState) principalOf() Principal {
+	if st.principal == "" {
+		return Anonymous
+	}
+	return Principal(st.principal)
+}
+
+// serveSASLOutOfPlace answers SaslHandshake and SaslAuthenticate that come
+// where no authentication expects them (a listener without SASL, or a
+// connection already authenticated whose sessions do not end), as
+// Kafka's request handler does: ILLEGAL_SASL_STATE.
+func serveSASLOutOfPlace(_ context.Context, _ *Server, req kmsg.Request) kmsg.Response {
+	resp := kmsg.ResponseForKey(req.Key())
+	resp.SetVersion(req.GetVersion())
+	switch r := resp.(type) {
+	case *kmsg.SASLHandshakeResponse:
+		r.ErrorCode = kerr.IllegalSaslState.Code
+	case *kmsg.SASLAuthenticateResponse:
+		r.ErrorCode = kerr.IllegalSaslState.Code
+	}
+	return resp
+}

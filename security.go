@@ -1,0 +1,116 @@
+// Who may connect to the Kafka listener (issue 17): TLS, and SASL with
+// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 — Kafka's SSL, SASL_PLAINTEXT and
+// SASL_SSL listeners.
+
+package creek
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/creekmq/creek/internal/kafka"
+	"github.com/creekmq/creek/internal/sasl"
+)
+
+// SASLConfig makes the Kafka listener's clients authenticate before
+// anything but ApiVersions, as Kafka's SASL_PLAINTEXT listener does (and
+// SASL_SSL with Config.TLS). In-process Producers and Consumers do not
+// authenticate.
+type SASLConfig struct {
+	// Plain checks a PLAIN user's password: the application's own check
+	// (a table, a directory); nil disables PLAIN. creek keeps no PLAIN
+	// password.
+	Plain func(user, password string) bool
+	// ScramUsers are the users of SCRAM-SHA-256 and SCRAM-SHA-512, each
+	// with its password, from which Open derives their salted SCRAM
+	// credentials (4,096 iterations, a random salt each) and keeps nothing
+	// else; empty disables SCRAM.
+	ScramUsers map[string]string
+	// SessionLifetime, when set, is how long an authentication lasts
+	// (connections.max.reauth.ms, KIP-368): clients authenticate again
+	// on their connection before it ends; one that does not is closed.
+	// Zero: it lasts as long as the connection.
+	SessionLifetime time.Duration
+}
+
+// scramIterations is the work factor of the credentials Open derives from
+// SASLConfig.ScramUsers: Kafka's minimum and its tools' default.
+const scramIterations = sasl.MinScramIterations
+
+// kafkaSASL returns the listener's SASL setup, nil without SASLConfig.
+func (c *SASLConfig) kafkaSASL() (*kafka.SASL, error) {
+	if c == nil {
+		return nil, nil
+	}
+	out := &kafka.SASL{SessionLifetime: c.SessionLifetime}
+	creds := map[sasl.ScramMechanism]map[string]sasl.ScramCredential{}
+	if len(c.ScramUsers) > 0 {
+		for _, m := range []sasl.ScramMechanism{sasl.ScramSHA256, sasl.ScramSHA512} {
+			creds[m] = map[string]sasl.ScramCredential{}
+			for user, password := range c.ScramUsers {
+				cred, err := sasl.NewScramCredential(m, password, nil, scramIterations)
+				if err != nil {
+					return nil, err
+				}
+				creds[m][user] = cred
+			}
+			out.Mechanisms = append(out.Mechanisms, m.Name())
+		}
+	}
+	if c.Plain != nil {
+		out.Mechanisms = append(out.Mechanisms, sasl.Plain)
+	}
+	lookup := func(m sasl.ScramMechanism, user string) (sasl.ScramCredential, bool) {
+		cred, ok := creds[m][user]
+		return cred, ok
+	}
+	out.NewServer = func(mechanism string) sasl.Server {
+		if m, ok := sasl.ScramMechanismNamed(mechanism); ok {
+			return sasl.NewScram(m, lookup, nil)
+		}
+		return sasl.NewPlain(c.Plain)
+	}
+	return out, nil
+}
+
+// validate reports what is wrong with the listener's security settings.
+func (c Config) validateSecurity() error {
+	var errs []error
+	if c.SASL != nil {
+		if c.SASL.Plain == nil && len(c.SASL.ScramUsers) == 0 {
+			errs = append(errs, fmt.Errorf("%w: SASL enables no mechanism: set Plain or ScramUsers", ErrInvalidConfig))
+		}
+		for user := range c.SASL.ScramUsers {
+			if user == "" {
+				errs = append(errs, fmt.Errorf("%w: SASL.ScramUsers has an empty user name", ErrInvalidConfig))
+			}
+		}
+		if c.SASL.SessionLifetime < 0 {
+			errs = append(errs, fmt.Errorf("%w: negative SASL.SessionLifetime %v", ErrInvalidConfig, c.SASL.SessionLifetime))
+		}
+	}
+	if (c.SASL != nil || c.TLS != nil) && c.Listen == "" {
+		errs = append(errs, fmt.Errorf("%w: SASL and TLS are the Kafka listener's: they need Listen", ErrInvalidConfig))
+	}
+	if (c.SASL != nil || c.TLS != nil) && c.Cluster != nil {
+		// The nodes of a cluster reach each other on the Kafka listener,
+		// without credentials: a listener for them apart from the clients'
+		// is to come.
+		errs = append(errs, fmt.Errorf("%w: SASL and TLS are not yet supported with Cluster", ErrInvalidConfig))
+	}
+	if c.TLS != nil && len(c.TLS.Certificates) == 0 && c.TLS.GetCertificate == nil && c.TLS.GetConfigForClient == nil {
+		errs = append(errs, fmt.Errorf("%w: TLS has no certificate", ErrInvalidConfig))
+	}
+	return errors.Join(errs...)
+}
+
+// secureListener wraps the Kafka socket in TLS when Config.TLS is set.
+func (n *Node) secureListener(ln net.Listener) net.Listener {
+	if n.cfg.TLS == nil {
+		return ln
+	}
+	return tls.NewListener(ln, n.cfg.TLS.Clone())
+}

@@ -1,0 +1,142 @@
+package creek
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	kgosasl "github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+)
+
+// testCertificates makes a CA and a certificate it signs for 127.0.0.1,
+// and returns the server's TLS configuration and a client's that trusts
+// the CA.
+func testCertificates(t *testing.T) (server, client *tls.Config) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "creek test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	require.NoError(t, err)
+	caCert, err := x509.ParseCertificate(caDER)
+	require.NoError(t, err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "creek"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	pool.AddCert(caCert)
+	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leafDER}, PrivateKey: key}}}
+	return server, &tls.Config{RootCAs: pool}
+}
+
+// roundTrip produces a record to topic "t" through client and reads it
+// back, and returns the first error.
+func roundTrip(ctx context.Context, client *kgo.Client) error {
+	if err := client.ProduceSync(ctx, &kgo.Record{Topic: "t", Value: []byte("v")}).FirstErr(); err != nil {
+		return err
+	}
+	client.AddConsumeTopics("t")
+	fetches := client.PollRecords(ctx, 1)
+	if err := fetches.Err0(); err != nil {
+		return err
+	}
+	if fetches.NumRecords() != 1 {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// TestSASLOverTLS: stock clients authenticate with SCRAM-SHA-256,
+// SCRAM-SHA-512 or PLAIN, over TLS (Kafka's SASL_SSL), and then produce
+// and consume; a wrong password gets SASL_AUTHENTICATION_FAILED, and a
+// client that does not authenticate is served nothing.
+func TestSASLOverTLS(t *testing.T) {
+	serverTLS, clientTLS := testCertificates(t)
+	n := newTestNode(t, Config{Listen: "127.0.0.1:0", TLS: serverTLS, Logger: discardLogger(), SASL: &SASLConfig{
+		ScramUsers: map[string]string{"alice": "s3cret"},
+		Plain:      func(user, password string) bool { return user == "bob" && password == "hunter2" },
+	}})
+	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
+	connect := func(t *testing.T, mechanism kgosasl.Mechanism, tlsConfig *tls.Config) *kgo.Client {
+		t.Helper()
+		opts := []kgo.Opt{kgo.SeedBrokers(n.Addr().String()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+			kgo.RequestRetries(0), kgo.RetryTimeout(time.Second)}
+		if tlsConfig != nil {
+			opts = append(opts, kgo.DialTLSConfig(tlsConfig))
+		}
+		if mechanism != nil {
+			opts = append(opts, kgo.SASL(mechanism))
+		}
+		client, err := kgo.NewClient(opts...)
+		require.NoError(t, err)
+		t.Cleanup(client.Close)
+		return client
+	}
+
+	for name, mechanism := range map[string]kgosasl.Mechanism{
+		"SCRAM-SHA-256": scram.Auth{User: "alice", Pass: "s3cret"}.AsSha256Mechanism(),
+		"SCRAM-SHA-512": scram.Auth{User: "alice", Pass: "s3cret"}.AsSha512Mechanism(),
+		"PLAIN":         plain.Auth{User: "bob", Pass: "hunter2"}.AsMechanism(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			require.NoError(t, roundTrip(ctx, connect(t, mechanism, clientTLS)))
+		})
+	}
+
+	t.Run("refused", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		for name, mechanism := range map[string]kgosasl.Mechanism{
+			"a wrong SCRAM password": scram.Auth{User: "alice", Pass: "s3cre7"}.AsSha512Mechanism(),
+			"an unknown SCRAM user":  scram.Auth{User: "bob", Pass: "hunter2"}.AsSha256Mechanism(),
+			"a wrong PLAIN password": plain.Auth{User: "bob", Pass: "hunter3"}.AsMechanism(),
+		} {
+			err := connect(t, mechanism, clientTLS).Ping(ctx)
+			require.ErrorIs(t, err, kerr.SaslAuthenticationFailed, name)
+		}
+		assert.Error(t, connect(t, nil, clientTLS).Ping(ctx), "no SASL: the connection closes")
+		assert.Error(t, connect(t, plain.Auth{User: "bob", Pass: "hunter2"}.AsMechanism(), nil).Ping(ctx),
+			"no TLS: no handshake")
+	})
+}
+
+// TestSecurityConfigRefused: SASL without a mechanism, TLS without a
+// certificate, either without a listener or with a cluster, are refused
+// at Open.
+func TestSecurityConfigRefused(t *testing.T) {
+	serverTLS, _ := testCertificates(t)
+	for name, cfg := range map[string]Config{
+		"no mechanism":     {Listen: "127.0.0.1:0", SASL: &SASLConfig{}},
+		"an empty user":    {Listen: "127.0.0.1:0", SASL: &SASLConfig{ScramUsers: map[string]string{"": "pw"}}},
+		"no certificate":   {Listen: "127.0.0.1:0", TLS: &tls.Config{}},
+		"no listener":      {TLS: serverTLS},
+		"a cluster":        {Listen: "127.0.0.1:0", TLS: serverTLS, Cluster: &ClusterConfig{NodeID: 1}},
+		"negative session": {Listen: "127.0.0.1:0", SASL: &SASLConfig{Plain: func(string, string) bool { return true }, SessionLifetime: -1}},
+	} {
+		cfg.Logger = discardLogger()
+		_, err := Open(cfg)
+		assert.ErrorIs(t, err, ErrInvalidConfig, name)
+	}
+}
