@@ -40,7 +40,7 @@ func converse(t *testing.T, client kgosasl.Mechanism, server Server) (string, er
 }
 
 // credentials is a ScramLookup of users and passwords.
-func credentials(t *testing.T, iterations int, users map[string]string) ScramLookup {
+func credentials(t testing.TB, iterations int, users map[string]string) ScramLookup {
 	t.Helper()
 	creds := map[ScramMechanism]map[string]ScramCredential{}
 	for _, m := range []ScramMechanism{ScramSHA256, ScramSHA512} {
@@ -200,7 +200,7 @@ func FuzzScram(f *testing.F) {
 	f.Add([]byte("n,,n=alice,r=abc"), []byte("c=biws,r=abc,p=AAAA"))
 	f.Add([]byte("y,a=alice,n=alice,r=abc,ext=1"), []byte("c=eSxhPWFsaWNlLA==,r=abcAQ,x=1,p=AAAA"))
 	f.Add([]byte("n,,n=b=2Co=3Db,r=!~"), []byte(""))
-	lookup := credentials(&testing.T{}, MinScramIterations, map[string]string{"alice": "s3cret", "b,o=b": "pw"})
+	lookup := credentials(f, MinScramIterations, map[string]string{"alice": "s3cret", "b,o=b": "pw"})
 	f.Fuzz(func(t *testing.T, first, final []byte) {
 		s := NewScram(ScramSHA256, lookup, bytes.NewReader(make([]byte, 24)))
 		_, _, done, err := s.Step(first)

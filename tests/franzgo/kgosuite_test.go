@@ -26,8 +26,9 @@ var servingLine = regexp.MustCompile(`creek serving the Kafka protocol" addr=(\S
 // test of its pkg/kgo, TestTxnEtl and TestGroupETL among them) against a
 // `creek serve` process, as franz-go's CI runs them against its kfake:
 // the module's sources, as this module requires them, with KGO_SEEDS
-// naming the node and KGO_TEST_RF=1. It takes a minute or two; -short
-// skips it.
+// naming the node and KGO_TEST_RF=1; and its SCRAM tests against a second
+// node whose clients authenticate with SCRAM-SHA-512 (KGO_TEST_SCRAM_SEEDS,
+// KGO_TEST_SCRAM). It takes a minute or two; -short skips it.
 //
 //	go test -run FranzGoOwnSuite -v .
 func TestFranzGoOwnSuite(t *testing.T) {
@@ -39,12 +40,29 @@ func TestFranzGoOwnSuite(t *testing.T) {
 	suite := copyModule(t, "github.com/twmb/franz-go")
 	bin, err := blackbox.BuildCreek(ctx, t.TempDir())
 	require.NoError(t, err)
+	addr := serveCreek(ctx, t, bin)
+	users := filepath.Join(t.TempDir(), "users")
+	require.NoError(t, os.WriteFile(users, []byte("kgo:kgo-secret\n"), 0o600))
+	scramAddr := serveCreek(ctx, t, bin, "--sasl-users", users)
 
+	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-timeout", "12m", "./pkg/kgo")
+	cmd.Dir = suite
+	cmd.Env = append(os.Environ(), "KGO_SEEDS="+addr, "KGO_TEST_RF=1", "GOFLAGS=-mod=mod",
+		"KGO_TEST_SCRAM_SEEDS="+scramAddr, "KGO_TEST_SCRAM=kgo:kgo-secret:512")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "franz-go's kgo tests against creek:\n%s", tail(out, 200))
+	t.Logf("%s", tail(out, 5))
+}
+
+// serveCreek starts `creek serve` on a free port of its own, with args
+// after the rest, stopped when the test ends, and returns its address.
+func serveCreek(ctx context.Context, t *testing.T, bin string, args ...string) string {
+	t.Helper()
 	var mu sync.Mutex
 	var addr string
 	serving := make(chan struct{})
-	proc, err := blackbox.StartProcess([]string{bin, "serve", "--listen", "127.0.0.1:0", "--data", t.TempDir(),
-		"--log-level", "info"}, func(line string) {
+	proc, err := blackbox.StartProcess(append([]string{bin, "serve", "--listen", "127.0.0.1:0", "--data", t.TempDir(),
+		"--log-level", "info"}, args...), func(line string) {
 		mu.Lock()
 		defer mu.Unlock()
 		if m := servingLine.FindStringSubmatch(line); m != nil && addr == "" {
@@ -53,17 +71,11 @@ func TestFranzGoOwnSuite(t *testing.T) {
 		}
 	}, func(error) {})
 	require.NoError(t, err)
-	defer func() { require.NoError(t, proc.Stop(30*time.Second)) }()
+	t.Cleanup(func() { require.NoError(t, proc.Stop(30*time.Second)) })
 	require.NoError(t, proc.WaitReady(ctx, serving, time.Minute))
-
-	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-timeout", "12m", "./pkg/kgo")
-	cmd.Dir = suite
 	mu.Lock()
-	cmd.Env = append(os.Environ(), "KGO_SEEDS="+addr, "KGO_TEST_RF=1", "GOFLAGS=-mod=mod")
-	mu.Unlock()
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "franz-go's kgo tests against creek:\n%s", tail(out, 200))
-	t.Logf("%s", tail(out, 5))
+	defer mu.Unlock()
+	return addr
 }
 
 // copyModule copies the sources of a module this one requires, at the
