@@ -2,14 +2,7 @@ package creek
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
-	"net"
 	"testing"
 	"time"
 
@@ -20,34 +13,9 @@ import (
 	kgosasl "github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
-)
 
-// testCertificates makes a CA and a certificate it signs for 127.0.0.1,
-// and returns the server's TLS configuration and a client's that trusts
-// the CA.
-func testCertificates(t *testing.T) (server, client *tls.Config) {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "creek test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	require.NoError(t, err)
-	caCert, err := x509.ParseCertificate(caDER)
-	require.NoError(t, err)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "creek"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
-	require.NoError(t, err)
-	pool := x509.NewCertPool()
-	pool.AddCert(caCert)
-	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leafDER}, PrivateKey: key}}}
-	return server, &tls.Config{RootCAs: pool}
-}
+	"github.com/creekmq/creek/internal/testcert"
+)
 
 // roundTrip produces a record to topic "t" through client and reads it
 // back, and returns the first error.
@@ -71,7 +39,8 @@ func roundTrip(ctx context.Context, client *kgo.Client) error {
 // and consume; a wrong password gets SASL_AUTHENTICATION_FAILED, and a
 // client that does not authenticate is served nothing.
 func TestSASLOverTLS(t *testing.T) {
-	serverTLS, clientTLS := testCertificates(t)
+	certs := testcert.New(t)
+	serverTLS, clientTLS := certs.Server, certs.Client
 	n := newTestNode(t, Config{Listen: "127.0.0.1:0", TLS: serverTLS, Logger: discardLogger(), SASL: &SASLConfig{
 		ScramUsers: map[string]string{"alice": "s3cret"},
 		Plain:      func(user, password string) bool { return user == "bob" && password == "hunter2" },
@@ -126,7 +95,7 @@ func TestSASLOverTLS(t *testing.T) {
 // certificate, either without a listener or with a cluster, are refused
 // at Open.
 func TestSecurityConfigRefused(t *testing.T) {
-	serverTLS, _ := testCertificates(t)
+	serverTLS := testcert.New(t).Server
 	for name, cfg := range map[string]Config{
 		"no mechanism":     {Listen: "127.0.0.1:0", SASL: &SASLConfig{}},
 		"an empty user":    {Listen: "127.0.0.1:0", SASL: &SASLConfig{ScramUsers: map[string]string{"": "pw"}}},

@@ -32,7 +32,7 @@ func init() {
 		int16(kmsg.Metadata):    {0, 13, serveMetadata, nil},
 		int16(kmsg.ApiVersions): {0, 4, serveAPIVersions, nil},
 
-		int16(kmsg.SASLHandshake):    {1, 1, serveSASLOutOfPlace, nil}, // v0's raw tokens are not served
+		int16(kmsg.SASLHandshake):    {0, 1, serveSASLOutOfPlace, nil}, // v0 advertised, as librdkafka looks for it; see handshake
 		int16(kmsg.SASLAuthenticate): {0, 2, serveSASLOutOfPlace, nil},
 
 		int16(kmsg.InitProducerID):  {0, 4, serveInitProducerID, nil},

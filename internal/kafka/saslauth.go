@@ -105,10 +105,14 @@ func (s *Server) screen(st *saslState, h requestHeader, req kmsg.Request) saslVe
 // handshake answers SaslHandshake: the mechanism, if enabled, starts an
 // authentication; otherwise UNSUPPORTED_SASL_MECHANISM, and the
 // connection closes. Either way the response lists the enabled ones.
+// Version 0, after which a client sends bare SASL tokens rather than
+// SaslAuthenticate requests, is advertised (librdkafka takes SASL for
+// unsupported without it, though it then uses version 1) but refused so:
+// only clients from before Kafka 1.0 use it.
 func (s *Server) handshake(st *saslState, req *kmsg.SASLHandshakeRequest) saslVerdict {
 	resp := req.ResponseKind().(*kmsg.SASLHandshakeResponse)
 	resp.SupportedMechanisms = s.cfg.SASL.Mechanisms
-	if !slices.Contains(s.cfg.SASL.Mechanisms, req.Mechanism) {
+	if req.Version < 1 || !slices.Contains(s.cfg.SASL.Mechanisms, req.Mechanism) {
 		resp.ErrorCode = kerr.UnsupportedSaslMechanism.Code
 		return saslVerdict{resp: resp, intercept: true, close: true}
 	}

@@ -98,6 +98,16 @@ func TestSASLAuthentication(t *testing.T) {
 		assert.Equal(t, []string{"PLAIN"}, resp.SupportedMechanisms)
 		assert.True(t, w.closed())
 	})
+	t.Run("a handshake at version 0", func(t *testing.T) {
+		w := dial(t, addr)
+		req := kmsg.NewPtrSASLHandshakeRequest()
+		req.Mechanism = "PLAIN"
+		w.send(req, 0, 1)
+		resp := kmsg.NewPtrSASLHandshakeResponse()
+		w.receive(resp, 0)
+		assert.Equal(t, kerr.UnsupportedSaslMechanism.Code, resp.ErrorCode, "its bare tokens are not served")
+		assert.True(t, w.closed())
+	})
 	t.Run("authenticate without a handshake", func(t *testing.T) {
 		w := dial(t, addr)
 		req := kmsg.NewPtrSASLAuthenticateRequest()

@@ -120,11 +120,12 @@ func TestScramRefusesBadMessages(t *testing.T) {
 	nonce := "r=abc" + base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{1}, 24))
 	proof := base64.StdEncoding.EncodeToString(make([]byte, 32))
 	for name, final := range map[string]string{
-		"no proof":      "c=biws," + nonce,
-		"wrong binding": "c=eSws," + nonce + ",p=" + proof,
-		"wrong nonce":   "c=biws,r=abcd,p=" + proof,
-		"short proof":   "c=biws," + nonce + ",p=AAAA",
-		"wrong proof":   "c=biws," + nonce + ",p=" + proof,
+		"a nonce without the server's": "c=biws,r=abc,p=" + proof,
+		"no proof":                     "c=biws," + nonce,
+		"wrong binding":                "c=eSws," + nonce + ",p=" + proof,
+		"wrong nonce":                  "c=biws,r=abcd,p=" + proof,
+		"short proof":                  "c=biws," + nonce + ",p=AAAA",
+		"wrong proof":                  "c=biws," + nonce + ",p=" + proof,
 	} {
 		_, _, _, err := first().Step([]byte(final))
 		assert.ErrorIs(t, err, ErrAuthentication, name)

@@ -230,7 +230,10 @@ func (s *scramServer) final(msg string) ([]byte, error) {
 	if len(fields) < 2 || fields[0] != "c="+base64.StdEncoding.EncodeToString([]byte(s.gs2Header)) {
 		return fail("channel binding does not match the first message's header")
 	}
-	if fields[1] != "r="+s.nonce {
+	// The nonce must end with the server's (the client's and its own), as
+	// Kafka checks it: librdkafka sends its own nonce before the whole of
+	// the server's.
+	if nonce, ok := strings.CutPrefix(fields[1], "r="); !ok || !strings.HasSuffix(nonce, s.nonce) || !validNonce(nonce) {
 		return fail("the nonce does not match")
 	}
 	proof, err := base64.StdEncoding.DecodeString(proof64)

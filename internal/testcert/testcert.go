@@ -1,0 +1,78 @@
+// Package testcert makes TLS certificates for tests: a CA of its own and
+// a server certificate it signs for 127.0.0.1 and localhost, so that
+// tests of TLS listeners need no files from outside (issue 17). Only
+// tests import it.
+package testcert
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Certs are a test's CA and the server certificate it signed.
+type Certs struct {
+	// Server is a TLS server configuration with the certificate.
+	Server *tls.Config
+	// Client is a TLS client configuration that trusts the CA.
+	Client *tls.Config
+	// CAPEM is the CA's certificate, PEM-encoded, for clients that read
+	// it from a file.
+	CAPEM []byte
+}
+
+// New makes a CA and a server certificate valid for an hour.
+func New(t testing.TB) Certs {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	check(t, err)
+	now := time.Now()
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "creek test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	check(t, err)
+	caCert, err := x509.ParseCertificate(caDER)
+	check(t, err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	check(t, err)
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "creek"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	check(t, err)
+	pool := x509.NewCertPool()
+	pool.AddCert(caCert)
+	return Certs{
+		Server: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leafDER}, PrivateKey: key}}},
+		Client: &tls.Config{RootCAs: pool},
+		CAPEM:  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+	}
+}
+
+// CAFile writes the CA's certificate to a file of the test's and returns
+// its path.
+func (c Certs) CAFile(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	check(t, os.WriteFile(path, c.CAPEM, 0o600))
+	return path
+}
+
+func check(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
