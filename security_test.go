@@ -3,6 +3,7 @@ package creek
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509/pkix"
 	"testing"
 	"time"
 
@@ -108,4 +109,25 @@ func TestSecurityConfigRefused(t *testing.T) {
 		_, err := Open(cfg)
 		assert.ErrorIs(t, err, ErrInvalidConfig, name)
 	}
+}
+
+// TestMutualTLS: with client certificates required (mTLS), a client with
+// one the CA signed produces and consumes; one without is refused in the
+// handshake.
+func TestMutualTLS(t *testing.T) {
+	certs := testcert.New(t)
+	n := newTestNode(t, Config{Listen: "127.0.0.1:0", TLS: certs.MutualServer(), Logger: discardLogger()})
+	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
+	connect := func(tlsConfig *tls.Config) *kgo.Client {
+		client, err := kgo.NewClient(kgo.SeedBrokers(n.Addr().String()), kgo.DialTLSConfig(tlsConfig),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
+		require.NoError(t, err)
+		t.Cleanup(client.Close)
+		return client
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	cert := certs.ClientCert(t, pkix.Name{CommonName: "alice"})
+	require.NoError(t, roundTrip(ctx, connect(certs.ClientWith(cert))))
+	assert.Error(t, connect(certs.Client).Ping(ctx), "no client certificate")
 }

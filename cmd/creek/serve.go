@@ -30,12 +30,13 @@ func serve(ctx context.Context, args []string, io streams) error {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	tlsCert := fs.String("tls-cert", "", "serve Kafka clients over TLS with this PEM certificate (with --tls-key)")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
+	tlsClientCA := fs.String("tls-client-ca", "", "require client certificates these PEM CAs sign (mTLS)")
 	saslUsers := fs.String("sasl-users", "",
 		"make clients authenticate (SCRAM-SHA-256, SCRAM-SHA-512, PLAIN) as a user of this file: user:password a line")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	tlsConfig, saslConfig, err := securityFromFlags(*tlsCert, *tlsKey, *saslUsers)
+	tlsConfig, saslConfig, err := securityFromFlags(*tlsCert, *tlsKey, *tlsClientCA, *saslUsers)
 	if err != nil {
 		return err
 	}

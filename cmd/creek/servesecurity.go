@@ -4,30 +4,45 @@ import (
 	"bufio"
 	"crypto/subtle"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/creekmq/creek"
 )
 
 // securityFromFlags builds the listener's TLS from a PEM certificate and
-// key (--tls-cert, --tls-key) and its SASL from a file of users
-// (--sasl-users): one "user:password" a line, blank lines and lines
-// beginning with # skipped. The users may authenticate with
-// SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN. Either is nil when its flags are
-// not given.
-func securityFromFlags(certFile, keyFile, usersFile string) (*tls.Config, *creek.SASLConfig, error) {
+// key (--tls-cert, --tls-key), reloaded when the files change, and
+// client certificates the PEM CAs of --tls-client-ca sign, required when
+// it is given (mTLS); and its SASL from a file of users (--sasl-users):
+// one "user:password" a line, blank lines and lines beginning with #
+// skipped. The users may authenticate with SCRAM-SHA-256, SCRAM-SHA-512 or
+// PLAIN. Either is nil when its flags are not given.
+func securityFromFlags(certFile, keyFile, clientCAFile, usersFile string) (*tls.Config, *creek.SASLConfig, error) {
 	var tlsConfig *tls.Config
-	if certFile != "" || keyFile != "" {
+	if certFile != "" || keyFile != "" || clientCAFile != "" {
 		if certFile == "" || keyFile == "" {
-			return nil, nil, fmt.Errorf("--tls-cert and --tls-key go together")
+			return nil, nil, fmt.Errorf("--tls-cert and --tls-key go together, and --tls-client-ca with them")
 		}
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		certs, err := newCertReloader(certFile, keyFile, time.Now)
 		if err != nil {
 			return nil, nil, fmt.Errorf("--tls-cert, --tls-key: %w", err)
 		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		tlsConfig = &tls.Config{GetCertificate: certs.get, MinVersion: tls.VersionTLS12}
+		if clientCAFile != "" {
+			pem, err := os.ReadFile(clientCAFile)
+			if err != nil {
+				return nil, nil, fmt.Errorf("--tls-client-ca: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, nil, fmt.Errorf("--tls-client-ca: %s holds no PEM certificate", clientCAFile)
+			}
+			tlsConfig.ClientAuth, tlsConfig.ClientCAs = tls.RequireAndVerifyClientCert, pool
+		}
 	}
 	if usersFile == "" {
 		return tlsConfig, nil, nil
@@ -41,6 +56,62 @@ func securityFromFlags(certFile, keyFile, usersFile string) (*tls.Config, *creek
 		return ok && subtle.ConstantTimeCompare([]byte(want), []byte(password)) == 1
 	}
 	return tlsConfig, &creek.SASLConfig{ScramUsers: users, Plain: plain}, nil
+}
+
+// certReloader serves a certificate from PEM files, loading them again
+// when either file's modification time changes, looked at at most once a
+// second, so that a renewed certificate is served without a restart. A
+// renewal that does not load (a key not yet written) leaves the last one
+// served.
+type certReloader struct {
+	certFile, keyFile string
+	now               func() time.Time
+
+	mu      sync.Mutex
+	cert    *tls.Certificate
+	mtimes  [2]time.Time
+	checked time.Time
+}
+
+func newCertReloader(certFile, keyFile string, now func() time.Time) (*certReloader, error) {
+	r := &certReloader{certFile: certFile, keyFile: keyFile, now: now}
+	mtimes, err := r.stat()
+	if err != nil {
+		return nil, err
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	r.cert, r.mtimes, r.checked = &cert, mtimes, now()
+	return r, nil
+}
+
+func (r *certReloader) stat() ([2]time.Time, error) {
+	var out [2]time.Time
+	for i, f := range []string{r.certFile, r.keyFile} {
+		info, err := os.Stat(f)
+		if err != nil {
+			return out, err
+		}
+		out[i] = info.ModTime()
+	}
+	return out, nil
+}
+
+// get is tls.Config.GetCertificate.
+func (r *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now := r.now(); now.Sub(r.checked) >= time.Second {
+		r.checked = now
+		if mtimes, err := r.stat(); err == nil && mtimes != r.mtimes {
+			if cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile); err == nil {
+				r.cert, r.mtimes = &cert, mtimes
+			}
+		}
+	}
+	return r.cert, nil
 }
 
 // readUsers reads a --sasl-users file. Its errors name lines, never what

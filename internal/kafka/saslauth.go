@@ -6,8 +6,10 @@ package kafka
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"time"
 
@@ -44,6 +46,9 @@ type saslState struct {
 	server    sasl.Server // between a handshake and the authentication's end
 	principal string      // once authenticated: "User:" and the user name
 	expires   time.Time   // the session's end, zero for none
+	// certificate is the principal of the client's verified TLS
+	// certificate, "" for none.
+	certificate string
 }
 
 // Principal is who a connection's requests come from: "User:" and the
@@ -157,12 +162,39 @@ func (s *Server) saslNow() time.Time {
 	return time.Now()
 }
 
-// principalOf returns a connection's principal for its requests' context.
+// principalOf returns a connection's principal for its requests' context:
+// its SASL user's once it authenticated, else its TLS client
+// certificate's, else Anonymous.
 func (st *saslState) principalOf() Principal {
-	if st.principal == "" {
-		return Anonymous
+	switch {
+	case st.principal != "" && st.server == nil:
+		return Principal(st.principal)
+	case st.certificate != "":
+		return Principal(st.certificate)
 	}
-	return Principal(st.principal)
+	return Anonymous
+}
+
+// tlsHandshake completes a TLS connection's handshake, within
+// RequestReadTimeout, and returns the connection's first state: with a
+// verified client certificate, its principal, "User:" and the
+// certificate's subject (RFC 2253, as Kafka's default principal builder
+// names it), which a SASL authentication then replaces.
+func (s *Server) tlsHandshake(nc net.Conn) (saslState, error) {
+	tc, ok := nc.(*tls.Conn)
+	if !ok {
+		return saslState{}, nil
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestReadTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return saslState{}, err
+	}
+	var st saslState
+	if chains := tc.ConnectionState().VerifiedChains; len(chains) > 0 && len(chains[0]) > 0 {
+		st.certificate = "User:" + chains[0][0].Subject.String()
+	}
+	return st, nil
 }
 
 // serveSASLOutOfPlace answers SaslHandshake and SaslAuthenticate that come

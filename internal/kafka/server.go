@@ -221,7 +221,11 @@ func (s *Server) readRequests(nc net.Conn, queue chan<- pending) {
 	host = "/" + host // as Kafka shows a member's client host
 	frames := frameReader{maxBytes: s.cfg.MaxRequestBytes, perAPI: s.frameLimits, budget: s.requestBytes,
 		beforeBody: func() { s.armDeadline(nc, s.cfg.RequestReadTimeout) }}
-	var auth saslState
+	auth, err := s.tlsHandshake(nc)
+	if err != nil {
+		s.logConnError(nc, "TLS handshake", err)
+		return
+	}
 	for {
 		if !s.armDeadline(nc, s.cfg.IdleTimeout) {
 			return

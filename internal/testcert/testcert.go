@@ -29,6 +29,12 @@ type Certs struct {
 	// CAPEM is the CA's certificate, PEM-encoded, for clients that read
 	// it from a file.
 	CAPEM []byte
+	// CAs is a pool of the CA's certificate, for servers that verify
+	// clients' (ClientCAs).
+	CAs *x509.CertPool
+
+	caKey  *ecdsa.PrivateKey
+	caCert *x509.Certificate
 }
 
 // New makes a CA and a server certificate valid for an hour.
@@ -58,7 +64,37 @@ func New(t testing.TB) Certs {
 		Server: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leafDER}, PrivateKey: key}}},
 		Client: &tls.Config{RootCAs: pool},
 		CAPEM:  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		CAs:    pool, caKey: caKey, caCert: caCert,
 	}
+}
+
+// ClientCert makes a client certificate the CA signs, for subject.
+func (c Certs) ClientCert(t testing.TB, subject pkix.Name) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	check(t, err)
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: subject,
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.caCert, &key.PublicKey, c.caKey)
+	check(t, err)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// MutualServer returns Server, requiring and verifying client
+// certificates the CA signed (mTLS).
+func (c Certs) MutualServer() *tls.Config {
+	cfg := c.Server.Clone()
+	cfg.ClientAuth, cfg.ClientCAs = tls.RequireAndVerifyClientCert, c.CAs
+	return cfg
+}
+
+// ClientWith returns Client, presenting cert.
+func (c Certs) ClientWith(cert tls.Certificate) *tls.Config {
+	cfg := c.Client.Clone()
+	cfg.Certificates = []tls.Certificate{cert}
+	return cfg
 }
 
 // CAFile writes the CA's certificate to a file of the test's and returns

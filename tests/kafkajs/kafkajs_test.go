@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/creekmq/creek"
+	"github.com/creekmq/creek/internal/testcert"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -31,9 +32,23 @@ func TestKafkaJSTransactions(t *testing.T) {
 	runScript(t, "txn.js", "kafkajs transactions: all checks passed")
 }
 
+// TestKafkaJSSASLSSL: kafkajs over TLS, with a CA the test made, and
+// SCRAM-SHA-512 produces and consumes; a wrong password is refused
+// (sasl.js).
+func TestKafkaJSSASLSSL(t *testing.T) {
+	certs := testcert.New(t)
+	cfg := creek.Config{TLS: certs.Server, SASL: &creek.SASLConfig{ScramUsers: map[string]string{"alice": "s3cret"}}}
+	runScriptOn(t, cfg, "sasl.js", "kafkajs SASL_SSL: all checks passed",
+		"CA_FILE="+certs.CAFile(t), "USER_NAME=alice", "PASSWORD=s3cret")
+}
+
 // runScript runs script with Node against a fresh node and checks that it
 // exits zero having printed want.
-func runScript(t *testing.T, script, want string) {
+func runScript(t *testing.T, script, want string) { runScriptOn(t, creek.Config{}, script, want) }
+
+// runScriptOn is runScript against a node of cfg (on disk, listening on
+// loopback), with env added to the script's environment.
+func runScriptOn(t *testing.T, cfg creek.Config, script, want string, env ...string) {
 	t.Helper()
 	if _, err := os.Stat("node_modules/kafkajs"); err != nil {
 		if os.Getenv("CI") != "" {
@@ -41,13 +56,14 @@ func runScript(t *testing.T, script, want string) {
 		}
 		t.Skip("kafkajs is not installed (npm ci in tests/kafkajs)")
 	}
-	n, err := creek.Open(creek.Config{Dir: t.TempDir(), Listen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	cfg.Dir, cfg.Listen, cfg.Logger = t.TempDir(), "127.0.0.1:0", slog.New(slog.DiscardHandler)
+	n, err := creek.Open(cfg)
 	require.NoError(t, err)
 	defer func() { assert.NoError(t, n.Close()) }()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", script)
-	cmd.Env = append(os.Environ(), "BROKER="+n.Addr().String())
+	cmd.Env = append(append(os.Environ(), "BROKER="+n.Addr().String()), env...)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), want)
