@@ -107,6 +107,20 @@ func (s *Server) screen(st *saslState, h requestHeader, req kmsg.Request) saslVe
 	return saslVerdict{intercept: true, close: true}
 }
 
+// MaxUnauthenticatedBytes bounds a request on a SASL listener before its
+// connection has authenticated (sasl.server.max.receive.size, Kafka's
+// 512 KiB): a client that has proved nothing may not make the server read
+// MaxRequestBytes.
+const MaxUnauthenticatedBytes = 512 << 10
+
+// frameMaxBytes returns the largest request the connection may send now.
+func (s *Server) frameMaxBytes(st *saslState) int32 {
+	if s.cfg.SASL != nil && (st.principal == "" || st.server != nil) {
+		return min(s.cfg.MaxRequestBytes, MaxUnauthenticatedBytes)
+	}
+	return s.cfg.MaxRequestBytes
+}
+
 // handshake answers SaslHandshake: the mechanism, if enabled, starts an
 // authentication; otherwise UNSUPPORTED_SASL_MECHANISM, and the
 // connection closes. Either way the response lists the enabled ones.

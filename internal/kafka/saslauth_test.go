@@ -3,6 +3,7 @@ package kafka_test
 import (
 	"log/slog"
 	"net"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -107,6 +108,17 @@ func TestSASLAuthentication(t *testing.T) {
 		w.receive(resp, 0)
 		assert.Equal(t, kerr.UnsupportedSaslMechanism.Code, resp.ErrorCode, "its bare tokens are not served")
 		assert.True(t, w.closed())
+	})
+	t.Run("a large request before authenticating", func(t *testing.T) {
+		w := dial(t, addr)
+		require.Zero(t, w.handshake("PLAIN").ErrorCode)
+		req := kmsg.NewPtrSASLAuthenticateRequest()
+		req.SASLAuthBytes = make([]byte, kafka.MaxUnauthenticatedBytes)
+		w.nc.Write(kafka.RequestFrame(req, 2, 2)) // the server may close before it has all of it
+		w.nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+		_, err := w.r.ReadByte()
+		require.Error(t, err, "closed, past sasl.server.max.receive.size")
+		assert.NotErrorIs(t, err, os.ErrDeadlineExceeded)
 	})
 	t.Run("authenticate without a handshake", func(t *testing.T) {
 		w := dial(t, addr)

@@ -230,6 +230,7 @@ func (s *Server) readRequests(nc net.Conn, queue chan<- pending) {
 		if !s.armDeadline(nc, s.cfg.IdleTimeout) {
 			return
 		}
+		frames.maxBytes = s.frameMaxBytes(&auth)
 		frame, taken, err := frames.read(s.ctx, r)
 		if err != nil {
 			s.requestBytes.release(taken)
