@@ -37,10 +37,7 @@ func (n *Node) serve(ln net.Listener) error {
 			return err
 		}
 	}
-	var err error
-	if cfg.SASL, err = n.cfg.SASL.kafkaSASL(); err != nil {
-		return err
-	}
+	cfg.SASL = n.cfg.SASL.kafkaSASL(n.scram)
 	n.kafka = kafka.Serve(n.secureListener(ln), kafkaBroker{n}, cfg)
 	return nil
 }

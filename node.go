@@ -46,6 +46,7 @@ type Node struct {
 	// come or go: group members watch it to rebalance.
 	metadataChanged chan struct{}
 	kafka           *kafka.Server // the Kafka listener, when Config.Listen is set
+	scram           *scramStore   // SCRAM users' credentials (scramstore.go)
 	stopListener    sync.Once
 	members         *membership.Membership // the cluster's live nodes, when Config.Cluster is set
 	controller      *clusterController     // this node's part in the cluster's Raft controller
@@ -110,6 +111,13 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 		return nil, fmt.Errorf("open node %s: %w", dir, err)
 	}
 	n.nextProducerID, n.producerIDLimit = reg.NextProducerID, reg.NextProducerID
+	var seed map[string]string
+	if cfg.SASL != nil {
+		seed = cfg.SASL.ScramUsers
+	}
+	if n.scram, err = openScramStore(fs, dir, seed); err != nil {
+		return nil, fmt.Errorf("open node %s: %w", dir, err)
+	}
 	for _, rt := range reg.Topics {
 		t, err := n.openTopic(rt)
 		if err != nil {

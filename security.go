@@ -24,10 +24,14 @@ type SASLConfig struct {
 	// (a table, a directory); nil disables PLAIN. creek keeps no PLAIN
 	// password.
 	Plain func(user, password string) bool
-	// ScramUsers are the users of SCRAM-SHA-256 and SCRAM-SHA-512, each
-	// with its password, from which Open derives their salted SCRAM
-	// credentials (4,096 iterations, a random salt each) and keeps nothing
-	// else; empty disables SCRAM.
+	// ScramUsers are the first users of SCRAM-SHA-256 and SCRAM-SHA-512,
+	// each with its password, from which the first Open of the node's
+	// directory derives their salted SCRAM credentials (4,096 iterations,
+	// a random salt each), as Kafka's storage tool adds users when it
+	// formats one; it keeps nothing else of the passwords. After that the
+	// credentials are the node's, changed with AlterUserScramCredentials
+	// (kadm's AlterUserSCRAMs) or Node.SetScramPassword. SCRAM is enabled
+	// whenever SASL is.
 	ScramUsers map[string]string
 	// SessionLifetime, when set, is how long an authentication lasts
 	// (connections.max.reauth.ms, KIP-368): clients authenticate again
@@ -40,49 +44,31 @@ type SASLConfig struct {
 // SASLConfig.ScramUsers: Kafka's minimum and its tools' default.
 const scramIterations = sasl.MinScramIterations
 
-// kafkaSASL returns the listener's SASL setup, nil without SASLConfig.
-func (c *SASLConfig) kafkaSASL() (*kafka.SASL, error) {
+// kafkaSASL returns the listener's SASL setup, nil without SASLConfig:
+// SCRAM-SHA-256 and SCRAM-SHA-512 with the users of scram, and PLAIN with
+// the application's check.
+func (c *SASLConfig) kafkaSASL(scram *scramStore) *kafka.SASL {
 	if c == nil {
-		return nil, nil
+		return nil
 	}
-	out := &kafka.SASL{SessionLifetime: c.SessionLifetime}
-	creds := map[sasl.ScramMechanism]map[string]sasl.ScramCredential{}
-	if len(c.ScramUsers) > 0 {
-		for _, m := range []sasl.ScramMechanism{sasl.ScramSHA256, sasl.ScramSHA512} {
-			creds[m] = map[string]sasl.ScramCredential{}
-			for user, password := range c.ScramUsers {
-				cred, err := sasl.NewScramCredential(m, password, nil, scramIterations)
-				if err != nil {
-					return nil, err
-				}
-				creds[m][user] = cred
-			}
-			out.Mechanisms = append(out.Mechanisms, m.Name())
-		}
-	}
+	out := &kafka.SASL{SessionLifetime: c.SessionLifetime,
+		Mechanisms: []string{sasl.ScramSHA256.Name(), sasl.ScramSHA512.Name()}}
 	if c.Plain != nil {
 		out.Mechanisms = append(out.Mechanisms, sasl.Plain)
 	}
-	lookup := func(m sasl.ScramMechanism, user string) (sasl.ScramCredential, bool) {
-		cred, ok := creds[m][user]
-		return cred, ok
-	}
 	out.NewServer = func(mechanism string) sasl.Server {
 		if m, ok := sasl.ScramMechanismNamed(mechanism); ok {
-			return sasl.NewScram(m, lookup, nil)
+			return sasl.NewScram(m, scram.lookup, nil)
 		}
 		return sasl.NewPlain(c.Plain)
 	}
-	return out, nil
+	return out
 }
 
 // validate reports what is wrong with the listener's security settings.
 func (c Config) validateSecurity() error {
 	var errs []error
 	if c.SASL != nil {
-		if c.SASL.Plain == nil && len(c.SASL.ScramUsers) == 0 {
-			errs = append(errs, fmt.Errorf("%w: SASL enables no mechanism: set Plain or ScramUsers", ErrInvalidConfig))
-		}
 		for user := range c.SASL.ScramUsers {
 			if user == "" {
 				errs = append(errs, fmt.Errorf("%w: SASL.ScramUsers has an empty user name", ErrInvalidConfig))

@@ -98,7 +98,6 @@ func TestSASLOverTLS(t *testing.T) {
 func TestSecurityConfigRefused(t *testing.T) {
 	serverTLS := testcert.New(t).Server
 	for name, cfg := range map[string]Config{
-		"no mechanism":     {Listen: "127.0.0.1:0", SASL: &SASLConfig{}},
 		"an empty user":    {Listen: "127.0.0.1:0", SASL: &SASLConfig{ScramUsers: map[string]string{"": "pw"}}},
 		"no certificate":   {Listen: "127.0.0.1:0", TLS: &tls.Config{}},
 		"no listener":      {TLS: serverTLS},

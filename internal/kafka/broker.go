@@ -83,8 +83,40 @@ type Broker interface {
 	CommittedOffsets(group string) map[TopicPartition]Offset
 	// ErrorCode returns the Kafka error code for a Broker error.
 	ErrorCode(err error) int16
+	// DescribeScramUsers returns the named users' SCRAM credentials
+	// (every user's for none), and an error for each named user it
+	// cannot describe.
+	DescribeScramUsers(users []string) ([]ScramUser, map[string]error)
+	// AlterScramUsers applies SCRAM credential changes, and returns an
+	// entry, nil or the error that refused its changes, for every user
+	// they name.
+	AlterScramUsers(deletions []ScramDeletion, upsertions []ScramUpsertion) map[string]error
 	Admin
 	Transactions
+}
+
+// ScramUpsertion sets a user's SCRAM credential for a mechanism from the
+// salted password a client computed (AlterUserScramCredentials).
+type ScramUpsertion struct {
+	User           string
+	Mechanism      int8 // 1 SCRAM-SHA-256, 2 SCRAM-SHA-512, Kafka's numbers
+	Iterations     int32
+	Salt           []byte
+	SaltedPassword []byte
+}
+
+// ScramDeletion removes a user's SCRAM credential for a mechanism.
+type ScramDeletion struct {
+	User      string
+	Mechanism int8
+}
+
+// ScramUser is a user's SCRAM credentials as DescribeUserScramCredentials
+// tells them: mechanisms and iterations, never keys.
+type ScramUser struct {
+	User       string
+	Mechanisms []int8
+	Iterations []int32
 }
 
 // Transactions is the transaction coordinator, and the partitions' side

@@ -35,6 +35,9 @@ func init() {
 		int16(kmsg.SASLHandshake):    {0, 1, serveSASLOutOfPlace, nil}, // v0 advertised, as librdkafka looks for it; see handshake
 		int16(kmsg.SASLAuthenticate): {0, 2, serveSASLOutOfPlace, nil},
 
+		int16(kmsg.DescribeUserSCRAMCredentials): {0, 0, serveDescribeUserScramCredentials, nil},
+		int16(kmsg.AlterUserSCRAMCredentials):    {0, 0, serveAlterUserScramCredentials, nil},
+
 		int16(kmsg.InitProducerID):  {0, 4, serveInitProducerID, nil},
 		int16(kmsg.FindCoordinator): {0, 4, serveFindCoordinator, nil},
 		int16(kmsg.JoinGroup):       {0, 9, serveJoinGroup, nil},

@@ -3,6 +3,8 @@ package sasl
 import (
 	"bytes"
 	"context"
+	"crypto/pbkdf2"
+	"crypto/sha512"
 	"encoding/base64"
 	"strings"
 	"testing"
@@ -154,6 +156,15 @@ func TestNewScramCredential(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, c.Salt, 32)
 	assert.NotEqual(t, a.StoredKey, c.StoredKey, "another salt")
+	salted, err := pbkdf2.Key(sha512.New, "pw", []byte("salt"), MinScramIterations, 64)
+	require.NoError(t, err)
+	fromSalted, err := ScramCredentialFromSalted(ScramSHA512, []byte("salt"), MinScramIterations, salted)
+	require.NoError(t, err)
+	assert.Equal(t, a, fromSalted, "what a client's AlterUserScramCredentials sends gives the same")
+	_, err = ScramCredentialFromSalted(ScramSHA512, []byte("salt"), MinScramIterations, salted[:32])
+	assert.Error(t, err, "a salted password of the wrong size")
+	_, err = ScramCredentialFromSalted(ScramSHA512, nil, MinScramIterations, salted)
+	assert.Error(t, err, "no salt")
 	m, ok := ScramMechanismNamed("SCRAM-SHA-512")
 	assert.True(t, ok)
 	assert.Equal(t, ScramSHA512, m)

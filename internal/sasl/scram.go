@@ -92,6 +92,26 @@ func NewScramCredential(m ScramMechanism, password string, salt []byte, iteratio
 	if err != nil {
 		return ScramCredential{}, err
 	}
+	return ScramCredentialFromSalted(m, salt, iterations, salted)
+}
+
+// ScramCredentialFromSalted derives a credential from the salted password
+// a client computed (Hi(password, salt, iterations)), which is what
+// AlterUserScramCredentials sends: the password itself never reaches the
+// server.
+func ScramCredentialFromSalted(m ScramMechanism, salt []byte, iterations int, salted []byte) (ScramCredential, error) {
+	if m != ScramSHA256 && m != ScramSHA512 {
+		return ScramCredential{}, fmt.Errorf("sasl: unknown SCRAM mechanism %d", m)
+	}
+	h := m.hash()
+	switch {
+	case iterations < MinScramIterations || iterations > MaxScramIterations:
+		return ScramCredential{}, fmt.Errorf("sasl: %d iterations, outside [%d, %d]", iterations, MinScramIterations, MaxScramIterations)
+	case len(salt) == 0:
+		return ScramCredential{}, fmt.Errorf("sasl: an empty salt")
+	case len(salted) != h().Size():
+		return ScramCredential{}, fmt.Errorf("sasl: a salted password of %d bytes, want %d", len(salted), h().Size())
+	}
 	client := hmacOf(h, salted, []byte("Client Key"))
 	stored := h()
 	stored.Write(client)

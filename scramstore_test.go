@@ -1,0 +1,139 @@
+package creek
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+)
+
+// scramClient connects to n's listener as user with SCRAM-SHA-512, or
+// SCRAM-SHA-256 when sha256 is set.
+func scramClient(t *testing.T, n *Node, user, password string, sha256 bool) *kgo.Client {
+	t.Helper()
+	mechanism := scram.Auth{User: user, Pass: password}.AsSha512Mechanism()
+	if sha256 {
+		mechanism = scram.Auth{User: user, Pass: password}.AsSha256Mechanism()
+	}
+	client, err := kgo.NewClient(kgo.SeedBrokers(n.Addr().String()), kgo.SASL(mechanism),
+		kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
+	require.NoError(t, err)
+	t.Cleanup(client.Close)
+	return client
+}
+
+// TestScramUsersManagedOverKafka: SCRAM users are added, described and
+// removed with AlterUserScramCredentials and DescribeUserScramCredentials
+// (kadm's calls), take effect at the next authentication, and outlast a
+// restart; requests Kafka refuses are refused with its codes.
+func TestScramUsersManagedOverKafka(t *testing.T) {
+	cfg := Config{Dir: t.TempDir(), Listen: "127.0.0.1:0", SASL: &SASLConfig{}, Logger: discardLogger()}
+	n, err := Open(cfg)
+	require.NoError(t, err)
+	defer func() { n.Close() }()
+	require.NoError(t, n.SetScramPassword("admin", "root-pw"))
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	admin := kadm.NewClient(scramClient(t, n, "admin", "root-pw", false))
+
+	altered, err := admin.AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{
+		{User: "carol", Mechanism: kadm.ScramSha256, Iterations: 8192, Password: "c-pw"}})
+	require.NoError(t, err)
+	require.NoError(t, altered.Error())
+	require.NoError(t, scramClient(t, n, "carol", "c-pw", true).Ping(ctx), "carol authenticates at once")
+	require.ErrorIs(t, scramClient(t, n, "carol", "c-pw", false).Ping(ctx), kerr.SaslAuthenticationFailed,
+		"carol has no SCRAM-SHA-512 credential")
+
+	described, err := admin.DescribeUserSCRAMs(ctx)
+	require.NoError(t, err)
+	require.NoError(t, described.Error())
+	assert.Equal(t, []kadm.CredInfo{{Mechanism: kadm.ScramSha256, Iterations: 4096}, {Mechanism: kadm.ScramSha512, Iterations: 4096}},
+		described["admin"].CredInfos)
+	assert.Equal(t, []kadm.CredInfo{{Mechanism: kadm.ScramSha256, Iterations: 8192}}, described["carol"].CredInfos)
+	described, err = admin.DescribeUserSCRAMs(ctx, "nobody")
+	require.NoError(t, err)
+	assert.ErrorIs(t, described["nobody"].Err, kerr.ResourceNotFound)
+
+	raw := func(req *kmsg.AlterUserSCRAMCredentialsRequest) map[string]int16 {
+		t.Helper()
+		resp, err := req.RequestWith(ctx, scramClient(t, n, "admin", "root-pw", false))
+		require.NoError(t, err)
+		out := map[string]int16{}
+		for _, r := range resp.Results {
+			out[r.User] = r.ErrorCode
+		}
+		return out
+	}
+	upsert := func(user string, mechanism int8, iterations int32, salted []byte) kmsg.AlterUserSCRAMCredentialsRequestUpsertion {
+		u := kmsg.NewAlterUserSCRAMCredentialsRequestUpsertion()
+		u.Name, u.Mechanism, u.Iterations, u.Salt, u.SaltedPassword = user, mechanism, iterations, []byte("salt"), salted
+		return u
+	}
+	del := func(user string, mechanism int8) kmsg.AlterUserSCRAMCredentialsRequestDeletion {
+		d := kmsg.NewAlterUserSCRAMCredentialsRequestDeletion()
+		d.Name, d.Mechanism = user, mechanism
+		return d
+	}
+	req := kmsg.NewPtrAlterUserSCRAMCredentialsRequest()
+	req.Upsertions = []kmsg.AlterUserSCRAMCredentialsRequestUpsertion{
+		upsert("m3", 3, 4096, make([]byte, 32)),
+		upsert("few", 1, 100, make([]byte, 32)),
+		upsert("short", 1, 4096, make([]byte, 5)),
+		upsert("twice", 1, 4096, make([]byte, 32)), upsert("twice", 1, 4096, make([]byte, 32)),
+		upsert("fine", 1, 4096, make([]byte, 32)),
+	}
+	req.Deletions = []kmsg.AlterUserSCRAMCredentialsRequestDeletion{del("ghost", 1), del("carol", 2)}
+	assert.Equal(t, map[string]int16{
+		"m3": kerr.UnsupportedSaslMechanism.Code, "few": kerr.UnacceptableCredential.Code,
+		"short": kerr.UnacceptableCredential.Code, "twice": kerr.DuplicateResource.Code,
+		"ghost": kerr.ResourceNotFound.Code, "carol": kerr.ResourceNotFound.Code, "fine": 0,
+	}, raw(req))
+	require.NoError(t, scramClient(t, n, "carol", "c-pw", true).Ping(ctx), "a refused change leaves carol as she was")
+
+	altered, err = admin.AlterUserSCRAMs(ctx, []kadm.DeleteSCRAM{{User: "carol", Mechanism: kadm.ScramSha256}}, nil)
+	require.NoError(t, err)
+	require.NoError(t, altered.Error())
+	assert.ErrorIs(t, scramClient(t, n, "carol", "c-pw", true).Ping(ctx), kerr.SaslAuthenticationFailed, "carol is gone")
+
+	require.NoError(t, n.Close())
+	n, err = Open(cfg)
+	require.NoError(t, err)
+	require.NoError(t, scramClient(t, n, "admin", "root-pw", false).Ping(ctx), "the credentials outlast a restart")
+	described, err = kadm.NewClient(scramClient(t, n, "admin", "root-pw", true)).DescribeUserSCRAMs(ctx)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"admin", "fine"}, func() (users []string) {
+		for u := range described {
+			users = append(users, u)
+		}
+		return users
+	}())
+}
+
+// TestScramUsersSeedTheFirstOpen: SASLConfig.ScramUsers are given their
+// credentials when the directory is new, as Kafka's storage tool adds
+// users when it formats one; a user deleted after that stays deleted.
+func TestScramUsersSeedTheFirstOpen(t *testing.T) {
+	cfg := Config{Dir: t.TempDir(), Listen: "127.0.0.1:0", SASL: &SASLConfig{ScramUsers: map[string]string{"alice": "pw"}},
+		Logger: discardLogger()}
+	n, err := Open(cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, scramClient(t, n, "alice", "pw", false).Ping(ctx))
+	require.NoError(t, n.DeleteScramUser("alice"))
+	require.NoError(t, n.SetScramPassword("bob", "pw"))
+	require.NoError(t, n.Close())
+	n, err = Open(cfg)
+	require.NoError(t, err)
+	defer n.Close()
+	assert.ErrorIs(t, scramClient(t, n, "alice", "pw", false).Ping(ctx), kerr.SaslAuthenticationFailed)
+	assert.NoError(t, scramClient(t, n, "bob", "pw", true).Ping(ctx))
+	assert.Error(t, n.SetScramPassword("", "pw"))
+}
