@@ -1,6 +1,6 @@
 // Who may connect to the Kafka listener (issue 17): TLS, and SASL with
-// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 — Kafka's SSL, SASL_PLAINTEXT and
-// SASL_SSL listeners.
+// PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER — Kafka's SSL,
+// SASL_PLAINTEXT and SASL_SSL listeners.
 
 package creek
 
@@ -33,6 +33,14 @@ type SASLConfig struct {
 	// (kadm's AlterUserSCRAMs) or Node.SetScramPassword. SCRAM is enabled
 	// whenever SASL is.
 	ScramUsers map[string]string
+	// OAuthBearer checks an OAUTHBEARER bearer token (KIP-255) and
+	// returns the user it names and when it expires: the application's
+	// (a JWT verified against its issuer's keys, a token asked of an
+	// introspection endpoint); nil disables OAUTHBEARER. UnsecuredJWT
+	// takes unsigned tokens, for tests. A refused token is answered with
+	// RFC 7628's invalid_token status. With SessionLifetime a session
+	// ends when its token does, if that is sooner.
+	OAuthBearer func(token string) (user string, expires time.Time, err error)
 	// SessionLifetime, when set, is how long an authentication lasts
 	// (connections.max.reauth.ms, KIP-368): clients authenticate again
 	// on their connection before it ends; one that does not is closed.
@@ -56,13 +64,27 @@ func (c *SASLConfig) kafkaSASL(scram *scramStore) *kafka.SASL {
 	if c.Plain != nil {
 		out.Mechanisms = append(out.Mechanisms, sasl.Plain)
 	}
+	if c.OAuthBearer != nil {
+		out.Mechanisms = append(out.Mechanisms, sasl.OAuthBearer)
+	}
 	out.NewServer = func(mechanism string) sasl.Server {
 		if m, ok := sasl.ScramMechanismNamed(mechanism); ok {
 			return sasl.NewScram(m, scram.lookup, nil)
 		}
+		if mechanism == sasl.OAuthBearer {
+			return sasl.NewOAuthBearer(c.OAuthBearer)
+		}
 		return sasl.NewPlain(c.Plain)
 	}
 	return out
+}
+
+// UnsecuredJWT is an SASLConfig.OAuthBearer of unsecured JWTs ("alg"
+// "none", no signature), as Kafka's default OAUTHBEARER validator takes
+// them: the user is the "sub" claim, and "exp" must be to come. For tests
+// and development only: anyone can make such a token.
+func UnsecuredJWT(token string) (user string, expires time.Time, err error) {
+	return sasl.UnsecuredJWT(time.Now)(token)
 }
 
 // validate reports what is wrong with the listener's security settings.

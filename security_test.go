@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509/pkix"
+	"encoding/base64"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	kgosasl "github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/oauth"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
@@ -129,4 +132,27 @@ func TestMutualTLS(t *testing.T) {
 	cert := certs.ClientCert(t, pkix.Name{CommonName: "alice"})
 	require.NoError(t, roundTrip(ctx, connect(certs.ClientWith(cert))))
 	assert.Error(t, connect(certs.Client).Ping(ctx), "no client certificate")
+}
+
+// TestOAuthBearer: a client with a token the application's validator
+// takes (UnsecuredJWT here) produces and consumes; an expired one gets
+// SASL_AUTHENTICATION_FAILED saying invalid_token (RFC 7628).
+func TestOAuthBearer(t *testing.T) {
+	n := newTestNode(t, Config{Listen: "127.0.0.1:0", Logger: discardLogger(), SASL: &SASLConfig{OAuthBearer: UnsecuredJWT}})
+	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
+	connect := func(exp time.Time) *kgo.Client {
+		enc := base64.RawURLEncoding.EncodeToString
+		token := enc([]byte(`{"alg":"none"}`)) + "." + enc(fmt.Appendf(nil, `{"sub":"svc","exp":%d}`, exp.Unix())) + "."
+		client, err := kgo.NewClient(kgo.SeedBrokers(n.Addr().String()), kgo.SASL(oauth.Auth{Token: token}.AsMechanism()),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
+		require.NoError(t, err)
+		t.Cleanup(client.Close)
+		return client
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, roundTrip(ctx, connect(time.Now().Add(time.Hour))))
+	err := connect(time.Now().Add(-time.Minute)).Ping(ctx)
+	require.ErrorIs(t, err, kerr.SaslAuthenticationFailed)
+	assert.Contains(t, err.Error(), "invalid_token")
 }

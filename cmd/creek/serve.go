@@ -33,12 +33,20 @@ func serve(ctx context.Context, args []string, io streams) error {
 	tlsClientCA := fs.String("tls-client-ca", "", "require client certificates these PEM CAs sign (mTLS)")
 	saslUsers := fs.String("sasl-users", "",
 		"make clients authenticate (SCRAM-SHA-256, SCRAM-SHA-512, PLAIN) as a user of this file: user:password a line")
+	oauthUnsecured := fs.Bool("sasl-oauth-unsecured", false,
+		"also take OAUTHBEARER with unsigned JWTs (sub, exp), as Kafka's default validator: for tests only")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	tlsConfig, saslConfig, err := securityFromFlags(*tlsCert, *tlsKey, *tlsClientCA, *saslUsers)
 	if err != nil {
 		return err
+	}
+	if *oauthUnsecured {
+		if saslConfig == nil {
+			saslConfig = &creek.SASLConfig{}
+		}
+		saslConfig.OAuthBearer = creek.UnsecuredJWT
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {

@@ -155,15 +155,26 @@ func (s *Server) authenticate(st *saslState, req *kmsg.SASLAuthenticateRequest) 
 		s.cfg.Logger.Info("kafka client failed SASL authentication", "mechanism", st.mechanism, "err", err)
 		resp.ErrorCode = kerr.SaslAuthenticationFailed.Code
 		msg := fmt.Sprintf("Authentication failed during authentication due to invalid credentials with SASL mechanism %s", st.mechanism)
+		if refusal := (*sasl.Refusal)(nil); errors.As(err, &refusal) {
+			msg = "Authentication failed: " + refusal.Message
+		}
 		resp.ErrorMessage = &msg
 		return saslVerdict{resp: resp, intercept: true, close: true}
 	}
 	resp.SASLAuthBytes = out
 	if done {
+		var end time.Time // a credential's own end, an OAUTHBEARER token's
+		if e, ok := st.server.(interface{ SessionEnd() time.Time }); ok {
+			end = e.SessionEnd()
+		}
 		st.server, st.principal, st.expires = nil, "User:"+user, time.Time{}
-		if life := s.cfg.SASL.SessionLifetime; life > 0 {
-			st.expires = s.saslNow().Add(life)
-			resp.SessionLifetimeMillis = life.Milliseconds()
+		now := s.saslNow()
+		if life := s.cfg.SASL.SessionLifetime; life > 0 && (end.IsZero() || now.Add(life).Before(end)) {
+			end = now.Add(life)
+		}
+		if !end.IsZero() && s.cfg.SASL.SessionLifetime > 0 {
+			st.expires = end
+			resp.SessionLifetimeMillis = max(end.Sub(now).Milliseconds(), 1)
 		}
 	}
 	return saslVerdict{resp: resp, intercept: true}

@@ -186,3 +186,27 @@ func TestSASLOutOfPlace(t *testing.T) {
 		})
 	}
 }
+
+// TestSASLSessionEndsWithItsToken: an OAUTHBEARER session lasts no longer
+// than its token, when that ends before SessionLifetime (KIP-368).
+func TestSASLSessionEndsWithItsToken(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(1e9)
+	now := func() time.Time { return time.Unix(clock.Load(), 0) }
+	validate := func(token string) (string, time.Time, error) {
+		return "svc", now().Add(10 * time.Minute), nil
+	}
+	addr, _ := saslServer(t, &kafka.SASL{Mechanisms: []string{sasl.OAuthBearer}, SessionLifetime: time.Hour, Now: now,
+		NewServer: func(string) sasl.Server { return sasl.NewOAuthBearer(validate) }})
+	w := dial(t, addr)
+	require.Zero(t, w.handshake(sasl.OAuthBearer).ErrorCode)
+	req := kmsg.NewPtrSASLAuthenticateRequest()
+	req.SASLAuthBytes = []byte("n,,\x01auth=Bearer t\x01\x01")
+	w.send(req, 2, 2)
+	resp := kmsg.NewPtrSASLAuthenticateResponse()
+	w.receive(resp, 2)
+	require.Zero(t, resp.ErrorCode)
+	assert.Equal(t, (10 * time.Minute).Milliseconds(), resp.SessionLifetimeMillis)
+	clock.Add(600)
+	assert.False(t, w.apiVersionsAnswered(), "past its token's end")
+}

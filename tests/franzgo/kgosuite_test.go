@@ -26,9 +26,11 @@ var servingLine = regexp.MustCompile(`creek serving the Kafka protocol" addr=(\S
 // test of its pkg/kgo, TestTxnEtl and TestGroupETL among them) against a
 // `creek serve` process, as franz-go's CI runs them against its kfake:
 // the module's sources, as this module requires them, with KGO_SEEDS
-// naming the node and KGO_TEST_RF=1; and its SCRAM tests against a second
+// naming the node and KGO_TEST_RF=1; its SCRAM tests against a second
 // node whose clients authenticate with SCRAM-SHA-512 (KGO_TEST_SCRAM_SEEDS,
-// KGO_TEST_SCRAM). It takes a minute or two; -short skips it.
+// KGO_TEST_SCRAM), and its OAUTHBEARER test against a third that takes
+// unsigned JWTs (KGO_TEST_OAUTH_SEEDS). It takes a minute or two; -short
+// skips it.
 //
 //	go test -run FranzGoOwnSuite -v .
 func TestFranzGoOwnSuite(t *testing.T) {
@@ -44,11 +46,12 @@ func TestFranzGoOwnSuite(t *testing.T) {
 	users := filepath.Join(t.TempDir(), "users")
 	require.NoError(t, os.WriteFile(users, []byte("kgo:kgo-secret\n"), 0o600))
 	scramAddr := serveCreek(ctx, t, bin, "--sasl-users", users)
+	oauthAddr := serveCreek(ctx, t, bin, "--sasl-oauth-unsecured")
 
 	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-timeout", "12m", "./pkg/kgo")
 	cmd.Dir = suite
 	cmd.Env = append(os.Environ(), "KGO_SEEDS="+addr, "KGO_TEST_RF=1", "GOFLAGS=-mod=mod",
-		"KGO_TEST_SCRAM_SEEDS="+scramAddr, "KGO_TEST_SCRAM=kgo:kgo-secret:512")
+		"KGO_TEST_SCRAM_SEEDS="+scramAddr, "KGO_TEST_SCRAM=kgo:kgo-secret:512", "KGO_TEST_OAUTH_SEEDS="+oauthAddr)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "franz-go's kgo tests against creek:\n%s", tail(out, 200))
 	t.Logf("%s", tail(out, 5))
