@@ -1,0 +1,147 @@
+package acl
+
+// Authorizer decides requests by a set of bindings, as Kafka's
+// StandardAuthorizer does. The zero value denies everything to everyone
+// but super users; it is not safe for concurrent use (the caller swaps a
+// new one in, or locks).
+type Authorizer struct {
+	// SuperUsers pass every check (super.users).
+	SuperUsers map[string]bool
+	// AllowIfNoACL allows an operation on a resource that no binding
+	// names at all (allow.everyone.if.no.acl.found).
+	AllowIfNoACL bool
+
+	bindings []Binding
+}
+
+// Bindings returns the authorizer's bindings, in the order they were
+// added.
+func (a *Authorizer) Bindings() []Binding { return append([]Binding(nil), a.bindings...) }
+
+// Add adds bindings, each validated first; one already there is not added
+// twice. It adds none when one is invalid.
+func (a *Authorizer) Add(bs ...Binding) error {
+	for _, b := range bs {
+		if err := b.Validate(); err != nil {
+			return err
+		}
+	}
+	for _, b := range bs {
+		if !a.has(b) {
+			a.bindings = append(a.bindings, b)
+		}
+	}
+	return nil
+}
+
+func (a *Authorizer) has(b Binding) bool {
+	for _, x := range a.bindings {
+		if x == b {
+			return true
+		}
+	}
+	return false
+}
+
+// Remove removes the bindings f matches and returns them.
+func (a *Authorizer) Remove(f Filter) []Binding {
+	var removed []Binding
+	kept := a.bindings[:0]
+	for _, b := range a.bindings {
+		if f.Matches(b) {
+			removed = append(removed, b)
+		} else {
+			kept = append(kept, b)
+		}
+	}
+	a.bindings = kept
+	return removed
+}
+
+// Find returns the bindings f matches.
+func (a *Authorizer) Find(f Filter) []Binding {
+	var out []Binding
+	for _, b := range a.bindings {
+		if f.Matches(b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Authorized reports whether principal from host may do op to the
+// resource of type t named name: a super user may; otherwise a binding
+// that denies it (op, or All) refuses it whatever allows it; then one
+// that allows it, or an operation that implies it, grants it; failing
+// all, it is allowed only when no binding names the resource and
+// AllowIfNoACL is set.
+func (a *Authorizer) Authorized(principal, host string, op Operation, t ResourceType, name string) bool {
+	if a.SuperUsers[principal] {
+		return true
+	}
+	named, allowed := false, false
+	for _, b := range a.bindings {
+		if !b.appliesTo(t, name) {
+			continue
+		}
+		named = true
+		if !b.covers(principal, host) {
+			continue
+		}
+		switch {
+		case b.Permission == Deny && (b.Operation == op || b.Operation == All):
+			return false
+		case b.Permission == Allow && grants(b.Operation, op):
+			allowed = true
+		}
+	}
+	return allowed || !named && a.AllowIfNoACL
+}
+
+// grants reports whether an allowed operation permits op: itself, All,
+// and the implications Kafka makes — Read, Write, Delete or Alter let a
+// principal Describe; AlterConfigs lets it DescribeConfigs.
+func grants(allowed, op Operation) bool {
+	switch {
+	case allowed == op || allowed == All:
+		return true
+	case op == Describe:
+		return allowed == Read || allowed == Write || allowed == Delete || allowed == Alter
+	case op == DescribeConfigs:
+		return allowed == AlterConfigs
+	}
+	return false
+}
+
+// Filter selects bindings, as DescribeAcls and DeleteAcls name them: a
+// value of Any (or "" for Name, Principal and Host) matches all.
+type Filter struct {
+	Type       ResourceType
+	Name       string
+	Pattern    PatternType
+	Principal  string
+	Host       string
+	Operation  Operation
+	Permission Permission
+}
+
+// Matches reports whether f selects b. A Match pattern selects the
+// bindings that would apply to a resource of that name: literal with the
+// name or the wildcard, and prefixed with a prefix of it.
+func (f Filter) Matches(b Binding) bool {
+	switch {
+	case f.Type != AnyResource && f.Type != b.Type,
+		f.Principal != "" && f.Principal != b.Principal,
+		f.Host != "" && f.Host != b.Host,
+		f.Operation != AnyOperation && f.Operation != b.Operation,
+		f.Permission != AnyPermission && f.Permission != b.Permission:
+		return false
+	}
+	switch f.Pattern {
+	case AnyPattern:
+		return f.Name == "" || f.Name == b.Name
+	case Match:
+		return f.Name == "" || b.appliesTo(b.Type, f.Name)
+	}
+	return f.Pattern == b.Pattern && (f.Name == "" || f.Name == b.Name)
+}
