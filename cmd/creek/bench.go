@@ -18,7 +18,7 @@ import (
 // as kafka-producer-perf-test and kafka-consumer-perf-test do.
 func bench(ctx context.Context, args []string, io streams) error {
 	fs := newFlags("bench", io)
-	brokers := brokersFlag(fs)
+	conn := connectionFlags(fs)
 	topic := fs.String("topic", "creek-bench", "topic to use; created if missing")
 	records := fs.Int("records", 1_000_000, "records to produce and consume")
 	size := fs.Int("size", 100, "value size in bytes")
@@ -26,7 +26,7 @@ func bench(ctx context.Context, args []string, io streams) error {
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return errUsage
 	}
-	adm, err := newAdmin(*brokers)
+	adm, err := conn.admin()
 	if err != nil {
 		return err
 	}
@@ -40,16 +40,16 @@ func bench(ctx context.Context, args []string, io streams) error {
 	}
 	startAt := map[string]map[int32]kgo.Offset{*topic: {}}
 	ends.Each(func(o kadm.ListedOffset) { startAt[*topic][o.Partition] = kgo.NewOffset().At(o.Offset) })
-	if err := benchProduce(ctx, *brokers, *topic, *records, *size, io); err != nil {
+	if err := benchProduce(ctx, conn, *topic, *records, *size, io); err != nil {
 		return err
 	}
-	return benchConsume(ctx, *brokers, startAt, *records, *size, io)
+	return benchConsume(ctx, conn, startAt, *records, *size, io)
 }
 
 // benchProduce produces n records of size bytes, printing progress every
 // second, and reports throughput and acknowledgement latency.
-func benchProduce(ctx context.Context, brokers, topic string, n, size int, io streams) error {
-	cl, err := newClient(brokers, kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(0))
+func benchProduce(ctx context.Context, conn *connection, topic string, n, size int, io streams) error {
+	cl, err := conn.client(kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(0))
 	if err != nil {
 		return err
 	}
@@ -89,8 +89,8 @@ func benchProduce(ctx context.Context, brokers, topic string, n, size int, io st
 
 // benchConsume reads n records from the given offsets and reports the
 // throughput.
-func benchConsume(ctx context.Context, brokers string, from map[string]map[int32]kgo.Offset, n, size int, io streams) error {
-	cl, err := newClient(brokers, kgo.ConsumePartitions(from))
+func benchConsume(ctx context.Context, conn *connection, from map[string]map[int32]kgo.Offset, n, size int, io streams) error {
+	cl, err := conn.client(kgo.ConsumePartitions(from))
 	if err != nil {
 		return err
 	}

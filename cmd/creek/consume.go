@@ -14,7 +14,7 @@ import (
 // consume prints a topic's records, one per line, as --format says.
 func consume(ctx context.Context, args []string, io streams) error {
 	fs := newFlags("consume", io)
-	brokers := brokersFlag(fs)
+	conn := connectionFlags(fs)
 	from := fs.String("from", "end", "where to start without a commit: beginning, end, an offset, or an RFC 3339 time")
 	group := fs.String("group", "", "consume as a member of this group, committing as it goes")
 	count := fs.Int("count", 0, "stop after this many records (0: run until interrupted)")
@@ -38,7 +38,7 @@ func consume(ctx context.Context, args []string, io streams) error {
 	if *group != "" {
 		opts = append(opts, kgo.ConsumerGroup(*group))
 	}
-	cl, err := newClient(*brokers, opts...)
+	cl, err := conn.client(opts...)
 	if err != nil {
 		return err
 	}

@@ -63,11 +63,6 @@ type list []string
 func (l *list) String() string     { return strings.Join(*l, ",") }
 func (l *list) Set(s string) error { *l = append(*l, s); return nil }
 
-// newClient connects a franz-go client to the brokers.
-func newClient(brokers string, opts ...kgo.Opt) (*kgo.Client, error) {
-	return kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(strings.Split(brokers, ",")...)}, opts...)...)
-}
-
 // adminClient is franz-go's admin client, with the client beneath it for
 // requests kadm does not make.
 type adminClient struct {
@@ -75,17 +70,8 @@ type adminClient struct {
 	raw *kgo.Client
 }
 
-// newAdmin connects an admin client; close it with its Close.
-func newAdmin(brokers string) (*adminClient, error) {
-	cl, err := newClient(brokers)
-	if err != nil {
-		return nil, err
-	}
-	return &adminClient{Client: kadm.NewClient(cl), raw: cl}, nil
-}
-
-// adminSubcommand parses the flags of "creek CMD SUB" — --brokers, and
-// those addFlags adds — and connects an admin client. It returns the
+// adminSubcommand parses the flags of "creek CMD SUB" — the connection's,
+// and those addFlags adds — and connects an admin client. It returns the
 // positional arguments after SUB.
 func adminSubcommand(cmd, usage string, args []string, io streams, addFlags func(*flag.FlagSet)) (string, []string, *adminClient, error) {
 	if len(args) == 0 {
@@ -93,13 +79,13 @@ func adminSubcommand(cmd, usage string, args []string, io streams, addFlags func
 		return "", nil, nil, errUsage
 	}
 	fs := newFlags(cmd+" "+args[0], io)
-	brokers := brokersFlag(fs)
+	conn := connectionFlags(fs)
 	addFlags(fs)
 	names, err := parseInterspersed(fs, args[1:])
 	if err != nil {
 		return "", nil, nil, errUsage
 	}
-	adm, err := newAdmin(*brokers)
+	adm, err := conn.admin()
 	return args[0], names, adm, err
 }
 

@@ -21,6 +21,7 @@ const usage = `creek: Kafka's model as a Go library; this command runs a broker 
 
 Usage:
   creek serve   [--data DIR] [--listen HOST:PORT] [--advertised HOST:PORT] [--auto-create-topics]
+                [--tls-cert F --tls-key F [--tls-client-ca F]] [--sasl-users F] [--sasl-oauth-unsecured]
                 [--node-id N --gossip HOST:PORT [--seeds HOST:PORT,...]]     a node of a cluster
   creek topic   create|list|describe|delete|alter ...   [--brokers HOST:PORT,...]
   creek produce TOPIC [--key-separator SEP] [--header K=V]...       one record per stdin line
@@ -28,10 +29,13 @@ Usage:
                 [--isolation read_uncommitted|read_committed]
   creek group   list|describe|reset-offsets|delete ...
   creek partition reassign TOPIC --partition N --replicas ID,... | reassignments | elect-leaders [TOPIC]
+  creek user    set|delete|list [USER] [--mechanism SCRAM-SHA-256|SCRAM-SHA-512|both]  (set: password on stdin)
   creek bench   [--topic T] [--records N] [--size BYTES] [--partitions P]
   creek check   --data DIR [--repair]      check a stopped node's logs; cut damaged segments
 
-Client commands reach --brokers (default 127.0.0.1:9092, or $CREEK_BROKERS).
+Client commands reach --brokers (default 127.0.0.1:9092, or $CREEK_BROKERS), over TLS with --tls
+(--tls-ca, --tls-cert, --tls-key) and authenticated with --sasl-mechanism and --sasl-user, the
+password or token in $CREEK_SASL_PASSWORD.
 Run "creek COMMAND --help" for a command's flags.
 `
 
@@ -62,7 +66,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	commands := map[string]func(context.Context, []string, streams) error{
 		"serve": serve, "topic": topicCommand, "produce": produce, "consume": consume,
 		"group": groupCommand, "partition": partitionCommand, "bench": bench,
-		"check": check,
+		"check": check, "user": userCommand,
 	}
 	switch cmd := commands[args[0]]; {
 	case cmd != nil:

@@ -13,7 +13,7 @@ import (
 // produce sends one record per line of standard input to a topic.
 func produce(ctx context.Context, args []string, io streams) error {
 	fs := newFlags("produce", io)
-	brokers := brokersFlag(fs)
+	conn := connectionFlags(fs)
 	keySep := fs.String("key-separator", "", "split each line into KEY SEP VALUE at the first SEP")
 	partition := fs.Int("partition", -1, "send every record to this partition (-1: by key, Kafka's partitioner)")
 	headers := keyValues{}
@@ -27,7 +27,7 @@ func produce(ctx context.Context, args []string, io streams) error {
 	if *partition >= 0 {
 		opts = append(opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	}
-	cl, err := newClient(*brokers, opts...)
+	cl, err := conn.client(opts...)
 	if err != nil {
 		return err
 	}
