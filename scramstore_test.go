@@ -22,11 +22,7 @@ func scramClient(t *testing.T, n *Node, user, password string, sha256 bool) *kgo
 	if sha256 {
 		mechanism = scram.Auth{User: user, Pass: password}.AsSha256Mechanism()
 	}
-	client, err := kgo.NewClient(kgo.SeedBrokers(n.Addr().String()), kgo.SASL(mechanism),
-		kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
-	require.NoError(t, err)
-	t.Cleanup(client.Close)
-	return client
+	return securedClient(t, n, nil, mechanism)
 }
 
 // TestScramUsersManagedOverKafka: SCRAM users are added, described and

@@ -21,6 +21,25 @@ import (
 	"github.com/creekmq/creek/internal/testcert"
 )
 
+// securedClient connects a franz-go client to n's listener over TLS with
+// tlsConfig and authenticated with mechanism, either nil for none, which
+// tries each request once, within a second; the test's end closes it.
+func securedClient(t *testing.T, n *Node, tlsConfig *tls.Config, mechanism kgosasl.Mechanism) *kgo.Client {
+	t.Helper()
+	opts := []kgo.Opt{kgo.SeedBrokers(n.Addr().String()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.RequestRetries(0), kgo.RetryTimeout(time.Second)}
+	if tlsConfig != nil {
+		opts = append(opts, kgo.DialTLSConfig(tlsConfig))
+	}
+	if mechanism != nil {
+		opts = append(opts, kgo.SASL(mechanism))
+	}
+	client, err := kgo.NewClient(opts...)
+	require.NoError(t, err)
+	t.Cleanup(client.Close)
+	return client
+}
+
 // roundTrip produces a record to topic "t" through client and reads it
 // back, and returns the first error.
 func roundTrip(ctx context.Context, client *kgo.Client) error {
@@ -50,22 +69,6 @@ func TestSASLOverTLS(t *testing.T) {
 		Plain:      func(user, password string) bool { return user == "bob" && password == "hunter2" },
 	}})
 	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
-	connect := func(t *testing.T, mechanism kgosasl.Mechanism, tlsConfig *tls.Config) *kgo.Client {
-		t.Helper()
-		opts := []kgo.Opt{kgo.SeedBrokers(n.Addr().String()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-			kgo.RequestRetries(0), kgo.RetryTimeout(time.Second)}
-		if tlsConfig != nil {
-			opts = append(opts, kgo.DialTLSConfig(tlsConfig))
-		}
-		if mechanism != nil {
-			opts = append(opts, kgo.SASL(mechanism))
-		}
-		client, err := kgo.NewClient(opts...)
-		require.NoError(t, err)
-		t.Cleanup(client.Close)
-		return client
-	}
-
 	for name, mechanism := range map[string]kgosasl.Mechanism{
 		"SCRAM-SHA-256": scram.Auth{User: "alice", Pass: "s3cret"}.AsSha256Mechanism(),
 		"SCRAM-SHA-512": scram.Auth{User: "alice", Pass: "s3cret"}.AsSha512Mechanism(),
@@ -74,7 +77,7 @@ func TestSASLOverTLS(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
-			require.NoError(t, roundTrip(ctx, connect(t, mechanism, clientTLS)))
+			require.NoError(t, roundTrip(ctx, securedClient(t, n, clientTLS, mechanism)))
 		})
 	}
 
@@ -86,11 +89,11 @@ func TestSASLOverTLS(t *testing.T) {
 			"an unknown SCRAM user":  scram.Auth{User: "bob", Pass: "hunter2"}.AsSha256Mechanism(),
 			"a wrong PLAIN password": plain.Auth{User: "bob", Pass: "hunter3"}.AsMechanism(),
 		} {
-			err := connect(t, mechanism, clientTLS).Ping(ctx)
+			err := securedClient(t, n, clientTLS, mechanism).Ping(ctx)
 			require.ErrorIs(t, err, kerr.SaslAuthenticationFailed, name)
 		}
-		assert.Error(t, connect(t, nil, clientTLS).Ping(ctx), "no SASL: the connection closes")
-		assert.Error(t, connect(t, plain.Auth{User: "bob", Pass: "hunter2"}.AsMechanism(), nil).Ping(ctx),
+		assert.Error(t, securedClient(t, n, clientTLS, nil).Ping(ctx), "no SASL: the connection closes")
+		assert.Error(t, securedClient(t, n, nil, plain.Auth{User: "bob", Pass: "hunter2"}.AsMechanism()).Ping(ctx),
 			"no TLS: no handshake")
 	})
 }
@@ -120,13 +123,7 @@ func TestMutualTLS(t *testing.T) {
 	certs := testcert.New(t)
 	n := newTestNode(t, Config{Listen: "127.0.0.1:0", TLS: certs.MutualServer(), Logger: discardLogger()})
 	require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{}))
-	connect := func(tlsConfig *tls.Config) *kgo.Client {
-		client, err := kgo.NewClient(kgo.SeedBrokers(n.Addr().String()), kgo.DialTLSConfig(tlsConfig),
-			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
-		require.NoError(t, err)
-		t.Cleanup(client.Close)
-		return client
-	}
+	connect := func(tlsConfig *tls.Config) *kgo.Client { return securedClient(t, n, tlsConfig, nil) }
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	cert := certs.ClientCert(t, pkix.Name{CommonName: "alice"})
@@ -143,11 +140,7 @@ func TestOAuthBearer(t *testing.T) {
 	connect := func(exp time.Time) *kgo.Client {
 		enc := base64.RawURLEncoding.EncodeToString
 		token := enc([]byte(`{"alg":"none"}`)) + "." + enc(fmt.Appendf(nil, `{"sub":"svc","exp":%d}`, exp.Unix())) + "."
-		client, err := kgo.NewClient(kgo.SeedBrokers(n.Addr().String()), kgo.SASL(oauth.Auth{Token: token}.AsMechanism()),
-			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
-		require.NoError(t, err)
-		t.Cleanup(client.Close)
-		return client
+		return securedClient(t, n, nil, oauth.Auth{Token: token}.AsMechanism())
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
