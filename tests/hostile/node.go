@@ -39,6 +39,8 @@ type NodeOptions struct {
 	// must exec it in its own process (as `prlimit --nofile=N:N --` does);
 	// empty runs creek directly.
 	Wrapper []string
+	// Extra are more flags for creek serve.
+	Extra []string
 }
 
 // Node is one single-node `creek serve` process on 127.0.0.1 with a port
@@ -67,7 +69,7 @@ func (n *Node) Args() []string {
 	if n.opts.AutoCreateTopics {
 		args = append(args, "--auto-create-topics")
 	}
-	return args
+	return append(args, n.opts.Extra...)
 }
 
 // Start runs the node's process and waits until it logs that it serves
