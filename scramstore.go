@@ -30,10 +30,17 @@ const scramMagic = 0x63726b75 // "crku"
 var scramFormat = framefile.Format{Name: "SCRAM credentials", Magic: scramMagic,
 	VersionWidth: framefile.Version16, Oldest: 1, Current: 1}
 
+// maxScramCredentials bounds the credentials a node keeps (a user has one
+// per mechanism): every one is in memory and in the file written whole
+// at each change, and a client that may alter them could otherwise grow
+// both without end. Upsertions past it are refused with POLICY_VIOLATION.
+const maxScramCredentials = 100_000
+
 // scramStore holds the node's SCRAM credentials.
 type scramStore struct {
 	fs  fsx.FS
 	dir string
+	max int // credentials at most: maxScramCredentials
 
 	mu    sync.RWMutex
 	creds sasl.Credentials
@@ -44,7 +51,7 @@ type scramStore struct {
 // credentials derived for both mechanisms, as Kafka's storage tool adds
 // users when it formats a directory; later changes are the file's.
 func openScramStore(fs fsx.FS, dir string, seed map[string]string) (*scramStore, error) {
-	s := &scramStore{fs: fs, dir: dir, creds: sasl.Credentials{}}
+	s := &scramStore{fs: fs, dir: dir, max: maxScramCredentials, creds: sasl.Credentials{}}
 	b, err := framefile.ReadFile(fs, filepath.Join(dir, scramFileName), 16<<20)
 	switch {
 	case err == nil:
@@ -164,6 +171,20 @@ func (s *scramStore) alter(deletions []kafka.ScramDeletion, upsertions []kafka.S
 		}
 		if out[user] != nil {
 			continue // none of its changes
+		}
+		added := 0
+		for _, c := range list {
+			_, had := s.creds.Lookup(c.m, user)
+			switch {
+			case c.delete:
+				added--
+			case !had:
+				added++
+			}
+		}
+		if added > 0 && s.creds.Count()+added > s.max {
+			out[user] = fmt.Errorf("%w: the node holds at most %d SCRAM credentials", kerr.PolicyViolation, s.max)
+			continue
 		}
 		for _, c := range list {
 			if c.delete {

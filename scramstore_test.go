@@ -2,6 +2,7 @@ package creek
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,6 +13,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/creekmq/creek/internal/fsx"
+	"github.com/creekmq/creek/internal/kafka"
+	"github.com/creekmq/creek/internal/sasl"
 )
 
 // scramClient connects to n's listener as user with SCRAM-SHA-512, or
@@ -132,4 +137,34 @@ func TestScramUsersSeedTheFirstOpen(t *testing.T) {
 	assert.ErrorIs(t, scramClient(t, n, "alice", "pw", false).Ping(ctx), kerr.SaslAuthenticationFailed)
 	assert.NoError(t, scramClient(t, n, "bob", "pw", true).Ping(ctx))
 	assert.Error(t, n.SetScramPassword("", "pw"))
+}
+
+// TestScramCredentialsBounded: upsertions past the store's bound
+// (maxScramCredentials; ten here) are
+// refused with POLICY_VIOLATION, whole users at a time; changing a
+// credential that exists, or deleting, is not.
+func TestScramCredentialsBounded(t *testing.T) {
+	fs := fsx.NewMem()
+	require.NoError(t, fs.MkdirAll("/n", 0o755))
+	s, err := openScramStore(fs, "/n", nil)
+	require.NoError(t, err)
+	s.max = 10
+	for i := range s.max - 1 {
+		cred, err := sasl.ScramCredentialFromSalted(sasl.ScramSHA256, []byte("s"), 4096, make([]byte, 32))
+		require.NoError(t, err)
+		s.creds.Set(fmt.Sprint("u", i), cred)
+	}
+	up := func(user string, m int8) kafka.ScramUpsertion {
+		return kafka.ScramUpsertion{User: user, Mechanism: m, Iterations: 4096, Salt: []byte("s"), SaltedPassword: make([]byte, 32*int(m))}
+	}
+	got := s.alter(nil, []kafka.ScramUpsertion{up("new", 1), up("new", 2)})
+	assert.ErrorIs(t, got["new"], kerr.PolicyViolation, "two more would pass the bound")
+	got = s.alter(nil, []kafka.ScramUpsertion{up("u0", 1), up("last", 1)})
+	assert.NoError(t, got["u0"], "a change of one it has")
+	assert.NoError(t, got["last"], "the last one within the bound")
+	got = s.alter(nil, []kafka.ScramUpsertion{up("more", 1)})
+	assert.ErrorIs(t, got["more"], kerr.PolicyViolation)
+	got = s.alter([]kafka.ScramDeletion{{User: "u1", Mechanism: 1}}, []kafka.ScramUpsertion{up("u1", 2)})
+	assert.NoError(t, got["u1"], "a user's own swap adds nothing")
+	assert.Equal(t, s.max, s.creds.Count())
 }

@@ -38,6 +38,16 @@ func (c Credentials) Delete(user string, m ScramMechanism) bool {
 	return true
 }
 
+// Count returns how many credentials c holds, over all users and
+// mechanisms.
+func (c Credentials) Count() int {
+	n := 0
+	for _, byMechanism := range c {
+		n += len(byMechanism)
+	}
+	return n
+}
+
 // Users returns the users with credentials, sorted.
 func (c Credentials) Users() []string {
 	users := make([]string, 0, len(c))
@@ -68,12 +78,7 @@ func (c Credentials) Mechanisms(user string) []ScramMechanism {
 //
 // The caller frames it (its magic, version and CRC are the file's).
 func (c Credentials) Marshal() []byte {
-	var b []byte
-	n := 0
-	for _, u := range c.Users() {
-		n += len(c[u])
-	}
-	b = binary.BigEndian.AppendUint32(b, uint32(n))
+	b := binary.BigEndian.AppendUint32(nil, uint32(c.Count()))
 	for _, u := range c.Users() {
 		for _, m := range c.Mechanisms(u) {
 			cred := c[u][m]
