@@ -97,6 +97,21 @@ func (c Certs) ClientWith(cert tls.Certificate) *tls.Config {
 	return cfg
 }
 
+// ServerFiles writes the server certificate and its key as PEM files of
+// the test's, for a server that reads them (creek serve --tls-cert,
+// --tls-key), and returns their paths.
+func (c Certs) ServerFiles(t testing.TB) (certFile, keyFile string) {
+	t.Helper()
+	cert := c.Server.Certificates[0]
+	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	check(t, err)
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	check(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600))
+	check(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600))
+	return certFile, keyFile
+}
+
 // CAFile writes the CA's certificate to a file of the test's and returns
 // its path.
 func (c Certs) CAFile(t testing.TB) string {

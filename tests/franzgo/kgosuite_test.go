@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/creekmq/creek/internal/blackbox"
+	"github.com/creekmq/creek/internal/testcert"
 )
 
 // servingLine is the line `creek serve` logs once it serves Kafka.
@@ -54,6 +55,35 @@ func TestFranzGoOwnSuite(t *testing.T) {
 		"KGO_TEST_SCRAM_SEEDS="+scramAddr, "KGO_TEST_SCRAM=kgo:kgo-secret:512", "KGO_TEST_OAUTH_SEEDS="+oauthAddr)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "franz-go's kgo tests against creek:\n%s", tail(out, 200))
+	t.Logf("%s", tail(out, 5))
+}
+
+// TestFranzGoOwnSuiteOverTLS runs franz-go's kgo suite as
+// TestFranzGoOwnSuite does, but every connection over TLS to a `creek
+// serve --tls-cert --tls-key` with a certificate the test made
+// (KGO_TEST_TLS naming its CA). TestIssue769 is skipped: it sets its own
+// Dialer, which franz-go refuses with a TLS configuration, and then uses
+// the client it did not get. -short skips it.
+//
+//	go test -run FranzGoOwnSuiteOverTLS -v .
+func TestFranzGoOwnSuiteOverTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("franz-go's own suite takes minutes")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Minute)
+	defer cancel()
+	suite := copyModule(t, "github.com/twmb/franz-go")
+	bin, err := blackbox.BuildCreek(ctx, t.TempDir())
+	require.NoError(t, err)
+	certs := testcert.New(t)
+	certFile, keyFile := certs.ServerFiles(t)
+	addr := serveCreek(ctx, t, bin, "--tls-cert", certFile, "--tls-key", keyFile)
+
+	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-timeout", "12m", "-skip", "TestIssue769", "./pkg/kgo")
+	cmd.Dir = suite
+	cmd.Env = append(os.Environ(), "KGO_SEEDS="+addr, "KGO_TEST_RF=1", "GOFLAGS=-mod=mod", "KGO_TEST_TLS=ca:"+certs.CAFile(t))
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "franz-go's kgo tests against creek over TLS:\n%s", tail(out, 200))
 	t.Logf("%s", tail(out, 5))
 }
 
