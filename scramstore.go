@@ -117,7 +117,9 @@ func (s *scramStore) alter(deletions []kafka.ScramDeletion, upsertions []kafka.S
 		}
 	}
 	note := func(user string, mechanism int8) (sasl.ScramMechanism, bool) {
-		out[user] = out[user] // every user named gets an entry
+		if _, named := out[user]; !named {
+			out[user] = nil // every user named gets an entry
+		}
 		m := sasl.ScramMechanism(mechanism)
 		switch {
 		case user == "":

@@ -47,13 +47,9 @@ func (c *connection) options() ([]kgo.Opt, error) {
 	if *c.tls || *c.tlsCA != "" || *c.tlsCert != "" {
 		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 		if *c.tlsCA != "" {
-			pem, err := os.ReadFile(*c.tlsCA)
-			if err != nil {
-				return nil, fmt.Errorf("--tls-ca: %w", err)
-			}
-			cfg.RootCAs = x509.NewCertPool()
-			if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("--tls-ca: %s holds no PEM certificate", *c.tlsCA)
+			var err error
+			if cfg.RootCAs, err = readCAs("--tls-ca", *c.tlsCA); err != nil {
+				return nil, err
 			}
 		}
 		if *c.tlsCert != "" || *c.tlsKey != "" {
@@ -88,6 +84,19 @@ func (c *connection) mechanism(secret string) (sasl.Mechanism, error) {
 		return oauth.Auth{Token: secret}.AsMechanism(), nil
 	}
 	return nil, fmt.Errorf("--sasl-mechanism %q: SCRAM-SHA-256, SCRAM-SHA-512, PLAIN or OAUTHBEARER", *c.saslMechanism)
+}
+
+// readCAs reads the PEM certificates of a flag's file into a pool.
+func readCAs(flag, path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: %s holds no PEM certificate", flag, path)
+	}
+	return pool, nil
 }
 
 // client connects a franz-go client with opts after the connection's.

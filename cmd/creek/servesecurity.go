@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/subtle"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"os"
 	"strings"
@@ -33,13 +32,9 @@ func securityFromFlags(certFile, keyFile, clientCAFile, usersFile string) (*tls.
 		}
 		tlsConfig = &tls.Config{GetCertificate: certs.get, MinVersion: tls.VersionTLS12}
 		if clientCAFile != "" {
-			pem, err := os.ReadFile(clientCAFile)
+			pool, err := readCAs("--tls-client-ca", clientCAFile)
 			if err != nil {
-				return nil, nil, fmt.Errorf("--tls-client-ca: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, nil, fmt.Errorf("--tls-client-ca: %s holds no PEM certificate", clientCAFile)
+				return nil, nil, err
 			}
 			tlsConfig.ClientAuth, tlsConfig.ClientCAs = tls.RequireAndVerifyClientCert, pool
 		}

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
@@ -50,17 +47,6 @@ func TestSASLUsersFile(t *testing.T) {
 	assert.Nil(t, sasl)
 }
 
-// writeCertFiles writes cert's certificate and key as PEM files into dir.
-func writeCertFiles(t *testing.T, dir string, cert tls.Certificate) (certFile, keyFile string) {
-	t.Helper()
-	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
-	require.NoError(t, err)
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600))
-	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600))
-	return certFile, keyFile
-}
-
 // TestCertificateReloads: a certificate renewed in its files is served
 // from the next handshake a second on, without a restart; a renewal half
 // written leaves the last one served.
@@ -69,7 +55,7 @@ func TestCertificateReloads(t *testing.T) {
 	first := certs.ClientCert(t, pkix.Name{CommonName: "first"})
 	second := certs.ClientCert(t, pkix.Name{CommonName: "second"})
 	dir := t.TempDir()
-	certFile, keyFile := writeCertFiles(t, dir, first)
+	certFile, keyFile := testcert.WriteFiles(t, dir, first)
 	now := time.Unix(1e9, 0)
 	r, err := newCertReloader(certFile, keyFile, func() time.Time { return now })
 	require.NoError(t, err)
@@ -80,7 +66,7 @@ func TestCertificateReloads(t *testing.T) {
 	}
 	assert.Equal(t, first.Certificate[0], served())
 
-	writeCertFiles(t, dir, second)
+	testcert.WriteFiles(t, dir, second)
 	later := time.Now().Add(time.Minute)
 	require.NoError(t, os.Chtimes(certFile, later, later))
 	assert.Equal(t, first.Certificate[0], served(), "looked at once a second at most")

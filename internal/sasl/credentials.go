@@ -178,11 +178,4 @@ func (r *reader) uint32() uint32 {
 	return 0
 }
 
-func (r *reader) bytes(n int) []byte { return slicesClone(r.take(n)) }
-
-func slicesClone(b []byte) []byte {
-	if b == nil {
-		return nil
-	}
-	return slices.Clone(b)
-}
+func (r *reader) bytes(n int) []byte { return slices.Clone(r.take(n)) }

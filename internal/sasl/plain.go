@@ -3,6 +3,7 @@ package sasl
 import (
 	"bytes"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Plain is PLAIN's name, as SaslHandshake gives it.
@@ -47,7 +48,7 @@ func ParsePlain(b []byte) (authz, user, password string, err error) {
 		if len(p) > 255 || i > 0 && len(p) == 0 {
 			return "", "", "", fmt.Errorf("%w: PLAIN: part %d is empty or longer than 255 bytes", ErrAuthentication, i+1)
 		}
-		if !utf8Valid(p) {
+		if !utf8.Valid(p) {
 			return "", "", "", fmt.Errorf("%w: PLAIN: part %d is not UTF-8", ErrAuthentication, i+1)
 		}
 	}

@@ -1,9 +1,6 @@
 package sasl
 
-import (
-	"errors"
-	"unicode/utf8"
-)
+import "errors"
 
 // ErrAuthentication is wrapped by every error of an authentication that
 // fails or is malformed: Kafka's SASL_AUTHENTICATION_FAILED.
@@ -17,5 +14,3 @@ type Server interface {
 	// ends the authentication; so does Step after done.
 	Step(in []byte) (out []byte, user string, done bool, err error)
 }
-
-func utf8Valid(b []byte) bool { return utf8.Valid(b) }

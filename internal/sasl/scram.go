@@ -13,6 +13,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ScramMechanism is one of SCRAM's hash functions.
@@ -286,7 +287,7 @@ func cutLast(s, sep string) (before, after string, ok bool) {
 // decodeSaslName decodes a saslname: UTF-8 in which "," is "=2C" and "="
 // is "=3D", and no other "=" may appear.
 func decodeSaslName(s string) (string, bool) {
-	if !utf8Valid([]byte(s)) || strings.ContainsRune(s, ',') {
+	if !utf8.ValidString(s) || strings.ContainsRune(s, ',') {
 		return "", false
 	}
 	var b strings.Builder

@@ -102,10 +102,15 @@ func (c Certs) ClientWith(cert tls.Certificate) *tls.Config {
 // --tls-key), and returns their paths.
 func (c Certs) ServerFiles(t testing.TB) (certFile, keyFile string) {
 	t.Helper()
-	cert := c.Server.Certificates[0]
+	return WriteFiles(t, t.TempDir(), c.Server.Certificates[0])
+}
+
+// WriteFiles writes cert's certificate and key as cert.pem and key.pem in
+// dir, replacing what is there, and returns their paths.
+func WriteFiles(t testing.TB, dir string, cert tls.Certificate) (certFile, keyFile string) {
+	t.Helper()
 	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
 	check(t, err)
-	dir := t.TempDir()
 	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	check(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600))
 	check(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600))

@@ -35,27 +35,14 @@ var servingLine = regexp.MustCompile(`creek serving the Kafka protocol" addr=(\S
 //
 //	go test -run FranzGoOwnSuite -v .
 func TestFranzGoOwnSuite(t *testing.T) {
-	if testing.Short() {
-		t.Skip("franz-go's own suite takes minutes")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Minute)
-	defer cancel()
-	suite := copyModule(t, "github.com/twmb/franz-go")
-	bin, err := blackbox.BuildCreek(ctx, t.TempDir())
-	require.NoError(t, err)
+	ctx, suite, bin := kgoSuite(t)
 	addr := serveCreek(ctx, t, bin)
 	users := filepath.Join(t.TempDir(), "users")
 	require.NoError(t, os.WriteFile(users, []byte("kgo:kgo-secret\n"), 0o600))
 	scramAddr := serveCreek(ctx, t, bin, "--sasl-users", users)
 	oauthAddr := serveCreek(ctx, t, bin, "--sasl-oauth-unsecured")
-
-	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-timeout", "12m", "./pkg/kgo")
-	cmd.Dir = suite
-	cmd.Env = append(os.Environ(), "KGO_SEEDS="+addr, "KGO_TEST_RF=1", "GOFLAGS=-mod=mod",
+	runKgoSuite(ctx, t, suite, nil, "KGO_SEEDS="+addr,
 		"KGO_TEST_SCRAM_SEEDS="+scramAddr, "KGO_TEST_SCRAM=kgo:kgo-secret:512", "KGO_TEST_OAUTH_SEEDS="+oauthAddr)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "franz-go's kgo tests against creek:\n%s", tail(out, 200))
-	t.Logf("%s", tail(out, 5))
 }
 
 // TestFranzGoOwnSuiteOverTLS runs franz-go's kgo suite as
@@ -67,23 +54,38 @@ func TestFranzGoOwnSuite(t *testing.T) {
 //
 //	go test -run FranzGoOwnSuiteOverTLS -v .
 func TestFranzGoOwnSuiteOverTLS(t *testing.T) {
+	ctx, suite, bin := kgoSuite(t)
+	certs := testcert.New(t)
+	certFile, keyFile := certs.ServerFiles(t)
+	addr := serveCreek(ctx, t, bin, "--tls-cert", certFile, "--tls-key", keyFile)
+	runKgoSuite(ctx, t, suite, []string{"-skip", "TestIssue769"}, "KGO_SEEDS="+addr, "KGO_TEST_TLS=ca:"+certs.CAFile(t))
+}
+
+// kgoSuite skips under -short, and returns the suite's context (15
+// minutes), a copy of franz-go's module to run it in, and a creek binary.
+func kgoSuite(t *testing.T) (context.Context, string, string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("franz-go's own suite takes minutes")
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	suite := copyModule(t, "github.com/twmb/franz-go")
 	bin, err := blackbox.BuildCreek(ctx, t.TempDir())
 	require.NoError(t, err)
-	certs := testcert.New(t)
-	certFile, keyFile := certs.ServerFiles(t)
-	addr := serveCreek(ctx, t, bin, "--tls-cert", certFile, "--tls-key", keyFile)
+	return ctx, suite, bin
+}
 
-	cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-timeout", "12m", "-skip", "TestIssue769", "./pkg/kgo")
+// runKgoSuite runs franz-go's pkg/kgo tests in suite, with flags before
+// the package and env added to KGO_TEST_RF=1, and fails unless they pass.
+func runKgoSuite(ctx context.Context, t *testing.T, suite string, flags []string, env ...string) {
+	t.Helper()
+	args := append(append([]string{"test", "-count=1", "-timeout", "12m"}, flags...), "./pkg/kgo")
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = suite
-	cmd.Env = append(os.Environ(), "KGO_SEEDS="+addr, "KGO_TEST_RF=1", "GOFLAGS=-mod=mod", "KGO_TEST_TLS=ca:"+certs.CAFile(t))
+	cmd.Env = append(append(os.Environ(), "KGO_TEST_RF=1", "GOFLAGS=-mod=mod"), env...)
 	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "franz-go's kgo tests against creek over TLS:\n%s", tail(out, 200))
+	require.NoError(t, err, "franz-go's kgo tests against creek (%v):\n%s", env, tail(out, 200))
 	t.Logf("%s", tail(out, 5))
 }
 
