@@ -133,3 +133,68 @@ func TestFilters(t *testing.T) {
 	assert.Equal(t, []Binding{literal, prefix, other}, a.Remove(f))
 	assert.Equal(t, []Binding{wildcard}, a.Bindings(), "what the filter did not match stays")
 }
+
+// FuzzBindings: any bytes give bindings or an error, never a panic, and
+// what decodes encodes to the same bytes.
+func FuzzBindings(f *testing.F) {
+	f.Add(Marshal([]Binding{
+		{Type: Topic, Name: "orders", Pattern: Prefixed, Principal: "User:alice", Host: Wildcard, Operation: Read, Permission: Allow},
+		{Type: Cluster, Name: ClusterName, Pattern: Literal, Principal: WildcardPrincipal, Host: "10.0.0.1", Operation: Alter, Permission: Deny},
+	}))
+	f.Add([]byte{0, 0, 0, 1, 2, 3, 3, 3, 0, 1, 'a'})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := Unmarshal(b)
+		if err != nil {
+			return
+		}
+		assert.Equal(t, b, Marshal(got))
+	})
+}
+
+func TestBindingsRoundTrip(t *testing.T) {
+	in := []Binding{
+		{Type: Topic, Name: "orders", Pattern: Prefixed, Principal: "User:alice", Host: Wildcard, Operation: Read, Permission: Allow},
+		{Type: Group, Name: Wildcard, Pattern: Literal, Principal: "User:bob", Host: "::1", Operation: All, Permission: Deny},
+	}
+	out, err := Unmarshal(Marshal(in))
+	require.NoError(t, err)
+	assert.Equal(t, in, out)
+	_, err = Unmarshal(Marshal(append(in, in[0])))
+	assert.Error(t, err, "a binding twice")
+	_, err = Unmarshal(Marshal([]Binding{{Type: AnyResource, Name: "x", Pattern: Literal, Principal: "User:a", Host: "*", Operation: Read, Permission: Allow}}))
+	assert.ErrorIs(t, err, ErrInvalidBinding)
+	_, err = Unmarshal(Marshal(in)[:10])
+	assert.Error(t, err)
+}
+
+func TestAuthorizedByType(t *testing.T) {
+	const alice = "User:alice"
+	cases := []struct {
+		name     string
+		bindings []Binding
+		noACL    bool
+		want     bool
+	}{
+		{"nothing", nil, false, false},
+		{"nothing, allowed if no ACL", nil, true, true},
+		{"bindings of the type name no one else", []Binding{allow(Topic, "x", Literal, "User:bob", Write)}, true, false},
+		{"a literal allow", []Binding{allow(Topic, "orders", Literal, alice, Write)}, false, true},
+		{"a prefixed allow", []Binding{allow(Topic, "ord", Prefixed, alice, Write)}, false, true},
+		{"All grants it", []Binding{allow(Topic, "orders", Literal, alice, All)}, false, true},
+		{"another operation does not", []Binding{allow(Topic, "orders", Literal, alice, Read)}, false, false},
+		{"another type does not", []Binding{allow(Group, "orders", Literal, alice, Write)}, false, false},
+		{"a wildcard deny refuses it", []Binding{allow(Topic, "orders", Literal, alice, Write), deny(Topic, Wildcard, Literal, alice, Write)}, false, false},
+		{"a deny of the same name overrides", []Binding{allow(Topic, "orders", Literal, alice, Write), deny(Topic, "orders", Literal, alice, Write)}, false, false},
+		{"a deny of a prefix overrides", []Binding{allow(Topic, "orders", Literal, alice, Write), deny(Topic, "or", Prefixed, alice, All)}, false, false},
+		{"a deny elsewhere leaves it", []Binding{allow(Topic, "orders", Literal, alice, Write), deny(Topic, "payments", Literal, alice, Write)}, false, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := Authorizer{AllowIfNoACL: c.noACL}
+			require.NoError(t, a.Add(c.bindings...))
+			assert.Equal(t, c.want, a.AuthorizedByType(alice, "10.0.0.1", Write, Topic))
+		})
+	}
+	super := Authorizer{SuperUsers: map[string]bool{alice: true}}
+	assert.True(t, super.AuthorizedByType(alice, "h", Write, Topic))
+}

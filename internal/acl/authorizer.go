@@ -1,5 +1,7 @@
 package acl
 
+import "strings"
+
 // Authorizer decides requests by a set of bindings, as Kafka's
 // StandardAuthorizer does. The zero value denies everything to everyone
 // but super users; it is not safe for concurrent use (the caller swaps a
@@ -96,6 +98,52 @@ func (a *Authorizer) Authorized(principal, host string, op Operation, t Resource
 		}
 	}
 	return allowed || !named && a.AllowIfNoACL
+}
+
+// AuthorizedByType reports whether principal from host may do op to at
+// least one resource of type t, as Kafka's authorizeByResourceType
+// answers an idempotent producer's InitProducerId without a
+// transactional ID (WRITE on any topic): a super user may; a denial of
+// op on every resource of the type (the literal wildcard) refuses it;
+// otherwise an allowing binding not overridden by a denial of the same
+// resource (literal), or of a prefix of it, grants it; failing that, it
+// is allowed only when no binding names a resource of the type and
+// AllowIfNoACL is set.
+func (a *Authorizer) AuthorizedByType(principal, host string, op Operation, t ResourceType) bool {
+	if a.SuperUsers[principal] {
+		return true
+	}
+	var denied []Binding
+	typed := false
+	for _, b := range a.bindings {
+		if b.Type != t {
+			continue
+		}
+		typed = true
+		if b.covers(principal, host) && b.Permission == Deny && (b.Operation == op || b.Operation == All) {
+			if b.Pattern == Literal && b.Name == Wildcard {
+				return false
+			}
+			denied = append(denied, b)
+		}
+	}
+	for _, b := range a.bindings {
+		if b.Type != t || !b.covers(principal, host) || b.Permission != Allow || !grants(b.Operation, op) {
+			continue
+		}
+		overridden := false
+		for _, d := range denied {
+			if d.Pattern == Literal && d.Name == b.Name && b.Pattern == Literal ||
+				d.Pattern == Prefixed && strings.HasPrefix(b.Name, d.Name) && b.Name != Wildcard {
+				overridden = true
+				break
+			}
+		}
+		if !overridden {
+			return true
+		}
+	}
+	return !typed && a.AllowIfNoACL
 }
 
 // grants reports whether an allowed operation permits op: itself, All,

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/creekmq/creek/internal/framefile"
 )
 
 // Credentials are the SCRAM credentials of a node's users, by user and
@@ -82,8 +84,7 @@ func (c Credentials) Marshal() []byte {
 	for _, u := range c.Users() {
 		for _, m := range c.Mechanisms(u) {
 			cred := c[u][m]
-			b = binary.BigEndian.AppendUint16(b, uint16(len(u)))
-			b = append(b, u...)
+			b = framefile.AppendString16(b, u)
 			b = append(b, byte(m))
 			b = binary.BigEndian.AppendUint32(b, uint32(cred.Iterations))
 			b = binary.BigEndian.AppendUint16(b, uint16(len(cred.Salt)))
@@ -100,19 +101,19 @@ func (c Credentials) Marshal() []byte {
 // mechanism's size, or credentials out of Marshal's order (or twice) give
 // an error.
 func UnmarshalCredentials(b []byte) (Credentials, error) {
-	r := reader{b: b}
-	n := r.uint32()
+	r := framefile.NewFields(b)
+	n := r.Uint32()
 	c := Credentials{}
 	var last string
 	var lastM ScramMechanism
-	for i := uint32(0); i < n && r.err == nil; i++ {
-		user := string(r.bytes(int(r.uint16())))
-		m := ScramMechanism(r.byte())
-		iterations := int(r.uint32())
-		salt := r.bytes(int(r.uint16()))
-		stored := r.bytes(int(r.byte()))
-		server := r.bytes(int(r.byte()))
-		if r.err != nil {
+	for i := uint32(0); i < n && r.Err() == nil; i++ {
+		user := r.String16()
+		m := ScramMechanism(r.Byte())
+		iterations := int(r.Uint32())
+		salt := r.Bytes(int(r.Uint16()))
+		stored := r.Bytes(int(r.Byte()))
+		server := r.Bytes(int(r.Byte()))
+		if r.Err() != nil {
 			break
 		}
 		if m != ScramSHA256 && m != ScramSHA512 {
@@ -129,53 +130,11 @@ func UnmarshalCredentials(b []byte) (Credentials, error) {
 		last, lastM = user, m
 		c.Set(user, ScramCredential{Mechanism: m, Salt: salt, Iterations: iterations, StoredKey: stored, ServerKey: server})
 	}
-	if r.err == nil && len(r.b) != 0 {
-		r.err = errors.New("bytes after the last credential")
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("sasl: credentials: %w", err)
 	}
-	if r.err != nil {
-		return nil, fmt.Errorf("sasl: credentials: %w", r.err)
+	if r.Len() != 0 {
+		return nil, errors.New("sasl: credentials: bytes after the last credential")
 	}
 	return c, nil
 }
-
-// reader reads big-endian fields, remembering the first shortfall.
-type reader struct {
-	b   []byte
-	err error
-}
-
-func (r *reader) take(n int) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if n > len(r.b) {
-		r.err = errors.New("cut short")
-		return nil
-	}
-	out := r.b[:n:n]
-	r.b = r.b[n:]
-	return out
-}
-
-func (r *reader) byte() byte {
-	if b := r.take(1); b != nil {
-		return b[0]
-	}
-	return 0
-}
-
-func (r *reader) uint16() uint16 {
-	if b := r.take(2); b != nil {
-		return binary.BigEndian.Uint16(b)
-	}
-	return 0
-}
-
-func (r *reader) uint32() uint32 {
-	if b := r.take(4); b != nil {
-		return binary.BigEndian.Uint32(b)
-	}
-	return 0
-}
-
-func (r *reader) bytes(n int) []byte { return slices.Clone(r.take(n)) }
