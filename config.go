@@ -118,6 +118,9 @@ type Config struct {
 	// SASL, when set, makes the Kafka listener's clients authenticate
 	// (security.go). Not yet with Cluster.
 	SASL *SASLConfig
+	// ACL, when set, decides every request of the Kafka listener by the
+	// node's ACLs (aclstore.go). Not yet with Cluster.
+	ACL *ACLConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -173,6 +176,9 @@ func (c Config) validate() error {
 		}
 	}
 	if err := c.validateSecurity(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateACL(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -38,6 +38,9 @@ func (n *Node) serve(ln net.Listener) error {
 		}
 	}
 	cfg.SASL = n.cfg.SASL.kafkaSASL(n.scram)
+	if n.acls != nil {
+		cfg.Authorizer = n.acls
+	}
 	n.kafka = kafka.Serve(n.secureListener(ln), kafkaBroker{n}, cfg)
 	return nil
 }

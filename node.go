@@ -47,6 +47,7 @@ type Node struct {
 	metadataChanged chan struct{}
 	kafka           *kafka.Server // the Kafka listener, when Config.Listen is set
 	scram           *scramStore   // SCRAM users' credentials (scramstore.go)
+	acls            *aclStore     // the authorizer, with Config.ACL (aclstore.go)
 	stopListener    sync.Once
 	members         *membership.Membership // the cluster's live nodes, when Config.Cluster is set
 	controller      *clusterController     // this node's part in the cluster's Raft controller
@@ -117,6 +118,11 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 	}
 	if n.scram, err = openScramStore(fs, dir, seed); err != nil {
 		return nil, fmt.Errorf("open node %s: %w", dir, err)
+	}
+	if cfg.ACL != nil {
+		if n.acls, err = openACLStore(fs, dir, cfg.ACL); err != nil {
+			return nil, fmt.Errorf("open node %s: %w", dir, err)
+		}
 	}
 	for _, rt := range reg.Topics {
 		t, err := n.openTopic(rt)

@@ -151,3 +151,27 @@ func (b Binding) appliesTo(t ResourceType, name string) bool {
 func (b Binding) covers(principal, host string) bool {
 	return (b.Principal == principal || b.Principal == WildcardPrincipal) && (b.Host == host || b.Host == Wildcard)
 }
+
+var typeNames = map[ResourceType]string{AnyResource: "ANY", Topic: "TOPIC", Group: "GROUP", Cluster: "CLUSTER",
+	TransactionalID: "TRANSACTIONAL_ID", DelegationToken: "DELEGATION_TOKEN", User: "USER"}
+
+// String returns Kafka's name of t.
+func (t ResourceType) String() string {
+	if name, ok := typeNames[t]; ok {
+		return name
+	}
+	return fmt.Sprintf("ResourceType(%d)", int8(t))
+}
+
+var operationNames = map[Operation]string{AnyOperation: "ANY", All: "ALL", Read: "READ", Write: "WRITE",
+	Create: "CREATE", Delete: "DELETE", Alter: "ALTER", Describe: "DESCRIBE", ClusterAction: "CLUSTER_ACTION",
+	DescribeConfigs: "DESCRIBE_CONFIGS", AlterConfigs: "ALTER_CONFIGS", IdempotentWrite: "IDEMPOTENT_WRITE",
+	CreateTokens: "CREATE_TOKENS", DescribeTokens: "DESCRIBE_TOKENS"}
+
+// String returns Kafka's name of op.
+func (op Operation) String() string {
+	if name, ok := operationNames[op]; ok {
+		return name
+	}
+	return fmt.Sprintf("Operation(%d)", int8(op))
+}

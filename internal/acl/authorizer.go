@@ -1,6 +1,9 @@
 package acl
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Authorizer decides requests by a set of bindings, as Kafka's
 // StandardAuthorizer does. The zero value denies everything to everyone
@@ -14,11 +17,53 @@ type Authorizer struct {
 	AllowIfNoACL bool
 
 	bindings []Binding
+	set      map[Binding]bool
+	literal  map[resource][]Binding     // literal bindings by type and name (the wildcard's under "*")
+	prefixed map[ResourceType][]Binding // prefixed bindings by type
+}
+
+// resource is a type and a name, a literal binding's index key.
+type resource struct {
+	t    ResourceType
+	name string
+}
+
+// index adds b to the lookups Authorized uses.
+func (a *Authorizer) index(b Binding) {
+	if a.set == nil {
+		a.set, a.literal, a.prefixed = map[Binding]bool{}, map[resource][]Binding{}, map[ResourceType][]Binding{}
+	}
+	a.set[b] = true
+	if b.Pattern == Prefixed {
+		a.prefixed[b.Type] = append(a.prefixed[b.Type], b)
+	} else {
+		k := resource{b.Type, b.Name}
+		a.literal[k] = append(a.literal[k], b)
+	}
+}
+
+// reindex rebuilds the lookups from the bindings.
+func (a *Authorizer) reindex() {
+	a.set, a.literal, a.prefixed = nil, nil, nil
+	for _, b := range a.bindings {
+		a.index(b)
+	}
 }
 
 // Bindings returns the authorizer's bindings, in the order they were
 // added.
 func (a *Authorizer) Bindings() []Binding { return append([]Binding(nil), a.bindings...) }
+
+// Len returns how many bindings a holds.
+func (a *Authorizer) Len() int { return len(a.bindings) }
+
+// Clone returns a copy of a that changes to a leave alone.
+func (a *Authorizer) Clone() Authorizer {
+	c := *a
+	c.bindings = append([]Binding(nil), a.bindings...)
+	c.reindex()
+	return c
+}
 
 // Add adds bindings, each validated first; one already there is not added
 // twice. It adds none when one is invalid.
@@ -29,20 +74,12 @@ func (a *Authorizer) Add(bs ...Binding) error {
 		}
 	}
 	for _, b := range bs {
-		if !a.has(b) {
+		if !a.set[b] {
 			a.bindings = append(a.bindings, b)
+			a.index(b)
 		}
 	}
 	return nil
-}
-
-func (a *Authorizer) has(b Binding) bool {
-	for _, x := range a.bindings {
-		if x == b {
-			return true
-		}
-	}
-	return false
 }
 
 // Remove removes the bindings f matches and returns them.
@@ -57,6 +94,9 @@ func (a *Authorizer) Remove(f Filter) []Binding {
 		}
 	}
 	a.bindings = kept
+	if len(removed) > 0 {
+		a.reindex()
+	}
 	return removed
 }
 
@@ -82,19 +122,21 @@ func (a *Authorizer) Authorized(principal, host string, op Operation, t Resource
 		return true
 	}
 	named, allowed := false, false
-	for _, b := range a.bindings {
-		if !b.appliesTo(t, name) {
-			continue
-		}
-		named = true
-		if !b.covers(principal, host) {
-			continue
-		}
-		switch {
-		case b.Permission == Deny && (b.Operation == op || b.Operation == All):
-			return false
-		case b.Permission == Allow && grants(b.Operation, op):
-			allowed = true
+	for _, list := range [][]Binding{a.literal[resource{t, name}], a.literal[resource{t, Wildcard}], a.prefixed[t]} {
+		for _, b := range list {
+			if !b.appliesTo(t, name) {
+				continue
+			}
+			named = true
+			if !b.covers(principal, host) {
+				continue
+			}
+			switch {
+			case b.Permission == Deny && (b.Operation == op || b.Operation == All):
+				return false
+			case b.Permission == Allow && grants(b.Operation, op):
+				allowed = true
+			}
 		}
 	}
 	return allowed || !named && a.AllowIfNoACL
@@ -171,6 +213,22 @@ type Filter struct {
 	Host       string
 	Operation  Operation
 	Permission Permission
+}
+
+// Validate reports a filter value Kafka does not have: a type, pattern
+// type, operation or permission out of their ranges (UNKNOWN among them).
+func (f Filter) Validate() error {
+	switch {
+	case f.Type < AnyResource || f.Type > User:
+		return fmt.Errorf("%w: filter resource type %d", ErrInvalidBinding, f.Type)
+	case f.Pattern < AnyPattern || f.Pattern > Prefixed:
+		return fmt.Errorf("%w: filter pattern type %d", ErrInvalidBinding, f.Pattern)
+	case f.Operation < AnyOperation || f.Operation > DescribeTokens:
+		return fmt.Errorf("%w: filter operation %d", ErrInvalidBinding, f.Operation)
+	case f.Permission < AnyPermission || f.Permission > Allow:
+		return fmt.Errorf("%w: filter permission %d", ErrInvalidBinding, f.Permission)
+	}
+	return nil
 }
 
 // Matches reports whether f selects b. A Match pattern selects the

@@ -7,6 +7,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // Produce, versions 3–13 (RecordBatch v2; topics by ID from version 13). Each partition's batch is
@@ -30,6 +32,9 @@ import (
 // transaction version 2 once it has added the partition; control batches, which only
 // the coordinator writes, get INVALID_RECORD. acks other than 0, 1 and -1 get
 // INVALID_REQUIRED_ACKS for every partition, and nothing is appended.
+// With an authorizer, a producer needs WRITE on each topic
+// (TOPIC_AUTHORIZATION_FAILED) and on its transactional ID
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED for every partition).
 
 func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Response {
 	req := r.(*kmsg.ProduceRequest)
@@ -42,6 +47,17 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 		refuseProduce(req, resp, kerr.InvalidRequiredAcks.Code)
 		return func() kmsg.Response { return resp }
 	}
+	if req.TransactionID != nil && !s.may(ctx, acl.Write, acl.TransactionalID, *req.TransactionID) {
+		refuseProduce(req, resp, kerr.TransactionalIDAuthorizationFailed.Code)
+		return func() kmsg.Response { return resp }
+	}
+	refused := s.refusedTopics(ctx, acl.Write, func(yield func(string) bool) {
+		for _, rt := range req.Topics {
+			if !yield(s.topicName(req.Version >= 13, rt.Topic, rt.TopicID)) {
+				return
+			}
+		}
+	})
 	var waits []waiting
 	tx := Txn{ID: deref(req.TransactionID), Add: req.Version >= 12 && s.cfg.TransactionVersion >= 2, Abortable: req.Version >= 11}
 	timeout := time.Duration(req.TimeoutMillis) * time.Millisecond
@@ -60,6 +76,10 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 			tp := TopicPartition{rt.Topic, rp.Partition}
 			if rt.Topic == "" {
 				op.ErrorCode = kerr.UnknownTopicID.Code
+				continue
+			}
+			if refused[rt.Topic] {
+				op.ErrorCode = kerr.TopicAuthorizationFailed.Code
 				continue
 			}
 			if seen[tp] {

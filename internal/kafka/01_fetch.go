@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // Fetch, versions 4–16 (RecordBatch v2; topics by name, or by topic ID
@@ -29,7 +31,9 @@ import (
 // truncation); consumers' fetches are not checked so. A read_committed
 // consumer (IsolationLevel 1) reads below the last stable offset and gets
 // the aborted transactions of what it read, an empty list when there are
-// none; read_uncommitted gets null there, as from Kafka.
+// none; read_uncommitted gets null there, as from Kafka. With an
+// authorizer, a consumer needs READ on each topic, a follower CLUSTER_ACTION
+// on the cluster (TOPIC_AUTHORIZATION_FAILED for each partition refused).
 
 // DefaultFetchMaxBytes is the most record bytes a Fetch response holds,
 // whatever the client asks: the broker's fetch.max.bytes default in Kafka
@@ -103,11 +107,12 @@ func serveFetch(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
 		return resp
 	}
+	refused := s.refusedFetches(ctx, req)
 	deadline := time.NewTimer(time.Duration(req.MaxWaitMillis) * time.Millisecond)
 	defer deadline.Stop()
 	for {
-		wake := s.arrivals(req) // before reading: an append after the read still wakes us
-		resp, size := s.fetchOnce(req)
+		wake := s.arrivals(req, refused) // before reading: an append after the read still wakes us
+		resp, size := s.fetchOnce(req, refused)
 		if size >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(wake) == 0 {
 			return resp
 		}
@@ -121,7 +126,7 @@ func serveFetch(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 		}
 		if chosen, _, _ := reflect.Select(cases); chosen < 2 {
 			resp.Release()
-			resp, _ = s.fetchOnce(req)
+			resp, _ = s.fetchOnce(req, refused)
 			return resp
 		}
 	}
@@ -151,12 +156,41 @@ func abortedTransactions(aborted []AbortedTxn) []kmsg.FetchResponseTopicPartitio
 	return out
 }
 
+// fetchReplica returns the follower a Fetch is from, or -1 for a
+// consumer's.
+func fetchReplica(req *kmsg.FetchRequest) int32 {
+	if req.Version >= 15 {
+		return req.ReplicaState.ID
+	}
+	return req.ReplicaID
+}
+
+// refusedFetches returns the topics of req its principal may not read:
+// those it may not READ, or every one for a follower's fetch without
+// CLUSTER_ACTION on the cluster.
+func (s *Server) refusedFetches(ctx context.Context, req *kmsg.FetchRequest) map[string]bool {
+	op := acl.Read
+	if fetchReplica(req) >= 0 && !s.mayCluster(ctx, acl.ClusterAction) {
+		op = acl.ClusterAction // no topic grants it: all are refused
+	}
+	return s.refusedTopics(ctx, op, func(yield func(string) bool) {
+		for _, rt := range req.Topics {
+			if !yield(s.topicName(req.Version >= 13, rt.Topic, rt.TopicID)) {
+				return
+			}
+		}
+	})
+}
+
 // arrivals returns the channels that announce growth of the partitions
-// asked for.
-func (s *Server) arrivals(req *kmsg.FetchRequest) []<-chan struct{} {
+// asked for and not refused.
+func (s *Server) arrivals(req *kmsg.FetchRequest, refused map[string]bool) []<-chan struct{} {
 	var out []<-chan struct{}
 	for _, rt := range req.Topics {
 		topic := s.topicName(req.Version >= 13, rt.Topic, rt.TopicID)
+		if refused[topic] {
+			continue
+		}
 		for _, rp := range rt.Partitions {
 			if ch, err := s.broker.Arrival(topic, rp.Partition); err == nil {
 				out = append(out, ch)
@@ -166,19 +200,16 @@ func (s *Server) arrivals(req *kmsg.FetchRequest) []<-chan struct{} {
 	return out
 }
 
-// fetchOnce reads what every partition holds now and returns the response
-// with its size in record bytes.
-func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
+// fetchOnce reads what every partition holds now, but those of refused
+// topics, and returns the response with its size in record bytes.
+func (s *Server) fetchOnce(req *kmsg.FetchRequest, refused map[string]bool) (*fetchResponse, int) {
 	resp := &fetchResponse{FetchResponse: req.ResponseKind().(*kmsg.FetchResponse), budget: s.requestBytes}
 	budget := int(s.cfg.FetchMaxBytes)
 	if req.MaxBytes > 0 {
 		budget = min(budget, int(req.MaxBytes))
 	}
 	size := 0
-	replica := req.ReplicaID
-	if req.Version >= 15 {
-		replica = req.ReplicaState.ID
-	}
+	replica := fetchReplica(req)
 	for _, rt := range req.Topics {
 		ot := kmsg.NewFetchResponseTopic()
 		ot.Topic = s.topicName(req.Version >= 13, rt.Topic, rt.TopicID)
@@ -187,6 +218,11 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest) (*fetchResponse, int) {
 			op := kmsg.NewFetchResponseTopicPartition()
 			op.Partition = rp.Partition
 			op.RecordBatches = []byte{} // empty, not null: librdkafka refuses a null record set
+			if refused[ot.Topic] {
+				op.ErrorCode, op.HighWatermark, op.LastStableOffset = kerr.TopicAuthorizationFailed.Code, -1, -1
+				ot.Partitions = append(ot.Partitions, op)
+				continue
+			}
 			limit := min(int(rp.PartitionMaxBytes), budget-size)
 			if size == 0 {
 				limit = max(limit, 1) // KIP-74: the first partition with data gets a whole batch

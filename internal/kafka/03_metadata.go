@@ -5,6 +5,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // Metadata, versions 0–13. Each partition's leader, leader epoch,
@@ -15,7 +17,11 @@ import (
 // naming a topic by ID only (v10+) gets UNKNOWN_TOPIC_ID. An unknown topic
 // is created when the request allows it (always before v4) and the node
 // creates topics on first use, as Kafka's auto.create.topics.enable does:
-// librdkafka relies on that.
+// librdkafka relies on that. With an authorizer, a topic the principal
+// may not DESCRIBE is left out of a request for every topic, and a named
+// one gets TOPIC_AUTHORIZATION_FAILED, whether it exists or not; creating
+// one on first use needs CREATE on the cluster or on the topic. The
+// authorized operations (v8+) are given when the request asks.
 
 func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.MetadataRequest)
@@ -35,9 +41,21 @@ func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response
 	for _, t := range topics {
 		byName[t.Name] = t
 	}
+	if req.IncludeClusterAuthorizedOperations {
+		resp.AuthorizedOperations = s.authorizedOperations(ctx, acl.Cluster, acl.ClusterName, clusterOperations...)
+	}
+	add := func(t TopicMetadata) {
+		mt := s.topicMetadata(t)
+		if req.IncludeTopicAuthorizedOperations {
+			mt.AuthorizedOperations = s.authorizedOperations(ctx, acl.Topic, t.Name, topicOperations...)
+		}
+		resp.Topics = append(resp.Topics, mt)
+	}
 	if req.Topics == nil { // all topics
 		for _, t := range topics {
-			resp.Topics = append(resp.Topics, s.topicMetadata(t))
+			if s.may(ctx, acl.Describe, acl.Topic, t.Name) {
+				add(t)
+			}
 		}
 		return resp
 	}
@@ -56,8 +74,16 @@ func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response
 			resp.Topics = append(resp.Topics, missing)
 			continue
 		}
+		if !s.may(ctx, acl.Describe, acl.Topic, *rt.Topic) {
+			refused := kmsg.NewMetadataResponseTopic()
+			refused.Topic = rt.Topic
+			refused.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			resp.Topics = append(resp.Topics, refused)
+			continue
+		}
 		t, ok := byName[*rt.Topic]
-		if !ok && (req.AllowAutoTopicCreation || req.Version < 4) && s.broker.AutoCreateTopic(ctx, *rt.Topic) == nil {
+		if !ok && (req.AllowAutoTopicCreation || req.Version < 4) && s.mayCreateTopic(ctx, *rt.Topic) &&
+			s.broker.AutoCreateTopic(ctx, *rt.Topic) == nil {
 			t, ok = s.findTopic(*rt.Topic)
 		}
 		if !ok {
@@ -67,9 +93,15 @@ func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response
 			resp.Topics = append(resp.Topics, missing)
 			continue
 		}
-		resp.Topics = append(resp.Topics, s.topicMetadata(t))
+		add(t)
 	}
 	return resp
+}
+
+// mayCreateTopic reports whether the request's principal may create a
+// topic: CREATE on the cluster, or on the topic.
+func (s *Server) mayCreateTopic(ctx context.Context, name string) bool {
+	return s.mayCluster(ctx, acl.Create) || s.may(ctx, acl.Create, acl.Topic, name)
 }
 
 func (s *Server) topicMetadata(t TopicMetadata) kmsg.MetadataResponseTopic {

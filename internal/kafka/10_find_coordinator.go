@@ -5,12 +5,17 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // FindCoordinator, versions 0–4: the node coordinating a group (key type
 // 0) or a transactional ID (key type 1), which in a cluster leads the
 // key's partition of __consumer_offsets or __transaction_state (asking
 // creates that topic, as in Kafka). Other key types get INVALID_REQUEST.
+// With an authorizer, a key needs DESCRIBE on its group
+// (GROUP_AUTHORIZATION_FAILED) or transactional ID
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
 
 func serveFindCoordinator(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.FindCoordinatorRequest)
@@ -18,6 +23,12 @@ func serveFindCoordinator(ctx context.Context, s *Server, r kmsg.Request) kmsg.R
 	find := func(key string) (BrokerMetadata, int16) {
 		var id int32
 		var err error
+		switch {
+		case req.CoordinatorType == 0 && !s.may(ctx, acl.Describe, acl.Group, key):
+			return BrokerMetadata{NodeID: -1}, kerr.GroupAuthorizationFailed.Code
+		case req.CoordinatorType == 1 && !s.may(ctx, acl.Describe, acl.TransactionalID, key):
+			return BrokerMetadata{NodeID: -1}, kerr.TransactionalIDAuthorizationFailed.Code
+		}
 		switch req.CoordinatorType {
 		case 0:
 			id, err = s.broker.GroupCoordinator(ctx, key)

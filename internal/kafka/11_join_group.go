@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/creekmq/creek/internal/acl"
 	"github.com/creekmq/creek/internal/group"
 )
 
@@ -15,11 +16,16 @@ import (
 // MEMBER_ID_REQUIRED with the ID to join with (KIP-394); version 0 has no
 // rebalance timeout and uses the session timeout. The request waits in the
 // coordinator until the join phase ends, holding its connection, as in
-// Kafka.
+// Kafka. With an authorizer, JoinGroup, SyncGroup, Heartbeat and
+// LeaveGroup need READ on the group (GROUP_AUTHORIZATION_FAILED).
 
 func serveJoinGroup(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.JoinGroupRequest)
 	resp := req.ResponseKind().(*kmsg.JoinGroupResponse)
+	if !s.may(ctx, acl.Read, acl.Group, req.Group) {
+		resp.ErrorCode, resp.Generation = kerr.GroupAuthorizationFailed.Code, -1
+		return resp
+	}
 	jr := group.JoinRequest{Group: req.Group, MemberID: req.MemberID, InstanceID: deref(req.InstanceID),
 		ClientID: clientIDFrom(ctx), ClientHost: clientHostFrom(ctx),
 		SessionTimeout:       time.Duration(req.SessionTimeoutMillis) * time.Millisecond,

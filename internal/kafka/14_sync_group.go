@@ -3,8 +3,10 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/creekmq/creek/internal/acl"
 	"github.com/creekmq/creek/internal/group"
 )
 
@@ -14,6 +16,10 @@ import (
 func serveSyncGroup(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.SyncGroupRequest)
 	resp := req.ResponseKind().(*kmsg.SyncGroupResponse)
+	if !s.may(ctx, acl.Read, acl.Group, req.Group) {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return resp
+	}
 	sr := group.SyncRequest{Group: req.Group, Generation: req.Generation, MemberID: req.MemberID,
 		InstanceID: deref(req.InstanceID)}
 	if len(req.GroupAssignment) > 0 {

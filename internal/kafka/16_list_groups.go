@@ -5,15 +5,23 @@ import (
 	"slices"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // ListGroups, versions 0–4: groups with members or committed offsets,
 // filtered by state (v4). A group with offsets and no members is Empty.
+// With an authorizer, a principal without DESCRIBE on the cluster is told
+// of the groups it may describe.
 
-func serveListGroups(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
+func serveListGroups(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.ListGroupsRequest)
 	resp := req.ResponseKind().(*kmsg.ListGroupsResponse)
+	all := s.mayCluster(ctx, acl.Describe)
 	for _, id := range s.broker.ListGroups() {
+		if !all && !s.may(ctx, acl.Describe, acl.Group, id) {
+			continue
+		}
 		d := s.broker.Groups().Describe(id)
 		state, protocolType := d.State.String(), d.ProtocolType
 		if len(d.Members) == 0 {

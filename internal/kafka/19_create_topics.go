@@ -14,6 +14,8 @@ import (
 // otherwise), and name every partition from 0 once
 // (INVALID_REPLICA_ASSIGNMENT otherwise). Version 5 and later return the
 // topic's configs in force.
+// With an authorizer, each topic needs CREATE on the cluster or on the
+// topic (TOPIC_AUTHORIZATION_FAILED).
 
 func serveCreateTopics(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.CreateTopicsRequest)
@@ -28,6 +30,9 @@ func serveCreateTopics(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 			}
 		}
 		assignment, code := replicaAssignment(rt)
+		if !s.mayCreateTopic(ctx, rt.Topic) {
+			code = kerr.TopicAuthorizationFailed.Code
+		}
 		if code == 0 {
 			code = countsCode(rt)
 		}

@@ -5,9 +5,13 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // DeleteTopics, versions 0–6: by name, or by topic ID (v6).
+// With an authorizer, each topic needs DELETE
+// (TOPIC_AUTHORIZATION_FAILED).
 
 func serveDeleteTopics(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.DeleteTopicsRequest)
@@ -28,6 +32,8 @@ func serveDeleteTopics(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 		}
 		if ot.Topic == nil {
 			ot.ErrorCode = kerr.UnknownTopicID.Code
+		} else if !s.may(ctx, acl.Delete, acl.Topic, *ot.Topic) {
+			ot.ErrorCode = kerr.TopicAuthorizationFailed.Code
 		} else if err := s.broker.DeleteTopic(ctx, *ot.Topic); err != nil {
 			ot.ErrorCode = s.broker.ErrorCode(err)
 			ot.ErrorMessage = errorMessage(err)

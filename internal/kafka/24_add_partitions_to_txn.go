@@ -5,6 +5,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // AddPartitionsToTxn, versions 0–5 (5 as 4): partitions a producer is about to
@@ -14,6 +16,10 @@ import (
 // only verify that a transaction holds partitions (VerifyOnly). A
 // request naming a partition that does not exist adds none: that one
 // answers UNKNOWN_TOPIC_OR_PARTITION, the rest OPERATION_NOT_ATTEMPTED.
+// With an authorizer, a transaction's partitions need WRITE on its
+// transactional ID and on their topics (see txnPartitionsRefused), and
+// version 4, the brokers', CLUSTER_ACTION on the cluster
+// (CLUSTER_AUTHORIZATION_FAILED).
 
 func serveAddPartitionsToTxn(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.AddPartitionsToTxnRequest)
@@ -25,7 +31,10 @@ func serveAddPartitionsToTxn(ctx context.Context, s *Server, r kmsg.Request) kms
 				parts = append(parts, TopicPartition{rt.Topic, p})
 			}
 		}
-		codes := s.addPartitionsToTxn(ctx, req.TransactionalID, req.ProducerID, req.ProducerEpoch, parts, false, req.Version >= 2)
+		codes := s.txnPartitionsRefused(ctx, req.TransactionalID, parts)
+		if codes == nil {
+			codes = s.addPartitionsToTxn(ctx, req.TransactionalID, req.ProducerID, req.ProducerEpoch, parts, false, req.Version >= 2)
+		}
 		for _, rt := range req.Topics {
 			ot := kmsg.NewAddPartitionsToTxnResponseTopic()
 			ot.Topic = rt.Topic
@@ -38,6 +47,10 @@ func serveAddPartitionsToTxn(ctx context.Context, s *Server, r kmsg.Request) kms
 		}
 		return resp
 	}
+	if !s.mayCluster(ctx, acl.ClusterAction) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp
+	}
 	for _, rtx := range req.Transactions {
 		var parts []TopicPartition
 		for _, rt := range rtx.Topics {
@@ -45,7 +58,10 @@ func serveAddPartitionsToTxn(ctx context.Context, s *Server, r kmsg.Request) kms
 				parts = append(parts, TopicPartition{rt.Topic, p})
 			}
 		}
-		codes := s.addPartitionsToTxn(ctx, rtx.TransactionalID, rtx.ProducerID, rtx.ProducerEpoch, parts, rtx.VerifyOnly, true)
+		codes := s.txnPartitionsRefused(ctx, rtx.TransactionalID, parts)
+		if codes == nil {
+			codes = s.addPartitionsToTxn(ctx, rtx.TransactionalID, rtx.ProducerID, rtx.ProducerEpoch, parts, rtx.VerifyOnly, true)
+		}
 		otx := kmsg.NewAddPartitionsToTxnResponseTransaction()
 		otx.TransactionalID = rtx.TransactionalID
 		for _, rt := range rtx.Topics {
@@ -61,6 +77,38 @@ func serveAddPartitionsToTxn(ctx context.Context, s *Server, r kmsg.Request) kms
 		resp.Transactions = append(resp.Transactions, otx)
 	}
 	return resp
+}
+
+// txnPartitionsRefused returns the codes of a transaction's partitions
+// when its principal may not add them, nil when it may: without WRITE on
+// the transactional ID, TRANSACTIONAL_ID_AUTHORIZATION_FAILED for all;
+// without WRITE on a topic, TOPIC_AUTHORIZATION_FAILED for its
+// partitions and OPERATION_NOT_ATTEMPTED for the others, as from Kafka.
+func (s *Server) txnPartitionsRefused(ctx context.Context, id string, parts []TopicPartition) map[TopicPartition]int16 {
+	codes := map[TopicPartition]int16{}
+	if !s.may(ctx, acl.Write, acl.TransactionalID, id) {
+		for _, tp := range parts {
+			codes[tp] = kerr.TransactionalIDAuthorizationFailed.Code
+		}
+		return codes
+	}
+	refused := s.refusedTopics(ctx, acl.Write, func(yield func(string) bool) {
+		for _, tp := range parts {
+			if !yield(tp.Topic) {
+				return
+			}
+		}
+	})
+	if len(refused) == 0 {
+		return nil
+	}
+	for _, tp := range parts {
+		codes[tp] = kerr.OperationNotAttempted.Code
+		if refused[tp.Topic] {
+			codes[tp] = kerr.TopicAuthorizationFailed.Code
+		}
+	}
+	return codes
 }
 
 // addPartitionsToTxn adds (or verifies) one transaction's partitions and

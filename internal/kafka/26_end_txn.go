@@ -3,7 +3,10 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // EndTxn, versions 0–5: commit or abort the producer's transaction. The
@@ -13,10 +16,16 @@ import (
 // they are all written. From version 5 (transaction version 2) the end
 // bumps the producer's epoch, the markers are written at the new one, and
 // the answer gives the producer ID and epoch to go on with.
+// With an authorizer, the request needs WRITE on the transactional ID
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
 
 func serveEndTxn(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.EndTxnRequest)
 	resp := req.ResponseKind().(*kmsg.EndTxnResponse)
+	if !s.may(ctx, acl.Write, acl.TransactionalID, req.TransactionalID) {
+		resp.ErrorCode, resp.ProducerID, resp.ProducerEpoch = kerr.TransactionalIDAuthorizationFailed.Code, -1, -1
+		return resp
+	}
 	version := int16(1)
 	if req.Version >= 5 {
 		version = 2

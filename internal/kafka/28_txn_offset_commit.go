@@ -3,8 +3,10 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/creekmq/creek/internal/acl"
 	"github.com/creekmq/creek/internal/group"
 )
 
@@ -17,12 +19,27 @@ import (
 // __consumer_offsets as transactional records and count once the
 // transaction commits. A member that names its generation (v3+) is
 // checked as OffsetCommit checks it. One error answers every partition.
+// With an authorizer, the request needs WRITE on the transactional ID
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) and READ on the group
+// (GROUP_AUTHORIZATION_FAILED), for every partition, and READ on each
+// topic (TOPIC_AUTHORIZATION_FAILED; the other topics' offsets commit).
 
 func serveTxnOffsetCommit(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.TxnOffsetCommitRequest)
 	resp := req.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
+	switch {
+	case !s.may(ctx, acl.Write, acl.TransactionalID, req.TransactionalID):
+		return txnOffsetCommitAnswer(req, resp, kerr.TransactionalIDAuthorizationFailed.Code, nil)
+	case !s.may(ctx, acl.Read, acl.Group, req.Group):
+		return txnOffsetCommitAnswer(req, resp, kerr.GroupAuthorizationFailed.Code, nil)
+	}
+	refused := map[string]bool{}
 	offsets := map[TopicPartition]Offset{}
 	for _, rt := range req.Topics {
+		if !s.may(ctx, acl.Read, acl.Topic, rt.Topic) {
+			refused[rt.Topic] = true
+			continue
+		}
 		for _, rp := range rt.Partitions {
 			offsets[TopicPartition{rt.Topic, rp.Partition}] = Offset{Offset: rp.Offset, LeaderEpoch: rp.LeaderEpoch,
 				Metadata: deref(rp.Metadata)}
@@ -37,12 +54,21 @@ func serveTxnOffsetCommit(ctx context.Context, s *Server, r kmsg.Request) kmsg.R
 	if err := s.broker.TxnCommitOffsets(ctx, req.Group, req.ProducerID, req.ProducerEpoch, member, offsets, tx); err != nil {
 		code = s.groupErrorCode(err)
 	}
+	return txnOffsetCommitAnswer(req, resp, code, refused)
+}
+
+// txnOffsetCommitAnswer answers every partition with code, but those of
+// refused topics, which get TOPIC_AUTHORIZATION_FAILED.
+func txnOffsetCommitAnswer(req *kmsg.TxnOffsetCommitRequest, resp *kmsg.TxnOffsetCommitResponse, code int16, refused map[string]bool) kmsg.Response {
 	for _, rt := range req.Topics {
 		ot := kmsg.NewTxnOffsetCommitResponseTopic()
 		ot.Topic = rt.Topic
 		for _, rp := range rt.Partitions {
 			op := kmsg.NewTxnOffsetCommitResponseTopicPartition()
 			op.Partition, op.ErrorCode = rp.Partition, code
+			if refused[rt.Topic] {
+				op.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			}
 			ot.Partitions = append(ot.Partitions, op)
 		}
 		resp.Topics = append(resp.Topics, ot)

@@ -5,20 +5,31 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // DescribeConfigs, versions 0–4: topic configs, each marked as set on the
 // topic or a default, and broker configs (resource type 4, any broker
 // name: each node answers for itself): the node's settings under the
 // names of Kafka's broker configs, read-only, as static broker configs.
+// With an authorizer, a topic's configs need DESCRIBE_CONFIGS on the topic
+// (TOPIC_AUTHORIZATION_FAILED), a broker's on the cluster
+// (CLUSTER_AUTHORIZATION_FAILED).
 
-func serveDescribeConfigs(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
+func serveDescribeConfigs(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.DescribeConfigsRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeConfigsResponse)
 	for _, res := range req.Resources {
 		out := kmsg.NewDescribeConfigsResponseResource()
 		out.ResourceType, out.ResourceName = res.ResourceType, res.ResourceName
+		if code := s.configsRefused(ctx, acl.DescribeConfigs, res.ResourceType, res.ResourceName); code != 0 {
+			out.ErrorCode = code
+			resp.Resources = append(resp.Resources, out)
+			continue
+		}
 		switch res.ResourceType {
 		case kmsg.ConfigResourceTypeTopic:
 			configs, explicit, err := s.broker.TopicConfigs(res.ResourceName)
@@ -39,6 +50,20 @@ func serveDescribeConfigs(_ context.Context, s *Server, r kmsg.Request) kmsg.Res
 		resp.Resources = append(resp.Resources, out)
 	}
 	return resp
+}
+
+// configsRefused returns the error code refusing the request's principal
+// op (DESCRIBE_CONFIGS, ALTER_CONFIGS) on a config resource, 0 when it
+// may: a topic's needs op on the topic (TOPIC_AUTHORIZATION_FAILED), a
+// broker's on the cluster (CLUSTER_AUTHORIZATION_FAILED).
+func (s *Server) configsRefused(ctx context.Context, op acl.Operation, t kmsg.ConfigResourceType, name string) int16 {
+	switch {
+	case t == kmsg.ConfigResourceTypeTopic && !s.may(ctx, op, acl.Topic, name):
+		return kerr.TopicAuthorizationFailed.Code
+	case t == kmsg.ConfigResourceTypeBroker && !s.mayCluster(ctx, op):
+		return kerr.ClusterAuthorizationFailed.Code
+	}
+	return 0
 }
 
 // describeConfigs describes configs, those named only unless names is

@@ -5,12 +5,16 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // AlterConfigs, versions 0–2, which sarama and older librdkafka send where
 // newer clients send IncrementalAlterConfigs: a topic's configs become
 // exactly those given, the rest going back to their defaults. Broker
 // configs are read-only: INVALID_REQUEST.
+// With an authorizer, a resource needs ALTER_CONFIGS as configsRefused
+// says.
 
 func serveAlterConfigs(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.AlterConfigsRequest)
@@ -18,7 +22,9 @@ func serveAlterConfigs(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 	for _, res := range req.Resources {
 		out := kmsg.NewAlterConfigsResponseResource()
 		out.ResourceType, out.ResourceName = res.ResourceType, res.ResourceName
-		if res.ResourceType != kmsg.ConfigResourceTypeTopic {
+		if code := s.configsRefused(ctx, acl.AlterConfigs, res.ResourceType, res.ResourceName); code != 0 {
+			out.ErrorCode = code
+		} else if res.ResourceType != kmsg.ConfigResourceTypeTopic {
 			out.ErrorCode = kerr.InvalidRequest.Code
 			message := "creek's broker configs are read-only"
 			out.ErrorMessage = &message

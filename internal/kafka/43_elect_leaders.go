@@ -5,15 +5,23 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // ElectLeaders, versions 0–2: preferred leader election, for the
 // partitions asked for or (null topics) for all. Unclean election
 // (type 1) is a topic config here, not a request: INVALID_REQUEST.
+// With an authorizer, the request needs ALTER on the cluster
+// (CLUSTER_AUTHORIZATION_FAILED).
 
 func serveElectLeaders(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.ElectLeadersRequest)
 	resp := req.ResponseKind().(*kmsg.ElectLeadersResponse)
+	if !s.mayCluster(ctx, acl.Alter) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp
+	}
 	if req.ElectionType != 0 {
 		resp.ErrorCode = kerr.InvalidRequest.Code
 		return resp

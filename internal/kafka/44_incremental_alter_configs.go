@@ -5,11 +5,15 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // IncrementalAlterConfigs, versions 0–1: set and delete topic configs.
 // APPEND and SUBTRACT (for list configs) and broker resources are refused
 // with INVALID_REQUEST.
+// With an authorizer, a resource needs ALTER_CONFIGS as configsRefused
+// says.
 
 func serveIncrementalAlterConfigs(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.IncrementalAlterConfigsRequest)
@@ -28,7 +32,9 @@ func serveIncrementalAlterConfigs(ctx context.Context, s *Server, r kmsg.Request
 				ok = false
 			}
 		}
-		if !ok {
+		if code := s.configsRefused(ctx, acl.AlterConfigs, res.ResourceType, res.ResourceName); code != 0 {
+			out.ErrorCode = code
+		} else if !ok {
 			out.ErrorCode = kerr.InvalidRequest.Code
 		} else if err := s.broker.AlterTopicConfigs(ctx, res.ResourceName, set, remove, req.ValidateOnly); err != nil {
 			out.ErrorCode = s.broker.ErrorCode(err)

@@ -3,15 +3,24 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // ListPartitionReassignments, version 0: the reassignments under way, in
 // every topic (null topics) or in the partitions asked for.
+// With an authorizer, the request needs DESCRIBE on the cluster
+// (CLUSTER_AUTHORIZATION_FAILED).
 
-func serveListPartitionReassignments(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
+func serveListPartitionReassignments(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.ListPartitionReassignmentsRequest)
 	resp := req.ResponseKind().(*kmsg.ListPartitionReassignmentsResponse)
+	if !s.mayCluster(ctx, acl.Describe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp
+	}
 	var topics []string
 	asked := map[TopicPartition]bool{}
 	for _, rt := range req.Topics {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"sort"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // AlterUserScramCredentials, version 0 (KIP-554): deletions and
@@ -13,8 +16,10 @@ import (
 // password). A result for each user named, its changes made together or
 // not at all: UNACCEPTABLE_CREDENTIAL, UNSUPPORTED_SASL_MECHANISM,
 // DUPLICATE_RESOURCE or RESOURCE_NOT_FOUND when refused.
+// With an authorizer, the request needs ALTER on the cluster
+// (CLUSTER_AUTHORIZATION_FAILED for every user).
 
-func serveAlterUserScramCredentials(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
+func serveAlterUserScramCredentials(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.AlterUserSCRAMCredentialsRequest)
 	resp := req.ResponseKind().(*kmsg.AlterUserSCRAMCredentialsResponse)
 	var deletions []ScramDeletion
@@ -26,7 +31,18 @@ func serveAlterUserScramCredentials(_ context.Context, s *Server, r kmsg.Request
 		upsertions = append(upsertions, ScramUpsertion{User: u.Name, Mechanism: u.Mechanism, Iterations: u.Iterations,
 			Salt: u.Salt, SaltedPassword: u.SaltedPassword})
 	}
-	results := s.broker.AlterScramUsers(deletions, upsertions)
+	var results map[string]error
+	if s.mayCluster(ctx, acl.Alter) {
+		results = s.broker.AlterScramUsers(deletions, upsertions)
+	} else {
+		results = map[string]error{}
+		for _, d := range deletions {
+			results[d.User] = kerr.ClusterAuthorizationFailed
+		}
+		for _, u := range upsertions {
+			results[u.User] = kerr.ClusterAuthorizationFailed
+		}
+	}
 	users := make([]string, 0, len(results))
 	for u := range results {
 		users = append(users, u)

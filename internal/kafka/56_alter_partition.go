@@ -3,7 +3,10 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // AlterPartition, versions 0–1: a partition leader asks the controller's
@@ -12,10 +15,16 @@ import (
 // NewISR list is read. A node that does not lead the controller answers
 // NOT_CONTROLLER; a stale leader epoch, FENCED_LEADER_EPOCH; an ISR the
 // metadata refuses, INVALID_REQUEST.
+// With an authorizer, only a principal with CLUSTER_ACTION on the cluster
+// may (CLUSTER_AUTHORIZATION_FAILED).
 
 func serveAlterPartition(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.AlterPartitionRequest)
 	resp := req.ResponseKind().(*kmsg.AlterPartitionResponse)
+	if !s.mayCluster(ctx, acl.ClusterAction) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp
+	}
 	for _, rt := range req.Topics {
 		ot := kmsg.NewAlterPartitionResponseTopic()
 		ot.Topic = rt.Topic

@@ -3,7 +3,10 @@ package kafka
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // DescribeProducers, version 0: the active producers of each partition
@@ -12,14 +15,22 @@ import (
 // UNKNOWN_TOPIC_OR_PARTITION. Unlike Kafka, LastTimestamp is when the
 // node last appended the producer's batch, by its own clock, not the
 // batch's max timestamp; -1 for a producer known only from the log.
+// With an authorizer, each topic needs READ (TOPIC_AUTHORIZATION_FAILED).
 
-func serveDescribeProducers(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
+func serveDescribeProducers(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.DescribeProducersRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeProducersResponse)
 	for _, rt := range req.Topics {
 		ot := kmsg.NewDescribeProducersResponseTopic()
 		ot.Topic = rt.Topic
+		refused := !s.may(ctx, acl.Read, acl.Topic, rt.Topic)
 		for _, partition := range rt.Partitions {
+			if refused {
+				op := kmsg.NewDescribeProducersResponseTopicPartition()
+				op.Partition, op.ErrorCode = partition, kerr.TopicAuthorizationFailed.Code
+				ot.Partitions = append(ot.Partitions, op)
+				continue
+			}
 			ot.Partitions = append(ot.Partitions, describeProducers(s, rt.Topic, partition))
 		}
 		resp.Topics = append(resp.Topics, ot)

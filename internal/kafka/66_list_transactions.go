@@ -6,14 +6,18 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // ListTransactions, versions 0–1: the transactional IDs this node
 // coordinates, filtered by state, producer ID and (v1) by running longer
 // than DurationFilterMillis. A state filter naming no state Kafka knows
 // is answered in UnknownStateFilters.
+// With an authorizer, only the transactional IDs the principal may
+// describe are listed.
 
-func serveListTransactions(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
+func serveListTransactions(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.ListTransactionsRequest)
 	resp := req.ResponseKind().(*kmsg.ListTransactionsResponse)
 	var states []kmsg.TransactionState
@@ -31,7 +35,8 @@ func serveListTransactions(_ context.Context, s *Server, r kmsg.Request) kmsg.Re
 	now := time.Now()
 	for _, m := range s.broker.ListTxns() {
 		switch {
-		case len(states) > 0 && !slices.Contains(states, m.State),
+		case !s.may(ctx, acl.Describe, acl.TransactionalID, m.TransactionalID),
+			len(states) > 0 && !slices.Contains(states, m.State),
 			len(req.ProducerIDFilters) > 0 && !slices.Contains(req.ProducerIDFilters, m.ProducerID),
 			req.DurationFilterMillis >= 0 && req.Version >= 1 &&
 				(m.Started.IsZero() || now.Sub(m.Started) < time.Duration(req.DurationFilterMillis)*time.Millisecond):

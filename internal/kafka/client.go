@@ -1,6 +1,9 @@
 package kafka
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // client is who sent a request: the header's client ID and the remote
 // host, which group descriptions show.
@@ -23,6 +26,12 @@ func clientIDFrom(ctx context.Context) string {
 func clientHostFrom(ctx context.Context) string {
 	c, _ := ctx.Value(clientKey{}).(client)
 	return c.host
+}
+
+// clientAddrFrom returns the request's remote IP address, which ACLs
+// name as their host.
+func clientAddrFrom(ctx context.Context) string {
+	return strings.TrimPrefix(clientHostFrom(ctx), "/")
 }
 
 // PrincipalFrom returns the principal a request came from: Anonymous

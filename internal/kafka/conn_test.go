@@ -30,7 +30,7 @@ func TestConnNegotiatesAndRequests(t *testing.T) {
 	require.Len(t, meta.Topics, 1)
 	assert.Len(t, meta.Topics[0].Partitions, 2)
 
-	_, err = c.Request(t.Context(), kmsg.NewPtrDescribeACLsRequest())
+	_, err = c.Request(t.Context(), kmsg.NewPtrDescribeDelegationTokenRequest())
 	require.ErrorContains(t, err, "not served")
 
 	fetch := kmsg.NewPtrFetchRequest()

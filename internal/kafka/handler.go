@@ -38,6 +38,10 @@ func init() {
 		int16(kmsg.DescribeUserSCRAMCredentials): {0, 0, serveDescribeUserScramCredentials, nil},
 		int16(kmsg.AlterUserSCRAMCredentials):    {0, 0, serveAlterUserScramCredentials, nil},
 
+		int16(kmsg.DescribeACLs): {0, 3, serveDescribeACLs, nil},
+		int16(kmsg.CreateACLs):   {0, 3, serveCreateACLs, nil},
+		int16(kmsg.DeleteACLs):   {0, 3, serveDeleteACLs, nil},
+
 		int16(kmsg.InitProducerID):  {0, 4, serveInitProducerID, nil},
 		int16(kmsg.FindCoordinator): {0, 4, serveFindCoordinator, nil},
 		int16(kmsg.JoinGroup):       {0, 9, serveJoinGroup, nil},

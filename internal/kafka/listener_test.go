@@ -91,7 +91,7 @@ func TestAPIVersionsAdvertisesWhatIsServed(t *testing.T) {
 	for _, k := range resp.ApiKeys {
 		keys[k.ApiKey] = k
 	}
-	assert.Len(t, keys, 42)
+	assert.Len(t, keys, 45)
 	assert.Equal(t, int16(13), keys[int16(kmsg.Produce)].MaxVersion)
 	assert.Equal(t, int16(3), keys[int16(kmsg.Produce)].MinVersion)
 
@@ -99,12 +99,12 @@ func TestAPIVersionsAdvertisesWhatIsServed(t *testing.T) {
 	old := kmsg.NewPtrApiVersionsResponse()
 	require.Equal(t, int32(2), w.receive(old, 0))
 	assert.Equal(t, int16(35), old.ErrorCode, "UNSUPPORTED_VERSION, at version 0, with the list")
-	assert.Len(t, old.ApiKeys, 42)
+	assert.Len(t, old.ApiKeys, 45)
 
-	w.send(kmsg.NewPtrDescribeACLsRequest(), 1, 3) // an API not served
-	acls := kmsg.NewPtrDescribeACLsResponse()
-	require.Equal(t, int32(3), w.receive(acls, 1))
-	assert.Equal(t, int16(35), acls.ErrorCode)
+	w.send(kmsg.NewPtrDescribeDelegationTokenRequest(), 1, 3) // an API not served
+	tokens := kmsg.NewPtrDescribeDelegationTokenResponse()
+	require.Equal(t, int32(3), w.receive(tokens, 1))
+	assert.Equal(t, int16(35), tokens.ErrorCode)
 }
 
 // TestPipelinedRequestsAnswerInOrder writes requests back to back, an

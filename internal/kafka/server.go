@@ -61,6 +61,9 @@ type Config struct {
 	// SASL, when set, makes clients authenticate before anything but
 	// ApiVersions (saslauth.go).
 	SASL *SASL
+	// Authorizer, when set, decides each request by its principal's ACLs
+	// (authorize.go); nil serves every request.
+	Authorizer Authorizer
 	// Logger receives connection errors; default slog.Default().
 	Logger *slog.Logger
 }
