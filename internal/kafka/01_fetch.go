@@ -166,20 +166,27 @@ func fetchReplica(req *kmsg.FetchRequest) int32 {
 }
 
 // refusedFetches returns the topics of req its principal may not read:
-// those it may not READ, or every one for a follower's fetch without
-// CLUSTER_ACTION on the cluster.
+// a consumer's, those it may not READ; a follower's, none with
+// CLUSTER_ACTION on the cluster, every one without.
 func (s *Server) refusedFetches(ctx context.Context, req *kmsg.FetchRequest) map[string]bool {
-	op := acl.Read
-	if fetchReplica(req) >= 0 && !s.mayCluster(ctx, acl.ClusterAction) {
-		op = acl.ClusterAction // no topic grants it: all are refused
-	}
-	return s.refusedTopics(ctx, op, func(yield func(string) bool) {
+	topics := func(yield func(string) bool) {
 		for _, rt := range req.Topics {
 			if !yield(s.topicName(req.Version >= 13, rt.Topic, rt.TopicID)) {
 				return
 			}
 		}
-	})
+	}
+	if fetchReplica(req) >= 0 {
+		if s.mayCluster(ctx, acl.ClusterAction) {
+			return nil
+		}
+		refused := map[string]bool{}
+		for name := range topics {
+			refused[name] = true
+		}
+		return refused
+	}
+	return s.refusedTopics(ctx, acl.Read, topics)
 }
 
 // arrivals returns the channels that announce growth of the partitions
