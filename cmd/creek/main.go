@@ -22,6 +22,7 @@ const usage = `creek: Kafka's model as a Go library; this command runs a broker 
 Usage:
   creek serve   [--data DIR] [--listen HOST:PORT] [--advertised HOST:PORT] [--auto-create-topics]
                 [--tls-cert F --tls-key F [--tls-client-ca F]] [--sasl-users F] [--sasl-oauth-unsecured]
+                [--acl [--super-users User:A,...] [--allow-if-no-acl]]
                 [--node-id N --gossip HOST:PORT [--seeds HOST:PORT,...]]     a node of a cluster
   creek topic   create|list|describe|delete|alter ...   [--brokers HOST:PORT,...]
   creek produce TOPIC [--key-separator SEP] [--header K=V]...       one record per stdin line
@@ -30,6 +31,8 @@ Usage:
   creek group   list|describe|reset-offsets|delete ...
   creek partition reassign TOPIC --partition N --replicas ID,... | reassignments | elect-leaders [TOPIC]
   creek user    set|delete|list [USER] [--mechanism SCRAM-SHA-256|SCRAM-SHA-512|both]  (set: password on stdin)
+  creek acl     add|delete|list [--principal User:U] [--operation OP,...] [--deny] [--host H]
+                [--topic T|--group G|--transactional-id X|--cluster] [--pattern literal|prefixed]
   creek bench   [--topic T] [--records N] [--size BYTES] [--partitions P]
   creek check   --data DIR [--repair]      check a stopped node's logs; cut damaged segments
 
@@ -66,7 +69,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	commands := map[string]func(context.Context, []string, streams) error{
 		"serve": serve, "topic": topicCommand, "produce": produce, "consume": consume,
 		"group": groupCommand, "partition": partitionCommand, "bench": bench,
-		"check": check, "user": userCommand,
+		"check": check, "user": userCommand, "acl": aclCommand,
 	}
 	switch cmd := commands[args[0]]; {
 	case cmd != nil:

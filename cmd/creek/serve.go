@@ -33,6 +33,10 @@ func serve(ctx context.Context, args []string, io streams) error {
 	tlsClientCA := fs.String("tls-client-ca", "", "require client certificates these PEM CAs sign (mTLS)")
 	saslUsers := fs.String("sasl-users", "",
 		"make clients authenticate (SCRAM-SHA-256, SCRAM-SHA-512, PLAIN) as a user of this file: user:password a line")
+	aclOn := fs.Bool("acl", false, "decide every request by the node's ACLs (creek acl), as Kafka's authorizer")
+	superUsers := fs.String("super-users", "", "with --acl: principals that may do everything, comma-separated (User:admin)")
+	allowIfNoACL := fs.Bool("allow-if-no-acl", false,
+		"with --acl: allow what is done to a resource no ACL names (allow.everyone.if.no.acl.found)")
 	oauthUnsecured := fs.Bool("sasl-oauth-unsecured", false,
 		"also take OAUTHBEARER with unsigned JWTs (sub, exp), as Kafka's default validator: for tests only")
 	if err := fs.Parse(args); err != nil {
@@ -48,6 +52,10 @@ func serve(ctx context.Context, args []string, io streams) error {
 		}
 		saslConfig.OAuthBearer = creek.UnsecuredJWT
 	}
+	aclConfig, err := aclFromFlags(*aclOn, *superUsers, *allowIfNoACL)
+	if err != nil {
+		return err
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
@@ -57,7 +65,7 @@ func serve(ctx context.Context, args []string, io streams) error {
 	}
 	log := slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: level}))
 	cfg := creek.Config{Dir: *data, Listen: *listen, AdvertisedAddr: *advertised, AutoCreateTopics: *autoCreate,
-		TransactionVersion: int16(*txnVersion), TLS: tlsConfig, SASL: saslConfig, Logger: log}
+		TransactionVersion: int16(*txnVersion), TLS: tlsConfig, SASL: saslConfig, ACL: aclConfig, Logger: log}
 	if *nodeID >= 0 {
 		cfg.Cluster = &creek.ClusterConfig{NodeID: int32(*nodeID), GossipAddr: *gossip, Rack: *rack, RaftAddr: *raftAddr,
 			LocalNetwork: *local}
