@@ -4,8 +4,8 @@
 // deny wins, super users pass, allow.everyone.if.no.acl.found for
 // resources no ACL names, and the operations an allowed one implies. It
 // does no I/O and keeps no state but the bindings it is given; the node
-// checks each request with it (a table of APIs to come) and keeps the
-// bindings in its metadata.
+// checks each request with it (internal/kafka's APIAccess says what each
+// API needs) and keeps the bindings in its directory (Marshal).
 package acl
 
 import (

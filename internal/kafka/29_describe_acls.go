@@ -20,15 +20,11 @@ func serveDescribeACLs(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 	resp := req.ResponseKind().(*kmsg.DescribeACLsResponse)
 	f := aclFilter(int8(req.ResourceType), req.ResourceName, int8(req.ResourcePatternType), req.Principal, req.Host,
 		int8(req.Operation), int8(req.PermissionType))
-	switch {
-	case s.cfg.Authorizer == nil:
-		resp.ErrorCode = kerr.SecurityDisabled.Code
+	if resp.ErrorCode = s.aclRequestRefused(ctx, acl.Describe); resp.ErrorCode != 0 {
 		return resp
-	case !s.mayCluster(ctx, acl.Describe):
-		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
-		return resp
-	case f.Validate() != nil:
-		resp.ErrorCode, resp.ErrorMessage = kerr.InvalidRequest.Code, errorMessage(f.Validate())
+	}
+	if err := f.Validate(); err != nil {
+		resp.ErrorCode, resp.ErrorMessage = kerr.InvalidRequest.Code, errorMessage(err)
 		return resp
 	}
 	type pattern struct {
@@ -54,6 +50,20 @@ func serveDescribeACLs(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 		resp.Resources[i].ACLs = append(resp.Resources[i].ACLs, a)
 	}
 	return resp
+}
+
+// aclRequestRefused returns the code refusing an ACL request whole, 0 when
+// it is served: SECURITY_DISABLED without an authorizer,
+// CLUSTER_AUTHORIZATION_FAILED without op (DESCRIBE, ALTER) on the
+// cluster.
+func (s *Server) aclRequestRefused(ctx context.Context, op acl.Operation) int16 {
+	switch {
+	case s.cfg.Authorizer == nil:
+		return kerr.SecurityDisabled.Code
+	case !s.mayCluster(ctx, op):
+		return kerr.ClusterAuthorizationFailed.Code
+	}
+	return 0
 }
 
 // aclFilter returns the filter of a DescribeAcls or DeleteAcls request:

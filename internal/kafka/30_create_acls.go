@@ -19,13 +19,7 @@ import (
 func serveCreateACLs(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.CreateACLsRequest)
 	resp := req.ResponseKind().(*kmsg.CreateACLsResponse)
-	code := int16(0)
-	switch {
-	case s.cfg.Authorizer == nil:
-		code = kerr.SecurityDisabled.Code
-	case !s.mayCluster(ctx, acl.Alter):
-		code = kerr.ClusterAuthorizationFailed.Code
-	}
+	code := s.aclRequestRefused(ctx, acl.Alter)
 	results := make([]kmsg.CreateACLsResponseResult, len(req.Creations))
 	var valid []acl.Binding
 	var at []int

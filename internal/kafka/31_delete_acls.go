@@ -18,13 +18,7 @@ import (
 func serveDeleteACLs(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.DeleteACLsRequest)
 	resp := req.ResponseKind().(*kmsg.DeleteACLsResponse)
-	code := int16(0)
-	switch {
-	case s.cfg.Authorizer == nil:
-		code = kerr.SecurityDisabled.Code
-	case !s.mayCluster(ctx, acl.Alter):
-		code = kerr.ClusterAuthorizationFailed.Code
-	}
+	code := s.aclRequestRefused(ctx, acl.Alter)
 	results := make([]kmsg.DeleteACLsResponseResult, len(req.Filters))
 	var valid []acl.Filter
 	var at []int
