@@ -178,3 +178,27 @@ func TestACLConfigRefused(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalidConfig, name)
 	}
 }
+
+// TestACLAutoCreation: a Metadata request that would create a topic on
+// first use needs CREATE (TOPIC_AUTHORIZATION_FAILED without it, and no
+// topic), as Kafka answers.
+func TestACLAutoCreation(t *testing.T) {
+	n := newTestNode(t, Config{Listen: "127.0.0.1:0", Logger: discardLogger(), AutoCreateTopics: true,
+		ACL:  &ACLConfig{SuperUsers: []string{"User:admin"}},
+		SASL: &SASLConfig{Plain: func(user, password string) bool { return password == "pw" }}})
+	a := &aclNode{n: n, admin: plainClient(t, n, "admin"), alice: plainClient(t, n, "alice")}
+	metadata := func() kmsg.Request {
+		r := kmsg.NewPtrMetadataRequest()
+		topic := kmsg.NewMetadataRequestTopic()
+		topic.Topic, r.AllowAutoTopicCreation = kmsg.StringPtr("made-on-use"), true
+		r.Topics = append(r.Topics, topic)
+		return r
+	}
+	a.allow(t, acl.Describe, acl.Topic)
+	assert.Contains(t, a.as(t, metadata()), kerr.TopicAuthorizationFailed.Code)
+	assert.Empty(t, n.Topics(), "not made")
+	a.allow(t, acl.Create, acl.Topic)
+	assert.NotContains(t, a.as(t, metadata()), kerr.TopicAuthorizationFailed.Code)
+	require.Len(t, n.Topics(), 1)
+	assert.Equal(t, "made-on-use", n.Topics()[0].Name)
+}

@@ -19,8 +19,9 @@ import (
 // creates topics on first use, as Kafka's auto.create.topics.enable does:
 // librdkafka relies on that. With an authorizer, a topic the principal
 // may not DESCRIBE is left out of a request for every topic, and a named
-// one gets TOPIC_AUTHORIZATION_FAILED, whether it exists or not; creating
-// one on first use needs CREATE on the cluster or on the topic. The
+// one gets TOPIC_AUTHORIZATION_FAILED, whether it exists or not, as does
+// one the request would create on first use without CREATE on the
+// cluster or on the topic. The
 // authorized operations (v8+) are given when the request asks.
 
 func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
@@ -74,16 +75,23 @@ func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response
 			resp.Topics = append(resp.Topics, missing)
 			continue
 		}
-		if !s.may(ctx, acl.Describe, acl.Topic, *rt.Topic) {
+		refuse := func() {
 			refused := kmsg.NewMetadataResponseTopic()
 			refused.Topic = rt.Topic
 			refused.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			resp.Topics = append(resp.Topics, refused)
+		}
+		if !s.may(ctx, acl.Describe, acl.Topic, *rt.Topic) {
+			refuse()
 			continue
 		}
 		t, ok := byName[*rt.Topic]
-		if !ok && (req.AllowAutoTopicCreation || req.Version < 4) && s.mayCreateTopic(ctx, *rt.Topic) &&
-			s.broker.AutoCreateTopic(ctx, *rt.Topic) == nil {
+		autoCreate := !ok && (req.AllowAutoTopicCreation || req.Version < 4)
+		if autoCreate && !s.mayCreateTopic(ctx, *rt.Topic) {
+			refuse()
+			continue
+		}
+		if autoCreate && s.broker.AutoCreateTopic(ctx, *rt.Topic) == nil {
 			t, ok = s.findTopic(*rt.Topic)
 		}
 		if !ok {
