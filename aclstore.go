@@ -71,8 +71,6 @@ type aclStore struct {
 	bytes int // the bindings' encoded size
 }
 
-// encodedSize is what b adds to the ACL file (acl.Marshal).
-func encodedSize(b acl.Binding) int { return 10 + len(b.Name) + len(b.Principal) + len(b.Host) }
 
 var _ kafka.Authorizer = (*aclStore)(nil)
 
@@ -101,7 +99,7 @@ func openACLStore(fs fsx.FS, dir string, cfg *ACLConfig) (*aclStore, error) {
 		err = s.a.Add(bindings...)
 	}
 	for _, b := range bindings {
-		s.bytes += encodedSize(b)
+		s.bytes += acl.EncodedSize(b)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", aclFileName, err)
@@ -141,15 +139,15 @@ func (s *aclStore) CreateACLs(_ context.Context, bindings []acl.Binding) []error
 			errs[i] = err
 			continue
 		}
-		if len(s.a.Find(exactly(b))) > 0 {
+		if s.a.Has(b) {
 			continue
 		}
-		if s.a.Len() >= s.max || s.bytes+encodedSize(b) > maxACLBytes {
+		if s.a.Len() >= s.max || s.bytes+acl.EncodedSize(b) > maxACLBytes {
 			errs[i] = fmt.Errorf("%w: the node holds at most %d ACLs, %d MiB of them", kerr.PolicyViolation, s.max, maxACLBytes>>20)
 			continue
 		}
 		if errs[i] = s.a.Add(b); errs[i] == nil {
-			s.bytes += encodedSize(b)
+			s.bytes += acl.EncodedSize(b)
 			changed = true
 		}
 	}
@@ -162,12 +160,6 @@ func (s *aclStore) CreateACLs(_ context.Context, bindings []acl.Binding) []error
 		}
 	}
 	return errs
-}
-
-// exactly returns the filter that matches b alone.
-func exactly(b acl.Binding) acl.Filter {
-	return acl.Filter{Type: b.Type, Name: b.Name, Pattern: b.Pattern, Principal: b.Principal, Host: b.Host,
-		Operation: b.Operation, Permission: b.Permission}
 }
 
 // DescribeACLs is kafka.Authorizer's.
@@ -190,7 +182,7 @@ func (s *aclStore) DeleteACLs(_ context.Context, filters []acl.Filter) ([][]acl.
 	for i, f := range filters {
 		deleted[i] = s.a.Remove(f)
 		for _, b := range deleted[i] {
-			s.bytes -= encodedSize(b)
+			s.bytes -= acl.EncodedSize(b)
 		}
 		changed = changed || len(deleted[i]) > 0
 	}

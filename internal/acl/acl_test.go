@@ -198,3 +198,8 @@ func TestAuthorizedByType(t *testing.T) {
 	super := Authorizer{SuperUsers: map[string]bool{alice: true}}
 	assert.True(t, super.AuthorizedByType(alice, "h", Write, Topic))
 }
+
+func TestEncodedSize(t *testing.T) {
+	b := allow(Topic, "orders", Prefixed, "User:alice", Read)
+	assert.Len(t, Marshal([]Binding{b, b}), 4+2*EncodedSize(b))
+}

@@ -54,6 +54,9 @@ func (a *Authorizer) reindex() {
 // added.
 func (a *Authorizer) Bindings() []Binding { return append([]Binding(nil), a.bindings...) }
 
+// Has reports whether a holds b.
+func (a *Authorizer) Has(b Binding) bool { return a.set[b] }
+
 // Len returns how many bindings a holds.
 func (a *Authorizer) Len() int { return len(a.bindings) }
 

@@ -28,6 +28,9 @@ func Marshal(bindings []Binding) []byte {
 	return b
 }
 
+// EncodedSize returns how many bytes Marshal gives b.
+func EncodedSize(b Binding) int { return 4 + 3*2 + len(b.Name) + len(b.Principal) + len(b.Host) }
+
 // Unmarshal decodes what Marshal encodes. Bytes that do not parse, a
 // binding that is not valid, or one there twice give an error.
 func Unmarshal(b []byte) ([]Binding, error) {
