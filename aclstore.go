@@ -71,7 +71,6 @@ type aclStore struct {
 	bytes int // the bindings' encoded size
 }
 
-
 var _ kafka.Authorizer = (*aclStore)(nil)
 
 // openACLStore reads the node's ACLs; a directory without the file has
