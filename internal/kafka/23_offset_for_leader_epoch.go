@@ -32,13 +32,11 @@ func serveOffsetForLeaderEpoch(ctx context.Context, s *Server, r kmsg.Request) k
 		for _, rp := range rt.Partitions {
 			op := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
 			op.Partition = rp.Partition
-			switch {
-			case clusterRefused:
-				op.ErrorCode, op.LeaderEpoch, op.EndOffset = kerr.ClusterAuthorizationFailed.Code, -1, -1
-			case refused:
-				op.ErrorCode, op.LeaderEpoch, op.EndOffset = kerr.TopicAuthorizationFailed.Code, -1, -1
-			}
 			if clusterRefused || refused {
+				op.ErrorCode, op.LeaderEpoch, op.EndOffset = kerr.TopicAuthorizationFailed.Code, -1, -1
+				if clusterRefused {
+					op.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+				}
 				ot.Partitions = append(ot.Partitions, op)
 				continue
 			}

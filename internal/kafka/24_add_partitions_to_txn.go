@@ -85,8 +85,8 @@ func serveAddPartitionsToTxn(ctx context.Context, s *Server, r kmsg.Request) kms
 // without WRITE on a topic, TOPIC_AUTHORIZATION_FAILED for its
 // partitions and OPERATION_NOT_ATTEMPTED for the others, as from Kafka.
 func (s *Server) txnPartitionsRefused(ctx context.Context, id string, parts []TopicPartition) map[TopicPartition]int16 {
-	codes := map[TopicPartition]int16{}
 	if !s.may(ctx, acl.Write, acl.TransactionalID, id) {
+		codes := make(map[TopicPartition]int16, len(parts))
 		for _, tp := range parts {
 			codes[tp] = kerr.TransactionalIDAuthorizationFailed.Code
 		}
@@ -102,6 +102,7 @@ func (s *Server) txnPartitionsRefused(ctx context.Context, id string, parts []To
 	if len(refused) == 0 {
 		return nil
 	}
+	codes := make(map[TopicPartition]int16, len(parts))
 	for _, tp := range parts {
 		codes[tp] = kerr.OperationNotAttempted.Code
 		if refused[tp.Topic] {
