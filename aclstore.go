@@ -202,8 +202,8 @@ func (c Config) validateACL() error {
 		return nil
 	}
 	var errs []error
-	if c.Listen == "" {
-		errs = append(errs, fmt.Errorf("%w: ACL decides the Kafka listener's requests: it needs Listen", ErrInvalidConfig))
+	if len(c.listeners()) == 0 {
+		errs = append(errs, fmt.Errorf("%w: ACL decides the Kafka listeners' requests: it needs Listen or Listeners", ErrInvalidConfig))
 	}
 	if c.Cluster != nil {
 		// The nodes of a cluster reach each other on the Kafka listener

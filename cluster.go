@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/creekmq/creek/internal/membership"
@@ -33,6 +35,11 @@ type ClusterConfig struct {
 	Seeds []string
 	// Rack names the node's failure domain.
 	Rack string
+	// InterBrokerListener names the listener the other nodes reach this
+	// one on, for replica fetches and forwarded requests
+	// (inter.broker.listener.name); default the first. It must be
+	// PLAINTEXT for now: nodes have no credentials of their own yet.
+	InterBrokerListener string
 	// EncryptionKey (16, 24 or 32 bytes) encrypts gossip; every node needs
 	// the same one.
 	EncryptionKey []byte
@@ -83,8 +90,11 @@ type gossipFilter interface {
 
 // ClusterMember is a live node of the cluster.
 type ClusterMember struct {
-	NodeID     int32
-	KafkaAddr  string // where Kafka clients and other nodes reach it
+	NodeID    int32
+	KafkaAddr string // where the other nodes reach it: its inter-broker listener
+	// Listeners are its listeners' advertised addresses, by name: where
+	// Kafka clients reach it.
+	Listeners  map[string]string
 	Rack       string
 	GossipAddr string
 	RaftAddr   string // where its controller takes Raft traffic
@@ -93,16 +103,19 @@ type ClusterMember struct {
 	Incarnation uint64
 }
 
-// joinCluster starts gossip once the Kafka socket ln is open, so the
-// address gossiped is the one the node serves on.
-func (n *Node) joinCluster(ln net.Listener) error {
+// joinCluster starts gossip once the Kafka sockets are open, so the
+// addresses gossiped are the ones the node serves on.
+func (n *Node) joinCluster(listeners []boundListener) error {
 	c := n.cfg.Cluster
-	if ln == nil {
-		return fmt.Errorf("%w: a cluster node needs Config.Listen: the others reach it there", ErrInvalidConfig)
+	if len(listeners) == 0 {
+		return fmt.Errorf("%w: a cluster node needs Config.Listen or Listeners: the others reach it there", ErrInvalidConfig)
 	}
-	kafkaAddr := n.cfg.AdvertisedAddr
-	if kafkaAddr == "" {
-		kafkaAddr = ln.Addr().String()
+	kafkaAddr, advertised := "", map[string]string{}
+	for _, l := range listeners {
+		advertised[l.Name] = l.advertised()
+		if l.Name == interBrokerListener(c, listeners[0].Name) {
+			kafkaAddr = l.advertised()
+		}
 	}
 	own := *c // the caller's config stays as given
 	c = &own
@@ -130,7 +143,7 @@ func (n *Node) joinCluster(ln net.Listener) error {
 		return err
 	}
 	mc := membership.Config{NodeID: c.NodeID, BindAddr: c.GossipAddr,
-		AdvertiseAddr: c.AdvertiseGossipAddr, Seeds: c.Seeds, KafkaAddr: kafkaAddr, Rack: c.Rack,
+		AdvertiseAddr: c.AdvertiseGossipAddr, Seeds: c.Seeds, KafkaAddr: kafkaAddr, Listeners: advertised, Rack: c.Rack,
 		RaftAddr: n.controller.raftAddr(), Incarnation: n.incarnation, EncryptionKey: c.EncryptionKey, Logger: n.log,
 		LocalNetwork: c.LocalNetwork}
 	if f, ok := c.Dialer.(gossipFilter); ok {
@@ -230,4 +243,35 @@ func (n *Node) leaveCluster() error {
 	n.replicas.close()
 	n.peers.close()
 	return errors.Join(err, n.members.Leave(time.Second))
+}
+
+// interBrokerListener returns the name of the listener the nodes reach
+// each other on: ClusterConfig.InterBrokerListener, or first, the name
+// of the node's first listener.
+func interBrokerListener(c *ClusterConfig, first string) string {
+	if c.InterBrokerListener == "" {
+		return first
+	}
+	return strings.ToUpper(c.InterBrokerListener)
+}
+
+// validateInterBroker reports what is wrong with the inter-broker
+// listener of a cluster node.
+func (c Config) validateInterBroker() error {
+	listeners := c.listeners()
+	if c.Cluster == nil || len(listeners) == 0 {
+		return nil
+	}
+	name := interBrokerListener(c.Cluster, listeners[0].Name)
+	i := slices.IndexFunc(listeners, func(l Listener) bool { return l.Name == name })
+	switch {
+	case i < 0:
+		return fmt.Errorf("%w: InterBrokerListener %s is none of the node's listeners", ErrInvalidConfig, name)
+	case listeners[i].Protocol != ProtocolPlaintext:
+		// A node has no certificate or credentials of its own to reach
+		// the others with yet.
+		return fmt.Errorf("%w: inter-broker listener %s is %s: not yet supported, it must be PLAINTEXT", ErrInvalidConfig,
+			name, listeners[i].Protocol)
+	}
+	return nil
 }

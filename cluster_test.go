@@ -25,7 +25,8 @@ func TestClusterMembership(t *testing.T) {
 		waitForMembers(t, n, 1, 2, 3)
 	}
 	members := a.ClusterMembers()
-	assert.Equal(t, ClusterMember{NodeID: 3, KafkaAddr: c.Addr().String(), Rack: "r1", GossipAddr: c.GossipAddr(),
+	assert.Equal(t, ClusterMember{NodeID: 3, KafkaAddr: c.Addr().String(),
+		Listeners: map[string]string{"PLAINTEXT": c.Addr().String()}, Rack: "r1", GossipAddr: c.GossipAddr(),
 		RaftAddr: c.controller.raftAddr(), Incarnation: c.incarnation}, members[2],
 		"members gossip the address they serve Kafka on")
 	cl, err := kgo.NewClient(kgo.SeedBrokers(a.Addr().String()))

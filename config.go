@@ -66,11 +66,20 @@ type Config struct {
 	GroupInitialRebalanceDelay time.Duration
 	// Listen is the address the node serves the Kafka protocol on, for
 	// example "127.0.0.1:9092"; port 0 picks a free port (Node.Addr
-	// reports it). Empty: no listener, in-process clients only.
+	// reports it). It is the shorthand for one listener, named by its
+	// protocol: PLAINTEXT, or SSL with TLS, SASL_PLAINTEXT with SASL,
+	// SASL_SSL with both. Empty, and no Listeners: in-process clients
+	// only.
 	Listen string
-	// AdvertisedAddr is the host:port Kafka clients are told to connect
-	// to (advertised.listeners); default the address listened on.
+	// AdvertisedAddr is the host:port Kafka clients of Listen are told
+	// to connect to (advertised.listeners); default the address listened
+	// on.
 	AdvertisedAddr string
+	// Listeners are the node's listeners, when it has more than one or
+	// one with a name or protocol of its own, as Kafka's listeners,
+	// listener.security.protocol.map and advertised.listeners give them
+	// (listener.go); not with Listen. Node.Addr is the first's address.
+	Listeners []Listener
 	// MaxRequestBytes bounds one Kafka request (socket.request.max.bytes);
 	// default 100 MiB.
 	MaxRequestBytes int32
@@ -110,13 +119,14 @@ type Config struct {
 	// Cluster, if set, makes the node a member of a cluster; it needs
 	// Listen.
 	Cluster *ClusterConfig
-	// TLS, when set, serves the Kafka listener over TLS with this
-	// configuration (Kafka's SSL listener; SASL_SSL with SASL): its
-	// certificates, and ClientAuth and ClientCAs for clients'. Not yet
-	// with Cluster.
+	// TLS, when set, serves Listen over TLS with this configuration
+	// (Kafka's SSL listener; SASL_SSL with SASL): its certificates, and
+	// ClientAuth and ClientCAs for clients'. It is also the TLS of the
+	// SSL and SASL_SSL Listeners that have none of their own.
 	TLS *tls.Config
-	// SASL, when set, makes the Kafka listener's clients authenticate
-	// (security.go). Not yet with Cluster.
+	// SASL, when set, makes the clients of Listen, and of the
+	// SASL_PLAINTEXT and SASL_SSL Listeners, authenticate (security.go).
+	// Not yet with Cluster.
 	SASL *SASLConfig
 	// ACL, when set, decides every request of the Kafka listener by the
 	// node's ACLs (aclstore.go). Not yet with Cluster.
@@ -170,10 +180,11 @@ func (c Config) validate() error {
 	if _, err := parseTopicConfig(c.TopicDefaults, nil); err != nil {
 		errs = append(errs, fmt.Errorf("TopicDefaults: %w", err))
 	}
-	if c.AdvertisedAddr != "" {
-		if _, _, err := splitAdvertised(c.AdvertisedAddr); err != nil {
-			errs = append(errs, err)
-		}
+	if err := c.validateListeners(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateInterBroker(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.validateSecurity(); err != nil {
 		errs = append(errs, err)

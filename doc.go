@@ -8,7 +8,8 @@
 // # A node
 //
 // Open starts a Node from a Config: in memory when Config.Dir is empty, on
-// disk otherwise; with Config.Listen it serves Kafka clients; with
+// disk otherwise; with Config.Listen (or Config.Listeners, each with its
+// security protocol) it serves Kafka clients; with
 // Config.Cluster it joins a cluster. A node holds topics (CreateTopic,
 // TopicSpec, the Config* names of Kafka's topic configs), each a set of
 // partitions, each partition a Log.

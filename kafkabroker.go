@@ -45,10 +45,17 @@ func (b kafkaBroker) PartitionLeader(topic string, partition int32) (int32, int3
 	return t.Partitions[partition].Leader, t.Partitions[partition].LeaderEpoch
 }
 
-func (b kafkaBroker) Brokers() []kafka.BrokerMetadata {
+func (b kafkaBroker) Brokers(listener string) []kafka.BrokerMetadata {
 	var out []kafka.BrokerMetadata
 	for _, m := range b.n.advertisedMembers() {
-		host, port, err := net.SplitHostPort(m.KafkaAddr)
+		addr, ok := m.Listeners[listener]
+		if m.Listeners == nil { // gossiped by a node from before listeners had names
+			addr, ok = m.KafkaAddr, true
+		}
+		if !ok {
+			continue // a node without the listener is not listed on it, as Kafka lists them
+		}
+		host, port, err := net.SplitHostPort(addr)
 		p, perr := strconv.ParseInt(port, 10, 32)
 		if err != nil || perr != nil {
 			continue // a member whose address does not parse is not reachable anyway

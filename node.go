@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"maps"
 	mrand "math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -142,20 +141,18 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 		n.stopTxns()
 		return nil, errors.Join(err, n.closeTopics())
 	}
-	var ln net.Listener
-	if cfg.Listen != "" {
-		if ln, err = n.listen(); err != nil {
-			return nil, errors.Join(err, n.closeTopics())
-		}
+	listeners, err := n.listen()
+	if err != nil {
+		return nil, errors.Join(err, n.closeTopics())
 	}
 	if cfg.Cluster != nil {
-		if err := n.joinCluster(ln); err != nil {
-			return nil, errors.Join(err, closeListener(ln), n.Close())
+		if err := n.joinCluster(listeners); err != nil {
+			return nil, errors.Join(err, closeListeners(listeners), n.Close())
 		}
 	}
-	if ln != nil {
-		if err := n.serve(ln); err != nil {
-			return nil, errors.Join(err, ln.Close(), n.Close())
+	if len(listeners) > 0 {
+		if err := n.serve(listeners); err != nil {
+			return nil, errors.Join(err, closeListeners(listeners), n.Close())
 		}
 	}
 	return n, nil

@@ -5,10 +5,8 @@
 package creek
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/creekmq/creek/internal/kafka"
@@ -100,25 +98,10 @@ func (c Config) validateSecurity() error {
 			errs = append(errs, fmt.Errorf("%w: negative SASL.SessionLifetime %v", ErrInvalidConfig, c.SASL.SessionLifetime))
 		}
 	}
-	if (c.SASL != nil || c.TLS != nil) && c.Listen == "" {
-		errs = append(errs, fmt.Errorf("%w: SASL and TLS are the Kafka listener's: they need Listen", ErrInvalidConfig))
-	}
-	if (c.SASL != nil || c.TLS != nil) && c.Cluster != nil {
-		// The nodes of a cluster reach each other on the Kafka listener,
-		// without credentials: a listener for them apart from the clients'
-		// is to come.
-		errs = append(errs, fmt.Errorf("%w: SASL and TLS are not yet supported with Cluster", ErrInvalidConfig))
-	}
-	if c.TLS != nil && len(c.TLS.Certificates) == 0 && c.TLS.GetCertificate == nil && c.TLS.GetConfigForClient == nil {
-		errs = append(errs, fmt.Errorf("%w: TLS has no certificate", ErrInvalidConfig))
+	if c.SASL != nil && c.Cluster != nil {
+		// Each node would keep its own SCRAM credentials: they wait for
+		// the cluster's replicated metadata.
+		errs = append(errs, fmt.Errorf("%w: SASL is not yet supported with Cluster", ErrInvalidConfig))
 	}
 	return errors.Join(errs...)
-}
-
-// secureListener wraps the Kafka socket in TLS when Config.TLS is set.
-func (n *Node) secureListener(ln net.Listener) net.Listener {
-	if n.cfg.TLS == nil {
-		return ln
-	}
-	return tls.NewListener(ln, n.cfg.TLS.Clone())
 }

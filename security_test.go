@@ -6,6 +6,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"testing"
 	"time"
 
@@ -26,7 +27,13 @@ import (
 // tries each request once, within a second; the test's end closes it.
 func securedClient(t *testing.T, n *Node, tlsConfig *tls.Config, mechanism kgosasl.Mechanism) *kgo.Client {
 	t.Helper()
-	opts := []kgo.Opt{kgo.SeedBrokers(n.Addr().String()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	return securedClientAt(t, n.Addr(), tlsConfig, mechanism)
+}
+
+// securedClientAt is securedClient for the listener at addr.
+func securedClientAt(t *testing.T, addr net.Addr, tlsConfig *tls.Config, mechanism kgosasl.Mechanism) *kgo.Client {
+	t.Helper()
+	opts := []kgo.Opt{kgo.SeedBrokers(addr.String()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.RequestRetries(0), kgo.RetryTimeout(time.Second)}
 	if tlsConfig != nil {
 		opts = append(opts, kgo.DialTLSConfig(tlsConfig))
@@ -98,17 +105,18 @@ func TestSASLOverTLS(t *testing.T) {
 	})
 }
 
-// TestSecurityConfigRefused: SASL without a mechanism, TLS without a
-// certificate, either without a listener or with a cluster, are refused
-// at Open.
+// TestSecurityConfigRefused: SASL with an empty user, TLS without a
+// certificate, either without a listener, TLS between the nodes of a
+// cluster and SASL in one (not yet supported) are refused at Open.
 func TestSecurityConfigRefused(t *testing.T) {
 	serverTLS := testcert.New(t).Server
 	for name, cfg := range map[string]Config{
-		"an empty user":    {Listen: "127.0.0.1:0", SASL: &SASLConfig{ScramUsers: map[string]string{"": "pw"}}},
-		"no certificate":   {Listen: "127.0.0.1:0", TLS: &tls.Config{}},
-		"no listener":      {TLS: serverTLS},
-		"a cluster":        {Listen: "127.0.0.1:0", TLS: serverTLS, Cluster: &ClusterConfig{NodeID: 1}},
-		"negative session": {Listen: "127.0.0.1:0", SASL: &SASLConfig{Plain: func(string, string) bool { return true }, SessionLifetime: -1}},
+		"an empty user":     {Listen: "127.0.0.1:0", SASL: &SASLConfig{ScramUsers: map[string]string{"": "pw"}}},
+		"no certificate":    {Listen: "127.0.0.1:0", TLS: &tls.Config{}},
+		"no listener":       {TLS: serverTLS},
+		"TLS between nodes": {Listen: "127.0.0.1:0", TLS: serverTLS, Cluster: &ClusterConfig{NodeID: 1}},
+		"SASL in a cluster": {Listen: "127.0.0.1:0", SASL: &SASLConfig{}, Cluster: &ClusterConfig{NodeID: 1}},
+		"negative session":  {Listen: "127.0.0.1:0", SASL: &SASLConfig{Plain: func(string, string) bool { return true }, SessionLifetime: -1}},
 	} {
 		cfg.Logger = discardLogger()
 		_, err := Open(cfg)

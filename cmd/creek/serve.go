@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -17,6 +19,14 @@ func serve(ctx context.Context, args []string, io streams) error {
 	data := fs.String("data", "", "data directory; empty keeps everything in memory")
 	listen := fs.String("listen", "127.0.0.1:9092", "address Kafka clients connect to")
 	advertised := fs.String("advertised", "", "host:port clients are told to connect to; default --listen")
+	listeners := fs.String("listeners", "",
+		"in place of --listen, Kafka's listeners: NAME://host:port, comma-separated (PLAINTEXT://127.0.0.1:9092,CLIENTS://:9093)")
+	protocols := fs.String("listener-protocols", "",
+		"each listener's security protocol, NAME:PROTOCOL, comma-separated (CLIENTS:SASL_SSL); default the name's: "+
+			"PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
+	advertisedListeners := fs.String("advertised-listeners", "",
+		"NAME://host:port clients of a listener are told to connect to, comma-separated; default the address listened on")
+	interBroker := fs.String("inter-broker-listener", "", "cluster: the listener other nodes reach this one on; default the first")
 	autoCreate := fs.Bool("auto-create-topics", false, "create a topic when something is first produced to it")
 	nodeID := fs.Int("node-id", -1, "join a cluster as this node ID (with --gossip)")
 	gossip := fs.String("gossip", "", "cluster: host:port to gossip on")
@@ -66,9 +76,20 @@ func serve(ctx context.Context, args []string, io streams) error {
 	log := slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: level}))
 	cfg := creek.Config{Dir: *data, Listen: *listen, AdvertisedAddr: *advertised, AutoCreateTopics: *autoCreate,
 		TransactionVersion: int16(*txnVersion), TLS: tlsConfig, SASL: saslConfig, ACL: aclConfig, Logger: log}
+	if *listeners != "" {
+		if set(fs, "listen") || set(fs, "advertised") {
+			return errors.New("--listeners is in place of --listen and --advertised: give it the addresses")
+		}
+		cfg.Listen = ""
+		if cfg.Listeners, err = listenersFromFlags(*listeners, *protocols, *advertisedListeners); err != nil {
+			return err
+		}
+	} else if *protocols != "" || *advertisedListeners != "" {
+		return errors.New("--listener-protocols and --advertised-listeners name the listeners of --listeners")
+	}
 	if *nodeID >= 0 {
 		cfg.Cluster = &creek.ClusterConfig{NodeID: int32(*nodeID), GossipAddr: *gossip, Rack: *rack, RaftAddr: *raftAddr,
-			LocalNetwork: *local}
+			LocalNetwork: *local, InterBrokerListener: *interBroker}
 		if *seeds != "" {
 			cfg.Cluster.Seeds = strings.Split(*seeds, ",")
 		}
@@ -81,6 +102,9 @@ func serve(ctx context.Context, args []string, io streams) error {
 	if where == "" {
 		where = "memory"
 	}
+	for _, l := range cfg.Listeners {
+		log.Info("creek listener", "name", l.Name, "protocol", l.Protocol, "addr", node.ListenerAddr(l.Name).String())
+	}
 	log.Info("creek serving the Kafka protocol", "addr", node.Addr().String(), "data", where)
 	if gossipAddr := node.GossipAddr(); gossipAddr != "" {
 		log.Info("creek gossiping with its cluster", "gossip", gossipAddr, "node", *nodeID)
@@ -88,4 +112,11 @@ func serve(ctx context.Context, args []string, io streams) error {
 	<-ctx.Done()
 	log.Info("creek stopping")
 	return node.Close()
+}
+
+// set reports whether the command line gave the flag named.
+func set(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
 }

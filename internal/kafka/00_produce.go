@@ -115,7 +115,7 @@ func startProduce(ctx context.Context, s *Server, r kmsg.Request) func() kmsg.Re
 		if req.Acks == 0 {
 			return nil
 		}
-		s.hintProduceLeaders(req, resp)
+		s.hintProduceLeaders(ctx, req, resp)
 		return resp
 	}
 }

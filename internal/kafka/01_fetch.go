@@ -112,7 +112,7 @@ func serveFetch(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	defer deadline.Stop()
 	for {
 		wake := s.arrivals(req, refused) // before reading: an append after the read still wakes us
-		resp, size := s.fetchOnce(req, refused)
+		resp, size := s.fetchOnce(ctx, req, refused)
 		if size >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(wake) == 0 {
 			return resp
 		}
@@ -126,7 +126,7 @@ func serveFetch(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 		}
 		if chosen, _, _ := reflect.Select(cases); chosen < 2 {
 			resp.Release()
-			resp, _ = s.fetchOnce(req, refused)
+			resp, _ = s.fetchOnce(ctx, req, refused)
 			return resp
 		}
 	}
@@ -209,7 +209,7 @@ func (s *Server) arrivals(req *kmsg.FetchRequest, refused map[string]bool) []<-c
 
 // fetchOnce reads what every partition holds now, but those of refused
 // topics, and returns the response with its size in record bytes.
-func (s *Server) fetchOnce(req *kmsg.FetchRequest, refused map[string]bool) (*fetchResponse, int) {
+func (s *Server) fetchOnce(ctx context.Context, req *kmsg.FetchRequest, refused map[string]bool) (*fetchResponse, int) {
 	resp := &fetchResponse{FetchResponse: req.ResponseKind().(*kmsg.FetchResponse), budget: s.requestBytes}
 	budget := int(s.cfg.FetchMaxBytes)
 	if req.MaxBytes > 0 {
@@ -259,6 +259,6 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest, refused map[string]bool) (*fe
 		}
 		resp.Topics = append(resp.Topics, ot)
 	}
-	s.hintFetchLeaders(resp.FetchResponse)
+	s.hintFetchLeaders(ctx, resp.FetchResponse)
 	return resp, size
 }

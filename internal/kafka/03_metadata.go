@@ -27,7 +27,7 @@ import (
 func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.MetadataRequest)
 	resp := req.ResponseKind().(*kmsg.MetadataResponse)
-	for _, b := range s.brokers() {
+	for _, b := range s.brokers(ctx) {
 		rb := kmsg.NewMetadataResponseBroker()
 		rb.NodeID, rb.Host, rb.Port = b.NodeID, b.Host, b.Port
 		if b.Rack != "" {
@@ -145,12 +145,4 @@ func (s *Server) topicName(byID bool, name string, id [16]byte) string {
 		return s.broker.TopicName(id)
 	}
 	return name
-}
-
-// brokers returns the cluster's live nodes, or this node alone.
-func (s *Server) brokers() []BrokerMetadata {
-	if b := s.broker.Brokers(); len(b) > 0 {
-		return b
-	}
-	return []BrokerMetadata{{NodeID: s.cfg.NodeID, Host: s.cfg.AdvertisedHost, Port: s.cfg.AdvertisedPort}}
 }

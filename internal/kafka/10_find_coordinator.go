@@ -41,9 +41,9 @@ func serveFindCoordinator(ctx context.Context, s *Server, r kmsg.Request) kmsg.R
 			return BrokerMetadata{NodeID: -1}, s.groupErrorCode(err)
 		}
 		if id == s.cfg.NodeID {
-			return BrokerMetadata{NodeID: id, Host: s.cfg.AdvertisedHost, Port: s.cfg.AdvertisedPort}, 0
+			return s.self(ctx), 0
 		}
-		for _, b := range s.broker.Brokers() {
+		for _, b := range s.broker.Brokers(listenerFrom(ctx).name()) {
 			if b.NodeID == id {
 				return b, 0
 			}

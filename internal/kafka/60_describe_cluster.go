@@ -9,11 +9,11 @@ import (
 // DescribeCluster, versions 0–1: the live nodes of the cluster (or this
 // node alone).
 
-func serveDescribeCluster(_ context.Context, s *Server, r kmsg.Request) kmsg.Response {
+func serveDescribeCluster(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.DescribeClusterRequest)
 	resp := req.ResponseKind().(*kmsg.DescribeClusterResponse)
 	resp.ClusterID, resp.ControllerID = s.cfg.ClusterID, s.cfg.NodeID
-	for _, b := range s.brokers() {
+	for _, b := range s.brokers(ctx) {
 		rb := kmsg.NewDescribeClusterResponseBroker()
 		rb.NodeID, rb.Host, rb.Port = b.NodeID, b.Host, b.Port
 		if b.Rack != "" {

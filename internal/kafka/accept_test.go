@@ -37,7 +37,7 @@ func TestListenerOutlivesTooManyOpenFiles(t *testing.T) {
 	require.NoError(t, err)
 	el := &exhaustedListener{Listener: ln}
 	el.failures.Store(5)
-	s := kafka.Serve(el, nil, kafka.Config{Logger: slog.New(slog.DiscardHandler)})
+	s := kafka.Serve(nil, kafka.Config{Logger: slog.New(slog.DiscardHandler)}, kafka.Listener{Listener: el})
 	defer func() { assert.NoError(t, s.Close()) }()
 
 	w := dial(t, ln.Addr())

@@ -22,10 +22,11 @@ type Broker interface {
 	// PartitionLeader returns the node this one knows leads a partition,
 	// and its leader epoch; -1 when it knows none.
 	PartitionLeader(topic string, partition int32) (leader, epoch int32)
-	// Brokers returns the live nodes of the cluster, this one included;
-	// empty for a node outside a cluster, which the listener describes
-	// alone.
-	Brokers() []BrokerMetadata
+	// Brokers returns the live nodes of the cluster, this one included,
+	// each with its address on the listener named (a node without that
+	// listener is left out); empty for a node outside a cluster, which
+	// the listener describes alone.
+	Brokers(listener string) []BrokerMetadata
 	// AutoCreateTopic creates a topic a client asked about, if the node
 	// creates topics on first use, with the default partition count.
 	AutoCreateTopic(ctx context.Context, name string) error

@@ -6,10 +6,12 @@ import (
 )
 
 // client is who sent a request: the header's client ID and the remote
-// host, which group descriptions show.
+// host, which group descriptions show, its principal, and the listener
+// it connected to.
 type client struct {
 	id, host  string
 	principal Principal
+	listener  *Listener
 }
 
 type clientKey struct{}
@@ -41,4 +43,11 @@ func PrincipalFrom(ctx context.Context) Principal {
 		return c.principal
 	}
 	return Anonymous
+}
+
+// listenerFrom returns the listener a request came in on; nil for a
+// request served without one (tests calling handlers directly).
+func listenerFrom(ctx context.Context) *Listener {
+	c, _ := ctx.Value(clientKey{}).(client)
+	return c.listener
 }

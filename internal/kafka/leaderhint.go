@@ -1,6 +1,8 @@
 package kafka
 
 import (
+	"context"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -22,9 +24,9 @@ func (s *Server) leaderHint(code int16, topic string, partition int32) (leader, 
 
 // hintedBrokers returns the endpoints of the leaders named, as Produce
 // lists them; Fetch's entries have the same fields, and convert.
-func (s *Server) hintedBrokers(leaders map[int32]bool) []kmsg.ProduceResponseBroker {
+func (s *Server) hintedBrokers(ctx context.Context, leaders map[int32]bool) []kmsg.ProduceResponseBroker {
 	var out []kmsg.ProduceResponseBroker
-	for _, b := range s.broker.Brokers() {
+	for _, b := range s.broker.Brokers(listenerFrom(ctx).name()) {
 		if !leaders[b.NodeID] {
 			continue
 		}
@@ -39,7 +41,7 @@ func (s *Server) hintedBrokers(leaders map[int32]bool) []kmsg.ProduceResponseBro
 }
 
 // hintProduceLeaders fills the leader hints of a Produce response.
-func (s *Server) hintProduceLeaders(req *kmsg.ProduceRequest, resp *kmsg.ProduceResponse) {
+func (s *Server) hintProduceLeaders(ctx context.Context, req *kmsg.ProduceRequest, resp *kmsg.ProduceResponse) {
 	var leaders map[int32]bool // made on the first hint: Fetch is a hot path
 	for i := range resp.Topics {
 		t := &resp.Topics[i]
@@ -56,12 +58,12 @@ func (s *Server) hintProduceLeaders(req *kmsg.ProduceRequest, resp *kmsg.Produce
 		}
 	}
 	if len(leaders) > 0 {
-		resp.Brokers = s.hintedBrokers(leaders)
+		resp.Brokers = s.hintedBrokers(ctx, leaders)
 	}
 }
 
 // hintFetchLeaders fills the leader hints of a Fetch response.
-func (s *Server) hintFetchLeaders(resp *kmsg.FetchResponse) {
+func (s *Server) hintFetchLeaders(ctx context.Context, resp *kmsg.FetchResponse) {
 	var leaders map[int32]bool // made on the first hint: Fetch is a hot path
 	for i := range resp.Topics {
 		t := &resp.Topics[i]
@@ -79,7 +81,7 @@ func (s *Server) hintFetchLeaders(resp *kmsg.FetchResponse) {
 	if len(leaders) == 0 {
 		return
 	}
-	for _, b := range s.hintedBrokers(leaders) {
+	for _, b := range s.hintedBrokers(ctx, leaders) {
 		resp.Brokers = append(resp.Brokers, kmsg.FetchResponseBroker(b))
 	}
 }

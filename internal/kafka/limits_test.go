@@ -91,8 +91,8 @@ func produceBig(t *testing.T, n *creek.Node, count, size int) {
 func TestPartialRequestIsCutOff(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	s := kafka.Serve(ln, nil, kafka.Config{QueuedMaxRequestBytes: 1 << 20, RequestReadTimeout: 50 * time.Millisecond,
-		Logger: slog.New(slog.DiscardHandler)})
+	s := kafka.Serve(nil, kafka.Config{QueuedMaxRequestBytes: 1 << 20, RequestReadTimeout: 50 * time.Millisecond,
+		Logger: slog.New(slog.DiscardHandler)}, kafka.Listener{Listener: ln})
 	defer func() {
 		require.NoError(t, s.Close())
 		goleak.VerifyNone(t)

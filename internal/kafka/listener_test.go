@@ -149,7 +149,8 @@ func TestBadInputClosesOnlyItsConnection(t *testing.T) {
 func TestIdleConnectionCloses(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	s := kafka.Serve(ln, nil, kafka.Config{IdleTimeout: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	s := kafka.Serve(nil, kafka.Config{IdleTimeout: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)},
+		kafka.Listener{Listener: ln})
 	defer func() {
 		require.NoError(t, s.Close())
 		goleak.VerifyNone(t)

@@ -49,6 +49,8 @@ type saslState struct {
 	// certificate is the principal of the client's verified TLS
 	// certificate, "" for none.
 	certificate string
+	// required is the listener's SASL: the connection authenticates.
+	required bool
 }
 
 // Principal is who a connection's requests come from: "User:" and the
@@ -74,7 +76,7 @@ type saslVerdict struct {
 // ended, closes the connection, as Kafka's authenticator does.
 func (s *Server) screen(st *saslState, h requestHeader, req kmsg.Request) saslVerdict {
 	cfg := s.cfg.SASL
-	if cfg == nil {
+	if !st.required {
 		return saslVerdict{}
 	}
 	authenticated := st.principal != "" && st.server == nil
@@ -115,7 +117,7 @@ const MaxUnauthenticatedBytes = 512 << 10
 
 // frameMaxBytes returns the largest request the connection may send now.
 func (s *Server) frameMaxBytes(st *saslState) int32 {
-	if s.cfg.SASL != nil && (st.principal == "" || st.server != nil) {
+	if st.required && (st.principal == "" || st.server != nil) {
 		return min(s.cfg.MaxRequestBytes, MaxUnauthenticatedBytes)
 	}
 	return s.cfg.MaxRequestBytes
@@ -205,17 +207,17 @@ func (st *saslState) principalOf() Principal {
 // verified client certificate, its principal, "User:" and the
 // certificate's subject (RFC 2253, as Kafka's default principal builder
 // names it), which a SASL authentication then replaces.
-func (s *Server) tlsHandshake(nc net.Conn) (saslState, error) {
+func (s *Server) tlsHandshake(nc net.Conn, needSASL bool) (saslState, error) {
+	st := saslState{required: needSASL}
 	tc, ok := nc.(*tls.Conn)
 	if !ok {
-		return saslState{}, nil
+		return st, nil
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestReadTimeout)
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
-		return saslState{}, err
+		return st, err
 	}
-	var st saslState
 	if chains := tc.ConnectionState().VerifiedChains; len(chains) > 0 && len(chains[0]) > 0 {
 		st.certificate = "User:" + chains[0][0].Subject.String()
 	}

@@ -35,7 +35,8 @@ func saslServer(t *testing.T, cfg *kafka.SASL) (net.Addr, *atomic.Int64) {
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	s := kafka.Serve(ln, nil, kafka.Config{SASL: cfg, Logger: slog.New(slog.DiscardHandler)})
+	s := kafka.Serve(nil, kafka.Config{SASL: cfg, Logger: slog.New(slog.DiscardHandler)},
+		kafka.Listener{Listener: ln, SASL: true})
 	t.Cleanup(func() { assert.NoError(t, s.Close()) })
 	return ln.Addr(), &clock
 }
@@ -167,7 +168,7 @@ func TestSASLAuthentication(t *testing.T) {
 func TestSASLOutOfPlace(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	s := kafka.Serve(ln, nil, kafka.Config{Logger: slog.New(slog.DiscardHandler)})
+	s := kafka.Serve(nil, kafka.Config{Logger: slog.New(slog.DiscardHandler)}, kafka.Listener{Listener: ln})
 	t.Cleanup(func() { assert.NoError(t, s.Close()) })
 	forGood := &kafka.SASL{Mechanisms: []string{sasl.Plain},
 		NewServer: func(string) sasl.Server { return sasl.NewPlain(func(string, string) bool { return true }) }}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -18,10 +19,6 @@ import (
 type Config struct {
 	// NodeID is the broker's ID in Metadata responses; default 0.
 	NodeID int32
-	// AdvertisedHost and AdvertisedPort are the address clients are told
-	// to connect to; default the listener's.
-	AdvertisedHost string
-	AdvertisedPort int32
 	// ClusterID names the cluster in Metadata responses.
 	ClusterID string
 	// MaxRequestBytes bounds a request (socket.request.max.bytes); default
@@ -58,8 +55,9 @@ type Config struct {
 	// partition only verifies that it is in the transaction. 0 is taken
 	// for 1.
 	TransactionVersion int16
-	// SASL, when set, makes clients authenticate before anything but
-	// ApiVersions (saslauth.go).
+	// SASL is the authentication of the listeners whose clients
+	// authenticate before anything but ApiVersions (saslauth.go); a
+	// Listener with SASL needs it.
 	SASL *SASL
 	// Authorizer, when set, decides each request by its principal's ACLs
 	// (authorize.go); nil serves every request.
@@ -68,11 +66,29 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Server serves the Kafka protocol on a listener.
+// Listener is a socket a Server serves: one of a node's listeners, as
+// Kafka names them, with its security protocol (PLAINTEXT; SSL when its
+// socket is crypto/tls's; SASL_PLAINTEXT and SASL_SSL with SASL).
+type Listener struct {
+	// Name is the listener's name, by which the Broker is asked for each
+	// node's address on it: a client is told of the nodes on the listener
+	// it connected to.
+	Name string
+	// Listener is the socket.
+	Listener net.Listener
+	// SASL makes its clients authenticate with Config.SASL.
+	SASL bool
+	// AdvertisedHost and AdvertisedPort are the address clients are told
+	// to connect to; default the socket's.
+	AdvertisedHost string
+	AdvertisedPort int32
+}
+
+// Server serves the Kafka protocol on one or more listeners.
 type Server struct {
-	cfg    Config
-	broker Broker
-	ln     net.Listener
+	cfg       Config
+	broker    Broker
+	listeners []*Listener
 
 	ctx    context.Context // requests' context; cancelled by Close
 	cancel context.CancelFunc
@@ -88,8 +104,9 @@ type Server struct {
 	closed bool
 }
 
-// Serve starts serving ln; Close stops it.
-func Serve(ln net.Listener, b Broker, cfg Config) *Server {
+// Serve starts serving the listeners; Close stops it. The first is the
+// one Addr returns. A listener with SASL needs Config.SASL.
+func Serve(b Broker, cfg Config, listeners ...Listener) *Server {
 	if cfg.MaxRequestBytes <= 0 {
 		cfg.MaxRequestBytes = DefaultMaxRequestBytes
 	}
@@ -115,19 +132,27 @@ func Serve(ln net.Listener, b Broker, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if addr, ok := ln.Addr().(*net.TCPAddr); ok {
-		if cfg.AdvertisedHost == "" {
-			cfg.AdvertisedHost = addr.IP.String()
-		}
-		if cfg.AdvertisedPort == 0 {
-			cfg.AdvertisedPort = int32(addr.Port)
-		}
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, broker: b, ln: ln, ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{},
+	s := &Server{cfg: cfg, broker: b, ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{},
 		requestBytes: newByteBudget(cfg.QueuedMaxRequestBytes)}
-	s.wg.Add(1)
-	go s.accept()
+	for _, l := range listeners {
+		if l.SASL && cfg.SASL == nil {
+			panic(fmt.Sprintf("kafka: listener %s has SASL but Config.SASL is nil", l.Name))
+		}
+		if addr, ok := l.Listener.Addr().(*net.TCPAddr); ok {
+			if l.AdvertisedHost == "" {
+				l.AdvertisedHost = addr.IP.String()
+			}
+			if l.AdvertisedPort == 0 {
+				l.AdvertisedPort = int32(addr.Port)
+			}
+		}
+		s.listeners = append(s.listeners, &l)
+	}
+	for _, l := range s.listeners {
+		s.wg.Add(1)
+		go s.accept(l)
+	}
 	return s
 }
 
@@ -135,14 +160,25 @@ func Serve(ln net.Listener, b Broker, cfg Config) *Server {
 // in.
 func (s *Server) Config() Config { return s.cfg }
 
-// Addr returns the address the server listens on.
-func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+// Addr returns the address of the first listener.
+func (s *Server) Addr() net.Addr { return s.listeners[0].Listener.Addr() }
 
-func (s *Server) accept() {
+// Listeners returns the listeners served, with the addresses they
+// advertise.
+func (s *Server) Listeners() []Listener {
+	out := make([]Listener, len(s.listeners))
+	for i, l := range s.listeners {
+		out[i] = *l
+	}
+	return out
+}
+
+// accept serves l's connections until its socket closes.
+func (s *Server) accept(l *Listener) {
 	defer s.wg.Done()
 	var backoff time.Duration
 	for {
-		nc, err := s.ln.Accept()
+		nc, err := l.Listener.Accept()
 		if errors.Is(err, net.ErrClosed) {
 			return
 		}
@@ -170,7 +206,7 @@ func (s *Server) accept() {
 		s.conns[nc] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
-		go s.serveConn(nc)
+		go s.serveConn(l, nc)
 	}
 }
 
@@ -199,7 +235,7 @@ type pending struct {
 // its writer finishes them and writes the responses in the same order, so
 // a client may pipeline, and a Produce's wait for fsync overlaps the
 // reading and appending of the requests after it.
-func (s *Server) serveConn(nc net.Conn) {
+func (s *Server) serveConn(l *Listener, nc net.Conn) {
 	defer s.wg.Done()
 	defer func() {
 		s.mu.Lock()
@@ -213,18 +249,18 @@ func (s *Server) serveConn(nc net.Conn) {
 		defer close(written)
 		s.writeResponses(nc, queue)
 	}()
-	s.readRequests(nc, queue)
+	s.readRequests(l, nc, queue)
 	close(queue)
 	<-written
 }
 
-func (s *Server) readRequests(nc net.Conn, queue chan<- pending) {
+func (s *Server) readRequests(l *Listener, nc net.Conn, queue chan<- pending) {
 	r := bufio.NewReaderSize(nc, 64<<10)
 	host, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
 	host = "/" + host // as Kafka shows a member's client host
 	frames := frameReader{maxBytes: s.cfg.MaxRequestBytes, perAPI: s.frameLimits, budget: s.requestBytes,
 		beforeBody: func() { s.armDeadline(nc, s.cfg.RequestReadTimeout) }}
-	auth, err := s.tlsHandshake(nc)
+	auth, err := s.tlsHandshake(nc, l.SASL)
 	if err != nil {
 		s.logConnError(nc, "TLS handshake", err)
 		return
@@ -257,7 +293,7 @@ func (s *Server) readRequests(nc net.Conn, queue chan<- pending) {
 			}
 			continue
 		}
-		ctx := withClient(s.ctx, client{id: h.clientID, host: host, principal: auth.principalOf()})
+		ctx := withClient(s.ctx, client{id: h.clientID, host: host, principal: auth.principalOf(), listener: l})
 		finish, ok := s.startSafely(ctx, h, req)
 		held := s.holdAfterStart(h.key, taken, entries)
 		if !ok {
@@ -412,7 +448,10 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	err := s.ln.Close()
+	var errs []error
+	for _, l := range s.listeners {
+		errs = append(errs, l.Listener.Close())
+	}
 	for nc := range s.conns {
 		nc.SetReadDeadline(time.Now())  // the read after the current request fails
 		nc.SetWriteDeadline(time.Now()) // and so does a write a client is not reading
@@ -420,5 +459,5 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
-	return err
+	return errors.Join(errs...)
 }

@@ -27,7 +27,7 @@ func TestTLSClientCertificatePrincipal(t *testing.T) {
 		defer b.Close()
 		done := make(chan error, 1)
 		go func() { done <- tls.Client(b, client).Handshake() }()
-		st, err := s.tlsHandshake(tls.Server(a, server))
+		st, err := s.tlsHandshake(tls.Server(a, server), false)
 		require.NoError(t, err)
 		require.NoError(t, <-done)
 		return st.principalOf()

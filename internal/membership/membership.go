@@ -33,8 +33,11 @@ type Config struct {
 	// Seeds are gossip addresses of nodes to join; none starts a new
 	// cluster.
 	Seeds []string
-	// KafkaAddr is the address this node serves the Kafka protocol on.
+	// KafkaAddr is where the other nodes reach this one's Kafka protocol:
+	// its inter-broker listener's advertised address.
 	KafkaAddr string
+	// Listeners are its listeners' advertised addresses, by name.
+	Listeners map[string]string
 	// Rack names the node's failure domain, for replica placement.
 	Rack string
 	// RaftAddr is where this node's controller takes Raft traffic.
@@ -64,6 +67,7 @@ type Config struct {
 type Member struct {
 	NodeID     int32
 	KafkaAddr  string
+	Listeners  map[string]string
 	Rack       string
 	GossipAddr string
 	RaftAddr   string
@@ -108,7 +112,7 @@ func Join(cfg Config) (*Membership, error) {
 	}
 	m := &Membership{log: cfg.Logger, members: map[string]Member{}, failed: map[string]string{},
 		changed: make(chan struct{}), stop: make(chan struct{})}
-	meta, err := encodeMeta(nodeMeta{NodeID: cfg.NodeID, KafkaAddr: cfg.KafkaAddr, Rack: cfg.Rack, RaftAddr: cfg.RaftAddr,
+	meta, err := encodeMeta(nodeMeta{NodeID: cfg.NodeID, KafkaAddr: cfg.KafkaAddr, Listeners: cfg.Listeners, Rack: cfg.Rack, RaftAddr: cfg.RaftAddr,
 		Incarnation: cfg.Incarnation})
 	if err != nil {
 		return nil, err
@@ -273,6 +277,7 @@ func (m *Membership) update(n *memberlist.Node, alive bool) {
 			return
 		}
 		member.NodeID, member.KafkaAddr, member.Rack, member.RaftAddr = meta.NodeID, meta.KafkaAddr, meta.Rack, meta.RaftAddr
+		member.Listeners = meta.Listeners
 		member.Incarnation = meta.Incarnation
 	}
 	m.mu.Lock()

@@ -84,11 +84,16 @@ func TestEncryptedGossip(t *testing.T) {
 }
 
 func TestMetaRoundTrip(t *testing.T) {
-	b, err := encodeMeta(nodeMeta{NodeID: 7, KafkaAddr: "10.0.0.7:9092", Rack: "eu-1a"})
+	want := nodeMeta{NodeID: 7, KafkaAddr: "10.0.0.7:9092", Rack: "eu-1a",
+		Listeners: map[string]string{"INTERNAL": "10.0.0.7:9092", "CLIENTS": "kafka-7.example:9093"}}
+	b, err := encodeMeta(want)
 	require.NoError(t, err)
 	got, err := decodeMeta(b)
 	require.NoError(t, err)
-	assert.Equal(t, nodeMeta{NodeID: 7, KafkaAddr: "10.0.0.7:9092", Rack: "eu-1a"}, got)
+	assert.Equal(t, want, got)
+	got, err = decodeMeta([]byte("\x01" + `{"id":7,"kafka":"10.0.0.7:9092"}`))
+	require.NoError(t, err, "a node from before listeners had names")
+	assert.Equal(t, nodeMeta{NodeID: 7, KafkaAddr: "10.0.0.7:9092"}, got)
 	_, err = encodeMeta(nodeMeta{NodeID: 1, KafkaAddr: string(make([]byte, 500))})
 	require.Error(t, err)
 	for _, bad := range [][]byte{nil, {2, '{', '}'}, {1, '{', '}'}, {1, 'x'}} {
@@ -100,6 +105,8 @@ func TestMetaRoundTrip(t *testing.T) {
 func FuzzDecodeMeta(f *testing.F) {
 	good, _ := encodeMeta(nodeMeta{NodeID: 1, KafkaAddr: "127.0.0.1:9092", Rack: "a"})
 	f.Add(good)
+	named, _ := encodeMeta(nodeMeta{NodeID: 1, KafkaAddr: "127.0.0.1:9092", Listeners: map[string]string{"A": "h:1"}})
+	f.Add(named)
 	f.Add([]byte{1, '{', '}'})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := decodeMeta(b)

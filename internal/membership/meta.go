@@ -17,8 +17,12 @@ const maxMetaBytes = 400
 type nodeMeta struct {
 	NodeID    int32  `json:"id"`
 	KafkaAddr string `json:"kafka"`
-	Rack      string `json:"rack,omitempty"`
-	RaftAddr  string `json:"raft,omitempty"`
+	// Listeners are the advertised addresses of the node's listeners, by
+	// name; a node from before listeners had names gossips none, and is
+	// reached at KafkaAddr on every listener.
+	Listeners map[string]string `json:"ls,omitempty"`
+	Rack      string            `json:"rack,omitempty"`
+	RaftAddr  string            `json:"raft,omitempty"`
 	// Incarnation tells one start of the node's process from the next.
 	Incarnation uint64 `json:"inc,omitempty"`
 }
@@ -32,7 +36,7 @@ func encodeMeta(m nodeMeta) ([]byte, error) {
 	}
 	out := append([]byte{metaVersion}, b...)
 	if len(out) > maxMetaBytes {
-		return nil, fmt.Errorf("node metadata of %d bytes; at most %d: shorten the Kafka address or rack", len(out), maxMetaBytes)
+		return nil, fmt.Errorf("node metadata of %d bytes; at most %d: shorten the Kafka addresses, listener names or rack", len(out), maxMetaBytes)
 	}
 	return out, nil
 }
