@@ -126,7 +126,6 @@ type Config struct {
 	TLS *tls.Config
 	// SASL, when set, makes the clients of Listen, and of the
 	// SASL_PLAINTEXT and SASL_SSL Listeners, authenticate (security.go).
-	// Not yet with Cluster.
 	SASL *SASLConfig
 	// ACL, when set, decides every request of the Kafka listener by the
 	// node's ACLs (aclstore.go). Not yet with Cluster.

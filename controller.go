@@ -178,10 +178,10 @@ func (c *clusterController) run() {
 				}
 			}
 			if c.raft.State() == raft.Leader && appliedTerm == c.raft.CurrentTerm() {
-				admitted, elected := c.admitMembers(), c.electLeaders()
+				admitted, elected, seeded := c.admitMembers(), c.electLeaders(), c.seedScram()
 				var moved bool
 				expiry, moved = c.moveReplicas(gone)
-				if !admitted || !elected || !moved {
+				if !admitted || !elected || !moved || !seeded {
 					retry = time.After(dutyRetry) // nothing else may come to ask again
 				}
 			} else if c.raft.State() == raft.Leader {

@@ -46,6 +46,7 @@ type Node struct {
 	metadataChanged chan struct{}
 	kafka           *kafka.Server // the Kafka listener, when Config.Listen is set
 	scram           *scramStore   // SCRAM users' credentials (scramstore.go)
+	scramAlters     sync.Mutex    // on the controller's leader, one SCRAM alteration at a time (clusterscram.go)
 	acls            *aclStore     // the authorizer, with Config.ACL (aclstore.go)
 	stopListener    sync.Once
 	members         *membership.Membership // the cluster's live nodes, when Config.Cluster is set
@@ -115,7 +116,9 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 	if cfg.SASL != nil {
 		seed = cfg.SASL.ScramUsers
 	}
-	if n.scram, err = openScramStore(fs, dir, seed); err != nil {
+	if cfg.Cluster != nil {
+		n.scram = n.clusterScramStore() // seeded by the controller's leader
+	} else if n.scram, err = openScramStore(fs, dir, seed); err != nil {
 		return nil, fmt.Errorf("open node %s: %w", dir, err)
 	}
 	if cfg.ACL != nil {

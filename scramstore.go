@@ -5,10 +5,13 @@
 package creek
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -43,7 +46,10 @@ type scramStore struct {
 	max int // credentials at most: maxScramCredentials
 
 	mu    sync.RWMutex
-	creds sasl.Credentials
+	creds sasl.Credentials // the node's own, outside a cluster
+	// committed, in a cluster, returns the credentials of the committed
+	// metadata, which replace the node's own (clusterscram.go).
+	committed func() sasl.Credentials
 }
 
 // openScramStore reads the node's credentials. A directory without the
@@ -66,14 +72,8 @@ func openScramStore(fs fsx.FS, dir string, seed map[string]string) (*scramStore,
 	case !errors.Is(err, os.ErrNotExist):
 		return nil, err
 	}
-	for user, password := range seed {
-		for _, m := range []sasl.ScramMechanism{sasl.ScramSHA256, sasl.ScramSHA512} {
-			cred, err := sasl.NewScramCredential(m, password, nil, scramIterations)
-			if err != nil {
-				return nil, err
-			}
-			s.creds.Set(user, cred)
-		}
+	if s.creds, err = seedCredentials(seed); err != nil {
+		return nil, err
 	}
 	if len(seed) > 0 {
 		if err := s.saveLocked(); err != nil {
@@ -81,6 +81,22 @@ func openScramStore(fs fsx.FS, dir string, seed map[string]string) (*scramStore,
 		}
 	}
 	return s, nil
+}
+
+// seedCredentials derives SASLConfig.ScramUsers' credentials for both
+// mechanisms.
+func seedCredentials(users map[string]string) (sasl.Credentials, error) {
+	creds := sasl.Credentials{}
+	for user, password := range users {
+		for _, m := range []sasl.ScramMechanism{sasl.ScramSHA256, sasl.ScramSHA512} {
+			cred, err := sasl.NewScramCredential(m, password, nil, scramIterations)
+			if err != nil {
+				return nil, err
+			}
+			creds.Set(user, cred)
+		}
+	}
+	return creds, nil
 }
 
 func (s *scramStore) saveLocked() error {
@@ -92,31 +108,42 @@ func (s *scramStore) saveLocked() error {
 func (s *scramStore) lookup(m sasl.ScramMechanism, user string) (sasl.ScramCredential, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.creds.Lookup(m, user)
+	return s.currentLocked().Lookup(m, user)
 }
 
-// alter applies deletions and upsertions, as Kafka's controller does:
-// each user's together or none of them, and an error for each user whose
-// are refused: an empty name or a salted password, salt or iteration
-// count that make no credential (UNACCEPTABLE_CREDENTIAL), a mechanism
-// unknown (UNSUPPORTED_SASL_MECHANISM), a user and mechanism named twice
-// (DUPLICATE_RESOURCE), a deletion of no credential
-// (RESOURCE_NOT_FOUND). It returns an entry for every user named.
-func (s *scramStore) alter(deletions []kafka.ScramDeletion, upsertions []kafka.ScramUpsertion) map[string]error {
-	type change struct {
-		cred   *sasl.ScramCredential // an upsertion's
-		m      sasl.ScramMechanism
-		delete bool
+// currentLocked returns the credentials in force: the cluster's committed
+// ones in a cluster, the node's own outside one. The caller must not
+// change them.
+func (s *scramStore) currentLocked() sasl.Credentials {
+	if s.committed != nil {
+		return s.committed()
 	}
-	out := map[string]error{}
-	changes := map[string][]change{}
+	return s.creds
+}
+
+// scramEdit is what an alteration asks of one user's credentials: some to
+// set, some mechanisms' to delete.
+type scramEdit struct {
+	set    []sasl.ScramCredential
+	delete []sasl.ScramMechanism
+}
+
+// parseScram turns AlterUserScramCredentials' deletions and upsertions
+// into each user's edit, as Kafka's controller reads them: an empty name
+// or a salted password, salt or iteration count that make no credential
+// (UNACCEPTABLE_CREDENTIAL), a mechanism unknown
+// (UNSUPPORTED_SASL_MECHANISM), a user and mechanism named twice
+// (DUPLICATE_RESOURCE) refuse all of that user's. The errors have an
+// entry for every user named, nil for one whose edit stands.
+func parseScram(deletions []kafka.ScramDeletion, upsertions []kafka.ScramUpsertion) (map[string]error, map[string]*scramEdit) {
+	out, edits := map[string]error{}, map[string]*scramEdit{}
 	seen := map[[2]any]bool{}
 	fail := func(user string, err error) {
 		if out[user] == nil {
 			out[user] = err
 		}
 	}
-	note := func(user string, mechanism int8) (sasl.ScramMechanism, bool) {
+	note := func(user string, mechanism int8) (sasl.ScramMechanism, *scramEdit, bool) {
 		if _, named := out[user]; !named {
 			out[user] = nil // every user named gets an entry
 		}
@@ -130,17 +157,20 @@ func (s *scramStore) alter(deletions []kafka.ScramDeletion, upsertions []kafka.S
 			fail(user, fmt.Errorf("%w: %s named twice for %q", kerr.DuplicateResource, m.Name(), user))
 		default:
 			seen[[2]any{user, m}] = true
-			return m, true
+			if edits[user] == nil {
+				edits[user] = &scramEdit{}
+			}
+			return m, edits[user], true
 		}
-		return 0, false
+		return 0, nil, false
 	}
 	for _, d := range deletions {
-		if m, ok := note(d.User, d.Mechanism); ok {
-			changes[d.User] = append(changes[d.User], change{m: m, delete: true})
+		if m, e, ok := note(d.User, d.Mechanism); ok {
+			e.delete = append(e.delete, m)
 		}
 	}
 	for _, u := range upsertions {
-		m, ok := note(u.User, u.Mechanism)
+		m, e, ok := note(u.User, u.Mechanism)
 		if !ok {
 			continue
 		}
@@ -149,63 +179,71 @@ func (s *scramStore) alter(deletions []kafka.ScramDeletion, upsertions []kafka.S
 			fail(u.User, fmt.Errorf("%w: %v", kerr.UnacceptableCredential, err))
 			continue
 		}
-		changes[u.User] = append(changes[u.User], change{cred: &cred, m: m})
+		e.set = append(e.set, cred)
 	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	before := sasl.Credentials{}
-	for user, byMechanism := range s.creds {
-		for _, cred := range byMechanism {
-			before.Set(user, cred)
+	for user := range edits {
+		if out[user] != nil {
+			delete(edits, user)
 		}
 	}
-	changed := false
-	for user, list := range changes {
-		if out[user] != nil {
+	return out, edits
+}
+
+// checkScram applies edits to a copy of current, user by user in name
+// order, and returns the copy: a user whose edit deletes a credential it
+// does not have (RESOURCE_NOT_FOUND), or whose new credentials would take
+// the total past max (POLICY_VIOLATION), gets the error in out, and none
+// of its edit; edits keeps only the users applied.
+func checkScram(current sasl.Credentials, max int, out map[string]error, edits map[string]*scramEdit) sasl.Credentials {
+	next := sasl.Credentials{}
+	for user, byMechanism := range current {
+		next[user] = maps.Clone(byMechanism)
+	}
+	for _, user := range slices.Sorted(maps.Keys(edits)) {
+		e := edits[user]
+		if i := slices.IndexFunc(e.delete, func(m sasl.ScramMechanism) bool { _, ok := next.Lookup(m, user); return !ok }); i >= 0 {
+			out[user] = fmt.Errorf("%w: %q has no %s credential", kerr.ResourceNotFound, user, e.delete[i].Name())
+			delete(edits, user)
 			continue
 		}
-		for _, c := range list {
-			if _, ok := s.creds.Lookup(c.m, user); c.delete && !ok {
-				out[user] = fmt.Errorf("%w: %q has no %s credential", kerr.ResourceNotFound, user, c.m.Name())
-				break
-			}
-		}
-		if out[user] != nil {
-			continue // none of its changes
-		}
-		added := 0
-		for _, c := range list {
-			_, had := s.creds.Lookup(c.m, user)
-			switch {
-			case c.delete:
-				added--
-			case !had:
+		added := -len(e.delete)
+		for _, c := range e.set {
+			if _, had := next.Lookup(c.Mechanism, user); !had || slices.Contains(e.delete, c.Mechanism) {
 				added++
 			}
 		}
-		if added > 0 && s.creds.Count()+added > s.max {
-			out[user] = fmt.Errorf("%w: the node holds at most %d SCRAM credentials", kerr.PolicyViolation, s.max)
+		if added > 0 && next.Count()+added > max {
+			out[user] = fmt.Errorf("%w: the cluster holds at most %d SCRAM credentials", kerr.PolicyViolation, max)
+			delete(edits, user)
 			continue
 		}
-		for _, c := range list {
-			if c.delete {
-				s.creds.Delete(user, c.m)
-			} else {
-				s.creds.Set(user, *c.cred)
-			}
+		for _, m := range e.delete {
+			next.Delete(user, m)
 		}
-		changed = true
+		for _, c := range e.set {
+			next.Set(user, c)
+		}
 	}
-	if !changed {
+	return next
+}
+
+// alter applies deletions and upsertions to the node's own credentials,
+// as Kafka's controller does: each user's together or none of them (see
+// parseScram and checkScram). It returns an entry for every user named.
+func (s *scramStore) alter(deletions []kafka.ScramDeletion, upsertions []kafka.ScramUpsertion) map[string]error {
+	out, edits := parseScram(deletions, upsertions)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := checkScram(s.creds, s.max, out, edits)
+	if len(edits) == 0 {
 		return out
 	}
+	before := s.creds
+	s.creds = next
 	if err := s.saveLocked(); err != nil {
 		s.creds = before
-		for user := range changes {
-			if out[user] == nil {
-				out[user] = fmt.Errorf("save the SCRAM credentials: %w", err)
-			}
+		for user := range edits {
+			out[user] = fmt.Errorf("save the SCRAM credentials: %w", err)
 		}
 	}
 	return out
@@ -217,9 +255,10 @@ func (s *scramStore) alter(deletions []kafka.ScramDeletion, upsertions []kafka.S
 func (s *scramStore) describe(users []string) ([]kafka.ScramUser, map[string]error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	creds := s.currentLocked()
 	errs := map[string]error{}
 	if len(users) == 0 {
-		users = s.creds.Users()
+		users = creds.Users()
 	}
 	count := map[string]int{}
 	for _, u := range users {
@@ -231,14 +270,14 @@ func (s *scramStore) describe(users []string) ([]kafka.ScramUser, map[string]err
 		case count[u] > 1:
 			errs[u] = fmt.Errorf("%w: %q named twice", kerr.DuplicateResource, u)
 			continue
-		case len(s.creds[u]) == 0:
+		case len(creds[u]) == 0:
 			errs[u] = fmt.Errorf("%w: %q has no SCRAM credential", kerr.ResourceNotFound, u)
 			continue
 		}
 		su := kafka.ScramUser{User: u}
-		for _, m := range s.creds.Mechanisms(u) {
+		for _, m := range creds.Mechanisms(u) {
 			su.Mechanisms = append(su.Mechanisms, int8(m))
-			su.Iterations = append(su.Iterations, int32(s.creds[u][m].Iterations))
+			su.Iterations = append(su.Iterations, int32(creds[u][m].Iterations))
 		}
 		out = append(out, su)
 	}
@@ -251,47 +290,53 @@ func (b kafkaBroker) DescribeScramUsers(users []string) ([]kafka.ScramUser, map[
 }
 
 // AlterScramUsers serves AlterUserScramCredentials.
-func (b kafkaBroker) AlterScramUsers(deletions []kafka.ScramDeletion, upsertions []kafka.ScramUpsertion) map[string]error {
-	return b.n.scram.alter(deletions, upsertions)
+func (b kafkaBroker) AlterScramUsers(ctx context.Context, deletions []kafka.ScramDeletion,
+	upsertions []kafka.ScramUpsertion) map[string]error {
+	return b.n.alterScram(ctx, deletions, upsertions)
+}
+
+// alterScram applies SCRAM credential changes to the node's credentials,
+// or in a cluster to the cluster's.
+func (n *Node) alterScram(ctx context.Context, deletions []kafka.ScramDeletion, upsertions []kafka.ScramUpsertion) map[string]error {
+	if n.controller != nil {
+		return n.alterClusterScram(ctx, deletions, upsertions)
+	}
+	return n.scram.alter(deletions, upsertions)
 }
 
 // SetScramPassword gives user SCRAM-SHA-256 and SCRAM-SHA-512 credentials
 // for password (4,096 iterations, new random salts), as
 // AlterUserScramCredentials would; the password is not kept. The node's
-// SASL clients may then authenticate as user.
-func (n *Node) SetScramPassword(user, password string) error {
-	if user == "" {
-		return fmt.Errorf("%w: an empty user name", ErrInvalidConfig)
-	}
-	var creds []sasl.ScramCredential
+// SASL clients (in a cluster, every node's) may then authenticate as
+// user.
+func (n *Node) SetScramPassword(ctx context.Context, user, password string) error {
+	var upsertions []kafka.ScramUpsertion
 	for _, m := range []sasl.ScramMechanism{sasl.ScramSHA256, sasl.ScramSHA512} {
-		cred, err := sasl.NewScramCredential(m, password, nil, scramIterations)
+		salt, salted, err := sasl.SaltPassword(m, password, nil, scramIterations)
 		if err != nil {
 			return err
 		}
-		creds = append(creds, cred)
+		upsertions = append(upsertions, kafka.ScramUpsertion{User: user, Mechanism: int8(m), Iterations: scramIterations,
+			Salt: salt, SaltedPassword: salted})
 	}
-	return n.scram.set(user, creds)
+	return n.alterScram(ctx, nil, upsertions)[user]
 }
 
 // DeleteScramUser removes user's SCRAM credentials, if any.
-func (n *Node) DeleteScramUser(user string) error { return n.scram.set(user, nil) }
-
-// set replaces user's credentials with creds (none: the user goes).
-func (s *scramStore) set(user string, creds []sasl.ScramCredential) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	before := s.creds[user]
-	delete(s.creds, user)
-	for _, c := range creds {
-		s.creds.Set(user, c)
+func (n *Node) DeleteScramUser(ctx context.Context, user string) error {
+	n.scram.mu.RLock()
+	mechanisms := n.scram.currentLocked().Mechanisms(user)
+	n.scram.mu.RUnlock()
+	var deletions []kafka.ScramDeletion
+	for _, m := range mechanisms {
+		deletions = append(deletions, kafka.ScramDeletion{User: user, Mechanism: int8(m)})
 	}
-	if err := s.saveLocked(); err != nil {
-		delete(s.creds, user)
-		for _, c := range before {
-			s.creds.Set(user, c)
-		}
-		return err
+	if len(deletions) == 0 {
+		return nil
 	}
-	return nil
+	err := n.alterScram(ctx, deletions, nil)[user]
+	if errors.Is(err, kerr.ResourceNotFound) {
+		return nil // deleted meanwhile
+	}
+	return err
 }

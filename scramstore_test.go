@@ -39,7 +39,7 @@ func TestScramUsersManagedOverKafka(t *testing.T) {
 	n, err := Open(cfg)
 	require.NoError(t, err)
 	defer func() { n.Close() }()
-	require.NoError(t, n.SetScramPassword("admin", "root-pw"))
+	require.NoError(t, n.SetScramPassword(t.Context(), "admin", "root-pw"))
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	admin := kadm.NewClient(scramClient(t, n, "admin", "root-pw", false))
@@ -128,15 +128,15 @@ func TestScramUsersSeedTheFirstOpen(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, scramClient(t, n, "alice", "pw", false).Ping(ctx))
-	require.NoError(t, n.DeleteScramUser("alice"))
-	require.NoError(t, n.SetScramPassword("bob", "pw"))
+	require.NoError(t, n.DeleteScramUser(t.Context(), "alice"))
+	require.NoError(t, n.SetScramPassword(t.Context(), "bob", "pw"))
 	require.NoError(t, n.Close())
 	n, err = Open(cfg)
 	require.NoError(t, err)
 	defer n.Close()
 	assert.ErrorIs(t, scramClient(t, n, "alice", "pw", false).Ping(ctx), kerr.SaslAuthenticationFailed)
 	assert.NoError(t, scramClient(t, n, "bob", "pw", true).Ping(ctx))
-	assert.Error(t, n.SetScramPassword("", "pw"))
+	assert.Error(t, n.SetScramPassword(t.Context(), "", "pw"))
 }
 
 // TestScramCredentialsBounded: upsertions past the store's bound

@@ -28,8 +28,11 @@ type SASLConfig struct {
 	// a random salt each), as Kafka's storage tool adds users when it
 	// formats one; it keeps nothing else of the passwords. After that the
 	// credentials are the node's, changed with AlterUserScramCredentials
-	// (kadm's AlterUserSCRAMs) or Node.SetScramPassword. SCRAM is enabled
-	// whenever SASL is.
+	// (kadm's AlterUserSCRAMs) or Node.SetScramPassword. In a cluster the
+	// credentials are the cluster's, in its replicated metadata: the
+	// controller's leader seeds them from its ScramUsers once, if the
+	// cluster has never had any, and every node authenticates against
+	// them. SCRAM is enabled whenever SASL is.
 	ScramUsers map[string]string
 	// OAuthBearer checks an OAUTHBEARER bearer token (KIP-255) and
 	// returns the user it names and when it expires: the application's
@@ -97,11 +100,6 @@ func (c Config) validateSecurity() error {
 		if c.SASL.SessionLifetime < 0 {
 			errs = append(errs, fmt.Errorf("%w: negative SASL.SessionLifetime %v", ErrInvalidConfig, c.SASL.SessionLifetime))
 		}
-	}
-	if c.SASL != nil && c.Cluster != nil {
-		// Each node would keep its own SCRAM credentials: they wait for
-		// the cluster's replicated metadata.
-		errs = append(errs, fmt.Errorf("%w: SASL is not yet supported with Cluster", ErrInvalidConfig))
 	}
 	return errors.Join(errs...)
 }

@@ -111,12 +111,12 @@ func TestSASLOverTLS(t *testing.T) {
 func TestSecurityConfigRefused(t *testing.T) {
 	serverTLS := testcert.New(t).Server
 	for name, cfg := range map[string]Config{
-		"an empty user":     {Listen: "127.0.0.1:0", SASL: &SASLConfig{ScramUsers: map[string]string{"": "pw"}}},
-		"no certificate":    {Listen: "127.0.0.1:0", TLS: &tls.Config{}},
-		"no listener":       {TLS: serverTLS},
-		"TLS between nodes": {Listen: "127.0.0.1:0", TLS: serverTLS, Cluster: &ClusterConfig{NodeID: 1}},
-		"SASL in a cluster": {Listen: "127.0.0.1:0", SASL: &SASLConfig{}, Cluster: &ClusterConfig{NodeID: 1}},
-		"negative session":  {Listen: "127.0.0.1:0", SASL: &SASLConfig{Plain: func(string, string) bool { return true }, SessionLifetime: -1}},
+		"an empty user":                {Listen: "127.0.0.1:0", SASL: &SASLConfig{ScramUsers: map[string]string{"": "pw"}}},
+		"no certificate":               {Listen: "127.0.0.1:0", TLS: &tls.Config{}},
+		"no listener":                  {TLS: serverTLS},
+		"an SSL inter-broker listener": {Listen: "127.0.0.1:0", TLS: serverTLS, Cluster: &ClusterConfig{NodeID: 1}},
+		"a SASL inter-broker listener": {Listen: "127.0.0.1:0", SASL: &SASLConfig{}, Cluster: &ClusterConfig{NodeID: 1}},
+		"negative session":             {Listen: "127.0.0.1:0", SASL: &SASLConfig{Plain: func(string, string) bool { return true }, SessionLifetime: -1}},
 	} {
 		cfg.Logger = discardLogger()
 		_, err := Open(cfg)

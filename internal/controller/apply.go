@@ -51,6 +51,10 @@ func (m *Metadata) Apply(c Command) error {
 		return m.finishReassign(c.FinishReassign)
 	case c.PreferLeader != nil:
 		return m.preferLeader(c.PreferLeader)
+	case c.SeedScram != nil:
+		return m.seedScram(c.SeedScram)
+	case c.AlterScram != nil:
+		return m.alterScram(c.AlterScram)
 	case c.RegisterNode != nil:
 		if c.RegisterNode.Node < 0 {
 			return rejected("register node %d", c.RegisterNode.Node)

@@ -19,6 +19,8 @@ type Command struct {
 	FinishReassign   *FinishReassign   `json:"finishReassign,omitempty"`
 	PreferLeader     *PreferLeader     `json:"preferLeader,omitempty"`
 	RegisterNode     *RegisterNode     `json:"registerNode,omitempty"`
+	SeedScram        *SeedScram        `json:"seedScram,omitempty"`
+	AlterScram       *AlterScram       `json:"alterScram,omitempty"`
 }
 
 // CreateTopic creates a topic whose partitions have the given replicas;
@@ -147,7 +149,7 @@ func (c Command) count() int {
 	n := 0
 	for _, set := range []bool{c.CreateTopic != nil, c.DeleteTopic != nil, c.CreatePartitions != nil,
 		c.AlterConfigs != nil, c.ChangeLeader != nil, c.ChangeISR != nil, c.Reassign != nil, c.FinishReassign != nil,
-		c.PreferLeader != nil, c.RegisterNode != nil} {
+		c.PreferLeader != nil, c.RegisterNode != nil, c.SeedScram != nil, c.AlterScram != nil} {
 		if set {
 			n++
 		}

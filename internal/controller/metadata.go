@@ -14,6 +14,8 @@ type Metadata struct {
 	Deleted []DeletedTopic `json:"deleted,omitempty"`
 	// Nodes is each registered node's incarnation (RegisterNode).
 	Nodes map[int32]uint64 `json:"nodes,omitempty"`
+	// Scram is the cluster's SCRAM credentials (scram.go); nil for none.
+	Scram *Scram `json:"scram,omitempty"`
 }
 
 // DeletedTopic is a topic a committed DeleteTopic removed.
@@ -73,7 +75,7 @@ func (p Partition) Reassigning() bool { return len(p.Adding) > 0 || len(p.Removi
 // Clone returns a deep copy, which the caller may change.
 func (m *Metadata) Clone() *Metadata {
 	out := &Metadata{Topics: make(map[string]*Topic, len(m.Topics)), Deleted: m.Deleted, // shared: a deletion copies it (apply.go)
-		Nodes: maps.Clone(m.Nodes)}
+		Nodes: maps.Clone(m.Nodes), Scram: m.Scram} // Scram is replaced whole, never changed
 	for name, t := range m.Topics {
 		ct := *t
 		ct.Configs = maps.Clone(t.Configs)

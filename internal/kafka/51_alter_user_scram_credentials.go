@@ -33,7 +33,7 @@ func serveAlterUserScramCredentials(ctx context.Context, s *Server, r kmsg.Reque
 	}
 	var results map[string]error
 	if s.mayCluster(ctx, acl.Alter) {
-		results = s.broker.AlterScramUsers(deletions, upsertions)
+		results = s.broker.AlterScramUsers(ctx, deletions, upsertions)
 	} else {
 		results = map[string]error{}
 		for _, d := range deletions {

@@ -91,7 +91,7 @@ type Broker interface {
 	// AlterScramUsers applies SCRAM credential changes, and returns an
 	// entry, nil or the error that refused its changes, for every user
 	// they name.
-	AlterScramUsers(deletions []ScramDeletion, upsertions []ScramUpsertion) map[string]error
+	AlterScramUsers(ctx context.Context, deletions []ScramDeletion, upsertions []ScramUpsertion) map[string]error
 	Admin
 	Transactions
 }

@@ -76,24 +76,32 @@ type ScramCredential struct {
 // iterations; a nil salt is 32 random bytes. Iterations must be within
 // MinScramIterations and MaxScramIterations, as Kafka's are.
 func NewScramCredential(m ScramMechanism, password string, salt []byte, iterations int) (ScramCredential, error) {
-	if m != ScramSHA256 && m != ScramSHA512 {
-		return ScramCredential{}, fmt.Errorf("sasl: unknown SCRAM mechanism %d", m)
-	}
 	if iterations < MinScramIterations || iterations > MaxScramIterations {
 		return ScramCredential{}, fmt.Errorf("sasl: %d iterations, outside [%d, %d]", iterations, MinScramIterations, MaxScramIterations)
 	}
-	if salt == nil {
-		salt = make([]byte, 32)
-		if _, err := rand.Read(salt); err != nil {
-			return ScramCredential{}, err
-		}
-	}
-	h := m.hash()
-	salted, err := pbkdf2.Key(h, password, salt, iterations, h().Size())
+	salt, salted, err := SaltPassword(m, password, salt, iterations)
 	if err != nil {
 		return ScramCredential{}, err
 	}
 	return ScramCredentialFromSalted(m, salt, iterations, salted)
+}
+
+// SaltPassword returns Hi(password, salt, iterations) for m, what a
+// client sends AlterUserScramCredentials, and the salt: salt itself, or
+// 32 random bytes when it is nil.
+func SaltPassword(m ScramMechanism, password string, salt []byte, iterations int) ([]byte, []byte, error) {
+	if m != ScramSHA256 && m != ScramSHA512 {
+		return nil, nil, fmt.Errorf("sasl: unknown SCRAM mechanism %d", m)
+	}
+	if salt == nil {
+		salt = make([]byte, 32)
+		if _, err := rand.Read(salt); err != nil {
+			return nil, nil, err
+		}
+	}
+	h := m.hash()
+	salted, err := pbkdf2.Key(h, password, salt, iterations, h().Size())
+	return salt, salted, err
 }
 
 // ScramCredentialFromSalted derives a credential from the salted password
