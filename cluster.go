@@ -5,6 +5,7 @@ package creek
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -37,9 +38,21 @@ type ClusterConfig struct {
 	Rack string
 	// InterBrokerListener names the listener the other nodes reach this
 	// one on, for replica fetches and forwarded requests
-	// (inter.broker.listener.name); default the first. It must be
-	// PLAINTEXT for now: nodes have no credentials of their own yet.
+	// (inter.broker.listener.name); default the first. It is PLAINTEXT,
+	// or SSL with TLS.
 	InterBrokerListener string
+	// TLS, when set, is the node's identity among the others (mTLS
+	// between nodes): Certificates (or GetClientCertificate) is its
+	// certificate, which must serve as both server and client, and
+	// RootCAs the CAs that sign every node's. The node reaches the
+	// others over TLS, presenting it and verifying theirs for the address
+	// dialled: on the inter-broker listener, which must then be SSL and
+	// requires a client certificate of every connection (verified by its
+	// TLS's ClientCAs, or else RootCAs), and for Raft, whose listener takes
+	// only peers whose certificates RootCAs verify. A node without the
+	// cluster's certificate can then neither replicate nor vote. Gossip
+	// is not TLS's: with TLS, EncryptionKey is required too.
+	TLS *tls.Config
 	// EncryptionKey (16, 24 or 32 bytes) encrypts gossip; every node needs
 	// the same one.
 	EncryptionKey []byte
@@ -267,11 +280,11 @@ func (c Config) validateInterBroker() error {
 	switch {
 	case i < 0:
 		return fmt.Errorf("%w: InterBrokerListener %s is none of the node's listeners", ErrInvalidConfig, name)
-	case listeners[i].Protocol != ProtocolPlaintext:
-		// A node has no certificate or credentials of its own to reach
-		// the others with yet.
-		return fmt.Errorf("%w: inter-broker listener %s is %s: not yet supported, it must be PLAINTEXT", ErrInvalidConfig,
+	case listeners[i].Protocol.usesSASL():
+		// A node has no SASL credentials of its own to reach the others
+		// with: its identity is its certificate.
+		return fmt.Errorf("%w: inter-broker listener %s is %s: not supported, it is PLAINTEXT or SSL", ErrInvalidConfig,
 			name, listeners[i].Protocol)
 	}
-	return nil
+	return validateNodeTLS(c.Cluster, listeners[i])
 }

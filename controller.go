@@ -5,6 +5,7 @@ package creek
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -67,7 +68,11 @@ func (n *Node) startController() error {
 		return errors.Join(fmt.Errorf("%w: RaftAddr %s: other nodes need an address they can reach, not a wildcard",
 			ErrInvalidConfig, c.RaftAddr), store.Close())
 	}
-	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: raftStream{Listener: ln, dialer: c.Dialer},
+	stream := raftStream{Listener: ln, dial: n.nodeDialer()}
+	if c.TLS != nil { // a peer without the cluster's certificate is refused at the handshake
+		stream.Listener = tls.NewListener(ln, raftServerTLS(c.TLS))
+	}
+	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: stream,
 		MaxPool: 3, Timeout: 10 * time.Second, Logger: logbridge.HCLog(n.log, "raft-net")})
 	snaps, err := snapshotStore(fs, dir, n.log)
 	if err != nil {
@@ -109,17 +114,17 @@ func snapshotStore(fs fsx.FS, dir string, log *slog.Logger) (raft.SnapshotStore,
 	return raft.NewFileSnapshotStoreWithLogger(dir, 2, logbridge.HCLog(log, "raft-snapshots"))
 }
 
-// raftStream is Raft's transport over TCP, dialling through the node's
-// Dialer.
+// raftStream is Raft's transport over TCP, dialling as the node dials
+// the others (nodeDialer: its Dialer, and TLS with its identity).
 type raftStream struct {
 	net.Listener
-	dialer Dialer
+	dial dialFunc
 }
 
 func (s raftStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return s.dialer.DialContext(ctx, "tcp", string(addr))
+	return s.dial(ctx, "tcp", string(addr))
 }
 
 func raftID(nodeID int32) raft.ServerID { return raft.ServerID(strconv.Itoa(int(nodeID))) }

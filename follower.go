@@ -159,7 +159,7 @@ func (f *fetcher) dial() (*kafka.Conn, error) {
 	}
 	ctx, cancel := context.WithTimeout(f.ctx, 5*time.Second)
 	defer cancel()
-	return kafka.DialVia(ctx, f.m.n.cfg.Cluster.Dialer.DialContext, addr, fmt.Sprintf("creek-replica-%d", f.m.self))
+	return f.m.n.dialNode(ctx, addr, fmt.Sprintf("creek-replica-%d", f.m.self))
 }
 
 // round truncates the partitions that need it, then fetches once for all,

@@ -52,7 +52,7 @@ func (gc *groupClient) remote(ctx context.Context) (*kafka.Conn, error) {
 	if addr == "" {
 		return nil, fmt.Errorf("%w: node %d is not a live member", ErrCoordinatorNotAvailable, coordinator)
 	}
-	conn, err := kafka.DialVia(ctx, gc.n.cfg.Cluster.Dialer.DialContext, addr, gc.clientID)
+	conn, err := gc.n.dialNode(ctx, addr, gc.clientID)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCoordinatorNotAvailable, err)
 	}

@@ -197,7 +197,7 @@ func (n *Node) serve(listeners []boundListener) error {
 	for i, l := range listeners {
 		served[i] = kafka.Listener{Name: l.Name, Listener: l.ln, SASL: l.Protocol.usesSASL()}
 		if l.Protocol.usesTLS() {
-			served[i].Listener = tls.NewListener(l.ln, l.TLS.Clone())
+			served[i].Listener = tls.NewListener(l.ln, n.listenerTLS(l.Listener))
 		}
 		if l.AdvertisedAddr != "" {
 			var err error

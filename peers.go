@@ -64,7 +64,7 @@ func (pc *peerConns) take(ctx context.Context, node int32) (*kafka.Conn, error) 
 	if addr == "" {
 		return nil, fmt.Errorf("%w: node %d is not a live member", ErrNotLeader, node)
 	}
-	conn, err := kafka.DialVia(ctx, pc.n.cfg.Cluster.Dialer.DialContext, addr, fmt.Sprintf("creek-node-%d", pc.n.nodeID()))
+	conn, err := pc.n.dialNode(ctx, addr, fmt.Sprintf("creek-node-%d", pc.n.nodeID()))
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,10 @@ func serve(ctx context.Context, args []string, io streams) error {
 	advertisedListeners := fs.String("advertised-listeners", "",
 		"NAME://host:port clients of a listener are told to connect to, comma-separated; default the address listened on")
 	interBroker := fs.String("inter-broker-listener", "", "cluster: the listener other nodes reach this one on; default the first")
+	nodeCert := fs.String("node-cert", "", "cluster: this node's PEM certificate, its identity to the others (with --node-key, --node-ca)")
+	nodeKey := fs.String("node-key", "", "cluster: the PEM private key of --node-cert")
+	nodeCA := fs.String("node-ca", "", "cluster: the PEM CAs that sign every node's certificate")
+	gossipKeyFile := fs.String("gossip-key-file", "", "cluster: a file of the gossip encryption key, 16, 24 or 32 bytes in base64")
 	autoCreate := fs.Bool("auto-create-topics", false, "create a topic when something is first produced to it")
 	nodeID := fs.Int("node-id", -1, "join a cluster as this node ID (with --gossip)")
 	gossip := fs.String("gossip", "", "cluster: host:port to gossip on")
@@ -90,6 +94,12 @@ func serve(ctx context.Context, args []string, io streams) error {
 	if *nodeID >= 0 {
 		cfg.Cluster = &creek.ClusterConfig{NodeID: int32(*nodeID), GossipAddr: *gossip, Rack: *rack, RaftAddr: *raftAddr,
 			LocalNetwork: *local, InterBrokerListener: *interBroker}
+		if cfg.Cluster.TLS, err = nodeIdentityFromFlags(*nodeCert, *nodeKey, *nodeCA); err != nil {
+			return err
+		}
+		if cfg.Cluster.EncryptionKey, err = readGossipKey(*gossipKeyFile); err != nil {
+			return err
+		}
 		if *seeds != "" {
 			cfg.Cluster.Seeds = strings.Split(*seeds, ",")
 		}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -34,4 +36,26 @@ func TestListenersFromFlags(t *testing.T) {
 		_, err := listenersFromFlags(args[0], args[1], args[2])
 		assert.Error(t, err, name)
 	}
+}
+
+// TestGossipKeyFile: a gossip key is 16, 24 or 32 bytes in base64;
+// anything else is refused without being shown.
+func TestGossipKeyFile(t *testing.T) {
+	write := func(text string) string {
+		path := filepath.Join(t.TempDir(), "key")
+		require.NoError(t, os.WriteFile(path, []byte(text), 0o600))
+		return path
+	}
+	key, err := readGossipKey(write(" MDEyMzQ1Njc4OWFiY2RlZg==\n"))
+	require.NoError(t, err)
+	assert.Equal(t, []byte("0123456789abcdef"), key)
+	for _, bad := range []string{"MDEy", "not base64!", ""} {
+		_, err := readGossipKey(write(bad))
+		require.Error(t, err)
+		if bad != "" {
+			assert.NotContains(t, err.Error(), bad, "the key is not shown")
+		}
+	}
+	_, err = nodeIdentityFromFlags("cert.pem", "", "")
+	assert.Error(t, err, "the three node flags go together")
 }

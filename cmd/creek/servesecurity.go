@@ -109,6 +109,12 @@ func (r *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	return r.cert, nil
 }
 
+// getClient is tls.Config.GetClientCertificate: the same certificate,
+// presented as a client.
+func (r *certReloader) getClient(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	return r.get(nil)
+}
+
 // readUsers reads a --sasl-users file. Its errors name lines, never what
 // they hold.
 func readUsers(path string) (map[string]string, error) {

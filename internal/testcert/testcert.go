@@ -71,12 +71,28 @@ func New(t testing.TB) Certs {
 // ClientCert makes a client certificate the CA signs, for subject.
 func (c Certs) ClientCert(t testing.TB, subject pkix.Name) tls.Certificate {
 	t.Helper()
+	return c.sign(t, &x509.Certificate{Subject: subject, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+}
+
+// NodeCert makes a certificate the CA signs for a cluster node named
+// name (CN=name): for 127.0.0.1 and localhost, to serve and to connect
+// with, as a node's identity is used both ways.
+func (c Certs) NodeCert(t testing.TB, name string) tls.Certificate {
+	t.Helper()
+	return c.sign(t, &x509.Certificate{Subject: pkix.Name{CommonName: name},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}})
+}
+
+// sign makes a key and a certificate of it the CA signs from tmpl, valid
+// for an hour.
+func (c Certs) sign(t testing.TB, tmpl *x509.Certificate) tls.Certificate {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	check(t, err)
 	now := time.Now()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: subject,
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	tmpl.SerialNumber, tmpl.NotBefore, tmpl.NotAfter = big.NewInt(now.UnixNano()), now.Add(-time.Hour), now.Add(time.Hour)
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.caCert, &key.PublicKey, c.caKey)
 	check(t, err)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
