@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +28,11 @@ type serveProcess struct {
 	id     int
 	dir    string
 	listen string // host:port; port 0 until the first start bound one
-	gossip string
+	// listeners, when set, are its --listeners, NAME://host:port each, in
+	// place of --listen: each port 0 until the first start bound one.
+	listeners []string
+	flags     []string // more flags of creek serve
+	gossip    string
 	seeds  string
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -37,16 +42,23 @@ type serveProcess struct {
 }
 
 var (
-	listenLine = regexp.MustCompile(`creek serving the Kafka protocol" addr=(\S+)`)
-	gossipLine = regexp.MustCompile(`creek gossiping with its cluster" gossip=(\S+)`)
+	listenLine   = regexp.MustCompile(`creek serving the Kafka protocol" addr=(\S+)`)
+	listenerLine = regexp.MustCompile(`creek listener" name=(\S+) protocol=\S+ addr=(\S+)`)
+	gossipLine   = regexp.MustCompile(`creek gossiping with its cluster" gossip=(\S+)`)
 )
 
 // start runs the process and waits until it serves Kafka and gossips,
 // learning the addresses it bound.
 func (s *serveProcess) start() {
 	s.t.Helper()
-	s.cmd = exec.Command(s.bin, "serve", "--data", s.dir, "--listen", s.listen, "--node-id", strconv.Itoa(s.id),
-		"--gossip", s.gossip, "--seeds", s.seeds, "--log-level", "debug")
+	args := []string{"serve", "--data", s.dir, "--node-id", strconv.Itoa(s.id), "--gossip", s.gossip, "--seeds", s.seeds,
+		"--log-level", "debug"}
+	if s.listeners != nil {
+		args = append(args, "--listeners", strings.Join(s.listeners, ","))
+	} else {
+		args = append(args, "--listen", s.listen)
+	}
+	s.cmd = exec.Command(s.bin, append(args, s.flags...)...)
 	stderr, err := s.cmd.StderrPipe()
 	require.NoError(s.t, err)
 	require.NoError(s.t, s.cmd.Start())
@@ -63,6 +75,9 @@ func (s *serveProcess) start() {
 			if m := listenLine.FindStringSubmatch(lines.Text()); m != nil {
 				s.listen = m[1]
 			}
+			if m := listenerLine.FindStringSubmatch(lines.Text()); m != nil {
+				s.bound(m[1], m[2])
+			}
 			if m := gossipLine.FindStringSubmatch(lines.Text()); m != nil && !signalled {
 				s.gossip = m[1]
 				signalled = true
@@ -78,6 +93,29 @@ func (s *serveProcess) start() {
 	case <-time.After(time.Minute):
 		s.t.Fatalf("creek serve (node %d) did not start", s.id)
 	}
+}
+
+// bound notes the address the listener named got, for a restart.
+func (s *serveProcess) bound(name, addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, l := range s.listeners {
+		if strings.HasPrefix(l, name+"://") {
+			s.listeners[i] = name + "://" + addr
+		}
+	}
+}
+
+// listenerAddr returns the address the listener named bound.
+func (s *serveProcess) listenerAddr(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.listeners {
+		if addr, ok := strings.CutPrefix(l, name+"://"); ok {
+			return addr
+		}
+	}
+	return ""
 }
 
 // kill ends the process with SIGKILL, as a crash would.
@@ -98,26 +136,35 @@ func (s *serveProcess) stop() {
 	}
 }
 
-// TestClusterProcessesSurviveSIGKILL: three `creek serve` processes on
-// loopback; a franz-go producer writes with acks=all while one node is
-// killed with SIGKILL and restarted; every acknowledged record is read
-// back, and the restarted node rejoins every partition's ISR.
-func TestClusterProcessesSurviveSIGKILL(t *testing.T) {
+// buildCreek builds the creek command for a test and returns its path.
+func buildCreek(t *testing.T) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "creek")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
 
+// startProcessCluster starts three `creek serve` processes on loopback,
+// node id with the listeners and flags configure gives it (nil
+// listeners: --listen), and stops them when the test ends, with their
+// logs when it failed.
+func startProcessCluster(t *testing.T, configure func(id int) (listeners, flags []string)) []*serveProcess {
+	t.Helper()
+	bin := buildCreek(t)
 	var nodes []*serveProcess
 	for id := 1; id <= 3; id++ {
 		s := &serveProcess{t: t, bin: bin, id: id, dir: t.TempDir(), listen: "127.0.0.1:0", gossip: "127.0.0.1:0"}
+		if configure != nil {
+			s.listeners, s.flags = configure(id)
+		}
 		if id > 1 {
 			s.seeds = nodes[0].gossip
 		}
 		s.start()
 		nodes = append(nodes, s)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		for _, s := range nodes {
 			if t.Failed() { // the goroutines of every process, into its log
 				s.cmd.Process.Signal(syscall.SIGQUIT)
@@ -129,11 +176,29 @@ func TestClusterProcessesSurviveSIGKILL(t *testing.T) {
 				s.mu.Unlock()
 			}
 		}
-	}()
-	seeds := []string{nodes[0].listen, nodes[1].listen, nodes[2].listen}
+	})
+	return nodes
+}
+
+// TestClusterProcessesSurviveSIGKILL: three `creek serve` processes on
+// loopback; a franz-go producer writes with acks=all while one node is
+// killed with SIGKILL and restarted; every acknowledged record is read
+// back, and the restarted node rejoins every partition's ISR.
+func TestClusterProcessesSurviveSIGKILL(t *testing.T) {
+	nodes := startProcessCluster(t, nil)
+	checkAckedSurviveSIGKILL(t, nodes, []string{nodes[0].listen, nodes[1].listen, nodes[2].listen})
+}
+
+// checkAckedSurviveSIGKILL: through clients of seeds with opts, a topic
+// of three partitions on all three nodes takes acks=all writes while
+// node 2 is killed with SIGKILL and restarted; every acknowledged record
+// is read back, and node 2 rejoins every partition's ISR.
+func checkAckedSurviveSIGKILL(t *testing.T, nodes []*serveProcess, seeds []string, opts ...kgo.Opt) {
+	t.Helper()
+	opts = slices.Clip(append([]kgo.Opt{kgo.SeedBrokers(seeds...)}, opts...)) // each client appends its own
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	admin, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	admin, err := kgo.NewClient(opts...)
 	require.NoError(t, err)
 	defer admin.Close()
 	adm := kadm.NewClient(admin)
@@ -146,8 +211,7 @@ func TestClusterProcessesSurviveSIGKILL(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // across processes nothing announces the admission
 	}
 
-	producer, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.DefaultProduceTopic("orders"))
+	producer, err := kgo.NewClient(append(opts, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.DefaultProduceTopic("orders"))...)
 	require.NoError(t, err)
 	defer producer.Close()
 	const records = 20_000
@@ -192,8 +256,8 @@ func TestClusterProcessesSurviveSIGKILL(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // another process's ISR is seen only by asking
 	}
 
-	consumer, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics("orders"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	consumer, err := kgo.NewClient(append(opts, kgo.ConsumeTopics("orders"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	require.NoError(t, err)
 	defer consumer.Close()
 	read := map[string]bool{}
