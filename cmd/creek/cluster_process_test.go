@@ -33,9 +33,9 @@ type serveProcess struct {
 	listeners []string
 	flags     []string // more flags of creek serve
 	gossip    string
-	seeds  string
-	cmd    *exec.Cmd
-	exited chan struct{}
+	seeds     string
+	cmd       *exec.Cmd
+	exited    chan struct{}
 
 	mu   sync.Mutex
 	logs []string // the process's stderr, every run, for a failing test to show
