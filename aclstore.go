@@ -6,6 +6,7 @@ package creek
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -29,7 +30,9 @@ import (
 // CLUSTER_AUTHORIZATION_FAILED...), and Metadata, ListGroups and
 // ListTransactions tell it only of what it may describe. The bindings are
 // the node's, kept in its directory, changed with CreateAcls and
-// DeleteAcls (kadm's CreateACLs, `creek acl`). A connection's principal
+// DeleteAcls (kadm's CreateACLs, `creek acl`); in a cluster they are the
+// cluster's, in its replicated metadata (clusteracl.go), and the nodes'
+// own principal must be among SuperUsers. A connection's principal
 // is its SASL user ("User:alice"), else the subject of its verified TLS
 // client certificate, else "User:ANONYMOUS". In-process Producers and
 // Consumers are the application's and are not checked.
@@ -76,12 +79,7 @@ var _ kafka.Authorizer = (*aclStore)(nil)
 // openACLStore reads the node's ACLs; a directory without the file has
 // none.
 func openACLStore(fs fsx.FS, dir string, cfg *ACLConfig) (*aclStore, error) {
-	s := &aclStore{fs: fs, dir: dir, max: maxACLs}
-	s.a.AllowIfNoACL = cfg.AllowIfNoACL
-	s.a.SuperUsers = map[string]bool{}
-	for _, u := range cfg.SuperUsers {
-		s.a.SuperUsers[u] = true
-	}
+	s := &aclStore{fs: fs, dir: dir, max: maxACLs, a: cfg.emptyAuthorizer()}
 	b, err := framefile.ReadFile(fs, filepath.Join(dir, aclFileName), 64<<20)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -106,6 +104,16 @@ func openACLStore(fs fsx.FS, dir string, cfg *ACLConfig) (*aclStore, error) {
 	return s, nil
 }
 
+// emptyAuthorizer returns an authorizer of cfg without bindings: its
+// super users, and whether no ACL allows.
+func (cfg *ACLConfig) emptyAuthorizer() acl.Authorizer {
+	a := acl.Authorizer{AllowIfNoACL: cfg.AllowIfNoACL, SuperUsers: map[string]bool{}}
+	for _, u := range cfg.SuperUsers {
+		a.SuperUsers[u] = true
+	}
+	return a
+}
+
 func (s *aclStore) saveLocked() error {
 	return framefile.WriteAtomic(s.fs, s.dir, aclFileName, aclFormat.Seal(acl.Marshal(s.a.Bindings())))
 }
@@ -128,37 +136,49 @@ func (s *aclStore) AuthorizedByType(p kafka.Principal, host string, op acl.Opera
 // accepted again. An error refuses one: past the budget
 // (POLICY_VIOLATION), or all of them when the file cannot be written.
 func (s *aclStore) CreateACLs(_ context.Context, bindings []acl.Binding) []error {
-	errs := make([]error, len(bindings))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	before, beforeBytes := s.a.Clone(), s.bytes
-	changed := false
+	next := s.a.Clone()
+	errs, added, bytes := planACLCreations(&next, s.bytes, s.max, bindings)
+	if len(added) == 0 {
+		return errs
+	}
+	before, beforeBytes := s.a, s.bytes
+	s.a, s.bytes = next, bytes
+	if err := s.saveLocked(); err != nil {
+		s.a, s.bytes = before, beforeBytes
+		for i := range errs {
+			errs[i] = fmt.Errorf("save the ACLs: %w", err)
+		}
+	}
+	return errs
+}
+
+// planACLCreations adds to a, whose bindings take bytes encoded, those of
+// bindings that are ACLs and not there yet, within max bindings and
+// maxACLBytes, and returns an error or nil for each binding, those it
+// added, and the bytes a's bindings then take.
+func planACLCreations(a *acl.Authorizer, bytes, max int, bindings []acl.Binding) ([]error, []acl.Binding, int) {
+	errs := make([]error, len(bindings))
+	var added []acl.Binding
 	for i, b := range bindings {
 		if err := b.Validate(); err != nil {
 			errs[i] = err
 			continue
 		}
-		if s.a.Has(b) {
+		if a.Has(b) {
 			continue
 		}
-		if s.a.Len() >= s.max || s.bytes+acl.EncodedSize(b) > maxACLBytes {
-			errs[i] = fmt.Errorf("%w: the node holds at most %d ACLs, %d MiB of them", kerr.PolicyViolation, s.max, maxACLBytes>>20)
+		if a.Len() >= max || bytes+acl.EncodedSize(b) > maxACLBytes {
+			errs[i] = fmt.Errorf("%w: at most %d ACLs, %d MiB of them", kerr.PolicyViolation, max, maxACLBytes>>20)
 			continue
 		}
-		if errs[i] = s.a.Add(b); errs[i] == nil {
-			s.bytes += acl.EncodedSize(b)
-			changed = true
+		if errs[i] = a.Add(b); errs[i] == nil {
+			bytes += acl.EncodedSize(b)
+			added = append(added, b)
 		}
 	}
-	if changed {
-		if err := s.saveLocked(); err != nil {
-			s.a, s.bytes = before, beforeBytes
-			for i := range errs {
-				errs[i] = fmt.Errorf("save the ACLs: %w", err)
-			}
-		}
-	}
-	return errs
+	return errs, added, bytes
 }
 
 // DescribeACLs is kafka.Authorizer's.
@@ -172,28 +192,38 @@ func (s *aclStore) DescribeACLs(f acl.Filter) []acl.Binding {
 // when the file cannot be written, none is removed and each filter gets
 // the error.
 func (s *aclStore) DeleteACLs(_ context.Context, filters []acl.Filter) ([][]acl.Binding, []error) {
-	deleted := make([][]acl.Binding, len(filters))
-	errs := make([]error, len(filters))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	before, beforeBytes := s.a.Clone(), s.bytes
-	changed := false
-	for i, f := range filters {
-		deleted[i] = s.a.Remove(f)
-		for _, b := range deleted[i] {
-			s.bytes -= acl.EncodedSize(b)
-		}
-		changed = changed || len(deleted[i]) > 0
+	next := s.a.Clone()
+	deleted, gone := removeACLs(&next, filters)
+	errs := make([]error, len(filters))
+	if len(gone) == 0 {
+		return deleted, errs
 	}
-	if changed {
-		if err := s.saveLocked(); err != nil {
-			s.a, s.bytes = before, beforeBytes
-			for i := range errs {
-				deleted[i], errs[i] = nil, fmt.Errorf("save the ACLs: %w", err)
-			}
+	before, beforeBytes := s.a, s.bytes
+	s.a = next
+	for _, b := range gone {
+		s.bytes -= acl.EncodedSize(b)
+	}
+	if err := s.saveLocked(); err != nil {
+		s.a, s.bytes = before, beforeBytes
+		for i := range errs {
+			deleted[i], errs[i] = nil, fmt.Errorf("save the ACLs: %w", err)
 		}
 	}
 	return deleted, errs
+}
+
+// removeACLs removes from a the bindings each filter matches, a binding
+// two filters match going with the first, and returns them by filter and
+// all together.
+func removeACLs(a *acl.Authorizer, filters []acl.Filter) (byFilter [][]acl.Binding, all []acl.Binding) {
+	byFilter = make([][]acl.Binding, len(filters))
+	for i, f := range filters {
+		byFilter[i] = a.Remove(f)
+		all = append(all, byFilter[i]...)
+	}
+	return byFilter, all
 }
 
 // validateACL reports what is wrong with Config.ACL.
@@ -205,11 +235,12 @@ func (c Config) validateACL() error {
 	if len(c.listeners()) == 0 {
 		errs = append(errs, fmt.Errorf("%w: ACL decides the Kafka listeners' requests: it needs Listen or Listeners", ErrInvalidConfig))
 	}
-	if c.Cluster != nil {
-		// The nodes of a cluster reach each other on the Kafka listener
-		// without an identity of their own, and each would keep its own
-		// bindings: ACLs wait for node identities and replicated ACLs.
-		errs = append(errs, fmt.Errorf("%w: ACL is not yet supported with Cluster", ErrInvalidConfig))
+	if p, ok := c.nodePrincipal(); ok && !slices.Contains(c.ACL.SuperUsers, p) {
+		// Replica fetches, ISR changes and forwarded requests come as the
+		// node's principal, which only a super user's powers let through,
+		// as Kafka's inter-broker principal must be one.
+		errs = append(errs, fmt.Errorf("%w: with ACL in a cluster the nodes' principal, %s here, must be in ACL.SuperUsers",
+			ErrInvalidConfig, p))
 	}
 	for _, u := range c.ACL.SuperUsers {
 		if kind, name, ok := strings.Cut(u, ":"); !ok || kind == "" || name == "" {
@@ -220,4 +251,27 @@ func (c Config) validateACL() error {
 		errs = append(errs, fmt.Errorf("%w: ACL.SuperUsers has %s: every principal would be a super user", ErrInvalidConfig, acl.WildcardPrincipal))
 	}
 	return errors.Join(errs...)
+}
+
+// nodePrincipal returns the principal this node's requests to the other
+// nodes come as, when it can be known before it runs: User:ANONYMOUS on
+// a PLAINTEXT inter-broker listener, or the subject of the certificate
+// of ClusterConfig.TLS; false outside a cluster, or for a certificate
+// given only by a callback.
+func (c Config) nodePrincipal() (string, bool) {
+	listeners := c.listeners()
+	if c.Cluster == nil || len(listeners) == 0 {
+		return "", false
+	}
+	if t := c.Cluster.TLS; t != nil {
+		if len(t.Certificates) == 0 || len(t.Certificates[0].Certificate) == 0 {
+			return "", false
+		}
+		cert, err := x509.ParseCertificate(t.Certificates[0].Certificate[0])
+		if err != nil {
+			return "", false
+		}
+		return "User:" + cert.Subject.String(), true
+	}
+	return string(kafka.Anonymous), true
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 
 	"github.com/creekmq/creek/internal/acl"
+	"github.com/creekmq/creek/internal/testcert"
 )
 
 func plainClient(t *testing.T, n *Node, user string) *kgo.Client {
@@ -165,12 +166,20 @@ func TestACLRequestsWithoutAnAuthorizer(t *testing.T) {
 	}
 }
 
-// TestACLConfigRefused: ACLs need the listener, not yet a cluster, and
-// super users that are principals.
+// TestACLConfigRefused: ACLs need a listener, super users that are
+// principals, and in a cluster the nodes' own principal among the super
+// users.
 func TestACLConfigRefused(t *testing.T) {
+	certs := testcert.New(t)
+	identity := certs.ClientWith(certs.NodeCert(t, "node-1"))
+	ssl := []Listener{{Name: "INTERNAL", Addr: "127.0.0.1:0", Protocol: ProtocolSSL, TLS: certs.Server}}
+	key := []byte("0123456789abcdef")
 	for name, cfg := range map[string]Config{
-		"no listener":       {ACL: &ACLConfig{}},
-		"a cluster":         {Listen: "127.0.0.1:0", ACL: &ACLConfig{}, Cluster: &ClusterConfig{}},
+		"no listener": {ACL: &ACLConfig{}},
+		"a cluster whose PLAINTEXT nodes are no super users": {Listen: "127.0.0.1:0", ACL: &ACLConfig{},
+			Cluster: &ClusterConfig{}},
+		"a cluster whose node certificate is no super user": {Listeners: ssl, Cluster: &ClusterConfig{TLS: identity,
+			EncryptionKey: key}, ACL: &ACLConfig{SuperUsers: []string{"User:CN=node-2"}}},
 		"not a principal":   {Listen: "127.0.0.1:0", ACL: &ACLConfig{SuperUsers: []string{"admin"}}},
 		"every super users": {Listen: "127.0.0.1:0", ACL: &ACLConfig{SuperUsers: []string{"User:*"}}},
 	} {

@@ -44,10 +44,10 @@ type Node struct {
 	// metadataChanged is closed, and replaced, when topics or partitions
 	// come or go: group members watch it to rebalance.
 	metadataChanged chan struct{}
-	kafka           *kafka.Server // the Kafka listener, when Config.Listen is set
-	scram           *scramStore   // SCRAM users' credentials (scramstore.go)
-	scramAlters     sync.Mutex    // on the controller's leader, one SCRAM alteration at a time (clusterscram.go)
-	acls            *aclStore     // the authorizer, with Config.ACL (aclstore.go)
+	kafka           *kafka.Server    // the Kafka listener, when Config.Listen is set
+	scram           *scramStore      // SCRAM users' credentials (scramstore.go)
+	scramAlters     sync.Mutex       // on the controller's leader, one SCRAM alteration at a time (clusterscram.go)
+	acls            kafka.Authorizer // with Config.ACL: the node's (aclstore.go), or in a cluster the cluster's (clusteracl.go)
 	stopListener    sync.Once
 	members         *membership.Membership // the cluster's live nodes, when Config.Cluster is set
 	controller      *clusterController     // this node's part in the cluster's Raft controller
@@ -122,7 +122,9 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 		return nil, fmt.Errorf("open node %s: %w", dir, err)
 	}
 	if cfg.ACL != nil {
-		if n.acls, err = openACLStore(fs, dir, cfg.ACL); err != nil {
+		if cfg.Cluster != nil {
+			n.acls = &clusterACLs{n: n, empty: cfg.ACL.emptyAuthorizer()}
+		} else if n.acls, err = openACLStore(fs, dir, cfg.ACL); err != nil {
 			return nil, fmt.Errorf("open node %s: %w", dir, err)
 		}
 	}

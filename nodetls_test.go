@@ -20,8 +20,8 @@ import (
 // identityCluster opens three nodes that reach each other only over TLS
 // with certificates of certs' CA: an SSL inter-broker listener, which
 // requires one of every client, and Raft; their clients use a plaintext
-// listener.
-func identityCluster(t *testing.T, certs testcert.Certs, key []byte) *testCluster {
+// listener. more, if set, adjusts each node's Config after.
+func identityCluster(t *testing.T, certs testcert.Certs, key []byte, more func(id int32, cfg *Config)) *testCluster {
 	t.Helper()
 	return newTestCluster(t, 3, clusterOptions{config: func(id int32, cfg *Config) {
 		cert := certs.NodeCert(t, "node-"+string(rune('0'+id)))
@@ -32,6 +32,9 @@ func identityCluster(t *testing.T, certs testcert.Certs, key []byte) *testCluste
 		cfg.Cluster.InterBrokerListener = "INTERNAL"
 		cfg.Cluster.TLS = certs.ClientWith(cert)
 		cfg.Cluster.EncryptionKey = key
+		if more != nil {
+			more(id, cfg)
+		}
 	}})
 }
 
@@ -42,7 +45,7 @@ func identityCluster(t *testing.T, certs testcert.Certs, key []byte) *testCluste
 // and one without the gossip key cannot join.
 func TestClusterNodeIdentities(t *testing.T) {
 	certs, key := testcert.New(t), []byte("0123456789abcdef")
-	c := identityCluster(t, certs, key)
+	c := identityCluster(t, certs, key, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	client := securedClientAt(t, c.node(1).ListenerAddr("CLIENTS"), nil, nil)

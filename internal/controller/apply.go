@@ -55,6 +55,10 @@ func (m *Metadata) Apply(c Command) error {
 		return m.seedScram(c.SeedScram)
 	case c.AlterScram != nil:
 		return m.alterScram(c.AlterScram)
+	case c.CreateACLs != nil:
+		return m.createACLs(c.CreateACLs)
+	case c.DeleteACLs != nil:
+		return m.deleteACLs(c.DeleteACLs)
 	case c.RegisterNode != nil:
 		if c.RegisterNode.Node < 0 {
 			return rejected("register node %d", c.RegisterNode.Node)

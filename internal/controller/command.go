@@ -21,6 +21,8 @@ type Command struct {
 	RegisterNode     *RegisterNode     `json:"registerNode,omitempty"`
 	SeedScram        *SeedScram        `json:"seedScram,omitempty"`
 	AlterScram       *AlterScram       `json:"alterScram,omitempty"`
+	CreateACLs       *CreateACLs       `json:"createAcls,omitempty"`
+	DeleteACLs       *DeleteACLs       `json:"deleteAcls,omitempty"`
 }
 
 // CreateTopic creates a topic whose partitions have the given replicas;
@@ -149,7 +151,8 @@ func (c Command) count() int {
 	n := 0
 	for _, set := range []bool{c.CreateTopic != nil, c.DeleteTopic != nil, c.CreatePartitions != nil,
 		c.AlterConfigs != nil, c.ChangeLeader != nil, c.ChangeISR != nil, c.Reassign != nil, c.FinishReassign != nil,
-		c.PreferLeader != nil, c.RegisterNode != nil, c.SeedScram != nil, c.AlterScram != nil} {
+		c.PreferLeader != nil, c.RegisterNode != nil, c.SeedScram != nil, c.AlterScram != nil,
+		c.CreateACLs != nil, c.DeleteACLs != nil} {
 		if set {
 			n++
 		}

@@ -16,6 +16,8 @@ type Metadata struct {
 	Nodes map[int32]uint64 `json:"nodes,omitempty"`
 	// Scram is the cluster's SCRAM credentials (scram.go); nil for none.
 	Scram *Scram `json:"scram,omitempty"`
+	// ACLs is the cluster's ACL bindings (acls.go); nil for none.
+	ACLs *ACLs `json:"acls,omitempty"`
 }
 
 // DeletedTopic is a topic a committed DeleteTopic removed.
@@ -75,7 +77,7 @@ func (p Partition) Reassigning() bool { return len(p.Adding) > 0 || len(p.Removi
 // Clone returns a deep copy, which the caller may change.
 func (m *Metadata) Clone() *Metadata {
 	out := &Metadata{Topics: make(map[string]*Topic, len(m.Topics)), Deleted: m.Deleted, // shared: a deletion copies it (apply.go)
-		Nodes: maps.Clone(m.Nodes), Scram: m.Scram} // Scram is replaced whole, never changed
+		Nodes: maps.Clone(m.Nodes), Scram: m.Scram, ACLs: m.ACLs} // Scram and ACLs are replaced whole, never changed
 	for name, t := range m.Topics {
 		ct := *t
 		ct.Configs = maps.Clone(t.Configs)
