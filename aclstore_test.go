@@ -112,6 +112,7 @@ func TestACLAlternatives(t *testing.T) {
 	assert.NotContains(t, a.as(t, create()), kerr.TopicAuthorizationFailed.Code, "CREATE on the cluster")
 	a.forgetAlice(t)
 	a.allow(t, acl.Create, acl.Topic)
+	a.allow(t, acl.DescribeConfigs, acl.Topic) // the topic is named now: its configs need it
 	assert.NotContains(t, a.as(t, create()), kerr.TopicAuthorizationFailed.Code, "CREATE on the topic")
 	a.forgetAlice(t)
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,7 +106,7 @@ func errorCodes(v reflect.Value) []int16 {
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
-			if f := v.Type().Field(i); f.Name == "ErrorCode" && f.Type.Kind() == reflect.Int16 {
+			if f := v.Type().Field(i); strings.HasSuffix(f.Name, "ErrorCode") && f.Type.Kind() == reflect.Int16 {
 				out = append(out, int16(v.Field(i).Int()))
 			} else if f.IsExported() {
 				out = append(out, errorCodes(v.Field(i))...)
@@ -463,4 +464,24 @@ func TestEveryAPIAuthorizedAsKafkaDoes(t *testing.T) {
 			assert.Empty(t, refusals(a.as(t, build())), "with every permission of its row")
 		})
 	}
+}
+
+// TestClusterAuthorizedOperations: DescribeCluster reports the operations
+// a principal may do to the cluster when asked, as bits, and none at all
+// without DESCRIBE on it, as Kafka reports them (Metadata up to v10 does
+// the same, by the same helper).
+func TestClusterAuthorizedOperations(t *testing.T) {
+	a := newACLNode(t, &ACLConfig{SuperUsers: []string{"User:admin"}})
+	operations := func() int32 {
+		t.Helper()
+		req := kmsg.NewPtrDescribeClusterRequest()
+		req.IncludeClusterAuthorizedOperations = true
+		resp, err := a.alice.Broker(0).Request(t.Context(), req)
+		require.NoError(t, err)
+		return resp.(*kmsg.DescribeClusterResponse).ClusterAuthorizedOperations
+	}
+	a.allow(t, acl.Create, acl.Cluster)
+	assert.Zero(t, operations(), "CREATE without DESCRIBE: none reported")
+	a.allow(t, acl.Alter, acl.Cluster) // implies DESCRIBE
+	assert.Equal(t, int32(1<<acl.Create|1<<acl.Alter|1<<acl.Describe), operations())
 }

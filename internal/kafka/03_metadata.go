@@ -43,7 +43,7 @@ func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response
 		byName[t.Name] = t
 	}
 	if req.IncludeClusterAuthorizedOperations {
-		resp.AuthorizedOperations = s.authorizedOperations(ctx, acl.Cluster, acl.ClusterName, clusterOperations...)
+		resp.AuthorizedOperations = s.clusterAuthorizedOperations(ctx)
 	}
 	add := func(t TopicMetadata) {
 		mt := s.topicMetadata(t)

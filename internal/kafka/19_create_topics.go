@@ -5,6 +5,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // CreateTopics, versions 0–7. Partition count and replication factor -1
@@ -15,7 +17,11 @@ import (
 // (INVALID_REPLICA_ASSIGNMENT otherwise). Version 5 and later return the
 // topic's configs in force.
 // With an authorizer, each topic needs CREATE on the cluster or on the
-// topic (TOPIC_AUTHORIZATION_FAILED).
+// topic (TOPIC_AUTHORIZATION_FAILED), and its configs, number of
+// partitions and replication factor are reported only with
+// DESCRIBE_CONFIGS on it (TOPIC_AUTHORIZATION_FAILED as its config error
+// code otherwise, the topic created all the same), as Kafka's controller
+// reports them.
 
 func serveCreateTopics(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response {
 	req := r.(*kmsg.CreateTopicsRequest)
@@ -43,7 +49,14 @@ func serveCreateTopics(ctx context.Context, s *Server, r kmsg.Request) kmsg.Resp
 			ot.ErrorCode = s.broker.ErrorCode(err)
 			ot.ErrorMessage = errorMessage(err)
 		}
-		if ot.ErrorCode == 0 && !req.ValidateOnly {
+		switch {
+		case ot.ErrorCode != 0:
+		case !s.may(ctx, acl.DescribeConfigs, acl.Topic, rt.Topic):
+			ot.ConfigErrorCode = kerr.TopicAuthorizationFailed.Code
+			if !req.ValidateOnly {
+				s.describeCreatedTopicID(&ot)
+			}
+		case !req.ValidateOnly:
 			s.describeCreatedTopic(&ot)
 		}
 		resp.Topics = append(resp.Topics, ot)
@@ -85,12 +98,10 @@ func replicaAssignment(rt kmsg.CreateTopicsRequestTopic) ([][]int32, int16) {
 // describeCreatedTopic fills what version 5 and later report of a new
 // topic.
 func (s *Server) describeCreatedTopic(ot *kmsg.CreateTopicsResponseTopic) {
-	for _, t := range s.broker.Topics() {
-		if t.Name == ot.Topic {
-			ot.TopicID, ot.NumPartitions, ot.ReplicationFactor = t.ID, int32(len(t.Partitions)), 1
-			if len(t.Partitions) > 0 {
-				ot.ReplicationFactor = int16(len(t.Partitions[0].Replicas))
-			}
+	if t, ok := s.describeCreatedTopicID(ot); ok {
+		ot.NumPartitions, ot.ReplicationFactor = int32(len(t.Partitions)), 1
+		if len(t.Partitions) > 0 {
+			ot.ReplicationFactor = int16(len(t.Partitions[0].Replicas))
 		}
 	}
 	configs, explicit, err := s.broker.TopicConfigs(ot.Topic)
@@ -103,6 +114,18 @@ func (s *Server) describeCreatedTopic(ot *kmsg.CreateTopicsResponseTopic) {
 		c.Name, c.Value, c.Source = name, &value, int8(configSource(explicit[name]))
 		ot.Configs = append(ot.Configs, c)
 	}
+}
+
+// describeCreatedTopicID fills a new topic's ID, what is reported of it
+// without DESCRIBE_CONFIGS, and returns the topic.
+func (s *Server) describeCreatedTopicID(ot *kmsg.CreateTopicsResponseTopic) (TopicMetadata, bool) {
+	for _, t := range s.broker.Topics() {
+		if t.Name == ot.Topic {
+			ot.TopicID = t.ID
+			return t, true
+		}
+	}
+	return TopicMetadata{}, false
 }
 
 func errorMessage(err error) *string {

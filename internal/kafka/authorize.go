@@ -87,7 +87,8 @@ var APIAccess = map[int16][]Access{
 	int16(kmsg.CreateACLs):   {{acl.Alter, acl.Cluster, kerr.ClusterAuthorizationFailed}},
 	int16(kmsg.DeleteACLs):   {{acl.Alter, acl.Cluster, kerr.ClusterAuthorizationFailed}},
 
-	int16(kmsg.CreateTopics):               {{acl.Create, acl.Topic, kerr.TopicAuthorizationFailed}},
+	int16(kmsg.CreateTopics): {{acl.Create, acl.Topic, kerr.TopicAuthorizationFailed},
+		{acl.DescribeConfigs, acl.Topic, kerr.TopicAuthorizationFailed}},
 	int16(kmsg.DeleteTopics):               {{acl.Delete, acl.Topic, kerr.TopicAuthorizationFailed}},
 	int16(kmsg.CreatePartitions):           {{acl.Alter, acl.Topic, kerr.TopicAuthorizationFailed}},
 	int16(kmsg.DescribeConfigs):            {{acl.DescribeConfigs, acl.Topic, kerr.TopicAuthorizationFailed}},
@@ -155,6 +156,16 @@ func (s *Server) authorizedOperations(ctx context.Context, t acl.ResourceType, n
 		}
 	}
 	return bits
+}
+
+// clusterAuthorizedOperations returns the operations the request's
+// principal may do to the cluster, none unless it may DESCRIBE it, as
+// Kafka reports them in Metadata and DescribeCluster.
+func (s *Server) clusterAuthorizedOperations(ctx context.Context) int32 {
+	if !s.mayCluster(ctx, acl.Describe) {
+		return 0
+	}
+	return s.authorizedOperations(ctx, acl.Cluster, acl.ClusterName, clusterOperations...)
 }
 
 // The operations Kafka reports in the *AuthorizedOperations fields of
