@@ -24,6 +24,10 @@ import (
 type clusterACLs struct {
 	n     *Node
 	empty acl.Authorizer // the node's ACLConfig, without bindings
+	// caughtUp waits for the node to catch up with the metadata, for at
+	// most a while, and reports whether it has:
+	// clusterController.awaitCaughtUp.
+	caughtUp func() bool
 
 	built  atomic.Pointer[builtACLs] // the authorizer of the bindings last seen
 	alters sync.Mutex                // on the controller's leader, one change at a time
@@ -39,12 +43,16 @@ var _ kafka.Authorizer = (*clusterACLs)(nil)
 
 // authorizer returns the authorizer of the bindings this node's metadata
 // holds, built again only when they changed: the metadata replaces its
-// ACLs whole at each change, so the value tells.
+// ACLs whole at each change, so the value tells. A node that has not
+// caught up with the metadata (a restarted one replaying it) decides by
+// its super users alone, failing closed: its bindings may lack a denial,
+// or with AllowIfNoACL every binding, committed since.
 func (c *clusterACLs) authorizer() *acl.Authorizer {
-	var current *controller.ACLs
-	if c.n.controller != nil { // before it joined, none: no listener serves yet
-		current = c.n.controller.fsm.Metadata().ACLs
+	if !c.caughtUp() {
+		closed := acl.Authorizer{SuperUsers: c.empty.SuperUsers}
+		return &closed
 	}
+	current := c.n.controller.fsm.Metadata().ACLs
 	if b := c.built.Load(); b != nil && b.from == current {
 		return &b.a
 	}

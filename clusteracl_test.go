@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 
+	"github.com/creekmq/creek/internal/acl"
+	"github.com/creekmq/creek/internal/kafka"
 	"github.com/creekmq/creek/internal/testcert"
 )
 
@@ -93,4 +95,22 @@ func TestClusterACLs(t *testing.T) {
 		waitForACLs(t, n.Node, 0)
 		require.ErrorIs(t, produce(n), kerr.TopicAuthorizationFailed, "node %d refuses alice again", n.id)
 	}
+}
+
+// TestClusterACLsFailClosedUntilCaughtUp: a node that has not caught up
+// with the cluster's metadata (a restarted one replaying it) decides by
+// its super users alone, not by bindings a later commit may have changed,
+// even with AllowIfNoACL; once caught up, by the committed bindings.
+func TestClusterACLsFailClosedUntilCaughtUp(t *testing.T) {
+	c := newTestCluster(t, 1, clusterOptions{})
+	caughtUp := false
+	acls := &clusterACLs{n: c.node(1).Node, caughtUp: func() bool { return caughtUp },
+		empty: (&ACLConfig{SuperUsers: []string{"User:admin"}, AllowIfNoACL: true}).emptyAuthorizer()}
+	read := func(principal string) bool {
+		return acls.Authorized(kafka.Principal(principal), "127.0.0.1", acl.Read, acl.Topic, "orders")
+	}
+	assert.False(t, read("User:alice"), "not caught up: AllowIfNoACL does not apply")
+	assert.True(t, read("User:admin"), "super users pass")
+	caughtUp = true
+	assert.True(t, read("User:alice"), "caught up: no binding names the topic")
 }

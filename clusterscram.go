@@ -19,10 +19,12 @@ import (
 )
 
 // clusterScramStore returns the SCRAM store of a cluster node: the
-// committed metadata's credentials in place of a file of its own.
+// committed metadata's credentials in place of a file of its own, once
+// the node has caught up with them (a restarted node's are stale until
+// then; one that does not catch up within catchUpWait has none).
 func (n *Node) clusterScramStore() *scramStore {
 	return &scramStore{max: maxScramCredentials, committed: func() sasl.Credentials {
-		if n.controller == nil { // before it joined: no listener serves yet
+		if n.controller == nil || !n.controller.awaitCaughtUp(catchUpWait) { // before it joined, no listener serves
 			return sasl.Credentials{}
 		}
 		return n.controller.fsm.Metadata().Credentials()

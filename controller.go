@@ -209,6 +209,38 @@ func (c *clusterController) run() {
 // a duty that failed to commit.
 const dutyRetry = 250 * time.Millisecond
 
+// catchUpWait bounds how long a request's authentication or authorization
+// on a node not yet caught up with the cluster's metadata waits for it
+// (awaitCaughtUp).
+const catchUpWait = 5 * time.Second
+
+// awaitCaughtUp waits, on the FSM's applied commands, until this node is
+// registered (caught up with the metadata committed before it started:
+// see registered), for at most timeout, and reports whether it is. The
+// SCRAM credentials and ACLs a restarted node replays are stale until
+// then: an authentication must not fail, nor an authorization pass, by
+// metadata the cluster has since changed.
+func (c *clusterController) awaitCaughtUp(timeout time.Duration) bool {
+	if c.registered() {
+		return true
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		changed := c.fsm.Changed()
+		if c.registered() {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return false
+		case <-c.stop:
+			return false
+		}
+	}
+}
+
 // registered reports whether this node's FSM has applied the
 // registration of the node's current incarnation (controller.RegisterNode).
 // The controller's leader commits it after the node started, so once it

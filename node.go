@@ -123,7 +123,8 @@ func openNode(fs fsx.FS, dir string, cfg Config, now func() time.Time) (*Node, e
 	}
 	if cfg.ACL != nil {
 		if cfg.Cluster != nil {
-			n.acls = &clusterACLs{n: n, empty: cfg.ACL.emptyAuthorizer()}
+			n.acls = &clusterACLs{n: n, empty: cfg.ACL.emptyAuthorizer(),
+				caughtUp: func() bool { return n.controller != nil && n.controller.awaitCaughtUp(catchUpWait) }}
 		} else if n.acls, err = openACLStore(fs, dir, cfg.ACL); err != nil {
 			return nil, fmt.Errorf("open node %s: %w", dir, err)
 		}
