@@ -21,18 +21,30 @@ type Cluster struct {
 	Nodes []*Node
 	Net   *Network
 
+	sec    *Security // nil: -security none
 	ev     *Events
 	admin  *kgo.Client
 	adm    *kadm.Client
 	probes []*kgo.Client // probes[i] talks to Nodes[i] only
 }
 
-// StartCluster starts n nodes under dir, node 1 first (it bootstraps) and
-// the others seeded with its gossip address, and connects clients to them.
-func StartCluster(ctx context.Context, bin, dir string, n int, net *Network, ev *Events) (*Cluster, error) {
+// StartCluster makes the material of the security mode (SecurityNone or
+// SecurityMTLS) in dir, starts n nodes under dir, node 1 first (it
+// bootstraps) and the others seeded with its gossip address, and connects
+// clients to them; under mtls it waits until every node takes the
+// harness's SCRAM user.
+func StartCluster(ctx context.Context, bin, dir string, n int, security string, net *Network, ev *Events) (*Cluster, error) {
 	c := &Cluster{Net: net, ev: ev}
+	var err error
+	if c.sec, err = MakeSecurity(security, dir, n); err != nil {
+		return c, fmt.Errorf("security %s: %w", security, err)
+	}
+	if c.sec != nil {
+		ev.Printf("security mtls: nodes reach each other over mTLS with certificates of the CA %s; clients SASL_SSL, SCRAM-SHA-512 as %s",
+			c.sec.CAFile, scramUser)
+	}
 	for id := 1; id <= n; id++ {
-		node := NewNode(bin, dir, id)
+		node := NewNode(bin, dir, id, c.sec)
 		c.Nodes = append(c.Nodes, node)
 		seeds := ""
 		if id > 1 {
@@ -43,19 +55,66 @@ func StartCluster(ctx context.Context, bin, dir string, n int, net *Network, ev 
 		}
 		ev.Printf("node %d serves Kafka at %s, gossips at %s", id, node.KafkaAddr(), node.GossipAddr())
 	}
-	var err error
-	if c.admin, err = kgo.NewClient(kgo.SeedBrokers(c.KafkaAddrs()...)); err != nil {
+	if err := c.connect(); err != nil {
 		return c, err
+	}
+	if c.sec != nil {
+		return c, c.waitAuthenticated(ctx)
+	}
+	return c, nil
+}
+
+// connect makes the admin client over every node and one probe per node.
+func (c *Cluster) connect() error {
+	var err error
+	if c.admin, err = kgo.NewClient(c.Clients().Opts()...); err != nil {
+		return err
 	}
 	c.adm = kadm.NewClient(c.admin)
 	for _, node := range c.Nodes {
-		probe, err := kgo.NewClient(kgo.SeedBrokers(node.KafkaAddr()))
+		probe, err := kgo.NewClient(ClientConfig{Brokers: []string{node.KafkaAddr()}, Security: c.sec}.Opts()...)
 		if err != nil {
-			return c, err
+			return err
 		}
 		c.probes = append(c.probes, probe)
 	}
-	return c, nil
+	return nil
+}
+
+const (
+	// authTimeout bounds the wait for every node to take the SCRAM user,
+	// which the controller's leader seeds shortly after the cluster forms.
+	authTimeout = time.Minute
+	// authRetryPause separates failed attempts to authenticate to a
+	// node, which logs each: a few a second stay well below
+	// LogFloodLimit.
+	authRetryPause = 300 * time.Millisecond
+)
+
+// waitAuthenticated waits until every node answers its probe's Metadata
+// request, which it sends after authenticating: until the node has the
+// seeded SCRAM user, it fails with SASL_AUTHENTICATION_FAILED.
+func (c *Cluster) waitAuthenticated(ctx context.Context) error {
+	for _, n := range c.Nodes {
+		err := waitFor(ctx, authTimeout, fmt.Sprintf("node %d to take SCRAM user %s", n.ID, scramUser), func(ctx context.Context) (bool, error) {
+			_, err := c.NodeMetadata(ctx, n)
+			if err != nil {
+				hold(ctx, authRetryPause)
+			}
+			return err == nil, err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	c.ev.Printf("every node takes SCRAM user %s", scramUser)
+	return nil
+}
+
+// Clients is how the harness's clients reach the cluster: every node's
+// Kafka address, and the run's security.
+func (c *Cluster) Clients() ClientConfig {
+	return ClientConfig{Brokers: c.KafkaAddrs(), Security: c.sec}
 }
 
 // KafkaAddrs lists every node's Kafka address, the clients' seed brokers.
@@ -130,8 +189,9 @@ func (c *Cluster) TxnCoordinator(ctx context.Context, txnID string) (int32, erro
 	return resp.NodeID, nil
 }
 
-// NodeMetadata asks node n itself, and no other, for topic's metadata.
-func (c *Cluster) NodeMetadata(ctx context.Context, n *Node, topic string) (*kmsg.MetadataResponse, error) {
+// NodeMetadata asks node n itself, and no other, for topics' metadata
+// (none named: every topic's).
+func (c *Cluster) NodeMetadata(ctx context.Context, n *Node, topics ...string) (*kmsg.MetadataResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	seeds := c.probes[n.ID-1].SeedBrokers()
@@ -139,9 +199,11 @@ func (c *Cluster) NodeMetadata(ctx context.Context, n *Node, topic string) (*kms
 		return nil, errors.New("no seed broker")
 	}
 	req := kmsg.NewPtrMetadataRequest()
-	rt := kmsg.NewMetadataRequestTopic()
-	rt.Topic = kmsg.StringPtr(topic)
-	req.Topics = append(req.Topics, rt)
+	for _, topic := range topics {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(topic)
+		req.Topics = append(req.Topics, rt)
+	}
 	resp, err := seeds[0].Request(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("node %d: %w", n.ID, err)

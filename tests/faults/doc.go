@@ -48,6 +48,23 @@
 // worker's franz-go log is worker-k.log in the run directory. The replica
 // file checks of the records workload are not made.
 //
+// # Security
+//
+// With -security mtls (the default is -security none, plaintext), the
+// harness makes in the run directory a CA (ca.pem), a certificate and
+// PKCS#8 key per node (node-i-cert.pem, node-i-key.pem: CN=node-i, for
+// the node's host, 127.0.0.1 and localhost, to serve and to connect
+// with), a gossip key (gossip.key) and a users file (sasl-users, the
+// one user faults:faults-pw), and starts each node with two listeners:
+// INTERNAL (SSL), on which the nodes reach each other with their
+// certificates as they do for Raft, gossiping with the key, and CLIENTS
+// (SASL_SSL), the node's Kafka address, on which every client of the
+// harness connects over TLS trusting the CA and authenticates with
+// SCRAM-SHA-512 as faults. The controller's leader seeds the user into
+// the cluster's metadata shortly after the cluster forms, so before
+// creating topics the harness waits until every node takes it. The
+// faults, the checks and the printed line are those of -security none.
+//
 // # Network cuts
 //
 // The cut fault adds `ip rule ... blackhole` rules between two nodes'
@@ -66,6 +83,7 @@
 //	cd tests/faults && go run . -seeds 3 -duration 10m                    # rounds for 10 minutes a seed
 //	cd tests/faults && go run . -creek /tmp/creek-old -seed 100 -rounds 8  # another build of creek
 //	cd tests/faults && go run . -workload txn -seeds 3 -rounds 6 -rate 500  # exactly-once, transactions
+//	cd tests/faults && go run . -security mtls -seeds 3 -rounds 6          # nodes over mTLS, clients SASL_SSL
 //
 // (Build an older commit's creek without touching the work tree with
 // `git archive <commit> | tar -x -C /tmp/old && (cd /tmp/old && go build -o

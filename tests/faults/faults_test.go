@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -24,11 +25,12 @@ func TestMain(m *testing.M) {
 // backlog in the settle time even while every transaction waits out a
 // refused produce (about 5 s each; see README's fault-harness section).
 var ciRuns = []struct {
-	workload                   string
+	workload, security         string
 	seeds, nodes, rounds, rate int
 	partitions                 int
 }{
 	{workload: WorkloadRecords, seeds: 3, nodes: 3, rounds: 4, rate: 1000, partitions: 6},
+	{workload: WorkloadRecords, security: SecurityMTLS, seeds: 1, nodes: 3, rounds: 4, rate: 1000, partitions: 6},
 	{workload: WorkloadRecords, seeds: 1, nodes: 5, rounds: 3, rate: 1000, partitions: 6},
 	{workload: WorkloadTxn, seeds: 2, nodes: 3, rounds: 3, rate: 300, partitions: 4},
 }
@@ -67,14 +69,15 @@ func TestFaults(t *testing.T) {
 		for range run.seeds {
 			s := next
 			next++
-			t.Run(fmt.Sprintf("workload=%s/nodes=%d/seed=%d", run.workload, run.nodes, s), func(t *testing.T) {
-				opts := Options{Workload: run.workload, Seed: s, Seeds: 1, Rounds: run.rounds, Nodes: run.nodes,
+			security := cmp.Or(run.security, SecurityNone)
+			t.Run(fmt.Sprintf("workload=%s/security=%s/nodes=%d/seed=%d", run.workload, security, run.nodes, s), func(t *testing.T) {
+				opts := Options{Workload: run.workload, Security: security, Seed: s, Seeds: 1, Rounds: run.rounds, Nodes: run.nodes,
 					Partitions: run.partitions, Rate: run.rate, Faults: faults, Settle: 60 * time.Second}
 				require.NoError(t, opts.Validate())
 				res := RunSeed(t.Context(), opts, s, bin, net, t.Output())
 				if res.Failed() {
-					t.Errorf("%s (replay: cd tests/faults && go run . -workload %s -seed %d -nodes %d -rounds %d -rate %d -partitions %d)",
-						res.Line(), run.workload, s, run.nodes, run.rounds, run.rate, run.partitions)
+					t.Errorf("%s (replay: cd tests/faults && go run . -workload %s -security %s -seed %d -nodes %d -rounds %d -rate %d -partitions %d)",
+						res.Line(), run.workload, security, s, run.nodes, run.rounds, run.rate, run.partitions)
 				}
 			})
 		}
@@ -85,7 +88,7 @@ func TestParseOptions(t *testing.T) {
 	now := time.Unix(0, 42)
 	o, err := ParseOptions(nil, now)
 	require.NoError(t, err)
-	require.Equal(t, Options{Workload: WorkloadRecords, Seed: 42, Seeds: 1, Rounds: 10, Nodes: 3, Partitions: 6, Rate: 2000,
+	require.Equal(t, Options{Workload: WorkloadRecords, Security: SecurityNone, Seed: 42, Seeds: 1, Rounds: 10, Nodes: 3, Partitions: 6, Rate: 2000,
 		Faults: AllFaults, Settle: time.Minute}, o)
 	o, err = ParseOptions([]string{"-seed", "9", "-nodes", "5", "-faults", "kill9,pause", "-keep"}, now)
 	require.NoError(t, err)

@@ -21,10 +21,10 @@ type KafkaRead struct {
 }
 
 // ReadThroughKafka lists each partition's log start and high watermark and
-// reads every partition of Topic between them with a fresh consumer, until
-// ctx ends. On error it returns what it had read.
-func ReadThroughKafka(ctx context.Context, brokers []string, partitions int) (KafkaRead, error) {
-	return ReadTopic(ctx, brokers, Topic, partitions, kgo.ReadUncommitted())
+// reads every partition of Topic between them with a fresh consumer made
+// with cc, until ctx ends. On error it returns what it had read.
+func ReadThroughKafka(ctx context.Context, cc ClientConfig, partitions int) (KafkaRead, error) {
+	return ReadTopic(ctx, cc, Topic, partitions, kgo.ReadUncommitted())
 }
 
 // ReadTopic is ReadThroughKafka for any topic, at an isolation level. The
@@ -32,13 +32,13 @@ func ReadThroughKafka(ctx context.Context, brokers []string, partitions int) (Ka
 // reached the high watermark past a partition's last transaction marker;
 // they are not returned. A read_committed read whose last stable offset
 // stays below the high watermark does not finish.
-func ReadTopic(ctx context.Context, brokers []string, topic string, partitions int, isolation kgo.IsolationLevel) (KafkaRead, error) {
+func ReadTopic(ctx context.Context, cc ClientConfig, topic string, partitions int, isolation kgo.IsolationLevel) (KafkaRead, error) {
 	read := KafkaRead{Records: map[int32][]Record{}, HighWatermarks: map[int32]int64{}, LogStarts: map[int32]int64{},
 		Incomplete: map[int32]int64{}}
 	for p := range int32(partitions) {
 		read.Incomplete[p] = 0
 	}
-	admin, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	admin, err := kgo.NewClient(cc.Opts()...)
 	if err != nil {
 		return read, err
 	}
@@ -80,10 +80,10 @@ func ReadTopic(ctx context.Context, brokers []string, topic string, partitions i
 	if len(next) == 0 {
 		return read, err
 	}
-	consumer, cerr := kgo.NewClient(kgo.SeedBrokers(brokers...),
+	consumer, cerr := kgo.NewClient(cc.Opts(
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchIsolationLevel(isolation), kgo.KeepControlRecords())
+		kgo.FetchIsolationLevel(isolation), kgo.KeepControlRecords())...)
 	if cerr != nil {
 		return read, cerr
 	}

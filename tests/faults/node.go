@@ -21,8 +21,9 @@ type LogLine struct {
 }
 
 var (
-	servingLine = regexp.MustCompile(`creek serving the Kafka protocol" addr=(\S+)`)
-	gossipLine  = regexp.MustCompile(`creek gossiping with its cluster" gossip=(\S+)`)
+	servingLine  = regexp.MustCompile(`creek serving the Kafka protocol" addr=(\S+)`)
+	listenerLine = regexp.MustCompile(`creek listener" name=(\S+) protocol=\S+ addr=(\S+)`)
+	gossipLine   = regexp.MustCompile(`creek gossiping with its cluster" gossip=(\S+)`)
 )
 
 // startTimeout bounds how long a node may take to serve after it starts.
@@ -32,7 +33,9 @@ const startTimeout = 90 * time.Second
 const stopTimeout = 30 * time.Second
 
 // Node is one `creek serve` process of the cluster, restartable on its data
-// directory at the Kafka and gossip addresses of its first start.
+// directory at the Kafka and gossip addresses of its first start. Under
+// -security mtls it has two listeners, INTERNAL for the other nodes and
+// CLIENTS, whose address is its Kafka address.
 type Node struct {
 	ID   int    // the node ID, 1..N
 	Host string // its loopback address, 127.0.0.(10+ID)
@@ -40,31 +43,40 @@ type Node struct {
 
 	bin     string
 	logPath string
+	sec     *Security // nil: -security none
 
-	mu      sync.Mutex
-	kafka   string // the bound Kafka address; Host:0 before the first start
-	gossip  string
-	proc    *blackbox.Process // the current process; nil before the first start
-	paused  bool              // stopped with SIGSTOP, not continued since
-	starts  int
-	lines   []LogLine
-	logFile *os.File
+	mu       sync.Mutex
+	kafka    string // the bound Kafka address (CLIENTS under mtls); Host:0 before the first start
+	internal string // under mtls, the bound INTERNAL listener's address; Host:0 before the first start
+	gossip   string
+	proc     *blackbox.Process // the current process; nil before the first start
+	paused   bool              // stopped with SIGSTOP, not continued since
+	starts   int
+	lines    []LogLine
+	logFile  *os.File
 }
 
-// NewNode describes node id of a cluster whose files live under dir.
-func NewNode(bin, dir string, id int) *Node {
-	host := fmt.Sprintf("127.0.0.%d", 10+id)
+// nodeHost is node id's loopback address.
+func nodeHost(id int) string { return fmt.Sprintf("127.0.0.%d", 10+id) }
+
+// NewNode describes node id of a cluster whose files live under dir, with
+// the run's security (nil: none).
+func NewNode(bin, dir string, id int, sec *Security) *Node {
+	host := nodeHost(id)
 	return &Node{
 		ID: id, Host: host,
-		Data:    filepath.Join(dir, fmt.Sprintf("node-%d", id)),
-		logPath: filepath.Join(dir, fmt.Sprintf("node-%d.log", id)),
-		bin:     bin,
-		kafka:   host + ":0",
-		gossip:  host + ":0",
+		Data:     filepath.Join(dir, fmt.Sprintf("node-%d", id)),
+		logPath:  filepath.Join(dir, fmt.Sprintf("node-%d.log", id)),
+		bin:      bin,
+		sec:      sec,
+		kafka:    host + ":0",
+		internal: host + ":0",
+		gossip:   host + ":0",
 	}
 }
 
-// KafkaAddr is the address the node serves Kafka on (known after a start).
+// KafkaAddr is the address the node serves the harness's clients on, the
+// CLIENTS listener's under mtls (known after a start).
 func (n *Node) KafkaAddr() string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -121,8 +133,9 @@ func (n *Node) Start(ctx context.Context, seeds string) error {
 		n.logFile = f
 	}
 	n.starts++
-	args := []string{n.bin, "serve", "--listen", n.kafka, "--gossip", n.gossip, "--raft", n.Host + ":0",
-		"--node-id", strconv.Itoa(n.ID), "--data", n.Data, "--log-level", "info"}
+	args := append([]string{n.bin, "serve"}, n.listenArgsLocked()...)
+	args = append(args, "--gossip", n.gossip, "--raft", n.Host+":0",
+		"--node-id", strconv.Itoa(n.ID), "--data", n.Data, "--log-level", "info")
 	if seeds != "" {
 		args = append(args, "--seeds", seeds)
 	}
@@ -137,8 +150,8 @@ func (n *Node) Start(ctx context.Context, seeds string) error {
 		if m := gossipLine.FindStringSubmatch(text); m != nil {
 			n.gossip, gossiping = m[1], true
 		}
-		if m := servingLine.FindStringSubmatch(text); m != nil {
-			n.kafka, kafka = m[1], true
+		if n.learnKafkaLocked(text) {
+			kafka = true
 		}
 		if gossiping && kafka && !ready {
 			ready = true
@@ -163,6 +176,42 @@ func (n *Node) Start(ctx context.Context, seeds string) error {
 		return fmt.Errorf("node %d did not serve Kafka: %w; see %s", n.ID, err, n.logPath)
 	}
 	return nil
+}
+
+// listenArgsLocked are the flags of the node's Kafka listeners, at the
+// addresses it bound before: --listen, or under mtls --listeners INTERNAL
+// and CLIENTS and the security's flags.
+func (n *Node) listenArgsLocked() []string {
+	if n.sec == nil {
+		return []string{"--listen", n.kafka}
+	}
+	listeners := fmt.Sprintf("%s://%s,%s://%s", listenerInternal, n.internal, listenerClients, n.kafka)
+	return append([]string{"--listeners", listeners}, n.sec.ServeArgs(n.ID)...)
+}
+
+// learnKafkaLocked notes the addresses a stderr line says the node bound
+// and reports whether it gave the Kafka address: the "creek serving the
+// Kafka protocol" line's, or under mtls (where that line names the first
+// listener, INTERNAL) the "creek listener" line of CLIENTS.
+func (n *Node) learnKafkaLocked(text string) bool {
+	if n.sec == nil {
+		m := servingLine.FindStringSubmatch(text)
+		if m != nil {
+			n.kafka = m[1]
+		}
+		return m != nil
+	}
+	m := listenerLine.FindStringSubmatch(text)
+	switch {
+	case m == nil:
+		return false
+	case m[1] == listenerInternal:
+		n.internal = m[2]
+	case m[1] == listenerClients:
+		n.kafka = m[2]
+		return true
+	}
+	return false
 }
 
 // process is the current process, nil before the first start.

@@ -29,6 +29,7 @@ var AllFaults = []string{FaultKill9, FaultKill9Two, FaultRolling, FaultPause, Fa
 // Options configure a harness run; the command's flags set them.
 type Options struct {
 	Workload   string        // WorkloadRecords or WorkloadTxn
+	Security   string        // SecurityNone or SecurityMTLS
 	Seed       uint64        // the first seed
 	Seeds      int           // how many consecutive seeds to run
 	Rounds     int           // nemesis rounds per seed
@@ -48,6 +49,7 @@ func ParseOptions(args []string, now time.Time) (Options, error) {
 	var o Options
 	fs := flag.NewFlagSet("faults", flag.ContinueOnError)
 	fs.StringVar(&o.Workload, "workload", WorkloadRecords, "what runs under the nemesis: records (produce and consume one topic) or txn (a transactional read-process-write pipeline)")
+	fs.StringVar(&o.Security, "security", SecurityNone, "how nodes and clients connect: none (plaintext) or mtls (nodes over mTLS with their own certificates, clients SASL_SSL with SCRAM-SHA-512)")
 	fs.Uint64Var(&o.Seed, "seed", uint64(now.UnixNano()), "seed of the first run (default: time-based)")
 	fs.IntVar(&o.Seeds, "seeds", 1, "run this many consecutive seeds")
 	fs.IntVar(&o.Rounds, "rounds", 10, "nemesis rounds per seed")
@@ -75,6 +77,8 @@ func (o Options) Validate() error {
 	switch {
 	case o.Workload != WorkloadRecords && o.Workload != WorkloadTxn:
 		return fmt.Errorf("-workload %q: %s or %s", o.Workload, WorkloadRecords, WorkloadTxn)
+	case !slices.Contains(SecurityModes, o.Security):
+		return fmt.Errorf("-security %q: %s", o.Security, strings.Join(SecurityModes, " or "))
 	case o.Nodes != 3 && o.Nodes != 5:
 		return fmt.Errorf("-nodes %d: 3 or 5", o.Nodes)
 	case o.Seeds < 1:

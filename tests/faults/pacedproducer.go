@@ -31,13 +31,13 @@ type pacedProducer struct {
 	failures map[string]int // why records were not acknowledged
 }
 
-// startPacedProducer connects to brokers and starts writing value(n),
+// startPacedProducer connects with cc and starts writing value(n),
 // n = 0, 1, …, to topic at rate records/s until Stop.
-func startPacedProducer(brokers []string, what, topic string, partitions, rate int, value func(int) string) (*pacedProducer, error) {
-	client, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic),
+func startPacedProducer(cc ClientConfig, what, topic string, partitions, rate int, value func(int) string) (*pacedProducer, error) {
+	client, err := kgo.NewClient(cc.Opts(kgo.DefaultProduceTopic(topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.RecordRetries(math.MaxInt), kgo.RecordDeliveryTimeout(deliveryTimeout),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
 	if err != nil {
 		return nil, err
 	}

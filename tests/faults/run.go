@@ -98,7 +98,7 @@ func (r *Run) run(ctx context.Context, dir string) Result {
 		ev.Printf("cuts unavailable: %s", r.Net.Unavailable)
 	}
 
-	c, err := StartCluster(ctx, r.Bin, dir, o.Nodes, r.Net, ev)
+	c, err := StartCluster(ctx, r.Bin, dir, o.Nodes, o.Security, r.Net, ev)
 	defer c.Close()
 	for _, n := range c.Nodes {
 		res.Logs = append(res.Logs, n.LogPath())
@@ -113,7 +113,7 @@ func (r *Run) run(ctx context.Context, dir string) Result {
 	}
 	ev.Printf("topic %s: %d partitions, every one led", Topic, o.Partitions)
 
-	w, err := StartWorkload(c.KafkaAddrs(), r.Seed, o.Partitions, o.Rate, ev)
+	w, err := StartWorkload(c.Clients(), r.Seed, o.Partitions, o.Rate, ev)
 	if err != nil {
 		fail(err)
 		return res
@@ -130,7 +130,7 @@ func (r *Run) run(ctx context.Context, dir string) Result {
 	} else {
 		ev.Printf("not settled: %v", err)
 		rctx, cancel := context.WithTimeout(ctx, finalReadTimeout)
-		read, err = ReadThroughKafka(rctx, c.KafkaAddrs(), o.Partitions)
+		read, err = ReadThroughKafka(rctx, c.Clients(), o.Partitions)
 		cancel()
 		if err != nil {
 			ev.Printf("final read through Kafka incomplete: %v", err)

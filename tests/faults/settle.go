@@ -27,7 +27,7 @@ func Settle(ctx context.Context, c *Cluster, partitions int, timeout time.Durati
 		rctx, cancel := context.WithTimeout(ctx, readTimeout)
 		defer cancel()
 		var err error
-		read, err = ReadThroughKafka(rctx, c.KafkaAddrs(), partitions)
+		read, err = ReadThroughKafka(rctx, c.Clients(), partitions)
 		return err == nil, err
 	})
 	return read, assignment, err

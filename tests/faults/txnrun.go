@@ -32,7 +32,7 @@ func (r *Run) runTxn(ctx context.Context, dir string) Result {
 		ev.Printf("cuts unavailable: %s", r.Net.Unavailable)
 	}
 
-	c, err := StartCluster(ctx, r.Bin, dir, o.Nodes, r.Net, ev)
+	c, err := StartCluster(ctx, r.Bin, dir, o.Nodes, o.Security, r.Net, ev)
 	defer c.Close()
 	for _, n := range c.Nodes {
 		res.Logs = append(res.Logs, n.LogPath())
@@ -52,7 +52,7 @@ func (r *Run) runTxn(ctx context.Context, dir string) Result {
 		ev.Printf("topic %s: %d partitions, every one led", topic, o.Partitions)
 	}
 
-	w, err := StartTxnWorkload(c.KafkaAddrs(), dir, o.Partitions, o.Rate, ev)
+	w, err := StartTxnWorkload(c.Clients(), dir, o.Partitions, o.Rate, ev)
 	if err != nil {
 		fail(err)
 		return res
@@ -99,7 +99,7 @@ func (r *Run) runTxn(ctx context.Context, dir string) Result {
 	read := func(topic string, isolation kgo.IsolationLevel, how string) KafkaRead {
 		rctx, cancel := context.WithTimeout(ctx, readFor)
 		defer cancel()
-		kr, err := ReadTopic(rctx, c.KafkaAddrs(), topic, o.Partitions, isolation)
+		kr, err := ReadTopic(rctx, c.Clients(), topic, o.Partitions, isolation)
 		total := 0
 		for _, recs := range kr.Records {
 			total += len(recs)

@@ -50,7 +50,7 @@ func outputValue(in, txn string, count int) string {
 // writes one TxnOut record per TxnIn record and tries to commit.
 type txnWorker struct {
 	id      int
-	brokers []string
+	clients ClientConfig
 	w       *TxnWorkload
 	stats   *workerStats
 	txns    int // transactions begun, across sessions: names them
@@ -59,13 +59,13 @@ type txnWorker struct {
 
 // session starts a new GroupTransactSession.
 func (k *txnWorker) session() (*kgo.GroupTransactSession, error) {
-	return kgo.NewGroupTransactSession(kgo.SeedBrokers(k.brokers...),
+	return kgo.NewGroupTransactSession(k.clients.Opts(
 		kgo.TransactionalID(txnID(k.id)), kgo.TransactionTimeout(txnTimeout),
 		kgo.ConsumerGroup(TxnGroup), kgo.ConsumeTopics(TxnIn), kgo.SessionTimeout(txnSessionTimeout),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.RequireStableFetchOffsets(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.DefaultProduceTopic(TxnOut), kgo.ProducerBatchCompression(kgo.NoCompression()),
-		kgo.WithLogger(kgo.BasicLogger(k.log, kgo.LogLevelInfo, func() string { return time.Now().Format("15:04:05.000 ") })))
+		kgo.WithLogger(kgo.BasicLogger(k.log, kgo.LogLevelInfo, func() string { return time.Now().Format("15:04:05.000 ") })))...)
 }
 
 // stopped reports whether the workload asked the workers to stop.

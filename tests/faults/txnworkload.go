@@ -68,17 +68,17 @@ type workerStats struct {
 	longest                             time.Duration
 }
 
-// StartTxnWorkload connects the filler, the workers and the reader to
-// brokers and starts them; the topics exist. Worker k logs franz-go's
+// StartTxnWorkload connects the filler, the workers and the reader with
+// cc and starts them; the topics exist. Worker k logs franz-go's
 // info lines to worker-k.log in dir.
-func StartTxnWorkload(brokers []string, dir string, partitions, rate int, ev *Events) (*TxnWorkload, error) {
+func StartTxnWorkload(cc ClientConfig, dir string, partitions, rate int, ev *Events) (*TxnWorkload, error) {
 	w := &TxnWorkload{ev: ev,
 		stopWorkers: make(chan struct{}),
 		read:        make(chan struct{}), liveSeen: map[Position]string{},
 		liveNext: map[int32]int64{}, workerErrs: map[string]int{}, outcomes: map[string]bool{}}
 	var err error
 	// The filler writes "in-<n>" round-robin over TxnIn's partitions.
-	w.filler, err = startPacedProducer(brokers, "filler", TxnIn, partitions, rate, inputValue)
+	w.filler, err = startPacedProducer(cc, "filler", TxnIn, partitions, rate, inputValue)
 	if err != nil {
 		return nil, err
 	}
@@ -86,10 +86,10 @@ func StartTxnWorkload(brokers []string, dir string, partitions, rate int, ev *Ev
 	for p := range partitions {
 		offsets[int32(p)] = kgo.NewOffset().AtStart()
 	}
-	w.reader, err = kgo.NewClient(kgo.SeedBrokers(brokers...),
+	w.reader, err = kgo.NewClient(cc.Opts(
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{TxnOut: offsets}),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())...)
 	if err != nil {
 		w.filler.Close()
 		return nil, err
@@ -107,7 +107,7 @@ func StartTxnWorkload(brokers []string, dir string, partitions, rate int, ev *Ev
 		}
 		s := &workerStats{}
 		w.stats = append(w.stats, s)
-		wk := &txnWorker{id: i, brokers: brokers, w: w, stats: s, log: log}
+		wk := &txnWorker{id: i, clients: cc, w: w, stats: s, log: log}
 		w.workers.Go(wk.run)
 	}
 	return w, nil

@@ -29,14 +29,14 @@ type Workload struct {
 	changed []Change
 }
 
-// StartWorkload connects a producer and a consumer to brokers and starts
+// StartWorkload connects a producer and a consumer with cc and starts
 // them: the producer writes "s<seed>-<n>" round-robin over the partitions
 // at rate records/s, and the consumer reads every partition from the start.
-func StartWorkload(brokers []string, seed uint64, partitions, rate int, ev *Events) (*Workload, error) {
+func StartWorkload(cc ClientConfig, seed uint64, partitions, rate int, ev *Events) (*Workload, error) {
 	w := &Workload{ev: ev,
 		consumed: make(chan struct{}), seen: map[Position]string{}}
 	var err error
-	w.producer, err = startPacedProducer(brokers, "producer", Topic, partitions, rate,
+	w.producer, err = startPacedProducer(cc, "producer", Topic, partitions, rate,
 		func(n int) string { return fmt.Sprintf("s%d-%d", seed, n) })
 	if err != nil {
 		return nil, err
@@ -45,9 +45,9 @@ func StartWorkload(brokers []string, seed uint64, partitions, rate int, ev *Even
 	for p := range partitions {
 		offsets[int32(p)] = kgo.NewOffset().AtStart()
 	}
-	w.consumer, err = kgo.NewClient(kgo.SeedBrokers(brokers...),
+	w.consumer, err = kgo.NewClient(cc.Opts(
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{Topic: offsets}),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	if err != nil {
 		w.producer.Close()
 		return nil, err
