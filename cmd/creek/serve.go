@@ -53,6 +53,11 @@ func serve(ctx context.Context, args []string, io streams) error {
 		"with --acl: allow what is done to a resource no ACL names (allow.everyone.if.no.acl.found)")
 	oauthUnsecured := fs.Bool("sasl-oauth-unsecured", false,
 		"also take OAUTHBEARER with unsigned JWTs (sub, exp), as Kafka's default validator: for tests only")
+	oauthJWKS := fs.String("sasl-oauth-jwks", "",
+		"take OAUTHBEARER with JWTs signed by a key of this JWKS URL (https://, or file://), as Kafka's JWT validator")
+	oauthIssuer := fs.String("sasl-oauth-issuer", "", "with --sasl-oauth-jwks: the issuer (iss) tokens must have")
+	oauthAudience := fs.String("sasl-oauth-audience", "", "with --sasl-oauth-jwks: audiences (aud), comma-separated, one of which tokens must have")
+	oauthSubClaim := fs.String("sasl-oauth-sub-claim", "sub", "with --sasl-oauth-jwks: the claim naming the user")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,11 +65,22 @@ func serve(ctx context.Context, args []string, io streams) error {
 	if err != nil {
 		return err
 	}
-	if *oauthUnsecured {
+	if *oauthUnsecured && *oauthJWKS != "" {
+		return errors.New("--sasl-oauth-unsecured and --sasl-oauth-jwks: one validator or the other")
+	}
+	if *oauthUnsecured || *oauthJWKS != "" {
 		if saslConfig == nil {
 			saslConfig = &creek.SASLConfig{}
 		}
 		saslConfig.OAuthBearer = creek.UnsecuredJWT
+	}
+	if *oauthJWKS != "" {
+		v, err := creek.NewJWTValidator(ctx, creek.JWTConfig{JWKSURL: *oauthJWKS, Issuer: *oauthIssuer,
+			Audience: splitList(*oauthAudience), SubjectClaim: *oauthSubClaim})
+		if err != nil {
+			return fmt.Errorf("--sasl-oauth-jwks: %w", err)
+		}
+		saslConfig.OAuthBearer = v.Validate
 	}
 	aclConfig, err := aclFromFlags(*aclOn, *superUsers, *allowIfNoACL)
 	if err != nil {

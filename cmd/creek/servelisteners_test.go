@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -58,4 +60,15 @@ func TestGossipKeyFile(t *testing.T) {
 	}
 	_, err = nodeIdentityFromFlags("cert.pem", "", "")
 	assert.Error(t, err, "the three node flags go together")
+}
+
+// TestServeRefusesAnUnreachableJWKS: a JWKS that cannot be read stops
+// creek serve at once, naming the flag, rather than failing every client
+// later.
+func TestServeRefusesAnUnreachableJWKS(t *testing.T) {
+	var stderr bytes.Buffer
+	err := run(t.Context(), []string{"serve", "--listen", "127.0.0.1:0", "--sasl-oauth-jwks",
+		"file://" + filepath.Join(t.TempDir(), "missing.json")}, strings.NewReader(""), &bytes.Buffer{}, &stderr)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--sasl-oauth-jwks")
 }
