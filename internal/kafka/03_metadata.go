@@ -54,7 +54,7 @@ func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response
 	}
 	if req.Topics == nil { // all topics
 		for _, t := range topics {
-			if s.may(ctx, acl.Describe, acl.Topic, t.Name) {
+			if s.mayQuietly(ctx, acl.Describe, acl.Topic, t.Name) {
 				add(t)
 			}
 		}
@@ -109,7 +109,7 @@ func serveMetadata(ctx context.Context, s *Server, r kmsg.Request) kmsg.Response
 // mayCreateTopic reports whether the request's principal may create a
 // topic: CREATE on the cluster, or on the topic.
 func (s *Server) mayCreateTopic(ctx context.Context, name string) bool {
-	return s.mayCluster(ctx, acl.Create) || s.may(ctx, acl.Create, acl.Topic, name)
+	return s.mayQuietly(ctx, acl.Create, acl.Cluster, acl.ClusterName) || s.may(ctx, acl.Create, acl.Topic, name)
 }
 
 func (s *Server) topicMetadata(t TopicMetadata) kmsg.MetadataResponseTopic {

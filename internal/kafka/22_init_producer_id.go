@@ -30,7 +30,8 @@ func serveInitProducerID(ctx context.Context, s *Server, r kmsg.Request) kmsg.Re
 		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
 		return resp
 	}
-	if req.TransactionalID == nil && !s.mayCluster(ctx, acl.IdempotentWrite) && !s.mayAny(ctx, acl.Write, acl.Topic) {
+	if req.TransactionalID == nil && !s.mayQuietly(ctx, acl.IdempotentWrite, acl.Cluster, acl.ClusterName) &&
+		!s.mayAny(ctx, acl.Write, acl.Topic) {
 		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
 		return resp
 	}

@@ -35,7 +35,7 @@ func serveListTransactions(ctx context.Context, s *Server, r kmsg.Request) kmsg.
 	now := time.Now()
 	for _, m := range s.broker.ListTxns() {
 		switch {
-		case !s.may(ctx, acl.Describe, acl.TransactionalID, m.TransactionalID),
+		case !s.mayQuietly(ctx, acl.Describe, acl.TransactionalID, m.TransactionalID),
 			len(states) > 0 && !slices.Contains(states, m.State),
 			len(req.ProducerIDFilters) > 0 && !slices.Contains(req.ProducerIDFilters, m.ProducerID),
 			req.DurationFilterMillis >= 0 && req.Version >= 1 &&

@@ -107,8 +107,23 @@ var APIAccess = map[int16][]Access{
 }
 
 // may reports whether the request's principal may do op to the resource
-// of type t named name: always without an authorizer.
+// of type t named name: always without an authorizer. A denial is logged
+// (at info; the node's logger passes ten lines of a message a second), as
+// Kafka's authorizer logs them.
 func (s *Server) may(ctx context.Context, op acl.Operation, t acl.ResourceType, name string) bool {
+	if s.mayQuietly(ctx, op, t, name) {
+		return true
+	}
+	s.cfg.Logger.Info("kafka request denied by ACLs", "principal", PrincipalFrom(ctx), "host", clientAddrFrom(ctx),
+		"operation", op, "resource_type", t, "resource", name, "client", clientIDFrom(ctx))
+	return false
+}
+
+// mayQuietly is may without the log of a denial: for a check that only
+// filters what a response shows (every topic a Metadata request may
+// describe), or that an alternative may still pass, as Kafka checks them
+// with logIfDenied off.
+func (s *Server) mayQuietly(ctx context.Context, op acl.Operation, t acl.ResourceType, name string) bool {
 	a := s.cfg.Authorizer
 	return a == nil || a.Authorized(PrincipalFrom(ctx), clientAddrFrom(ctx), op, t, name)
 }
@@ -151,7 +166,7 @@ func (s *Server) refusedTopics(ctx context.Context, op acl.Operation, topics fun
 func (s *Server) authorizedOperations(ctx context.Context, t acl.ResourceType, name string, ops ...acl.Operation) int32 {
 	var bits int32
 	for _, op := range ops {
-		if s.may(ctx, op, t, name) {
+		if s.mayQuietly(ctx, op, t, name) {
 			bits |= 1 << op
 		}
 	}
@@ -162,7 +177,7 @@ func (s *Server) authorizedOperations(ctx context.Context, t acl.ResourceType, n
 // principal may do to the cluster, none unless it may DESCRIBE it, as
 // Kafka reports them in Metadata and DescribeCluster.
 func (s *Server) clusterAuthorizedOperations(ctx context.Context) int32 {
-	if !s.mayCluster(ctx, acl.Describe) {
+	if !s.mayQuietly(ctx, acl.Describe, acl.Cluster, acl.ClusterName) {
 		return 0
 	}
 	return s.authorizedOperations(ctx, acl.Cluster, acl.ClusterName, clusterOperations...)
