@@ -21,14 +21,28 @@ import (
 // clusterScramStore returns the SCRAM store of a cluster node: the
 // committed metadata's credentials in place of a file of its own, once
 // the node has caught up with them (a restarted node's are stale until
-// then; one that does not catch up within catchUpWait has none).
+// then) and, when it has seed users, once the cluster is seeded (a new
+// cluster's first authentications would fail otherwise); within
+// catchUpWait, else with what it has.
 func (n *Node) clusterScramStore() *scramStore {
 	return &scramStore{max: maxScramCredentials, committed: func() sasl.Credentials {
-		if n.controller == nil || !n.controller.awaitCaughtUp(catchUpWait) { // before it joined, no listener serves
+		c := n.controller
+		if c == nil { // before it joined: no listener serves yet
 			return sasl.Credentials{}
 		}
-		return n.controller.fsm.Metadata().Credentials()
+		c.awaitMetadata(catchUpWait, func() bool { return c.registered() && n.scramSeeded() })
+		if !c.registered() {
+			return sasl.Credentials{}
+		}
+		return c.fsm.Metadata().Credentials()
 	}}
+}
+
+// scramSeeded reports whether the cluster's SCRAM credentials are seeded,
+// or this node has no seed users to wait for.
+func (n *Node) scramSeeded() bool {
+	meta := n.controller.fsm.Metadata()
+	return n.cfg.SASL == nil || len(n.cfg.SASL.ScramUsers) == 0 || meta.Scram != nil && meta.Scram.Seeded
 }
 
 // alterClusterScram applies SCRAM credential changes to the cluster's:
@@ -117,11 +131,10 @@ func (n *Node) forwardAlterScram(ctx context.Context, deletions []kafka.ScramDel
 // changes nothing: a user an administrator deleted does not come back
 // with the next leader.
 func (c *clusterController) seedScram() bool {
-	sc, meta := c.n.cfg.SASL, c.fsm.Metadata()
-	if sc == nil || len(sc.ScramUsers) == 0 || meta.Scram != nil && meta.Scram.Seeded {
+	if c.n.scramSeeded() {
 		return true
 	}
-	creds, err := seedCredentials(sc.ScramUsers)
+	creds, err := seedCredentials(c.n.cfg.SASL.ScramUsers)
 	if err != nil {
 		c.n.log.Error("could not derive the SCRAM credentials of SASLConfig.ScramUsers", "err", err)
 		return true // it would fail again

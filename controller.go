@@ -221,14 +221,20 @@ const catchUpWait = 5 * time.Second
 // then: an authentication must not fail, nor an authorization pass, by
 // metadata the cluster has since changed.
 func (c *clusterController) awaitCaughtUp(timeout time.Duration) bool {
-	if c.registered() {
+	return c.awaitMetadata(timeout, c.registered)
+}
+
+// awaitMetadata waits, on the FSM's applied commands, until done, for at
+// most timeout, and reports whether it is.
+func (c *clusterController) awaitMetadata(timeout time.Duration, done func() bool) bool {
+	if done() {
 		return true
 	}
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		changed := c.fsm.Changed()
-		if c.registered() {
+		if done() {
 			return true
 		}
 		select {
