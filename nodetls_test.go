@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -42,10 +43,15 @@ func identityCluster(t *testing.T, certs testcert.Certs, key []byte, more func(i
 // certificates elect a controller, create a replicated topic and
 // replicate acks=all records to every replica; a node whose certificate
 // another CA signed is refused by the inter-broker listener and by Raft,
-// and one without the gossip key cannot join.
+// and one without the gossip key cannot join; node 1 logs each refusal.
 func TestClusterNodeIdentities(t *testing.T) {
 	certs, key := testcert.New(t), []byte("0123456789abcdef")
-	c := identityCluster(t, certs, key, nil)
+	var logs lockedBuffer // node 1's
+	c := identityCluster(t, certs, key, func(id int32, cfg *Config) {
+		if id == 1 {
+			cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		}
+	})
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	client := securedClientAt(t, c.node(1).ListenerAddr("CLIENTS"), nil, nil)
@@ -92,6 +98,11 @@ func TestClusterNodeIdentities(t *testing.T) {
 		GossipAddr: "127.0.0.1:0", RaftAddr: "127.0.0.1:0", Seeds: []string{c.node(1).GossipAddr()}, LocalNetwork: true,
 		EncryptionKey: []byte("fedcba9876543210")}})
 	assert.Error(t, err, "a node with another gossip key cannot join")
+
+	// Each refusal is in node 1's log, with why.
+	assert.Contains(t, logs.String(), `during="TLS handshake" err="tls: failed to verify certificate`, "the inter-broker listener's")
+	assert.Contains(t, logs.String(), `module=raft-net error="tls: failed to verify certificate`, "Raft's")
+	assert.Contains(t, logs.String(), `no installed keys could decrypt the message`, "gossip's")
 }
 
 // TestNodeIdentityConfigRefused: a node identity without what it needs,
