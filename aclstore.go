@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -35,7 +36,8 @@ import (
 // own principal must be among SuperUsers. A connection's principal
 // is its SASL user ("User:alice"), else the subject of its verified TLS
 // client certificate, else "User:ANONYMOUS". In-process Producers and
-// Consumers are the application's and are not checked.
+// Consumers are the application's and are not checked, unless they name a
+// Principal (actingas.go).
 type ACLConfig struct {
 	// SuperUsers may do everything (super.users), e.g. "User:admin".
 	SuperUsers []string
@@ -69,10 +71,14 @@ type aclStore struct {
 	dir string
 	max int // bindings at most: maxACLs
 
-	mu    sync.RWMutex
-	a     acl.Authorizer
-	bytes int // the bindings' encoded size
+	mu      sync.RWMutex
+	a       acl.Authorizer
+	bytes   int           // the bindings' encoded size
+	changes atomic.Uint64 // the bindings' changes, their version
 }
+
+// version is versionedAuthorizer's: the count of changes.
+func (s *aclStore) version() any { return s.changes.Load() }
 
 var _ kafka.Authorizer = (*aclStore)(nil)
 
@@ -150,7 +156,9 @@ func (s *aclStore) CreateACLs(_ context.Context, bindings []acl.Binding) []error
 		for i := range errs {
 			errs[i] = fmt.Errorf("save the ACLs: %w", err)
 		}
+		return errs
 	}
+	s.changes.Add(1)
 	return errs
 }
 
@@ -210,7 +218,9 @@ func (s *aclStore) DeleteACLs(_ context.Context, filters []acl.Filter) ([][]acl.
 		for i := range errs {
 			deleted[i], errs[i] = nil, fmt.Errorf("save the ACLs: %w", err)
 		}
+		return deleted, errs
 	}
+	s.changes.Add(1)
 	return deleted, errs
 }
 

@@ -66,6 +66,22 @@ func (c *clusterACLs) authorizer() *acl.Authorizer {
 	return &b.a
 }
 
+// clusterACLsVersion is clusterACLs' version: the metadata's bindings,
+// and whether the node had caught up with them.
+type clusterACLsVersion struct {
+	acls     *controller.ACLs
+	caughtUp bool
+}
+
+// version is versionedAuthorizer's.
+func (c *clusterACLs) version() any {
+	ctl := c.n.controller
+	if ctl == nil {
+		return clusterACLsVersion{}
+	}
+	return clusterACLsVersion{acls: ctl.fsm.Metadata().ACLs, caughtUp: ctl.registered()}
+}
+
 // Authorized is kafka.Authorizer's.
 func (c *clusterACLs) Authorized(p kafka.Principal, host string, op acl.Operation, t acl.ResourceType, name string) bool {
 	return c.authorizer().Authorized(string(p), host, op, t, name)

@@ -55,6 +55,14 @@ type ConsumerConfig struct {
 	// ClientID names the consumer in the group's member IDs and
 	// descriptions; default "creek".
 	ClientID string
+	// Principal, when set with Config.ACL, is who the consumer acts as
+	// ("User:reports"): the node's ACLs decide what it does as they
+	// decide a Kafka client's — READ on each topic it reads (Poll fails
+	// with ErrTopicAuthorizationFailed), READ on its Group to join and
+	// commit, DESCRIBE on the Group for Committed
+	// (ErrGroupAuthorizationFailed). Empty: the application's own, not
+	// checked.
+	Principal string
 	// Assignors decide which member reads which partitions, in order of
 	// preference (partition.assignment.strategy); of those every member
 	// lists, the group uses the one most members prefer, as Kafka's
@@ -96,6 +104,7 @@ type ConsumerConfig struct {
 type Consumer struct {
 	node *Node
 	cfg  ConsumerConfig
+	as   *actingAs // its Principal; nil: the application's, not checked
 
 	mu            sync.Mutex
 	assigned      map[TopicPartition]*consumerPosition
@@ -147,6 +156,7 @@ func (n *Node) NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 		topics: map[string]bool{}, closedChan: make(chan struct{}), lastCommit: n.now(),
 		stepPosted: make(chan struct{}, 1), prefetched: map[TopicPartition][]*prefetch{}}
 	c.asyncCommits, c.stopAsyncCommits = context.WithCancel(context.Background())
+	c.as = newActingAs(n, cfg.Principal)
 	return c, nil
 }
 

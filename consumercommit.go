@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // Commit commits the consumer's positions in every assigned partition it
@@ -19,6 +21,9 @@ func (c *Consumer) Commit(ctx context.Context) error { return c.commit(ctx, nil)
 // commit commits the positions in partitions, or in all assigned ones when
 // partitions is nil.
 func (c *Consumer) commit(ctx context.Context, partitions []TopicPartition) error {
+	if err := c.as.may(acl.Read, acl.Group, c.cfg.Group); err != nil {
+		return err
+	}
 	id, offsets, err := c.positionsToCommit(partitions)
 	if err != nil {
 		return err
@@ -71,6 +76,9 @@ func (c *Consumer) CommitAsync(ctx context.Context, done func(error)) {
 func (c *Consumer) Committed(ctx context.Context, tp TopicPartition) (CommittedOffset, bool, error) {
 	if c.cfg.Group == "" {
 		return CommittedOffset{}, false, nil
+	}
+	if err := c.as.may(acl.Describe, acl.Group, c.cfg.Group); err != nil {
+		return CommittedOffset{}, false, err
 	}
 	committed, err := c.node.fetchCommittedOffsets(ctx, c.cfg.Group, c.cfg.Isolation == ReadCommitted, []TopicPartition{tp})
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"sort"
 	"time"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // PartitionRecords are the records Poll read from one partition, in offset
@@ -169,6 +171,9 @@ func containsString(list []string, s string) bool {
 // tp and moves the position past them. A position outside the log is reset
 // as ConsumerConfig.Reset says, as Kafka's auto.offset.reset does.
 func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *partition, budget int) ([]Record, bool, error) {
+	if err := c.as.may(acl.Read, acl.Topic, tp.Topic); err != nil {
+		return nil, false, err
+	}
 	offset, err := c.Position(ctx, tp)
 	if err != nil {
 		return nil, false, err

@@ -171,6 +171,21 @@ var (
 	ErrPreferredLeaderNotAvailable = errors.New("creek: the preferred replica is not live and in sync")
 	// ErrClosed is returned by calls on a closed Log, Node or Consumer.
 	ErrClosed = group.ErrClosed
+
+	// ErrTopicAuthorizationFailed refuses a Producer or Consumer whose
+	// Principal the node's ACLs do not allow to do what it does to a
+	// topic, as Kafka's clients are refused (TOPIC_AUTHORIZATION_FAILED).
+	ErrTopicAuthorizationFailed = errors.New("creek: not authorized on the topic")
+	// ErrGroupAuthorizationFailed is ErrTopicAuthorizationFailed's for a
+	// consumer group (GROUP_AUTHORIZATION_FAILED).
+	ErrGroupAuthorizationFailed = errors.New("creek: not authorized on the group")
+	// ErrClusterAuthorizationFailed is ErrTopicAuthorizationFailed's for
+	// the cluster (CLUSTER_AUTHORIZATION_FAILED).
+	ErrClusterAuthorizationFailed = errors.New("creek: not authorized on the cluster")
+	// ErrTransactionalIDAuthorizationFailed is
+	// ErrTopicAuthorizationFailed's for a transactional ID
+	// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
+	ErrTransactionalIDAuthorizationFailed = errors.New("creek: not authorized on the transactional ID")
 	// ErrLogFailed is returned by appends after a write or fsync failed. The
 	// log keeps refusing appends until it is reopened, because after a failed
 	// fsync the kernel may have dropped the dirty pages (retrying the fsync
@@ -228,6 +243,10 @@ var kafkaCodes = []struct {
 	{controller.ErrRejected, kerr.InvalidRequest.Code},
 	{ErrLogFailed, kerr.KafkaStorageError.Code},
 	{ErrClosed, kerr.KafkaStorageError.Code},
+	{ErrTopicAuthorizationFailed, kerr.TopicAuthorizationFailed.Code},
+	{ErrGroupAuthorizationFailed, kerr.GroupAuthorizationFailed.Code},
+	{ErrClusterAuthorizationFailed, kerr.ClusterAuthorizationFailed.Code},
+	{ErrTransactionalIDAuthorizationFailed, kerr.TransactionalIDAuthorizationFailed.Code},
 }
 
 // errorForCode returns the creek error a Kafka error code stands for, for

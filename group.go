@@ -44,7 +44,7 @@ type groupMember struct {
 
 func startGroupMember(c *Consumer) *groupMember {
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &groupMember{c: c, coord: newGroupClient(c.node, c.cfg.Group, c.cfg.ClientID), cooperative: allCooperative(c.cfg.Assignors), generation: -1,
+	m := &groupMember{c: c, coord: newGroupClient(c.node, c.cfg.Group, c.cfg.ClientID, c.as), cooperative: allCooperative(c.cfg.Assignors), generation: -1,
 		rejoin: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
 	go m.run(ctx)
 	return m

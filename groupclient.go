@@ -11,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/creekmq/creek/internal/acl"
 	"github.com/creekmq/creek/internal/group"
 	"github.com/creekmq/creek/internal/kafka"
 )
@@ -25,14 +26,15 @@ type groupClient struct {
 	n        *Node
 	group    string
 	clientID string
+	as       *actingAs // the consumer's principal; nil: the application's
 
 	mu       sync.Mutex // guards the connection; the member sends one request at a time
 	conn     *kafka.Conn
 	connNode int32
 }
 
-func newGroupClient(n *Node, groupID, clientID string) *groupClient {
-	return &groupClient{n: n, group: groupID, clientID: clientID, connNode: -1}
+func newGroupClient(n *Node, groupID, clientID string, as *actingAs) *groupClient {
+	return &groupClient{n: n, group: groupID, clientID: clientID, connNode: -1, as: as}
 }
 
 // remote returns a connection to the group's coordinator, or nil when
@@ -95,6 +97,9 @@ func (gc *groupClient) close() {
 // join is JoinGroup. A remote coordinator first hands out a member ID
 // (KIP-394), which the join then uses at once.
 func (gc *groupClient) join(ctx context.Context, jr group.JoinRequest) (group.JoinResponse, error) {
+	if err := gc.as.may(acl.Read, acl.Group, gc.group); err != nil {
+		return group.JoinResponse{}, err
+	}
 	conn, err := gc.remote(ctx)
 	if err != nil || conn == nil {
 		if err != nil {

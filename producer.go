@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // Acks says when a producer counts a record as sent (Kafka's acks).
@@ -94,6 +96,14 @@ type ProducerConfig struct {
 	// its coordinator aborts it (transaction.timeout.ms); default 1 min, at
 	// most the node's TransactionMaxTimeout.
 	TransactionTimeout time.Duration
+	// Principal, when set with Config.ACL, is who the producer acts as
+	// ("User:billing"): the node's ACLs decide what it does as they
+	// decide a Kafka client's — WRITE on each topic
+	// (ErrTopicAuthorizationFailed), IDEMPOTENT_WRITE on the cluster or
+	// WRITE on some topic for an idempotent producer, WRITE on its
+	// TransactionalID, READ on the group of SendOffsets. Empty: the
+	// application's own, not checked.
+	Principal string
 }
 
 func (c ProducerConfig) withDefaults() ProducerConfig {
@@ -141,6 +151,7 @@ func (c ProducerConfig) validate() error {
 type Producer struct {
 	node *Node
 	cfg  ProducerConfig
+	as   *actingAs // its Principal; nil: the application's, not checked
 
 	mu sync.Mutex
 	// id is the idempotent producer's identity, renewed after a failed
@@ -185,12 +196,20 @@ func (n *Node) NewProducer(cfg ProducerConfig) (*Producer, error) {
 	p := &Producer{node: n, cfg: cfg, id: producerIdentity{producerID: -1}, appendTo: n.appendTo,
 		partitions: map[topicPartition]*producerPartition{}, freed: make(chan struct{}), idle: make(chan struct{})}
 	p.sending, p.stopSending = context.WithCancelCause(context.Background())
+	p.as = newActingAs(n, cfg.Principal)
 	var err error
 	switch {
 	case cfg.TransactionalID != "":
-		err = p.initTxn()
+		if err = p.as.may(acl.Write, acl.TransactionalID, cfg.TransactionalID); err == nil {
+			err = p.initTxn()
+		}
 	case !cfg.DisableIdempotence:
-		p.id.producerID, p.id.epoch, err = n.InitProducerID(context.Background())
+		if err = p.as.may(acl.IdempotentWrite, acl.Cluster, acl.ClusterName); err != nil && p.as.mayAny(acl.Write, acl.Topic) {
+			err = nil // as Kafka's InitProducerId takes WRITE on some topic instead
+		}
+		if err == nil {
+			p.id.producerID, p.id.epoch, err = n.InitProducerID(context.Background())
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -229,6 +248,9 @@ func (p *Producer) Produce(ctx context.Context, records ...*Record) error {
 // producer); done is not called then. The record must not change until
 // done is called.
 func (p *Producer) ProduceAsync(ctx context.Context, r *Record, done func(*Record, error)) error {
+	if err := p.as.may(acl.Write, acl.Topic, r.Topic); err != nil {
+		return err
+	}
 	partitions, err := p.node.partitionCount(ctx, r.Topic)
 	if err != nil {
 		return err

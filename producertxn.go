@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 // producerTxn is a transactional producer's transaction.
@@ -129,6 +131,9 @@ func (p *Producer) identity() producerIdentity {
 // count only if the transaction commits, and a member that a rebalance
 // moved to another generation cannot commit them.
 func (p *Producer) SendOffsets(ctx context.Context, c *Consumer) error {
+	if err := p.as.may(acl.Read, acl.Group, c.cfg.Group); err != nil {
+		return err
+	}
 	member, offsets, err := c.positionsToCommit(nil)
 	if err != nil {
 		return err
