@@ -2,6 +2,7 @@ package creek
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"testing"
@@ -395,4 +396,17 @@ func nodeIDs(nodes []*Node) []int32 {
 		ids[i] = n.nodeID()
 	}
 	return ids
+}
+
+// TestLeadershipLostIsRetried: the errors of a change whose leader lost
+// its leadership, or was no longer the leader, are the ones a topic
+// creation tries again on the next leader; others are not.
+func TestLeadershipLostIsRetried(t *testing.T) {
+	for _, err := range []error{fmt.Errorf("commit metadata change: %w", raft.ErrLeadershipLost), raft.ErrNotLeader,
+		fmt.Errorf("%w: forwarded", ErrNotController)} {
+		assert.True(t, leadershipLost(err), "%v", err)
+	}
+	for _, err := range []error{ErrTopicExists, ErrInvalidReplicationFactor, context.Canceled} {
+		assert.False(t, leadershipLost(err), "%v", err)
+	}
 }

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
+	"github.com/hashicorp/raft"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/creekmq/creek/internal/controller"
@@ -25,7 +27,10 @@ import (
 // records (replication.go).
 
 // createClusterTopic creates a topic through the controller and returns
-// once this node holds it.
+// once this node holds it. A commit cut short by the controller's leader
+// losing its leadership has an unknown outcome: it is tried again, with
+// the same topic ID, on the next leader, and the ID tells a topic the lost
+// attempt committed after all from another's.
 func (n *Node) createClusterTopic(ctx context.Context, name string, spec TopicSpec) error {
 	spec, _, err := n.checkTopicSpec(name, spec)
 	if err != nil {
@@ -34,10 +39,36 @@ func (n *Node) createClusterTopic(ctx context.Context, name string, spec TopicSp
 	if _, exists := n.controller.fsm.Metadata().Topics[name]; exists {
 		return fmt.Errorf("%w: %s", ErrTopicExists, name)
 	}
-	if _, err := n.commitTopic(ctx, name, spec); err != nil {
-		return err
+	if spec.id == ([16]byte{}) {
+		if _, err := rand.Read(spec.id[:]); err != nil {
+			return err
+		}
 	}
-	return n.waitForTopic(ctx, name, true)
+	for {
+		_, err := n.commitTopic(ctx, name, spec)
+		if t := n.controller.fsm.Metadata().Topics[name]; err != nil && t != nil && t.ID == spec.id {
+			err = nil // an attempt whose answer was lost committed it
+		}
+		if err == nil || !leadershipLost(err) {
+			if err != nil {
+				return err
+			}
+			return n.waitForTopic(ctx, name, true)
+		}
+		select { // a new leader is being elected
+		case <-time.After(dutyRetry):
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		}
+	}
+}
+
+// leadershipLost reports whether a change failed because the
+// controller's leader lost its leadership before committing it, or was
+// not the leader by the time it asked: its outcome is unknown, and the
+// next leader may be asked again.
+func leadershipLost(err error) bool {
+	return errors.Is(err, raft.ErrLeadershipLost) || errors.Is(err, raft.ErrNotLeader) || errors.Is(err, ErrNotController)
 }
 
 // commitTopic has the controller's leader commit a new topic, and returns
