@@ -20,14 +20,7 @@ func binding(principal string, op acl.Operation) acl.Binding {
 // snapshot and their commands the Raft log's encoding.
 func TestACLsCreateAndDelete(t *testing.T) {
 	m := &Metadata{Topics: map[string]*Topic{}}
-	apply := func(c Command) error {
-		t.Helper()
-		b, err := c.Encode()
-		require.NoError(t, err)
-		decoded, err := DecodeCommand(b)
-		require.NoError(t, err)
-		return m.Apply(decoded)
-	}
+	apply := func(c Command) error { return applyEncoded(t, m, c) }
 	alice, bob := binding("User:alice", acl.Read), binding("User:bob", acl.Write)
 	create := func(max int, bs ...acl.Binding) error {
 		return apply(Command{CreateACLs: &CreateACLs{Bindings: acl.Marshal(bs), Max: max, MaxBytes: 1 << 20}})

@@ -9,6 +9,17 @@ import (
 	"github.com/creekmq/creek/internal/sasl"
 )
 
+// applyEncoded applies c to m as the Raft log carries it: encoded, then
+// decoded.
+func applyEncoded(t *testing.T, m *Metadata, c Command) error {
+	t.Helper()
+	b, err := c.Encode()
+	require.NoError(t, err)
+	decoded, err := DecodeCommand(b)
+	require.NoError(t, err)
+	return m.Apply(decoded)
+}
+
 func scramCreds(t *testing.T, users ...string) sasl.Credentials {
 	t.Helper()
 	c := sasl.Credentials{}
@@ -27,14 +38,7 @@ func scramCreds(t *testing.T, users ...string) sasl.Credentials {
 // commands the Raft log's encoding.
 func TestScramSeedAndAlter(t *testing.T) {
 	m := &Metadata{}
-	apply := func(c Command) error {
-		t.Helper()
-		b, err := c.Encode()
-		require.NoError(t, err)
-		decoded, err := DecodeCommand(b)
-		require.NoError(t, err)
-		return m.Apply(decoded)
-	}
+	apply := func(c Command) error { return applyEncoded(t, m, c) }
 	require.NoError(t, apply(Command{SeedScram: &SeedScram{Creds: scramCreds(t, "alice", "bob").Marshal()}}))
 	assert.Equal(t, []string{"alice", "bob"}, m.Credentials().Users())
 	require.NoError(t, apply(Command{SeedScram: &SeedScram{Creds: scramCreds(t, "carol").Marshal()}}))
