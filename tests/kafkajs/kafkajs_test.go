@@ -5,6 +5,7 @@ package kafkajs
 
 import (
 	"context"
+	"crypto/x509/pkix"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -40,6 +41,19 @@ func TestKafkaJSSASLSSL(t *testing.T) {
 	cfg := creek.Config{TLS: certs.Server, SASL: &creek.SASLConfig{ScramUsers: map[string]string{"alice": "s3cret"}}}
 	runScriptOn(t, cfg, "sasl.js", "kafkajs SASL_SSL: all checks passed",
 		"CA_FILE="+certs.CAFile(t), "USER_NAME=alice", "PASSWORD=s3cret")
+}
+
+// TestKafkaJSMutualTLSAndACLs: kafkajs clients with certificates the
+// test made (mTLS) are their certificates' principals: the node's ACLs
+// refuse one a topic until the administrator, a super user, allows it
+// with CreateAcls; then it produces and consumes in a group (mtls.js).
+func TestKafkaJSMutualTLSAndACLs(t *testing.T) {
+	certs := testcert.New(t)
+	cfg := creek.Config{TLS: certs.MutualServer(), ACL: &creek.ACLConfig{SuperUsers: []string{"User:CN=admin"}}}
+	aliceCert, aliceKey := testcert.WriteFiles(t, t.TempDir(), certs.ClientCert(t, pkix.Name{CommonName: "alice"}))
+	adminCert, adminKey := testcert.WriteFiles(t, t.TempDir(), certs.ClientCert(t, pkix.Name{CommonName: "admin"}))
+	runScriptOn(t, cfg, "mtls.js", "kafkajs mTLS and ACLs: all checks passed", "CA_FILE="+certs.CAFile(t),
+		"ALICE_CERT="+aliceCert, "ALICE_KEY="+aliceKey, "ADMIN_CERT="+adminCert, "ADMIN_KEY="+adminKey)
 }
 
 // runScript runs script with Node against a fresh node and checks that it
