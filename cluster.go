@@ -167,6 +167,9 @@ func (n *Node) joinCluster(listeners []boundListener) error {
 		return errors.Join(err, n.controller.close())
 	}
 	n.members = m
+	if c.TLS != nil {
+		n.identities = n.startIdentityChecks()
+	}
 	n.replicas = newReplicaManager(n, c.NodeID, c.ReplicaLagTimeMax)
 	n.peers = newPeerConns(n)
 	n.controller.run()
@@ -185,13 +188,19 @@ func dialerFrom(addr string) Dialer {
 }
 
 // ClusterMembers returns the live nodes of the cluster, this one included,
-// by node ID; nil for a node that is not in a cluster.
+// by node ID; nil for a node that is not in a cluster. With node
+// identities (ClusterConfig.TLS), only those proven to be nodes of the
+// cluster (nodeverify.go).
 func (n *Node) ClusterMembers() []ClusterMember {
 	if n.members == nil {
 		return nil
 	}
+	members := n.members.Members()
+	if n.identities != nil {
+		members = n.identities.filter(members)
+	}
 	var out []ClusterMember
-	for _, m := range n.members.Members() {
+	for _, m := range members {
 		out = append(out, ClusterMember(m))
 	}
 	return out
@@ -200,8 +209,11 @@ func (n *Node) ClusterMembers() []ClusterMember {
 // clusterChanged returns a channel closed at the next change of the
 // cluster's members; nil outside a cluster.
 func (n *Node) clusterChanged() <-chan struct{} {
-	if n.members == nil {
+	switch {
+	case n.members == nil:
 		return nil
+	case n.identities != nil: // it tells after each gossip change, once it has verified
+		return n.identities.Changed()
 	}
 	return n.members.Changed()
 }
@@ -255,6 +267,9 @@ func (n *Node) leaveCluster() error {
 	err := n.controller.close()
 	n.replicas.close()
 	n.peers.close()
+	if n.identities != nil {
+		n.identities.close()
+	}
 	return errors.Join(err, n.members.Leave(time.Second))
 }
 

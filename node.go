@@ -50,6 +50,7 @@ type Node struct {
 	acls            kafka.Authorizer // with Config.ACL: the node's (aclstore.go), or in a cluster the cluster's (clusteracl.go)
 	stopListener    sync.Once
 	members         *membership.Membership // the cluster's live nodes, when Config.Cluster is set
+	identities      *identityChecks        // with node identities, the members proven to be nodes (nodeverify.go)
 	controller      *clusterController     // this node's part in the cluster's Raft controller
 	replicas        *replicaManager        // this node's side of replication, in a cluster
 	peers           *peerConns             // connections to other nodes, for requests forwarded to them

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/creekmq/creek/internal/kafka"
+	"github.com/creekmq/creek/internal/membership"
 	"github.com/creekmq/creek/internal/testcert"
 )
 
@@ -126,5 +128,56 @@ func TestNodeIdentityConfigRefused(t *testing.T) {
 		cfg.Logger = discardLogger()
 		_, err := Open(cfg)
 		assert.ErrorIs(t, err, ErrInvalidConfig, name)
+	}
+}
+
+// TestGossipKeyWithoutCertificateMakesNoNode: a node that has the gossip
+// key but a certificate another CA signed joins the gossip, but the
+// others never count it a member — not admitted to the controller, not
+// listed to clients, placed no replicas — and log why.
+func TestGossipKeyWithoutCertificateMakesNoNode(t *testing.T) {
+	certs, key := testcert.New(t), []byte("0123456789abcdef")
+	var logs lines // node 1's
+	c := identityCluster(t, certs, key, func(id int32, cfg *Config) {
+		if id == 1 {
+			cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		}
+	})
+	n1 := c.node(1).Node
+	other := testcert.New(t)
+	rogueCert := other.NodeCert(t, "rogue")
+	rogue, err := Open(Config{Logger: discardLogger(), Listeners: []Listener{
+		{Name: "INTERNAL", Addr: "127.0.0.1:0", Protocol: ProtocolSSL, TLS: &tls.Config{Certificates: []tls.Certificate{rogueCert}}},
+		{Name: "CLIENTS", Addr: "127.0.0.1:0"}},
+		Cluster: &ClusterConfig{NodeID: 4, GossipAddr: "127.0.0.1:0", RaftAddr: "127.0.0.1:0", Seeds: []string{n1.GossipAddr()},
+			LocalNetwork: true, EncryptionKey: key, InterBrokerListener: "INTERNAL", TLS: other.ClientWith(rogueCert)}})
+	require.NoError(t, err, "the gossip key lets it join the gossip")
+	defer rogue.Close()
+
+	deadline := time.After(30 * time.Second)
+	gossiped := func() bool {
+		return slices.ContainsFunc(n1.members.Members(), func(m membership.Member) bool { return m.NodeID == 4 })
+	}
+	for !gossiped() {
+		select {
+		case <-n1.members.Changed():
+		case <-deadline:
+			t.Fatal("node 1 never gossiped with the rogue")
+		}
+	}
+	for range 2 { // the second pass began after node 1 gossiped with it, and tried it
+		select {
+		case <-n1.identities.Changed():
+		case <-deadline:
+			t.Fatal("node 1 did not try the rogue's identity")
+		}
+	}
+	for _, m := range n1.ClusterMembers() {
+		assert.NotEqual(t, int32(4), m.NodeID, "not a member")
+	}
+	assert.NotContains(t, n1.controller.raftServers(), int32(4), "not admitted to the controller")
+	assert.NotZero(t, logs.count(`msg="cluster member not verified as a node`))
+	for _, b := range (kafkaBroker{n1}).Brokers("CLIENTS") {
+		assert.NotEqual(t, int32(4), b.NodeID, "not listed to clients")
 	}
 }
