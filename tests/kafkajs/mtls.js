@@ -8,6 +8,7 @@
 const fs = require('node:fs')
 const { Kafka, logLevel, AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } = require('kafkajs')
 const assert = require('node:assert/strict')
+const { roundTrip } = require('./roundtrip')
 
 const read = name => fs.readFileSync(process.env[name], 'utf8')
 const client = who => new Kafka({
@@ -41,28 +42,7 @@ async function main() {
   ] })
   await admin.disconnect()
 
-  const producer = alice.producer()
-  await producer.connect()
-  const messages = []
-  for (let i = 0; i < 10; i++) messages.push({ value: String(i) })
-  await producer.send({ topic, messages })
-  await producer.disconnect()
-
-  const consumer = alice.consumer({ groupId })
-  await consumer.connect()
-  await consumer.subscribe({ topic, fromBeginning: true })
-  const seen = []
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out reading')), 60000)
-    consumer.run({
-      eachMessage: async ({ message }) => {
-        seen.push(message.value.toString())
-        if (seen.length === 10) { clearTimeout(timer); resolve() }
-      },
-    }).catch(reject)
-  })
-  await consumer.disconnect()
-  assert.deepEqual(seen, messages.map(m => m.value))
+  await roundTrip(alice, topic, groupId)
   console.log('kafkajs mTLS and ACLs: all checks passed')
 }
 

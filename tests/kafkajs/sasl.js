@@ -7,6 +7,7 @@
 const fs = require('node:fs')
 const { Kafka, logLevel } = require('kafkajs')
 const assert = require('node:assert/strict')
+const { roundTrip } = require('./roundtrip')
 
 const ssl = { ca: [fs.readFileSync(process.env.CA_FILE, 'utf8')] }
 const client = password => new Kafka({
@@ -23,28 +24,7 @@ async function main() {
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] })
   await admin.disconnect()
 
-  const producer = kafka.producer()
-  await producer.connect()
-  const messages = []
-  for (let i = 0; i < 10; i++) messages.push({ value: String(i) })
-  await producer.send({ topic, messages })
-  await producer.disconnect()
-
-  const consumer = kafka.consumer({ groupId: 'secure-readers' })
-  await consumer.connect()
-  await consumer.subscribe({ topic, fromBeginning: true })
-  const seen = []
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out reading')), 60000)
-    consumer.run({
-      eachMessage: async ({ message }) => {
-        seen.push(message.value.toString())
-        if (seen.length === 10) { clearTimeout(timer); resolve() }
-      },
-    }).catch(reject)
-  })
-  await consumer.disconnect()
-  assert.deepEqual(seen, messages.map(m => m.value))
+  await roundTrip(kafka, topic, 'secure-readers')
 
   const refused = client('wrong').admin()
   await assert.rejects(refused.connect(), err => /SASL|authentication/i.test(String(err)))
