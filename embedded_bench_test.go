@@ -47,7 +47,7 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 		b.Fatal(err)
 	}
 	defer n.Close()
-	for _, topic := range []string{"embedded", "network", "embedded-live", "network-live"} {
+	for _, topic := range []string{"embedded", "network", "embedded-live-0", "network-live-0", "embedded-live-1", "network-live-1"} {
 		spec := TopicSpec{Partitions: partitions, Configs: map[string]string{ConfigSync: sync}}
 		if err := n.CreateTopic(ctx, topic, spec); err != nil {
 			b.Fatal(err)
@@ -88,18 +88,20 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 		inTurn(embeddedFirst, e, w)
 	}
 	// Live: a consumer reads while the records are produced; the time is
-	// until it has them all.
-	for _, embeddedFirst := range []bool{true, false} {
+	// until it has them all. Each run has a topic of its own, so that no
+	// consumer finds the records of a run before it there already.
+	for run, embeddedFirst := range []bool{true, false} {
+		embeddedTopic, networkTopic := fmt.Sprint("embedded-live-", run), fmt.Sprint("network-live-", run)
 		e := func() {
 			embeddedLive += timed(b, func() error {
-				return together(func() error { return produceEmbedded(ctx, n, "embedded-live", half, value) },
-					func() error { return consumeEmbedded(ctx, n, "embedded-live", half) })
+				return together(func() error { return produceEmbedded(ctx, n, embeddedTopic, half, value) },
+					func() error { return consumeEmbedded(ctx, n, embeddedTopic, half) })
 			})
 		}
 		w := func() {
 			networkLive += timed(b, func() error {
-				return together(func() error { return produceNetwork(ctx, client, "network-live", half, value) },
-					func() error { return consumeNetwork(ctx, addr, "network-live", half) })
+				return together(func() error { return produceNetwork(ctx, client, networkTopic, half, value) },
+					func() error { return consumeNetwork(ctx, addr, networkTopic, half) })
 			})
 		}
 		inTurn(embeddedFirst, e, w)
