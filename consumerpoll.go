@@ -203,12 +203,9 @@ func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *part
 	if err != nil {
 		return nil, remote, err
 	}
-	records, err := appendRecords(nil, b, offset, budget, newAbortedFilter(aborted))
+	records, err := appendRecords(nil, b, tp, offset, budget, newAbortedFilter(aborted))
 	if err != nil {
 		return nil, remote, err
-	}
-	for i := range records {
-		records[i].Topic, records[i].Partition = tp.Topic, tp.Partition
 	}
 	switch {
 	case len(records) > 0:

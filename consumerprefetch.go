@@ -109,12 +109,9 @@ func (c *Consumer) readAhead(tp TopicPartition, p *partition, pf *prefetch) {
 		c.startPrefetchLocked(tp, p, pf.next)
 	}
 	c.mu.Unlock()
-	records, err := appendRecords(nil, b, pf.from, -1, newAbortedFilter(aborted))
+	records, err := appendRecords(nil, b, tp, pf.from, -1, newAbortedFilter(aborted))
 	if err != nil {
 		return
-	}
-	for i := range records {
-		records[i].Topic, records[i].Partition = tp.Topic, tp.Partition
 	}
 	pf.records = records
 }

@@ -24,12 +24,8 @@ import (
 func (l *Log) Read(dst []byte, offset int64, maxBytes int) ([]byte, error) {
 	l.segsMu.RLock()
 	defer l.segsMu.RUnlock()
-	if l.segments == nil {
-		return dst, ErrClosed
-	}
-	start, end := l.startOffset.Load(), l.endOffset.Load()
-	if offset < start || offset > end {
-		return dst, fmt.Errorf("%w: %d is outside [%d, %d]", ErrOffsetOutOfRange, offset, start, end)
+	if err := l.readableRLocked(offset); err != nil {
+		return dst, err
 	}
 	for i := l.segmentIndexRLocked(offset); i < len(l.segments); i++ {
 		s := l.segments[i]
@@ -43,6 +39,18 @@ func (l *Log) Read(dst []byte, offset int64, maxBytes int) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+// readableRLocked checks that the log is open and offset within it, from
+// its start to its end offset (where a read finds nothing yet).
+func (l *Log) readableRLocked(offset int64) error {
+	if l.segments == nil {
+		return ErrClosed
+	}
+	if start, end := l.startOffset.Load(), l.endOffset.Load(); offset < start || offset > end {
+		return fmt.Errorf("%w: %d is outside [%d, %d]", ErrOffsetOutOfRange, offset, start, end)
+	}
+	return nil
 }
 
 // reportCorrupt logs damage a read found, once for each place (every
@@ -85,11 +93,8 @@ func (l *Log) segmentIndexRLocked(offset int64) int {
 func (l *Log) readWindow(dst []byte, offset, limit int64, maxBytes int, passFirst bool) ([]byte, error) {
 	l.segsMu.RLock()
 	defer l.segsMu.RUnlock()
-	if l.segments == nil {
-		return dst, ErrClosed
-	}
-	if start, end := l.startOffset.Load(), l.endOffset.Load(); offset < start || offset > end {
-		return dst, fmt.Errorf("%w: %d is outside [%d, %d]", ErrOffsetOutOfRange, offset, start, end)
+	if err := l.readableRLocked(offset); err != nil {
+		return dst, err
 	}
 	start := len(dst)
 	for i := l.segmentIndexRLocked(offset); i < len(l.segments) && offset < limit && len(dst)-start < maxBytes; i++ {

@@ -44,16 +44,19 @@ type Node struct {
 	// metadataChanged is closed, and replaced, when topics or partitions
 	// come or go: group members watch it to rebalance.
 	metadataChanged chan struct{}
-	kafka           *kafka.Server    // the Kafka listener, when Config.Listen is set
-	scram           *scramStore      // SCRAM users' credentials (scramstore.go)
-	scramAlters     sync.Mutex       // on the controller's leader, one SCRAM alteration at a time (clusterscram.go)
-	acls            kafka.Authorizer // with Config.ACL: the node's (aclstore.go), or in a cluster the cluster's (clusteracl.go)
-	stopListener    sync.Once
-	members         *membership.Membership // the cluster's live nodes, when Config.Cluster is set
-	identities      *identityChecks        // with node identities, the members proven to be nodes (nodeverify.go)
-	controller      *clusterController     // this node's part in the cluster's Raft controller
-	replicas        *replicaManager        // this node's side of replication, in a cluster
-	peers           *peerConns             // connections to other nodes, for requests forwarded to them
+	// counts is a snapshot of the partition counts, read without mu by
+	// producers (existingPartitionCount).
+	counts       atomic.Pointer[partitionCounts]
+	kafka        *kafka.Server    // the Kafka listener, when Config.Listen is set
+	scram        *scramStore      // SCRAM users' credentials (scramstore.go)
+	scramAlters  sync.Mutex       // on the controller's leader, one SCRAM alteration at a time (clusterscram.go)
+	acls         kafka.Authorizer // with Config.ACL: the node's (aclstore.go), or in a cluster the cluster's (clusteracl.go)
+	stopListener sync.Once
+	members      *membership.Membership // the cluster's live nodes, when Config.Cluster is set
+	identities   *identityChecks        // with node identities, the members proven to be nodes (nodeverify.go)
+	controller   *clusterController     // this node's part in the cluster's Raft controller
+	replicas     *replicaManager        // this node's side of replication, in a cluster
+	peers        *peerConns             // connections to other nodes, for requests forwarded to them
 	// fenced is set while a cluster node knows no controller leader: cut
 	// off from the majority, it may have been deposed without hearing of
 	// it, so it leads no partition and names no leader (fence.go).
@@ -269,6 +272,7 @@ func (n *Node) Close() error {
 		return err
 	}
 	n.closed = true
+	n.counts.Store(closedCounts)
 	return errors.Join(err, n.closeTopics())
 }
 

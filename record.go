@@ -90,18 +90,18 @@ func encodeRecords(records []Record, now time.Time) ([]byte, error) {
 // decodeBatches decodes every record at or after offset in concatenated
 // batches b, which the caller owns and leaves alone: see appendRecords.
 func decodeBatches(b []byte, offset int64) ([]Record, error) {
-	return appendRecords(nil, b, offset, -1, nil)
+	return appendRecords(nil, b, TopicPartition{}, offset, -1, nil)
 }
 
-// appendRecords appends to dst the records at or after offset in the
-// concatenated batches b, checking each batch's CRC, at most limit of them
+// appendRecords appends to dst the records of tp at or after offset in
+// the concatenated batches b, checking each batch's CRC, at most limit of them
 // in all unless limit is negative. Their keys, values and header values
 // alias b, which the caller owns (a buffer a read filled for it) and must
 // leave alone, or for a compressed batch the buffer it decompressed into,
 // which nothing else uses: one copy of the bytes per read, not one per
 // record. Control batches are skipped, and with aborted (a read_committed
 // read's) the batches of aborted transactions.
-func appendRecords(dst []Record, b []byte, offset int64, limit int, aborted *abortedFilter) ([]Record, error) {
+func appendRecords(dst []Record, b []byte, tp TopicPartition, offset int64, limit int, aborted *abortedFilter) ([]Record, error) {
 	room := limit
 	if limit >= 0 {
 		room = max(limit-len(dst), 0)
@@ -138,7 +138,8 @@ func appendRecords(dst []Record, b []byte, offset int64, limit int, aborted *abo
 			if rec.Offset(h) < offset {
 				continue
 			}
-			out := Record{Key: rec.Key, Value: rec.Value, Timestamp: time.UnixMilli(rec.Timestamp(h)), Offset: rec.Offset(h)}
+			out := Record{Topic: tp.Topic, Partition: tp.Partition, Key: rec.Key, Value: rec.Value,
+				Timestamp: time.UnixMilli(rec.Timestamp(h)), Offset: rec.Offset(h)}
 			if len(rec.Headers) > 0 {
 				out.Headers = make([]RecordHeader, len(rec.Headers))
 				for i, hd := range rec.Headers {

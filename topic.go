@@ -443,12 +443,54 @@ func (n *Node) partitionCounts() map[string]int32 {
 }
 
 // existingPartitionCount is partitionCount without creating the topic.
+// A producer asks it for every record, so it answers from a snapshot of
+// the counts, without n.mu, until the topics change.
 func (n *Node) existingPartitionCount(topic string) (int32, error) {
+	snapshot := n.counts.Load()
+	if snapshot.current() {
+		if count, ok := snapshot.counts[topic]; ok {
+			return count, nil
+		}
+	}
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	t, err := n.topicLocked(topic)
 	if err != nil {
 		return 0, err
 	}
+	counts := make(map[string]int32, len(n.topics))
+	for name, t := range n.topics {
+		counts[name] = int32(len(t.partitions))
+	}
+	// Unless Close, or another lookup, has stored one meanwhile.
+	n.counts.CompareAndSwap(snapshot, &partitionCounts{changed: n.metadataChanged, counts: counts})
 	return int32(len(t.partitions)), nil
 }
+
+// partitionCounts is a snapshot of every topic's partition count, true
+// until changed is closed.
+type partitionCounts struct {
+	changed <-chan struct{}
+	counts  map[string]int32
+}
+
+// current reports whether the snapshot still holds: it is not nil and the
+// topics have not changed since it was taken.
+func (c *partitionCounts) current() bool {
+	if c == nil {
+		return false
+	}
+	select {
+	case <-c.changed:
+		return false
+	default:
+		return true
+	}
+}
+
+// closedCounts is the snapshot of a closed node: never current.
+var closedCounts = func() *partitionCounts {
+	changed := make(chan struct{})
+	close(changed)
+	return &partitionCounts{changed: changed}
+}()
