@@ -204,6 +204,7 @@ var kafkaCodes = []struct {
 	{ErrInvalidConfig, kerr.InvalidConfig.Code},
 	{ErrInvalidRecord, kerr.InvalidRecord.Code},
 	{ErrUnknownTopic, kerr.UnknownTopicOrPartition.Code},
+	{ErrAutoCreateThrottled, kerr.UnknownTopicOrPartition.Code}, // returned with ErrUnknownTopic: clients retry
 	{ErrTopicExists, kerr.TopicAlreadyExists.Code},
 	{ErrInvalidTopic, kerr.InvalidTopicException.Code},
 	{ErrInvalidPartitions, kerr.InvalidPartitions.Code},
