@@ -295,6 +295,7 @@ type CorruptError struct {
 	Reason   string
 }
 
+// Error says where the bad batch is and what is wrong with it.
 func (e *CorruptError) Error() string {
 	return fmt.Sprintf("creek: corrupt data in %s at position %d: %s", e.Path, e.Position, e.Reason)
 }

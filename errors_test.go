@@ -2,9 +2,6 @@ package creek
 
 import (
 	"go/ast"
-	"go/parser"
-	"go/token"
-	"io/fs"
 	"slices"
 	"strings"
 	"testing"
@@ -15,12 +12,9 @@ import (
 // Every exported error of the package has a Kafka code in kafkaCodes, as
 // errors.go says, but the producer's own three.
 func TestEveryErrorHasAKafkaCode(t *testing.T) {
-	pkgs, err := parser.ParseDir(token.NewFileSet(), ".", func(fi fs.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, 0)
-	require.NoError(t, err)
+	_, files := parseSources(t, ".")
 	var declared, mapped []string
-	for _, f := range pkgs["creek"].Files {
+	for _, f := range files {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.ValueSpec:

@@ -30,6 +30,7 @@ const (
 var opNames = [...]string{"open", "remove", "rename", "mkdir", "readdir", "stat", "syncdir",
 	"read", "write", "sync", "truncate", "size", "close"}
 
+// String names the operation as messages do.
 func (k OpKind) String() string {
 	if int(k) < len(opNames) {
 		return opNames[k]
@@ -73,10 +74,12 @@ type InjectedError struct {
 	Err error
 }
 
+// Error names the operation and the path the fault struck.
 func (e *InjectedError) Error() string {
 	return fmt.Sprintf("fsx: %s %s (op %d): %v", e.Op.Kind, e.Op.Path, e.Op.Index, e.Err)
 }
 
+// Unwrap returns the injected error.
 func (e *InjectedError) Unwrap() error { return e.Err }
 
 // FailAt fails operation i, whatever its kind, and lets every other run:
@@ -166,6 +169,7 @@ func (x *Injected) check(kind OpKind, path string, n int) (Fault, error) {
 	return f, &InjectedError{Op: op, Err: f.Err}
 }
 
+// OpenFile is FS's, after the Injector lets it run.
 func (x *Injected) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 	if _, err := x.check(OpOpen, name, 0); err != nil {
 		return nil, err
@@ -177,6 +181,7 @@ func (x *Injected) OpenFile(name string, flag int, perm os.FileMode) (File, erro
 	return &injectedFile{File: f, x: x}, nil
 }
 
+// Remove is FS's, after the Injector lets it run.
 func (x *Injected) Remove(name string) error {
 	if _, err := x.check(OpRemove, name, 0); err != nil {
 		return err
@@ -184,6 +189,7 @@ func (x *Injected) Remove(name string) error {
 	return x.fs.Remove(name)
 }
 
+// Rename is FS's, after the Injector lets it run.
 func (x *Injected) Rename(oldname, newname string) error {
 	if _, err := x.check(OpRename, oldname, 0); err != nil {
 		return err
@@ -191,6 +197,7 @@ func (x *Injected) Rename(oldname, newname string) error {
 	return x.fs.Rename(oldname, newname)
 }
 
+// MkdirAll is FS's, after the Injector lets it run.
 func (x *Injected) MkdirAll(dir string, perm os.FileMode) error {
 	if _, err := x.check(OpMkdirAll, dir, 0); err != nil {
 		return err
@@ -198,6 +205,7 @@ func (x *Injected) MkdirAll(dir string, perm os.FileMode) error {
 	return x.fs.MkdirAll(dir, perm)
 }
 
+// ReadDir is FS's, after the Injector lets it run.
 func (x *Injected) ReadDir(dir string) ([]string, error) {
 	if _, err := x.check(OpReadDir, dir, 0); err != nil {
 		return nil, err
@@ -205,6 +213,7 @@ func (x *Injected) ReadDir(dir string) ([]string, error) {
 	return x.fs.ReadDir(dir)
 }
 
+// Stat is FS's, after the Injector lets it run.
 func (x *Injected) Stat(name string) (os.FileInfo, error) {
 	if _, err := x.check(OpStat, name, 0); err != nil {
 		return nil, err
@@ -212,6 +221,7 @@ func (x *Injected) Stat(name string) (os.FileInfo, error) {
 	return x.fs.Stat(name)
 }
 
+// SyncDir is FS's, after the Injector lets it run.
 func (x *Injected) SyncDir(dir string) error {
 	if _, err := x.check(OpSyncDir, dir, 0); err != nil {
 		return err

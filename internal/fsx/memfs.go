@@ -82,6 +82,7 @@ func split(name string) (dir, base string) {
 	return filepath.Dir(name), filepath.Base(name)
 }
 
+// OpenFile is FS's: flags as os.OpenFile's, for files in memory.
 func (m *Mem) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -112,6 +113,7 @@ func (m *Mem) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 	return &memFile{name: name, ino: ino, readable: flag&os.O_WRONLY == 0, writable: writable}, nil
 }
 
+// Remove is FS's.
 func (m *Mem) Remove(name string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -143,6 +145,7 @@ func (m *Mem) hasSubdirLocked(dir string) bool {
 	return false
 }
 
+// Rename is FS's.
 func (m *Mem) Rename(oldname, newname string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -162,6 +165,7 @@ func (m *Mem) Rename(oldname, newname string) error {
 	return nil
 }
 
+// MkdirAll is FS's.
 func (m *Mem) MkdirAll(dir string, perm os.FileMode) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -178,6 +182,7 @@ func (m *Mem) MkdirAll(dir string, perm os.FileMode) error {
 	return nil
 }
 
+// ReadDir is FS's.
 func (m *Mem) ReadDir(dir string) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -199,6 +204,7 @@ func (m *Mem) ReadDir(dir string) ([]string, error) {
 	return names, nil
 }
 
+// Stat is FS's.
 func (m *Mem) Stat(name string) (os.FileInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -216,6 +222,7 @@ func (m *Mem) Stat(name string) (os.FileInfo, error) {
 	return nil, &os.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
 }
 
+// SyncDir is FS's.
 func (m *Mem) SyncDir(dir string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

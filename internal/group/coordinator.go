@@ -148,6 +148,7 @@ const (
 	Dead
 )
 
+// String names the state as Kafka's DescribeGroups does.
 func (s State) String() string {
 	return [...]string{"Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead"}[s]
 }

@@ -27,6 +27,7 @@ type Refusal struct {
 	Reason  error  // for the server's log
 }
 
+// Error gives the refusal's message and its reason.
 func (r *Refusal) Error() string {
 	return fmt.Sprintf("%v: %s: %v", ErrAuthentication, r.Message, r.Reason)
 }
