@@ -44,6 +44,7 @@
 //	00000000000000000000.log        record batches, exactly as produced (base offset patched)
 //	00000000000000000000.index      sparse: relative offset (4) → file position (4)
 //	00000000000000000000.timeindex  sparse: max timestamp (8) → relative offset (4)
+//	00000000000000000000.txnindex   the aborted transactions whose markers the segment holds
 //	00000000000000052017.log        the next segment starts at offset 52017
 //	...
 //	creek.checkpoint                recovery point, log start and cleaned offsets, with a CRC
