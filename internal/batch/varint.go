@@ -61,13 +61,28 @@ func (d *decoder) int8(what string) int8 {
 	return v
 }
 
+// shortUvarint reads the base-128 integer at b[off] if it takes one byte
+// or two, which most of a batch's lengths and deltas do (a 100-byte value's
+// length takes two), and reports how many it took; 0 for a longer one, or
+// none.
+func shortUvarint(b []byte, off int) (uint64, int) {
+	if off < len(b) {
+		if b0 := uint64(b[off]); b0 < 0x80 {
+			return b0, 1
+		} else if off+1 < len(b) {
+			if b1 := uint64(b[off+1]); b1 < 0x80 {
+				return b0&0x7f | b1<<7, 2
+			}
+		}
+	}
+	return 0, 0
+}
+
 // varlong reads a Kafka varlong.
 func (d *decoder) varlong(what string) int64 {
-	if d.off < len(d.b) {
-		if u := int64(d.b[d.off]); u < 0x80 { // one byte: most deltas
-			d.off++
-			return u>>1 ^ -(u & 1)
-		}
+	if u, n := shortUvarint(d.b, d.off); n > 0 {
+		d.off += n
+		return int64(u>>1) ^ -int64(u&1)
 	}
 	return d.varlongSlow(what)
 }
@@ -88,11 +103,9 @@ func (d *decoder) varlongSlow(what string) int64 {
 
 // varint reads a Kafka varint: at most 5 bytes, its value within an int32.
 func (d *decoder) varint(what string) int32 {
-	if d.off < len(d.b) {
-		if u := int32(d.b[d.off]); u < 0x80 { // one byte: most lengths
-			d.off++
-			return u>>1 ^ -(u & 1)
-		}
+	if u, n := shortUvarint(d.b, d.off); n > 0 {
+		d.off += n
+		return int32(u>>1) ^ -int32(u&1)
 	}
 	return d.varintSlow(what)
 }
