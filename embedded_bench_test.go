@@ -73,18 +73,23 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 	half := max(b.N/2, 1)
 	addr := n.Addr().String()
 	var embeddedProduce, networkProduce, embeddedConsume, networkConsume, embeddedLive, networkLive time.Duration
+	var embeddedCPU, networkCPU cpuTime
 	for _, embeddedFirst := range []bool{true, false} {
 		e := func() {
-			embeddedProduce += timed(b, func() error { return produceEmbedded(ctx, n, "embedded", half, value) })
+			embeddedProduce += timed(b, &embeddedCPU, func() error { return produceEmbedded(ctx, n, "embedded", half, value) })
 		}
 		w := func() {
-			networkProduce += timed(b, func() error { return produceNetwork(ctx, client, "network", half, value) })
+			networkProduce += timed(b, &networkCPU, func() error { return produceNetwork(ctx, client, "network", half, value) })
 		}
 		inTurn(embeddedFirst, e, w)
 	}
 	for _, embeddedFirst := range []bool{true, false} {
-		e := func() { embeddedConsume += timed(b, func() error { return consumeEmbedded(ctx, n, "embedded", half) }) }
-		w := func() { networkConsume += timed(b, func() error { return consumeNetwork(ctx, addr, "network", half) }) }
+		e := func() {
+			embeddedConsume += timed(b, &embeddedCPU, func() error { return consumeEmbedded(ctx, n, "embedded", half) })
+		}
+		w := func() {
+			networkConsume += timed(b, &networkCPU, func() error { return consumeNetwork(ctx, addr, "network", half) })
+		}
 		inTurn(embeddedFirst, e, w)
 	}
 	// Live: a consumer reads while the records are produced; the time is
@@ -93,13 +98,13 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 	for run, embeddedFirst := range []bool{true, false} {
 		embeddedTopic, networkTopic := fmt.Sprint("embedded-live-", run), fmt.Sprint("network-live-", run)
 		e := func() {
-			embeddedLive += timed(b, func() error {
+			embeddedLive += timed(b, &embeddedCPU, func() error {
 				return together(func() error { return produceEmbedded(ctx, n, embeddedTopic, half, value) },
 					func() error { return consumeEmbedded(ctx, n, embeddedTopic, half) })
 			})
 		}
 		w := func() {
-			networkLive += timed(b, func() error {
+			networkLive += timed(b, &networkCPU, func() error {
 				return together(func() error { return produceNetwork(ctx, client, networkTopic, half, value) },
 					func() error { return consumeNetwork(ctx, addr, networkTopic, half) })
 			})
@@ -111,7 +116,7 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 	if sync == SyncEveryAppend.String() {
 		// The disk's own speed, in the same run: the same bytes written in
 		// 1 MiB chunks, each synced, to a file of its own.
-		disk := timed(b, func() error { return writeSynced(b.TempDir(), 2*half*size) })
+		disk := timed(b, nil, func() error { return writeSynced(b.TempDir(), 2*half*size) })
 		b.ReportMetric(float64(disk)/float64(embeddedProduce), "produce-embedded/disk")
 	}
 	b.ReportMetric(rate(embeddedProduce), "embedded-produce/s")
@@ -121,6 +126,15 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 	b.ReportMetric(rate(networkConsume), "network-consume/s")
 	b.ReportMetric(float64(networkConsume)/float64(embeddedConsume), "consume-embedded/network")
 	b.ReportMetric(float64(networkLive)/float64(embeddedLive), "live-embedded/network")
+	if embeddedCPU.user > 0 {
+		// The CPU time of each path over all three, the process's while
+		// that path alone ran: user time is the paths' own work, system
+		// time the kernel's for them (writes to the page cache, page
+		// faults, the loopback), which moves the ratios above from run to
+		// run.
+		b.ReportMetric(float64(networkCPU.user)/float64(embeddedCPU.user), "cpu-user-embedded/network")
+		b.ReportMetric(float64(networkCPU.system)/float64(embeddedCPU.system), "cpu-system-embedded/network")
+	}
 }
 
 // together runs both functions at once and returns the first error.
@@ -161,14 +175,25 @@ func inTurn(aFirst bool, a, b func()) {
 	}
 }
 
-// timed runs fn and returns how long it took.
-func timed(b *testing.B, fn func() error) time.Duration {
+// timed runs fn and returns how long it took, adding the process's CPU
+// time meanwhile to cpu unless it is nil.
+func timed(b *testing.B, cpu *cpuTime, fn func() error) time.Duration {
+	before := processCPU()
 	start := time.Now()
 	if err := fn(); err != nil {
 		b.Fatal(err)
 	}
-	return time.Since(start)
+	took := time.Since(start)
+	if cpu != nil {
+		after := processCPU()
+		cpu.user += after.user - before.user
+		cpu.system += after.system - before.system
+	}
+	return took
 }
+
+// cpuTime is CPU time spent in user space and in the kernel.
+type cpuTime struct{ user, system time.Duration }
 
 func produceEmbedded(ctx context.Context, n *Node, topic string, count int, value []byte) error {
 	p, err := n.NewProducer(ProducerConfig{Partitioner: RoundRobinPartitioner()})

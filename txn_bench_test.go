@@ -45,7 +45,7 @@ func benchTransactions(b *testing.B, size int) {
 	value := make([]byte, 100)
 	b.ResetTimer()
 
-	plain := timed(b, func() error {
+	plain := timed(b, nil, func() error {
 		for range b.N {
 			if err := idempotent.ProduceAsync(ctx, &Record{Topic: "idempotent", Value: value}, nil); err != nil {
 				return err
@@ -53,7 +53,7 @@ func benchTransactions(b *testing.B, size int) {
 		}
 		return idempotent.Flush(ctx)
 	})
-	inTxns := timed(b, func() error {
+	inTxns := timed(b, nil, func() error {
 		for sent := 0; sent < b.N; {
 			if err := transactional.BeginTransaction(); err != nil {
 				return err
