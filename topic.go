@@ -431,23 +431,22 @@ func (n *Node) partitionCount(ctx context.Context, topic string) (int32, error) 
 }
 
 // partitionCounts returns every topic's partition count: what a Poll needs
-// of the topics, without describing each.
+// of the topics, without describing each. The map is shared: the caller
+// must not change it.
 func (n *Node) partitionCounts() map[string]int32 {
+	if snapshot := n.counts.Load(); snapshot.current() {
+		return snapshot.counts
+	}
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	out := make(map[string]int32, len(n.topics))
-	for name, t := range n.topics {
-		out[name] = int32(len(t.partitions))
-	}
-	return out
+	return n.snapshotCountsRLocked().counts
 }
 
 // existingPartitionCount is partitionCount without creating the topic.
 // A producer asks it for every record, so it answers from a snapshot of
 // the counts, without n.mu, until the topics change.
 func (n *Node) existingPartitionCount(topic string) (int32, error) {
-	snapshot := n.counts.Load()
-	if snapshot.current() {
+	if snapshot := n.counts.Load(); snapshot.current() {
 		if count, ok := snapshot.counts[topic]; ok {
 			return count, nil
 		}
@@ -458,13 +457,22 @@ func (n *Node) existingPartitionCount(topic string) (int32, error) {
 	if err != nil {
 		return 0, err
 	}
-	counts := make(map[string]int32, len(n.topics))
-	for name, t := range n.topics {
-		counts[name] = int32(len(t.partitions))
-	}
-	// Unless Close, or another lookup, has stored one meanwhile.
-	n.counts.CompareAndSwap(snapshot, &partitionCounts{changed: n.metadataChanged, counts: counts})
+	n.snapshotCountsRLocked()
 	return int32(len(t.partitions)), nil
+}
+
+// snapshotCountsRLocked takes a snapshot of the partition counts, stores
+// it for the lookups after, and returns it.
+func (n *Node) snapshotCountsRLocked() *partitionCounts {
+	old := n.counts.Load()
+	snapshot := &partitionCounts{changed: n.metadataChanged, counts: make(map[string]int32, len(n.topics))}
+	for name, t := range n.topics {
+		snapshot.counts[name] = int32(len(t.partitions))
+	}
+	if old != closedCounts { // a closed node's lookups take the lock, and fail
+		n.counts.CompareAndSwap(old, snapshot)
+	}
+	return snapshot
 }
 
 // partitionCounts is a snapshot of every topic's partition count, true

@@ -7,9 +7,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The partition counts a producer reads without the node's lock follow
-// every change of the topics: a topic created, grown, deleted, and the
-// node closed.
+// The partition counts a producer and a Poll read without the node's lock
+// follow every change of the topics: a topic created, grown, deleted, and
+// the node closed.
 func TestPartitionCountFollowsTopicChanges(t *testing.T) {
 	ctx := context.Background()
 	n, err := Open(Config{})
@@ -27,16 +27,19 @@ func TestPartitionCountFollowsTopicChanges(t *testing.T) {
 	count, err = n.partitionCount(ctx, "t")
 	require.NoError(t, err)
 	require.EqualValues(t, 3, count)
+	require.Equal(t, map[string]int32{"t": 3}, n.partitionCounts())
 
 	require.NoError(t, n.DeleteTopic(ctx, "t"))
 	_, err = n.partitionCount(ctx, "t")
 	require.ErrorIs(t, err, ErrUnknownTopic)
+	require.Empty(t, n.partitionCounts())
 
 	require.NoError(t, n.CreateTopic(ctx, "u", TopicSpec{Partitions: 2}))
 	count, err = n.partitionCount(ctx, "u")
 	require.NoError(t, err)
 	require.EqualValues(t, 2, count)
 	require.NoError(t, n.Close())
+	n.partitionCounts() // takes no snapshot that would answer for the closed node
 	_, err = n.partitionCount(ctx, "u")
 	require.ErrorIs(t, err, ErrClosed)
 }
