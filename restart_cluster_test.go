@@ -3,7 +3,6 @@ package creek
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,7 +31,7 @@ func TestClusterQuickRestartOfLeader(t *testing.T) {
 	other := nodes[meta.Leader%3]
 	waitForEndAbove(t, leader.Node, "orders", 100)
 	segment := filepath.Join(leader.dir, "orders-0", "00000000000000000000.log")
-	before := inode(t, segment)
+	before := stat(t, segment)
 
 	require.NoError(t, leader.members.Close()) // silent, as a killed process is
 	require.NoError(t, leader.Close())
@@ -41,17 +40,18 @@ func TestClusterQuickRestartOfLeader(t *testing.T) {
 
 	after := leader.controller.fsm.Metadata().Topics["orders"].Partitions[0]
 	assert.Greater(t, after.LeaderEpoch, meta.LeaderEpoch, "the restart raised the leader epoch")
-	assert.Equal(t, before, inode(t, segment), "the restarted node kept its segment file")
+	assert.True(t, os.SameFile(before, stat(t, segment)), "the restarted node kept its segment file")
 	waitForISR(t, other.Node, "orders", 1, 2, 3)
 	stopAndCheck(t, c, checker, stop, wait)
 }
 
-// inode returns a file's inode number: the same file keeps it.
-func inode(t *testing.T, path string) uint64 {
+// stat returns a file's FileInfo, which os.SameFile compares with another
+// taken later: the same file, not one written again under its name.
+func stat(t *testing.T, path string) os.FileInfo {
 	t.Helper()
 	fi, err := os.Stat(path)
 	require.NoError(t, err)
-	return fi.Sys().(*syscall.Stat_t).Ino
+	return fi
 }
 
 // waitRegistered waits until the node's FSM holds its registration.
