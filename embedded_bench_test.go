@@ -178,7 +178,10 @@ func inTurn(aFirst bool, a, b func()) {
 // timed runs fn and returns how long it took, adding the process's CPU
 // time meanwhile to cpu unless it is nil.
 func timed(b *testing.B, cpu *cpuTime, fn func() error) time.Duration {
-	before := processCPU()
+	var before cpuTime
+	if cpu != nil {
+		before = processCPU()
+	}
 	start := time.Now()
 	if err := fn(); err != nil {
 		b.Fatal(err)

@@ -45,7 +45,7 @@ type Node struct {
 	// come or go: group members watch it to rebalance.
 	metadataChanged chan struct{}
 	// counts is a snapshot of the partition counts, read without mu by
-	// producers (existingPartitionCount).
+	// producers and Poll (existingPartitionCount, partitionCounts).
 	counts       atomic.Pointer[partitionCounts]
 	kafka        *kafka.Server    // the Kafka listener, when Config.Listen is set
 	scram        *scramStore      // SCRAM users' credentials (scramstore.go)
@@ -272,7 +272,7 @@ func (n *Node) Close() error {
 		return err
 	}
 	n.closed = true
-	n.counts.Store(closedCounts)
+	n.counts.Store(nil) // no snapshot answers for a closed node, and none is taken again
 	return errors.Join(err, n.closeTopics())
 }
 

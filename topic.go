@@ -469,7 +469,7 @@ func (n *Node) snapshotCountsRLocked() *partitionCounts {
 	for name, t := range n.topics {
 		snapshot.counts[name] = int32(len(t.partitions))
 	}
-	if old != closedCounts { // a closed node's lookups take the lock, and fail
+	if !n.closed { // a closed node's lookups take the lock, and fail
 		n.counts.CompareAndSwap(old, snapshot)
 	}
 	return snapshot
@@ -495,10 +495,3 @@ func (c *partitionCounts) current() bool {
 		return true
 	}
 }
-
-// closedCounts is the snapshot of a closed node: never current.
-var closedCounts = func() *partitionCounts {
-	changed := make(chan struct{})
-	close(changed)
-	return &partitionCounts{changed: changed}
-}()
