@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/creekmq/creek/internal/acl"
@@ -152,6 +153,8 @@ type Producer struct {
 	node *Node
 	cfg  ProducerConfig
 	as   *actingAs // its Principal; nil: the application's, not checked
+	// recentCount is the partition count ProduceAsync looked up last.
+	recentCount atomic.Pointer[recentCount]
 
 	mu sync.Mutex
 	// id is the idempotent producer's identity, renewed after a failed
@@ -166,6 +169,12 @@ type Producer struct {
 	freed      chan struct{} // closed and replaced when buffer space is released
 	idle       chan struct{} // closed and replaced when nothing is buffered
 	closed     bool
+	// recent is what the producer keeps of the partitions of the topic
+	// it sent to last, by index (partitionLocked).
+	recent struct {
+		topic      string
+		partitions []*producerPartition
+	}
 
 	// txn is a transactional producer's transaction (producertxn.go).
 	txn producerTxn
@@ -251,7 +260,7 @@ func (p *Producer) ProduceAsync(ctx context.Context, r *Record, done func(*Recor
 	if err := p.as.may(acl.Write, acl.Topic, r.Topic); err != nil {
 		return err
 	}
-	partitions, err := p.node.partitionCount(ctx, r.Topic)
+	partitions, err := p.partitionCount(ctx, r.Topic)
 	if err != nil {
 		return err
 	}
@@ -310,6 +319,31 @@ func (p *Producer) ProduceAsync(ctx context.Context, r *Record, done func(*Recor
 		done(r, nil)
 	}
 	return nil
+}
+
+// partitionCount is Node.partitionCount, kept for the topic asked for
+// last while the node's topics stay as they are: a producer asks it of
+// every record, and this spares each the lookup by name.
+func (p *Producer) partitionCount(ctx context.Context, topic string) (int32, error) {
+	if c := p.recentCount.Load(); c != nil && c.topic == topic && c.snapshot == p.node.counts.Load() && c.snapshot.current() {
+		return c.count, nil
+	}
+	count, err := p.node.partitionCount(ctx, topic)
+	if err != nil {
+		return 0, err
+	}
+	if snapshot := p.node.counts.Load(); snapshot.current() && snapshot.counts[topic] == count {
+		p.recentCount.Store(&recentCount{topic: topic, count: count, snapshot: snapshot})
+	}
+	return count, nil
+}
+
+// recentCount is a topic's partition count as a snapshot of the node's
+// has it: true while that snapshot is.
+type recentCount struct {
+	topic    string
+	count    int32
+	snapshot *partitionCounts
 }
 
 // logFailure reports a record that failed after acks=0 counted it sent.

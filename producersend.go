@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -45,6 +44,10 @@ type pendingBatch struct {
 	bytes   int
 	timer   *time.Timer // the linger timer, if any
 	filled  uint64      // how many times it was filled before: tells a linger timer of an earlier use apart
+	// builder encodes the batch once it is sent; it stays with the batch
+	// when the batch is kept to fill again, so that a busy producer does
+	// not allocate and clear a batch's bytes anew each time.
+	builder *batch.Builder
 }
 
 // pendingRecord is a record in a batch and what is called with its outcome.
@@ -57,13 +60,26 @@ type pendingRecord struct {
 // so that a busy producer does not grow each batch's records anew.
 const maxSpareBatches = 8
 
-// partitionLocked returns what the producer keeps of tp.
+// partitionLocked returns what the producer keeps of tp: for the topic
+// of the record before, by index, sparing a record the map lookup.
 func (p *Producer) partitionLocked(tp topicPartition) *producerPartition {
+	if tp.topic == p.recent.topic && int(tp.partition) < len(p.recent.partitions) {
+		if pp := p.recent.partitions[tp.partition]; pp != nil {
+			return pp
+		}
+	}
 	pp := p.partitions[tp]
 	if pp == nil {
 		pp = &producerPartition{tp: tp}
 		p.partitions[tp] = pp
 	}
+	if tp.topic != p.recent.topic {
+		p.recent.topic, p.recent.partitions = tp.topic, p.recent.partitions[:0]
+	}
+	for int(tp.partition) >= len(p.recent.partitions) {
+		p.recent.partitions = append(p.recent.partitions, nil)
+	}
+	p.recent.partitions[tp.partition] = pp
 	return pp
 }
 
@@ -298,8 +314,8 @@ func (p *Producer) renewIdentityLocked() {
 func (p *Producer) send(s *pendingSend) error {
 	builder, bytes, err := p.build(s)
 	defer func() {
-		if builder.Cap() <= maxPooledBuilder {
-			builders.Put(builder)
+		if builder.Cap() <= maxKeptBuilder {
+			s.batch.builder = builder // its bytes are free again: the append has returned
 		}
 	}()
 	p.mu.Lock()
@@ -342,8 +358,8 @@ func (p *Producer) send(s *pendingSend) error {
 	return nil
 }
 
-// build encodes s's records as one batch in a pooled builder, which the
-// caller returns once the batch's bytes are no longer needed.
+// build encodes s's records as one batch in the builder of s's batch,
+// which the caller gives back once the batch's bytes are no longer needed.
 func (p *Producer) build(s *pendingSend) (*batch.Builder, []byte, error) {
 	records := s.batch.records
 	opts := batch.BuildOptions{Compression: batch.Compression(p.cfg.Compression),
@@ -352,7 +368,11 @@ func (p *Producer) build(s *pendingSend) (*batch.Builder, []byte, error) {
 		opts.Idempotent, opts.ProducerID, opts.ProducerEpoch, opts.BaseSequence = true, s.id.producerID, s.id.epoch, s.seq
 		opts.Transactional = p.cfg.TransactionalID != ""
 	}
-	builder := builders.Get().(*batch.Builder)
+	builder := s.batch.builder
+	if builder == nil {
+		builder = new(batch.Builder)
+	}
+	s.batch.builder = nil // the send's until it gives it back
 	builder.Reset(opts)
 	builder.Grow(s.batch.bytes)
 	var headers []batch.RecordHeader
@@ -391,13 +411,11 @@ func (p *Producer) appendInTurn(ctx context.Context, s *pendingSend, b []byte) (
 	return acked, err
 }
 
-// builders are the batch builders sends reuse: a batch's bytes are the
-// builder's, and free again once the send has returned.
-var builders = sync.Pool{New: func() any { return new(batch.Builder) }}
-
-// maxPooledBuilder is the most memory a pooled builder keeps: two batches
-// of the default size, uncompressed and compressed.
-const maxPooledBuilder = 4 << 20
+// maxKeptBuilder is the most memory a kept batch's builder may hold: two
+// batches of the default size, uncompressed and compressed. With
+// maxSpareBatches, it bounds what an idle producer keeps, as Kafka's
+// producer keeps its buffer.memory pooled.
+const maxKeptBuilder = 4 << 20
 
 // appendUntilKnown appends a built batch and waits for its
 // acknowledgement, and does both again while the answer is an error that
