@@ -163,15 +163,8 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 // cache, which new writes recycle: warm is its steady state.
 func warmPageCache(dir string, n int) error {
 	name := filepath.Join(dir, "warm")
-	f, err := os.Create(name)
-	if err != nil {
-		return err
-	}
-	chunk := make([]byte, 1<<20)
-	for written := 0; written < n && err == nil; written += len(chunk) {
-		_, err = f.Write(chunk[:min(len(chunk), n-written)])
-	}
-	return errors.Join(err, f.Close(), os.Remove(name)) // unsynced: its pages are dropped, never written out
+	err := writeFile(name, n, false) // unsynced: its pages are dropped, never written out
+	return errors.Join(err, os.Remove(name))
 }
 
 // together runs both functions at once and returns the first error.
@@ -184,21 +177,23 @@ func together(a, b func() error) error {
 // writeSynced writes total bytes to a new file in dir in 1 MiB chunks,
 // syncing after each.
 func writeSynced(dir string, total int) error {
-	f, err := os.Create(filepath.Join(dir, "disk-reference"))
+	return writeFile(filepath.Join(dir, "disk-reference"), total, true)
+}
+
+// writeFile writes total bytes to a new file in 1 MiB chunks, syncing
+// after each if sync says so.
+func writeFile(name string, total int, sync bool) error {
+	f, err := os.Create(name)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
 	chunk := make([]byte, 1<<20)
-	for written := 0; written < total; written += len(chunk) {
-		if _, err := f.Write(chunk[:min(len(chunk), total-written)]); err != nil {
-			return err
-		}
-		if err := f.Sync(); err != nil {
-			return err
+	for written := 0; written < total && err == nil; written += len(chunk) {
+		if _, err = f.Write(chunk[:min(len(chunk), total-written)]); err == nil && sync {
+			err = f.Sync()
 		}
 	}
-	return nil
+	return errors.Join(err, f.Close())
 }
 
 // inTurn runs a then b, or b then a.
