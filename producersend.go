@@ -57,7 +57,8 @@ type pendingRecord struct {
 }
 
 // maxSpareBatches bounds the sent batches a producer keeps to fill again,
-// so that a busy producer does not grow each batch's records anew.
+// with their builders, so that a busy producer does not grow each batch's
+// records and bytes anew.
 const maxSpareBatches = 8
 
 // partitionLocked returns what the producer keeps of tp: for the topic
