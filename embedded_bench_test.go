@@ -79,7 +79,8 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 	addr := n.Addr().String()
 	scratch := b.TempDir()
 	// measure times fn, a run of records, after warming as much page
-	// cache as it writes, and some.
+	// cache as a produce of that many writes, and some: a consume, which
+	// writes none, is warmed alike, so that every run starts the same way.
 	measure := func(records int, cpu *cpuTime, fn func() error) time.Duration {
 		if err := warmPageCache(scratch, records*(size+100)); err != nil {
 			b.Fatal(err)
