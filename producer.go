@@ -162,6 +162,7 @@ type Producer struct {
 	id         producerIdentity
 	partitions map[topicPartition]*producerPartition
 	spare      []*pendingBatch      // sent batches, kept to be filled again
+	spareBytes int64                // what they hold (keptBytes), at most BufferBytes
 	building   int                  // sends started that have not built their batch yet
 	built      uint64               // batches built, ever
 	held       []*producerPartition // partitions whose batch waits for those builds

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/creekmq/creek/internal/batch"
 )
 
 // TestProducerAppendsWhileABatchWaits: while one batch waits for its
@@ -155,4 +157,74 @@ func TestProducerHoldsASmallBatchForFewBuilds(t *testing.T) {
 	p.building -= others
 	p.mu.Unlock()
 	require.NoError(t, p.Flush(t.Context()))
+}
+
+// TestProducerKeepsABatchForEachPartition: the batches sent to many
+// partitions at once are all kept to be filled again, with their
+// builders, so the next round makes none anew. Before, eight were kept,
+// and a producer writing to more partitions made most of its batches and
+// builders again.
+func TestProducerKeepsABatchForEachPartition(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const partitions = 16
+		n := newTestNode(t, Config{Logger: discardLogger()})
+		require.NoError(t, n.CreateTopic(t.Context(), "t", TopicSpec{Partitions: partitions}))
+		p := newTestProducer(t, n, ProducerConfig{Partitioner: ManualPartitioner(), BatchBytes: 1})
+		release := make(chan struct{})
+		real := p.appendTo
+		p.appendTo = func(ctx context.Context, topic string, partition int32, b []byte, acksAll bool) (func() (int64, int64, error), error) {
+			acked, err := real(ctx, topic, partition, b, acksAll)
+			wait := release
+			return func() (int64, int64, error) {
+				<-wait
+				return acked()
+			}, err
+		}
+		value := make([]byte, 1000)
+		round := func() map[*batch.Builder]bool {
+			for i := range int32(partitions) {
+				require.NoError(t, p.ProduceAsync(t.Context(), &Record{Topic: "t", Partition: i, Value: value}, nil))
+			}
+			synctest.Wait()
+			close(release) // every partition's batch is sent and held until now
+			require.NoError(t, p.Flush(t.Context()))
+			release = make(chan struct{})
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			builders := map[*batch.Builder]bool{}
+			for _, b := range p.spare {
+				builders[b.builder] = true
+			}
+			return builders
+		}
+		first := round()
+		assert.Len(t, first, partitions, "a batch kept for each partition")
+		assert.Equal(t, first, round(), "the second round fills the kept batches, with their builders")
+	})
+}
+
+// TestProducerKeepsBatchesWithinBufferBytes: what the batches kept to be
+// filled again hold, their record lists and builders, stays within
+// BufferBytes.
+func TestProducerKeepsBatchesWithinBufferBytes(t *testing.T) {
+	n := newTestNode(t, Config{Logger: discardLogger()})
+	p := newTestProducer(t, n, ProducerConfig{BufferBytes: 4096})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for range 5 {
+		b := &pendingBatch{builder: new(batch.Builder), records: make([]pendingRecord, 0, 4)}
+		b.builder.Grow(1000)
+		p.recycleLocked(b)
+	}
+	var kept int64
+	for _, b := range p.spare {
+		kept += b.keptBytes()
+	}
+	assert.Len(t, p.spare, 3, "three batches of about 1,100 bytes fit in 4,096")
+	assert.Equal(t, kept, p.spareBytes)
+	assert.LessOrEqual(t, p.spareBytes, int64(4096))
+	pp := p.partitionLocked(topicPartition{"t", 0})
+	p.newBatchLocked(pp)
+	pp.filling = nil // it has no records to send
+	assert.Equal(t, kept*2/3, p.spareBytes, "a batch taken to fill is no longer counted")
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"time"
+	"unsafe"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -56,10 +57,15 @@ type pendingRecord struct {
 	done   func(*Record, error)
 }
 
-// maxSpareBatches bounds the sent batches a producer keeps to fill again,
-// with their builders, so that a busy producer does not grow each batch's
-// records and bytes anew.
-const maxSpareBatches = 8
+// keptBytes is what a batch kept to fill again holds on to: its record
+// list and its builder's bytes.
+func (b *pendingBatch) keptBytes() int64 {
+	n := int64(cap(b.records)) * int64(unsafe.Sizeof(pendingRecord{}))
+	if b.builder != nil {
+		n += int64(b.builder.Cap())
+	}
+	return n
+}
 
 // partitionLocked returns what the producer keeps of tp: for the topic
 // of the record before, by index, sparing a record the map lookup.
@@ -89,6 +95,7 @@ func (p *Producer) newBatchLocked(pp *producerPartition) *pendingBatch {
 	var b *pendingBatch
 	if n := len(p.spare); n > 0 {
 		b, p.spare = p.spare[n-1], p.spare[:n-1]
+		p.spareBytes -= b.keptBytes()
 	} else {
 		b = &pendingBatch{}
 	}
@@ -109,15 +116,22 @@ func (p *Producer) newBatchLocked(pp *producerPartition) *pendingBatch {
 }
 
 // recycleLocked keeps a sent batch, its records forgotten, to be filled
-// again.
+// again with its record list and its builder, so that a busy producer
+// does not allocate and grow them anew for each batch. What the kept
+// batches hold is bounded by BufferBytes, as Kafka's producer keeps up to
+// buffer.memory of batch buffers pooled: a producer writing to many
+// partitions has a batch filling for each and more in flight, and a
+// bound in batches (eight, before) left most of them to be made again.
 func (p *Producer) recycleLocked(b *pendingBatch) {
-	if len(p.spare) >= maxSpareBatches {
+	kept := b.keptBytes()
+	if p.spareBytes+kept > p.cfg.BufferBytes {
 		return
 	}
 	clear(b.records)
 	b.records, b.bytes, b.timer = b.records[:0], 0, nil
 	b.filled++
 	p.spare = append(p.spare, b)
+	p.spareBytes += kept
 }
 
 // closeBatchLocked stops filling the batch of pp and queues it for
@@ -315,9 +329,7 @@ func (p *Producer) renewIdentityLocked() {
 func (p *Producer) send(s *pendingSend) error {
 	builder, bytes, err := p.build(s)
 	defer func() {
-		if builder.Cap() <= maxKeptBuilder {
-			s.batch.builder = builder // its bytes are free again: the append has returned
-		}
+		s.batch.builder = builder // its bytes are free again: the append has returned
 	}()
 	p.mu.Lock()
 	p.builtLocked()
@@ -411,12 +423,6 @@ func (p *Producer) appendInTurn(ctx context.Context, s *pendingSend, b []byte) (
 	})
 	return acked, err
 }
-
-// maxKeptBuilder is the most memory a kept batch's builder may hold: two
-// batches of the default size, uncompressed and compressed. With
-// maxSpareBatches, it bounds what an idle producer keeps, as Kafka's
-// producer keeps its buffer.memory pooled.
-const maxKeptBuilder = 4 << 20
 
 // appendUntilKnown appends a built batch and waits for its
 // acknowledgement, and does both again while the answer is an error that
