@@ -32,6 +32,17 @@ func produce(ctx context.Context, args []string, io streams) error {
 		return err
 	}
 	defer cl.Close()
+	// The idempotent producer's ID first, so that a refusal of it
+	// (CLUSTER_AUTHORIZATION_FAILED, without WRITE on any topic) is an
+	// error here, before any input is read. Left to the first send,
+	// franz-go (v1.22.3) can miss the record it should fail with it: it
+	// fails the records of the partitions it has stored, and the first
+	// record's partition is stored only once that record is buffered, so
+	// a refusal in between leaves it buffered and Flush waits for ever
+	// (TestACLCommands, about one run in 300 under -race and load).
+	if _, _, err := cl.ProducerID(ctx); err != nil {
+		return err
+	}
 	var recordHeaders []kgo.RecordHeader
 	for k, v := range headers {
 		recordHeaders = append(recordHeaders, kgo.RecordHeader{Key: k, Value: []byte(v)})
