@@ -18,14 +18,19 @@ func TestMaxPartitionsFollowsTheFileLimit(t *testing.T) {
 	var was syscall.Rlimit
 	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &was))
 	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &was)
-	for limit, want := range map[uint64]int{1056: 200, 656: 100, 300: 100} {
+	for limit, want := range map[int]int{1056: 200, 656: 100, 300: 100} {
 		lowered := was
-		lowered.Cur = min(limit, was.Max)
+		setLimit(&lowered.Cur, limit)
+		lowered.Cur = min(lowered.Cur, was.Max)
 		require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lowered))
-		if lowered.Cur == limit {
+		if int(lowered.Cur) == limit {
 			assert.Equal(t, want, Config{Dir: t.TempDir()}.withDefaults().MaxPartitions, "a file limit of %d", limit)
 		}
 		assert.Equal(t, DefaultMaxPartitions, Config{}.withDefaults().MaxPartitions, "in memory")
 		assert.Equal(t, 7, Config{Dir: t.TempDir(), MaxPartitions: 7}.withDefaults().MaxPartitions)
 	}
 }
+
+// setLimit sets an rlimit field, which is a uint64 on some systems and an
+// int64 on others (FreeBSD, DragonFly).
+func setLimit[T ~int64 | ~uint64](field *T, n int) { *field = T(n) }
