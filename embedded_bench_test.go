@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -32,8 +33,8 @@ import (
 // otherwise compress with snappy, creek's Producer does not by default)
 // of values that would not compress anyway.
 //
-// Before each timed run, the benchmark writes back what the runs before
-// it left dirty (sync(2)), and fills and frees as much page cache as the
+// Before each timed run, the benchmark collects the garbage and writes
+// back what the runs before it left dirty (sync(2)), and fills and frees as much page cache as the
 // run writes (warmPageCache), so that both paths write to memory the
 // machine has used for page cache before, as on a host whose page cache
 // is full and recycled; see warmPageCache.
@@ -98,8 +99,11 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 	// writeback the dirty pages grow through a cell: unsynced 1 KiB
 	// records left 2.1 GB dirty by its last run, near the tenth of memory
 	// past which the kernel writes back beside whichever run is timed;
-	// a longer -benchtime would pass it.
+	// a longer -benchtime would pass it. It collects the garbage of the
+	// runs before, too, as the testing package does before each benchmark
+	// run, so that no run's collections pay for another's garbage.
 	measure := func(records int, cpu *cpuTime, fn func() error) time.Duration {
+		runtime.GC()
 		writeBack()
 		if err := warmPageCache(scratch, records*(size+100)); err != nil {
 			b.Fatal(err)
