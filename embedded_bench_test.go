@@ -33,11 +33,11 @@ import (
 // otherwise compress with snappy, creek's Producer does not by default)
 // of values that would not compress anyway.
 //
-// Before each timed run, the benchmark collects the garbage and writes
-// back what the runs before it left dirty (sync(2)), and fills and frees as much page cache as the
-// run writes (warmPageCache), so that both paths write to memory the
-// machine has used for page cache before, as on a host whose page cache
-// is full and recycled; see warmPageCache.
+// Before each timed run, the benchmark collects the garbage, writes back
+// what the runs before it left dirty (sync(2)), and fills and frees as
+// much page cache as the run writes (warmPageCache), so that both paths
+// write to memory the machine has used for page cache before, as on a
+// host whose page cache is full and recycled; see warmPageCache.
 //
 //	go test -run '^$' -bench EmbeddedVsNetwork -benchtime 500000x -count 3 .
 func BenchmarkEmbeddedVsNetwork(b *testing.B) {
@@ -92,16 +92,14 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 	half := max(b.N/2, 1)
 	addr := n.Addr().String()
 	scratch := b.TempDir()
-	// measure times fn, a run of records, after writing back what the
-	// runs before it left dirty and warming as much page cache as a
-	// produce of that many writes, and some: a consume, which writes none,
-	// is warmed alike, so that every run starts the same way. Without the
-	// writeback the dirty pages grow through a cell: unsynced 1 KiB
-	// records left 2.1 GB dirty by its last run, near the tenth of memory
-	// past which the kernel writes back beside whichever run is timed;
-	// a longer -benchtime would pass it. It collects the garbage of the
-	// runs before, too, as the testing package does before each benchmark
-	// run, so that no run's collections pay for another's garbage.
+	// measure times fn, a run of records, once the runs before it have
+	// left it nothing to pay for: their garbage is collected (as the
+	// testing package does before each benchmark run), what they left
+	// dirty is written back (unsynced 1 KiB records left 2.1 GB dirty by
+	// a cell's last run, near the tenth of memory past which the kernel
+	// writes back beside whichever run is timed), and as much page cache
+	// is warmed as a produce of that many records writes, and some; a
+	// consume, which writes none, is warmed alike.
 	measure := func(records int, cpu *cpuTime, fn func() error) time.Duration {
 		runtime.GC()
 		writeBack()
