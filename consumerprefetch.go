@@ -5,8 +5,7 @@ package creek
 
 import (
 	"context"
-
-	"github.com/creekmq/creek/internal/batch"
+	"slices"
 )
 
 const (
@@ -17,15 +16,6 @@ const (
 	// two, so that one is read from the log while the one before it is
 	// decoded.
 	windowsAhead = 2
-	// windowPolls is how many Polls' worth of a partition (its
-	// PartitionMaxBytes) one window read ahead holds while the budget has
-	// room: a consumer's garbage is its windows and their records, so the
-	// heap it keeps, and with it the Go collector's goal, grows with the
-	// windows it holds; with windows of one Poll's worth, a backlog of
-	// 100 B records read from one partition kept a 7 MB goal and was
-	// collected every 2–3 ms, and four times as large they were read in
-	// 0.6–0.7 of the time (as with GOGC=400 and windows of one).
-	windowPolls = 4
 )
 
 // prefetch is one window of a partition, read in the background from the
@@ -39,15 +29,13 @@ type prefetch struct {
 	next    int64         // where the window after it starts, once read; -1 before
 	done    chan struct{} // closed once records is set
 	records []Record      // decoded, Topic and Partition set; nil if the read failed or found none
-	polls   []int         // how many of records each Poll's worth holds, in order
-	bytes   int           // what it reads at most, and holds of maxPrefetchBytes
+	bytes   int           // what it holds of maxPrefetchBytes
 }
 
-// takePrefetched returns the records read ahead for tp from offset, if
-// there are any, waiting for them to be read: at most budget, and no more
-// than a read of PartitionMaxBytes from offset would return (a Poll's
-// worth); the rest stay for the next Poll. It reports false if there are
-// none to use, and then forgets what was read ahead for tp.
+// takePrefetched returns the window read ahead for tp from offset, if
+// there is one, waiting for it to be read; the records beyond budget stay
+// for the next Poll. It reports false if there is none to use, and then
+// forgets what was read ahead for tp.
 func (c *Consumer) takePrefetched(tp TopicPartition, offset int64, budget int) ([]Record, bool) {
 	c.mu.Lock()
 	queue := c.prefetched[tp]
@@ -66,29 +54,21 @@ func (c *Consumer) takePrefetched(tp TopicPartition, offset int64, budget int) (
 		c.dropPrefetchedLocked(tp)
 		return nil, false
 	}
-	for pf.polls[0] == 0 { // a Poll's worth of control batches or aborted records
-		pf.polls = pf.polls[1:]
-	}
 	records := pf.records
-	take := min(budget, pf.polls[0])
-	if take == len(records) {
+	if len(records) <= budget {
 		c.prefetchBytes -= pf.bytes
 		c.prefetched[tp] = c.prefetched[tp][1:]
 		return records, true
 	}
 	// The rest of the window stays at the head, from the next offset.
-	pf.records, pf.from = records[take:], records[take].Offset
-	if pf.polls[0] -= take; pf.polls[0] == 0 {
-		pf.polls = pf.polls[1:]
-	}
-	return records[:take:take], true // the caller may append without writing over the rest
+	pf.records, pf.from = records[budget:], records[budget].Offset
+	return records[:budget:budget], true // the caller may append without writing over the rest
 }
 
 // startPrefetch reads the next window of tp in the background, if fewer
 // than windowsAhead are read ahead for it and the consumer's budget has
-// room, windowPolls Polls' worth or, with less room, one: from offset when
-// none is, otherwise from where the last one read ahead ends, once that
-// one knows (readAhead then starts it).
+// room: from offset when none is, otherwise from where the last one read
+// ahead ends, once that one knows (readAhead then starts it).
 func (c *Consumer) startPrefetch(tp TopicPartition, p *partition, offset int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -97,11 +77,7 @@ func (c *Consumer) startPrefetch(tp TopicPartition, p *partition, offset int64) 
 
 func (c *Consumer) startPrefetchLocked(tp TopicPartition, p *partition, offset int64) {
 	queue := c.prefetched[tp]
-	size := windowPolls * c.cfg.PartitionMaxBytes
-	if c.prefetchBytes+size > maxPrefetchBytes {
-		size = c.cfg.PartitionMaxBytes
-	}
-	if c.closed || len(queue) >= windowsAhead || c.prefetchBytes+size > maxPrefetchBytes {
+	if c.closed || len(queue) >= windowsAhead || c.prefetchBytes+c.cfg.PartitionMaxBytes > maxPrefetchBytes {
 		return
 	}
 	if len(queue) > 0 {
@@ -109,7 +85,7 @@ func (c *Consumer) startPrefetchLocked(tp TopicPartition, p *partition, offset i
 			return // still being read: it starts the next once it knows where that begins
 		}
 	}
-	pf := &prefetch{from: offset, next: -1, done: make(chan struct{}), bytes: size}
+	pf := &prefetch{from: offset, next: -1, done: make(chan struct{}), bytes: c.cfg.PartitionMaxBytes}
 	c.prefetched[tp] = append(queue, pf)
 	c.prefetchBytes += pf.bytes
 	c.prefetching.Add(1)
@@ -126,7 +102,7 @@ func (c *Consumer) readAhead(tp TopicPartition, p *partition, pf *prefetch) {
 		return
 	}
 	b, aborted, err := p.fetchIsolated(context.Background(), nil, pf.from,
-		FetchOptions{MaxBytes: pf.bytes, isolation: c.cfg.Isolation})
+		FetchOptions{MaxBytes: c.cfg.PartitionMaxBytes, isolation: c.cfg.Isolation})
 	if err != nil || len(b) < c.cfg.PartitionMaxBytes/2 {
 		return // the end of the log is near: Poll reads the rest itself
 	}
@@ -136,37 +112,21 @@ func (c *Consumer) readAhead(tp TopicPartition, p *partition, pf *prefetch) {
 		c.startPrefetchLocked(tp, p, pf.next)
 	}
 	c.mu.Unlock()
-	records := make([]Record, 0, recordsRoom(b, -1))
-	var polls []int
-	filter := newAbortedFilter(aborted)
-	for len(b) > 0 {
-		var poll []byte
-		poll, b = cutPoll(b, c.cfg.PartitionMaxBytes)
-		before := len(records)
-		if records, err = appendRecords(records, poll, tp, pf.from, -1, filter); err != nil {
-			return
-		}
-		polls = append(polls, len(records)-before)
+	if !c.readsAhead(tp, pf) {
+		return // closed, or dropped by a Seek: its records would be thrown away
 	}
-	pf.records, pf.polls = records, polls
+	records, err := appendRecords(nil, b, tp, pf.from, -1, newAbortedFilter(aborted))
+	if err != nil {
+		return
+	}
+	pf.records = records
 }
 
-// cutPoll splits b, whole batches, after the first Poll's worth: what a
-// read of maxBytes from its start returns (the batches that fit, and the
-// first even if it alone does not).
-func cutPoll(b []byte, maxBytes int) (poll, rest []byte) {
-	size := 0
-	for size < len(b) {
-		one, _, err := batch.Next(b[size:])
-		if err != nil {
-			return b, nil // appendRecords reports it
-		}
-		if size > 0 && size+len(one) > maxBytes {
-			break
-		}
-		size += len(one)
-	}
-	return b[:size], b[size:]
+// readsAhead reports whether pf is still read ahead for tp.
+func (c *Consumer) readsAhead(tp TopicPartition, pf *prefetch) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.closed && slices.Contains(c.prefetched[tp], pf)
 }
 
 // dropPrefetchedLocked forgets what was read ahead for tp.

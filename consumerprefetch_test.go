@@ -59,7 +59,7 @@ func TestConsumerHandsOutAWindowOverSeveralPolls(t *testing.T) {
 	}
 	done := make(chan struct{})
 	close(done)
-	c.prefetched[tp] = []*prefetch{{from: 20, done: done, records: records, polls: []int{len(records)}}}
+	c.prefetched[tp] = []*prefetch{{from: 20, done: done, records: records}}
 
 	first, ok := c.takePrefetched(tp, 20, 3)
 	require.True(t, ok)
@@ -94,46 +94,25 @@ func TestConsumerKeepsTwoWindowsReadAhead(t *testing.T) {
 	assert.Equal(t, want[:len(got)], got)
 }
 
-// TestConsumerPollsAWindowAPollsWorthAtATime: a window read ahead holds
-// windowPolls Polls' worth of a backlog, and each Poll hands out what a
-// read of PartitionMaxBytes from its position would return, no more.
-func TestConsumerPollsAWindowAPollsWorthAtATime(t *testing.T) {
-	n, want := newBacklog(t)
-	const maxBytes = 4096
-	c := newTestConsumer(t, n, ConsumerConfig{PartitionMaxBytes: maxBytes, MaxPollRecords: len(want)})
+// TestConsumerDecodesNoWindowItDropped: a window dropped while it is read
+// (by a Seek, or Close) is not decoded: its records would be thrown away,
+// and Close waits for the reads ahead.
+func TestConsumerDecodesNoWindowItDropped(t *testing.T) {
+	n, _ := newBacklog(t)
+	c := newTestConsumer(t, n, ConsumerConfig{PartitionMaxBytes: 4096})
 	tp := TopicPartition{"t", 0}
 	p, err := n.partition("t", 0)
 	require.NoError(t, err)
-	c.Seek(tp, 0)
-	var got []string
-	for offset, polls := int64(0), 0; offset < int64(len(want)); polls++ {
-		if polls == 1 { // after the first Poll, a read of its own
-			c.prefetching.Wait()
-			c.mu.Lock()
-			queue := append([]*prefetch(nil), c.prefetched[tp]...)
-			c.mu.Unlock()
-			require.Len(t, queue, windowsAhead)
-			assert.Equal(t, windowPolls*maxBytes, queue[0].bytes)
-			assert.Greater(t, len(queue[0].polls), 1, "more than a Poll's worth")
-		}
-		b, _, _, err := n.fetchFrom(t.Context(), p, offset, maxBytes, ReadUncommitted)
-		require.NoError(t, err)
-		read, err := appendRecords(nil, b, tp, offset, -1, nil)
-		require.NoError(t, err)
-		polled := pollValues(t, c)[tp]
-		require.Equal(t, valuesOf(read), polled, "from offset %d, what a read of PartitionMaxBytes returns", offset)
-		got = append(got, polled...)
-		offset += int64(len(polled))
-	}
-	assert.Equal(t, want, got)
-}
 
-func valuesOf(records []Record) []string {
-	var out []string
-	for _, r := range records {
-		out = append(out, string(r.Value))
-	}
-	return out
+	c.mu.Lock() // readAhead takes it once read, before it decodes
+	c.startPrefetchLocked(tp, p, 0)
+	pf := c.prefetched[tp][0]
+	c.dropPrefetchedLocked(tp)
+	c.mu.Unlock()
+	<-pf.done
+	assert.Positive(t, pf.next, "read")
+	assert.Zero(t, len(pf.records), "not decoded")
+	assert.Zero(t, c.prefetchBytes)
 }
 
 // newBacklog returns a node whose topic "t" holds 2000 values in batches
