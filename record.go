@@ -104,55 +104,85 @@ func decodeBatches(b []byte, offset int64) ([]Record, error) {
 func appendRecords(dst []Record, b []byte, tp TopicPartition, offset int64, limit int, aborted *abortedFilter) ([]Record, error) {
 	room := limit
 	if limit >= 0 {
-		room = max(limit-len(dst), 0)
+		if room = limit - len(dst); room <= 0 {
+			return dst, nil
+		}
 	}
 	dst = slices.Grow(dst, recordsRoom(b, room)) // once: a slice grown batch by batch is copied many times over
+	err := eachRecord(b, tp, offset, aborted, true, func(r *Record) bool {
+		dst = append(dst, *r)
+		return limit < 0 || len(dst) < limit
+	})
+	if err != nil {
+		return nil, err
+	}
+	return dst, nil
+}
+
+// eachRecord calls fn with each record of tp at or after offset in the
+// concatenated batches b, as appendRecords reads them, until fn returns
+// false. With keep, what fn is given stays valid once it returns: the
+// record's headers are its own, and its bytes alias b or a compressed
+// batch's own decompression buffer. Without keep, the record, its headers
+// and the decompression buffer are used again for the next: valid only
+// until fn returns, and nothing is allocated per record but its header
+// keys.
+func eachRecord(b []byte, tp TopicPartition, offset int64, aborted *abortedFilter, keep bool, fn func(*Record) bool) error {
 	var r batch.Reader
 	var rec batch.Record
-	for len(b) > 0 && (limit < 0 || len(dst) < limit) {
+	var headers []RecordHeader // without keep, used again
+	out := Record{Topic: tp.Topic, Partition: tp.Partition}
+	for len(b) > 0 {
 		one, rest, err := batch.Next(b)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		b = rest
 		if err := r.Reset(one); err != nil {
-			return nil, err
+			return err
 		}
 		h := r.Header()
 		if aborted.skips(h) {
 			continue
 		}
-		room := min(int(h.NumRecords), len(one)) // a count the bytes cannot hold is not allocated for
-		if limit >= 0 {
-			room = min(room, limit-len(dst))
-		}
-		dst = slices.Grow(dst, room)
-		for limit < 0 || len(dst) < limit {
+		for {
 			err := r.Next(&rec)
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if rec.Offset(h) < offset {
 				continue
 			}
-			out := Record{Topic: tp.Topic, Partition: tp.Partition, Key: rec.Key, Value: rec.Value,
-				Timestamp: time.UnixMilli(rec.Timestamp(h)), Offset: rec.Offset(h)}
+			out.Key, out.Value, out.Offset = rec.Key, rec.Value, rec.Offset(h)
+			out.Timestamp = time.UnixMilli(rec.Timestamp(h))
+			out.Headers = nil
 			if len(rec.Headers) > 0 {
-				out.Headers = make([]RecordHeader, len(rec.Headers))
-				for i, hd := range rec.Headers {
-					out.Headers[i] = RecordHeader{Key: hd.Key, Value: hd.Value}
+				if keep {
+					headers = nil
 				}
+				headers = appendHeaders(headers[:0], rec.Headers)
+				out.Headers = headers
 			}
-			dst = append(dst, out)
+			if !fn(&out) {
+				return nil
+			}
 		}
-		if h.Compression() != batch.None {
+		if keep && h.Compression() != batch.None {
 			r = batch.Reader{} // its buffer now backs records: the next batch gets its own
 		}
 	}
-	return dst, nil
+	return nil
+}
+
+// appendHeaders appends headers to dst as a record's.
+func appendHeaders(dst []RecordHeader, headers []batch.RecordHeader) []RecordHeader {
+	for _, h := range headers {
+		dst = append(dst, RecordHeader{Key: h.Key, Value: h.Value})
+	}
+	return dst
 }
 
 // recordsRoom returns how many records the batches in b hold by their
