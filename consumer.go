@@ -127,6 +127,7 @@ type Consumer struct {
 	steps      []*rebalanceStep // assignment changes for Poll to apply, in order
 	stepPosted chan struct{}    // wakes a waiting Poll for steps
 	groupErr   error            // why the member left its group for good
+	pollErr    error            // met by a poll that handed out records: the next returns it
 }
 
 type consumerPosition struct {

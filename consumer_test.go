@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/creekmq/creek/internal/acl"
 )
 
 func newTestConsumer(t *testing.T, n *Node, cfg ConsumerConfig) *Consumer {
@@ -172,4 +174,40 @@ func TestConsumerClosedAndMaxPollRecords(t *testing.T) {
 	require.ErrorIs(t, err, ErrClosed)
 	_, err = n.NewConsumer(ConsumerConfig{Reset: 9})
 	require.ErrorIs(t, err, ErrInvalidConfig)
+}
+
+// TestPollKeepsAnErrorForTheNextPoll: a partition that fails after
+// another gave records in the same Poll does not cost the caller those
+// records (their position has moved): Poll returns them, and the next
+// Poll the error.
+func TestPollKeepsAnErrorForTheNextPoll(t *testing.T) {
+	n := newTestNode(t, Config{Listen: "127.0.0.1:0", Logger: discardLogger(), ACL: &ACLConfig{}})
+	for _, topic := range []string{"a", "b"} {
+		require.NoError(t, n.CreateTopic(t.Context(), topic, TopicSpec{}))
+	}
+	p := newTestProducer(t, n, ProducerConfig{Partitioner: ManualPartitioner()})
+	produceValues(t, p, "a", 0, "a0", "a1")
+	produceValues(t, p, "b", 0, "b0")
+	allowACL(t, n, "User:bob", acl.Read, acl.Topic, "a") // and none on b
+
+	c := newTestConsumer(t, n, ConsumerConfig{Principal: "User:bob", Reset: ResetEarliest})
+	c.Assign(TopicPartition{"a", 0}, TopicPartition{"b", 0})
+	var got []string
+	var errs []error
+	for range 4 { // a first in one of every two Polls
+		polled, err := c.Poll(t.Context())
+		for _, pr := range polled {
+			for _, r := range pr.Records {
+				got = append(got, string(r.Value))
+			}
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	assert.Equal(t, []string{"a0", "a1"}, got, "a's records, though b fails in the same Poll")
+	require.Len(t, errs, 3)
+	for _, err := range errs {
+		assert.ErrorIs(t, err, ErrTopicAuthorizationFailed)
+	}
 }

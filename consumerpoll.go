@@ -22,13 +22,49 @@ type PartitionRecords struct {
 // Poll returns records from the assigned partitions that are not paused,
 // waiting until at least one is there or ctx ends. Each call starts with a
 // different partition, so none starves. The records are the caller's.
+//
+// An error met in a partition after others gave records is returned by
+// the next Poll, so that the records, whose positions have moved, are
+// not lost (as Kafka's consumer keeps such an exception for its next
+// poll).
 func (c *Consumer) Poll(ctx context.Context) ([]PartitionRecords, error) {
+	var out []PartitionRecords
+	budget := c.cfg.MaxPollRecords
+	err := c.poll(ctx, func(tp TopicPartition, p *partition) (int, bool, bool, error) {
+		records, remote, err := c.readPartition(ctx, tp, p, budget)
+		if len(records) > 0 {
+			out = append(out, PartitionRecords{TopicPartition: tp, Records: records})
+			budget -= len(records)
+		}
+		return len(records), budget == 0, remote, err
+	})
+	return out, err
+}
+
+// partitionRead reads one partition for a poll, from its position, and
+// moves the position past what it hands out: how many records that is,
+// whether the poll is now full, and whether another node, the leader,
+// answered.
+type partitionRead func(tp TopicPartition, p *partition) (n int, full, remote bool, err error)
+
+// poll is Poll's loop: it reads the assigned partitions that are not
+// paused through read, each once and from a different one each call,
+// until read says the poll is full, and waits for records until one gives
+// some or ctx ends.
+func (c *Consumer) poll(ctx context.Context, read partitionRead) error {
+	if err := c.takePollErr(); err != nil {
+		return err
+	}
 	c.applySteps(ctx)
 	c.maybeAutoCommit(ctx)
 	for {
-		out, wake, err := c.pollOnce(ctx)
-		if err != nil || len(out) > 0 {
-			return out, err
+		n, full, wake, err := c.pollOnce(read)
+		if n > 0 && err != nil {
+			c.keepPollErr(err) // for the next poll: these records are the caller's first
+			err = nil
+		}
+		if err != nil || n > 0 || full {
+			return err
 		}
 		cases := []reflect.SelectCase{
 			{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
@@ -40,13 +76,29 @@ func (c *Consumer) Poll(ctx context.Context) ([]PartitionRecords, error) {
 		}
 		switch chosen, _, _ := reflect.Select(cases); chosen {
 		case 0:
-			return nil, ctx.Err()
+			return ctx.Err()
 		case 1:
-			return nil, ErrClosed
+			return ErrClosed
 		case 2:
 			c.applySteps(ctx)
 		}
 	}
+}
+
+// keepPollErr keeps err for the next poll to return.
+func (c *Consumer) keepPollErr(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pollErr = err
+}
+
+// takePollErr returns the error a poll kept for the next, and forgets it.
+func (c *Consumer) takePollErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	err := c.pollErr
+	c.pollErr = nil
+	return err
 }
 
 // remotePollInterval is how often Poll, waiting, reads again the
@@ -55,29 +107,28 @@ func (c *Consumer) Poll(ctx context.Context) ([]PartitionRecords, error) {
 // sooner).
 const remotePollInterval = 100 * time.Millisecond
 
-// pollOnce reads what is there now, and returns the channels that announce
-// new records when there was nothing.
-func (c *Consumer) pollOnce(ctx context.Context) ([]PartitionRecords, []<-chan struct{}, error) {
+// pollOnce reads what is there now through read: how many records it
+// handed out, whether the poll is full, and the channels that announce
+// new records when there were none. On an error it returns what it
+// handed out before.
+func (c *Consumer) pollOnce(read partitionRead) (int, bool, []<-chan struct{}, error) {
 	partitions, err := c.readable()
 	if err != nil {
-		return nil, nil, err
+		return 0, false, nil, err
 	}
-	var out []PartitionRecords
 	var wake []<-chan struct{}
 	polling := false
-	budget := c.cfg.MaxPollRecords
+	total := 0
 	for _, tp := range partitions {
-		if budget == 0 {
-			break
-		}
 		p, err := c.node.partition(tp.Topic, tp.Partition)
 		if err != nil {
-			return nil, nil, err
+			return total, false, nil, err
 		}
 		wake = append(wake, p.arrival()) // before reading: an append after the read still wakes Poll
-		records, remote, err := c.readPartition(ctx, tp, p, budget)
-		if err != nil {
-			return nil, nil, err
+		n, full, remote, err := read(tp, p)
+		total += n
+		if err != nil || full {
+			return total, full, nil, err
 		}
 		if remote && !polling { // led elsewhere: no local append announces its records
 			tick := make(chan struct{})
@@ -85,12 +136,8 @@ func (c *Consumer) pollOnce(ctx context.Context) ([]PartitionRecords, []<-chan s
 			wake = append(wake, tick)
 			polling = true
 		}
-		if len(records) > 0 {
-			out = append(out, PartitionRecords{TopicPartition: tp, Records: records})
-			budget -= len(records)
-		}
 	}
-	return out, wake, nil
+	return total, false, wake, nil
 }
 
 // readable returns the partitions to read, assigning those of subscribed
@@ -184,7 +231,7 @@ func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *part
 		c.startPrefetch(tp, p, next)
 		return records, false, nil
 	}
-	b, aborted, remote, err := c.node.fetchFrom(ctx, p, offset, c.cfg.PartitionMaxBytes, c.cfg.Isolation)
+	b, aborted, remote, err := c.node.fetchFrom(ctx, p, nil, offset, c.cfg.PartitionMaxBytes, c.cfg.Isolation)
 	if errors.Is(err, ErrOffsetOutOfRange) {
 		reset, err := c.resetOffset(ctx, tp)
 		if err != nil {

@@ -240,9 +240,10 @@ func (n *Node) listOffset(ctx context.Context, topic string, partition int32, is
 // but always one whole batch, below the high watermark (ReadCommitted:
 // the last stable offset, with the aborted transactions the batches
 // meet), without waiting: from this node when it leads the partition,
-// otherwise from its leader. It reports whether it read remotely: the
-// caller then has no local arrival to wait on.
-func (n *Node) fetchFrom(ctx context.Context, p *partition, offset int64, maxBytes int, isolation IsolationLevel) (
+// appended to dst, otherwise from its leader, in the bytes of its answer.
+// It reports whether it read remotely: the caller then has no local
+// arrival to wait on.
+func (n *Node) fetchFrom(ctx context.Context, p *partition, dst []byte, offset int64, maxBytes int, isolation IsolationLevel) (
 	b []byte, aborted []kafka.AbortedTxn, remote bool, err error) {
 	err = p.checkLeader(-1)
 	leader := n.partitionLeader(p.topic, p.index)
@@ -250,7 +251,7 @@ func (n *Node) fetchFrom(ctx context.Context, p *partition, offset int64, maxByt
 		if err != nil {
 			return nil, nil, false, err
 		}
-		b, aborted, err = p.fetchIsolated(ctx, nil, offset, FetchOptions{MaxBytes: maxBytes, isolation: isolation})
+		b, aborted, err = p.fetchIsolated(ctx, dst, offset, FetchOptions{MaxBytes: maxBytes, isolation: isolation})
 		return b, aborted, false, err
 	}
 	req := kmsg.NewPtrFetchRequest()
