@@ -128,6 +128,7 @@ type Consumer struct {
 	stepPosted chan struct{}    // wakes a waiting Poll for steps
 	groupErr   error            // why the member left its group for good
 	pollErr    error            // met by a poll that handed out records: the next returns it
+	eachBuffer []byte           // what PollEach reads into, kept between calls (consumereach.go)
 }
 
 type consumerPosition struct {

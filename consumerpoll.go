@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/creekmq/creek/internal/acl"
+	"github.com/creekmq/creek/internal/kafka"
 )
 
 // PartitionRecords are the records Poll read from one partition, in offset
@@ -215,8 +216,8 @@ func containsString(list []string, s string) bool {
 }
 
 // readPartition reads up to budget records from the consumer's position in
-// tp and moves the position past them. A position outside the log is reset
-// as ConsumerConfig.Reset says, as Kafka's auto.offset.reset does.
+// tp (see readFrom), from what was read ahead if it can, and moves the
+// position past them.
 func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *partition, budget int) ([]Record, bool, error) {
 	if err := c.as.may(acl.Read, acl.Topic, tp.Topic); err != nil {
 		return nil, false, err
@@ -231,23 +232,8 @@ func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *part
 		c.startPrefetch(tp, p, next)
 		return records, false, nil
 	}
-	b, aborted, remote, err := c.node.fetchFrom(ctx, p, nil, offset, c.cfg.PartitionMaxBytes, c.cfg.Isolation)
-	if errors.Is(err, ErrOffsetOutOfRange) {
-		reset, err := c.resetOffset(ctx, tp)
-		if err != nil {
-			return nil, remote, err
-		}
-		c.node.log.Info("consumer position out of range; reset", "topic", tp.Topic, "partition", tp.Partition,
-			"position", offset, "reset_to", reset)
-		if !c.moveIf(tp, offset, reset) || reset == offset {
-			return nil, remote, nil
-		}
-		return c.readPartition(ctx, tp, p, budget) // from the new position, now
-	}
-	if errors.Is(err, ErrNotLeader) && c.node.controller != nil {
-		return nil, true, nil // no leader for now: Poll looks again after remotePollInterval
-	}
-	if err != nil {
+	offset, b, aborted, remote, err := c.readFrom(ctx, tp, p, nil, offset)
+	if err != nil || len(b) == 0 {
 		return nil, remote, err
 	}
 	records, err := appendRecords(nil, b, tp, offset, budget, newAbortedFilter(aborted))
@@ -264,7 +250,7 @@ func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *part
 		if !remote && len(b) >= c.cfg.PartitionMaxBytes/2 { // a backlog, likely: read the next window meanwhile
 			c.startPrefetch(tp, p, next)
 		}
-	case len(b) > 0:
+	default:
 		// Only control batches, aborted transactions, or records below the
 		// position (compaction left a gap): step past them, or Poll would
 		// wait with data ahead.
@@ -273,6 +259,37 @@ func (c *Consumer) readPartition(ctx context.Context, tp TopicPartition, p *part
 		}
 	}
 	return records, remote, nil
+}
+
+// readFrom reads tp from offset, the consumer's position, appending to
+// dst when it reads locally (see fetchFrom): the offset it read from, the
+// batches and the aborted transactions they meet, and whether another
+// node answered. A position outside the log is reset first, as
+// ConsumerConfig.Reset says (Kafka's auto.offset.reset), and read from
+// the new one; a partition with no leader for now reads nothing, remote,
+// so that Poll looks again after remotePollInterval.
+func (c *Consumer) readFrom(ctx context.Context, tp TopicPartition, p *partition, dst []byte, offset int64) (
+	int64, []byte, []kafka.AbortedTxn, bool, error) {
+	for {
+		b, aborted, remote, err := c.node.fetchFrom(ctx, p, dst, offset, c.cfg.PartitionMaxBytes, c.cfg.Isolation)
+		switch {
+		case errors.Is(err, ErrOffsetOutOfRange):
+			reset, err := c.resetOffset(ctx, tp)
+			if err != nil {
+				return offset, nil, nil, remote, err
+			}
+			c.node.log.Info("consumer position out of range; reset", "topic", tp.Topic, "partition", tp.Partition,
+				"position", offset, "reset_to", reset)
+			if !c.moveIf(tp, offset, reset) || reset == offset {
+				return offset, nil, nil, remote, nil
+			}
+			offset = reset // and read from there, now
+		case errors.Is(err, ErrNotLeader) && c.node.controller != nil:
+			return offset, nil, nil, true, nil
+		default:
+			return offset, b, aborted, remote, err
+		}
+	}
 }
 
 // moveIf moves a partition's position from old to new, unless a Seek or an

@@ -129,6 +129,13 @@ func (c *Consumer) readsAhead(tp TopicPartition, pf *prefetch) bool {
 	return !c.closed && slices.Contains(c.prefetched[tp], pf)
 }
 
+// dropPrefetched forgets what was read ahead for tp.
+func (c *Consumer) dropPrefetched(tp TopicPartition) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dropPrefetchedLocked(tp)
+}
+
 // dropPrefetchedLocked forgets what was read ahead for tp.
 func (c *Consumer) dropPrefetchedLocked(tp TopicPartition) {
 	for _, pf := range c.prefetched[tp] {
