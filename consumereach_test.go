@@ -10,8 +10,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/creekmq/creek/internal/txnlog"
 )
 
 // TestPollEachHandsWhatPollReturns: PollEach hands fn the records Poll
@@ -92,20 +90,9 @@ func TestPollEachStopsAtAnError(t *testing.T) {
 // reads of a batch each, so that some hold nothing to hand but batches to
 // step past.
 func TestPollEachReadCommitted(t *testing.T) {
-	n, p := txnTopic(t, Config{})
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	produce := func(b []byte) {
-		_, err := n.ProduceBatch(ctx, "t", 0, b)
-		require.NoError(t, err)
-	}
-	produce(testBatch(t, 0, 1, 4, 0))                                                  // 0: plain
-	produce(txnBatch(t, 1, 0, 0, 2))                                                   // 1-2: producer 1, aborted below
-	produce(txnBatch(t, 2, 0, 0, 1))                                                   // 3: producer 2, committed below
-	produce(txnBatch(t, 1, 0, 2, 1))                                                   // 4: producer 1
-	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 1}))               // 5
-	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 2, Commit: true})) // 6
-	produce(txnBatch(t, 3, 0, 0, 1))                                                   // 7: producer 3, open
+	n := txnTopicWithAnAbort(t, ctx)
 
 	for isolation, want := range map[IsolationLevel][]int64{ReadCommitted: {0, 3}, ReadUncommitted: {0, 1, 2, 3, 4, 7}} {
 		c := newTestConsumer(t, n, ConsumerConfig{Reset: ResetEarliest, Isolation: isolation, PartitionMaxBytes: 1})

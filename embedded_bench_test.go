@@ -29,6 +29,10 @@ import (
 // Producer; a kgo.Client), as an application keeps one, and reads
 // through a consumer of its own each run.
 //
+// The embedded path reads a third way too, through Consumer.PollEach,
+// which hands each record where it is read and makes none to keep:
+// consume-each/network and live-each/network, each-consume/s.
+//
 // Both paths write the same bytes: batches uncompressed (franz-go would
 // otherwise compress with snappy, creek's Producer does not by default)
 // of values that would not compress anyway.
@@ -58,7 +62,8 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 		b.Fatal(err)
 	}
 	defer n.Close()
-	for _, topic := range []string{"embedded", "network", "embedded-live-0", "network-live-0", "embedded-live-1", "network-live-1", "embedded-warm", "network-warm"} {
+	for _, topic := range []string{"embedded", "network", "embedded-live-0", "network-live-0", "embedded-live-1", "network-live-1",
+		"each-live-0", "each-live-1", "embedded-warm", "network-warm"} {
 		spec := TopicSpec{Partitions: partitions, Configs: map[string]string{ConfigSync: sync}}
 		if err := n.CreateTopic(ctx, topic, spec); err != nil {
 			b.Fatal(err)
@@ -120,6 +125,7 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 		b.Fatal(err)
 	}
 	var embeddedProduce, networkProduce, embeddedConsume, networkConsume, embeddedLive, networkLive time.Duration
+	var eachConsume, eachLive time.Duration
 	var embeddedCPU, networkCPU cpuTime
 	for _, embeddedFirst := range []bool{true, false} {
 		e := func() {
@@ -130,6 +136,8 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 		}
 		inTurn(embeddedFirst, e, w)
 	}
+	// PollEach reads too, between the two (it runs after one path and
+	// before the other each time), and its CPU time is no path's.
 	for _, embeddedFirst := range []bool{true, false} {
 		e := func() {
 			embeddedConsume += measure(half, &embeddedCPU, func() error { return consumeEmbedded(ctx, n, "embedded", half) })
@@ -137,7 +145,10 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 		w := func() {
 			networkConsume += measure(half, &networkCPU, func() error { return consumeNetwork(ctx, addr, "network", half) })
 		}
-		inTurn(embeddedFirst, e, w)
+		x := func() {
+			eachConsume += measure(half, nil, func() error { return consumeEach(ctx, n, "embedded", half) })
+		}
+		inTurn(embeddedFirst, e, func() { x(); w() })
 	}
 	// Live: a consumer reads while the records are produced; the time is
 	// until it has them all. Each run has a topic of its own, so that no
@@ -156,7 +167,14 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 					func() error { return consumeNetwork(ctx, addr, networkTopic, half) })
 			})
 		}
-		inTurn(embeddedFirst, e, w)
+		eachTopic := fmt.Sprint("each-live-", run)
+		x := func() {
+			eachLive += measure(half, nil, func() error {
+				return together(func() error { return produceEmbedded(ctx, producer, eachTopic, half, value) },
+					func() error { return consumeEach(ctx, n, eachTopic, half) })
+			})
+		}
+		inTurn(embeddedFirst, e, func() { x(); w() })
 	}
 
 	rate := func(d time.Duration) float64 { return float64(2*half) / d.Seconds() }
@@ -173,6 +191,9 @@ func benchEmbeddedVsNetwork(b *testing.B, size int, partitions int32, sync strin
 	b.ReportMetric(rate(networkConsume), "network-consume/s")
 	b.ReportMetric(float64(networkConsume)/float64(embeddedConsume), "consume-embedded/network")
 	b.ReportMetric(float64(networkLive)/float64(embeddedLive), "live-embedded/network")
+	b.ReportMetric(rate(eachConsume), "each-consume/s")
+	b.ReportMetric(float64(networkConsume)/float64(eachConsume), "consume-each/network")
+	b.ReportMetric(float64(networkLive)/float64(eachLive), "live-each/network")
 	if embeddedCPU.user > 0 {
 		// The CPU time of each path over all three, the process's while
 		// that path alone ran: user time is the paths' own work, system
@@ -294,6 +315,25 @@ func consumeEmbedded(ctx context.Context, n *Node, topic string, count int) erro
 		for _, pr := range polled {
 			got += len(pr.Records)
 		}
+	}
+	return nil
+}
+
+// consumeEach reads count records through PollEach, which hands each
+// where it is read.
+func consumeEach(ctx context.Context, n *Node, topic string, count int) error {
+	c, err := n.NewConsumer(ConsumerConfig{Reset: ResetEarliest})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.Subscribe(topic)
+	for got := 0; got < count; {
+		taken, err := c.PollEach(ctx, func(*Record) error { return nil })
+		if err != nil {
+			return err
+		}
+		got += taken
 	}
 	return nil
 }

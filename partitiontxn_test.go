@@ -378,13 +378,13 @@ func TestTxnFetchOverKafka(t *testing.T) {
 	assert.Equal(t, int64(2), listed.Topics[0].Partitions[0].Offset, "read_committed lists the last stable offset")
 }
 
-// TestTxnConsumerReadCommitted: the embedded consumer with ReadCommitted
-// reads below the last stable offset and skips aborted transactions'
-// records; with ReadUncommitted it reads them all.
-func TestTxnConsumerReadCommitted(t *testing.T) {
+// txnTopicWithAnAbort returns a node whose topic "t" holds a plain
+// record (offset 0), an aborted transaction (1, 2 and 4, its marker 5), a
+// committed one (3, its marker 6) and an open one (7): read_committed
+// reads offsets 0 and 3, up to the last stable offset 7.
+func txnTopicWithAnAbort(t *testing.T, ctx context.Context) *Node {
+	t.Helper()
 	n, p := txnTopic(t, Config{})
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
 	produce := func(b []byte) {
 		_, err := n.ProduceBatch(ctx, "t", 0, b)
 		require.NoError(t, err)
@@ -396,6 +396,16 @@ func TestTxnConsumerReadCommitted(t *testing.T) {
 	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 1}))               // 5
 	require.NoError(t, p.writeMarker(ctx, txnlog.Marker{ProducerID: 2, Commit: true})) // 6
 	produce(txnBatch(t, 3, 0, 0, 1))                                                   // 7: producer 3, open
+	return n
+}
+
+// TestTxnConsumerReadCommitted: the embedded consumer with ReadCommitted
+// reads below the last stable offset and skips aborted transactions'
+// records; with ReadUncommitted it reads them all.
+func TestTxnConsumerReadCommitted(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	n := txnTopicWithAnAbort(t, ctx)
 
 	read := func(isolation IsolationLevel, count int) []int64 {
 		c, err := n.NewConsumer(ConsumerConfig{Reset: ResetEarliest, Isolation: isolation})
