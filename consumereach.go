@@ -26,7 +26,8 @@ import (
 //
 // An error from fn stops PollEach, which returns it; the position of the
 // record's partition stays at that record, so that the next poll gives
-// it again, and the records fn took before stay taken.
+// it again, and the records fn took before stay taken. Another error met
+// after fn took records is returned by the next call, as Poll's is.
 func (c *Consumer) PollEach(ctx context.Context, fn func(*Record) error) (int, error) {
 	buf := c.takeEachBuffer()
 	defer func() { c.keepEachBuffer(buf) }()
