@@ -60,3 +60,46 @@ func ExampleOpenLog() {
 	// 0 user-1 signed in
 	// 1 user-2 signed out
 }
+
+// Reading records one at a time, keeping none: PollEach hands each
+// record to a function where it is read, and makes nothing for it.
+func ExampleConsumer_PollEach() {
+	ctx := context.Background()
+	node, err := creek.Open(creek.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer node.Close()
+	if err := node.CreateTopic(ctx, "logins", creek.TopicSpec{}); err != nil {
+		log.Fatal(err)
+	}
+	producer, err := node.NewProducer(creek.ProducerConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer producer.Close()
+	for _, user := range []string{"user-1", "user-2"} {
+		if err := producer.Produce(ctx, &creek.Record{Topic: "logins", Key: []byte(user), Value: []byte("signed in")}); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	consumer, err := node.NewConsumer(creek.ConsumerConfig{Reset: creek.ResetEarliest})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer consumer.Close()
+	consumer.Subscribe("logins")
+	signedIn := map[string]int{}
+	for len(signedIn) < 2 {
+		_, err := consumer.PollEach(ctx, func(r *creek.Record) error {
+			signedIn[string(r.Key)]++ // string(r.Key) copies: r is valid only until the function returns
+			return nil
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Println(signedIn)
+	// Output: map[user-1:1 user-2:1]
+}
