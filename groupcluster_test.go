@@ -234,3 +234,33 @@ func TestClusterResetGroupOffsetsAsksTheLeader(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), committed[tp].Offset, "the leader's high watermark, not this node's empty copy")
 }
+
+// TestClusterCommitOffsetsWaitsForALoadingCoordinator: CommitOffsets, as
+// a Kafka admin client does, looks again while the group's coordinator
+// is loading its offsets (as it is when just elected), until its context
+// ends, and commits once the coordinator has loaded.
+func TestClusterCommitOffsetsWaitsForALoadingCoordinator(t *testing.T) {
+	nodes := newTestCluster(t, 2, clusterOptions{}).all()
+	ctx := t.Context()
+	tp := TopicPartition{"t", 0}
+	require.NoError(t, nodes[0].CommitOffsets(ctx, "g", map[TopicPartition]CommittedOffset{tp: {Offset: 1, LeaderEpoch: -1}}))
+	id, err := nodes[0].groupCoordinator(ctx, "g")
+	require.NoError(t, err)
+	coordinator, other := nodes[id-1], nodes[2-id]
+	setLoaded := func(loaded bool) {
+		coordinator.offsets.mu.Lock()
+		defer coordinator.offsets.mu.Unlock()
+		coordinator.offsets.loaded[offsetsPartition("g", coordinator.offsets.count)] = loaded
+	}
+
+	setLoaded(false) // loading, as a coordinator just elected is
+	short, cancel := context.WithTimeout(ctx, 3*coordinatorRetryBackoff)
+	defer cancel()
+	err = other.CommitOffsets(short, "g", map[TopicPartition]CommittedOffset{tp: {Offset: 2, LeaderEpoch: -1}})
+	require.ErrorIs(t, err, ErrCoordinatorLoading)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "looked again until its context ended")
+
+	setLoaded(true)
+	require.NoError(t, other.CommitOffsets(ctx, "g", map[TopicPartition]CommittedOffset{tp: {Offset: 3, LeaderEpoch: -1}}))
+	requireCommitted(t, ctx, other, "g", map[TopicPartition]int64{tp: 3})
+}

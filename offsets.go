@@ -61,8 +61,12 @@ func offsetsPartition(group string, partitions int32) int32 { return keyPartitio
 // commits as a client outside the group, as an admin tool or a consumer
 // that assigns itself partitions does: while the group has members it
 // fails with ErrUnknownMemberID, so it cannot overwrite their progress.
+// It looks again while the group's coordinator moves or loads, until ctx
+// ends, as FetchCommittedOffsets does.
 func (n *Node) CommitOffsets(ctx context.Context, group string, offsets map[TopicPartition]CommittedOffset) error {
-	return n.commitOffsets(ctx, group, groupIdentity{Generation: -1}, offsets)
+	return whileCoordinatorMoves(ctx, nil, func() error {
+		return n.commitOffsets(ctx, group, groupIdentity{Generation: -1}, offsets)
+	})
 }
 
 // groupIdentity names the member a commit comes from.

@@ -66,14 +66,30 @@ func (n *Node) FetchCommittedOffsets(ctx context.Context, groupID string, partit
 // while a transaction not yet ended has committed an offset of the group
 // in partitions (in any, when none are named).
 func (n *Node) fetchCommittedOffsets(ctx context.Context, groupID string, stable bool, partitions []TopicPartition) (map[TopicPartition]CommittedOffset, error) {
+	var committed map[TopicPartition]CommittedOffset
+	err := whileCoordinatorMoves(ctx, ErrUnstableOffsetCommit, func() (err error) {
+		committed, err = n.fetchCommittedOnce(ctx, groupID, stable, partitions)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return committed, nil
+}
+
+// whileCoordinatorMoves runs op until it succeeds or fails with an error
+// other than one saying the coordinator moved or is loading (or also),
+// looking again every coordinatorRetryBackoff, as a Kafka client retries
+// these, until ctx ends.
+func whileCoordinatorMoves(ctx context.Context, also error, op func() error) error {
 	for {
-		committed, err := n.fetchCommittedOnce(ctx, groupID, stable, partitions)
-		if err == nil || !movedCoordinator(err) && !errors.Is(err, ErrUnstableOffsetCommit) {
-			return committed, err
+		err := op()
+		if err == nil || !movedCoordinator(err) && (also == nil || !errors.Is(err, also)) {
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w (%w)", err, ctx.Err())
+			return fmt.Errorf("%w (%w)", err, ctx.Err())
 		case <-time.After(coordinatorRetryBackoff):
 		}
 	}
