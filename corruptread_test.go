@@ -2,6 +2,7 @@ package creek
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"log/slog"
 	"strings"
@@ -17,14 +18,42 @@ import (
 
 // lines is a log handler's output, safe for concurrent use.
 type lines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	written chan struct{} // closed by the next Write; made by waitFor
 }
 
 func (l *lines) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.written != nil {
+		close(l.written)
+		l.written = nil
+	}
 	return l.buf.Write(p)
+}
+
+// waitFor waits until substr is written, or ctx ends, and reports
+// whether it was: for lines a node logs from another goroutine after
+// what the test waits on.
+func (l *lines) waitFor(ctx context.Context, substr string) bool {
+	for {
+		l.mu.Lock()
+		if strings.Contains(l.buf.String(), substr) {
+			l.mu.Unlock()
+			return true
+		}
+		if l.written == nil {
+			l.written = make(chan struct{})
+		}
+		written := l.written
+		l.mu.Unlock()
+		select {
+		case <-written:
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 func (l *lines) count(substr string) int {
