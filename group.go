@@ -64,6 +64,24 @@ func movedCoordinator(err error) bool {
 		errors.Is(err, ErrCoordinatorLoading)
 }
 
+// whileCoordinatorMoves runs op until it succeeds or fails with an error
+// other than one saying the coordinator moved or is loading (or also),
+// looking again every coordinatorRetryBackoff, as a Kafka client retries
+// these, until ctx ends: a group's or a transactional ID's coordinator.
+func whileCoordinatorMoves(ctx context.Context, also error, op func() error) error {
+	for {
+		err := op()
+		if err == nil || !movedCoordinator(err) && (also == nil || !errors.Is(err, also)) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (%w)", err, ctx.Err())
+		case <-time.After(coordinatorRetryBackoff):
+		}
+	}
+}
+
 func allCooperative(assignors []Assignor) bool {
 	for _, a := range assignors {
 		if !a.Cooperative() {

@@ -4,9 +4,7 @@ package creek
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -75,24 +73,6 @@ func (n *Node) fetchCommittedOffsets(ctx context.Context, groupID string, stable
 		return nil, err
 	}
 	return committed, nil
-}
-
-// whileCoordinatorMoves runs op until it succeeds or fails with an error
-// other than one saying the coordinator moved or is loading (or also),
-// looking again every coordinatorRetryBackoff, as a Kafka client retries
-// these, until ctx ends.
-func whileCoordinatorMoves(ctx context.Context, also error, op func() error) error {
-	for {
-		err := op()
-		if err == nil || !movedCoordinator(err) && (also == nil || !errors.Is(err, also)) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (%w)", err, ctx.Err())
-		case <-time.After(coordinatorRetryBackoff):
-		}
-	}
 }
 
 func (n *Node) fetchCommittedOnce(ctx context.Context, groupID string, stable bool, partitions []TopicPartition) (map[TopicPartition]CommittedOffset, error) {

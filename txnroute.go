@@ -7,7 +7,6 @@ package creek
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -26,17 +25,9 @@ import (
 // (CONCURRENT_TRANSACTIONS), until ctx ends.
 func (n *Node) atCoordinator(ctx context.Context, find func(context.Context) (int32, error), local func() error,
 	req kmsg.Request, code func(kmsg.Response) (int16, string)) error {
-	for {
-		err := n.atCoordinatorOnce(ctx, find, local, req, code)
-		if err == nil || !movedCoordinator(err) && !errors.Is(err, kerr.ConcurrentTransactions) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (%w)", err, ctx.Err())
-		case <-time.After(coordinatorRetryBackoff):
-		}
-	}
+	return whileCoordinatorMoves(ctx, kerr.ConcurrentTransactions, func() error {
+		return n.atCoordinatorOnce(ctx, find, local, req, code)
+	})
 }
 
 func (n *Node) atCoordinatorOnce(ctx context.Context, find func(context.Context) (int32, error), local func() error,
